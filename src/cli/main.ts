@@ -1,0 +1,118 @@
+// The `lodestone` command line (commander): picks the config file, applies flag overrides and starts
+// the server. Like redis-server, every configuration parameter can be given as `--name value`
+// (`--appendonly yes --dir /tmp/x`, `--wasm.limits.max_fuel 5000000`); flags override the file.
+
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Config, ConfigError } from '../config/config.js';
+import { PARAM_BY_NAME, PARAMS } from '../config/schema.js';
+import { createLogger } from '../log.js';
+import { Server } from '../server/server.js';
+import { LODESTONE_VERSION, REDIS_VERSION } from '../version.js';
+
+/** The embedded default configuration: config.toml at the package's top level. */
+export function defaultConfigPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/src/cli → package root; src/cli (tsx/vitest) → package root.
+  for (const up of ['../../..', '../..']) {
+    const p = resolve(here, up, 'config.toml');
+    if (existsSync(p)) return p;
+  }
+  return resolve(process.cwd(), 'config.toml');
+}
+
+/** Split argv into commander's named options and generic `--param value` pairs. */
+export function parseArgs(argv: string[]): { file?: string; overrides: [string, string][]; help: boolean; version: boolean } {
+  const program = new Command('lodestone')
+    .description('A Redis 7 compatible server with WebAssembly user-defined functions')
+    .option('-c, --config <file>', 'configuration file (TOML); default: the bundled config.toml')
+    .option('-p, --port <n>', 'TCP port (overrides the file)')
+    .option('--bind <addr>', 'address(es) to listen on')
+    .option('--requirepass <password>', 'require AUTH with this password')
+    .option('--loglevel <level>', 'debug | verbose | notice | warning | nothing')
+    .addHelpText(
+      'after',
+      `\nAny configuration parameter may also be given as --<name> <value>, e.g.\n  lodestone --appendonly yes --dir /tmp/x --wasm.limits.max_fuel 5000000\nParameters: ${PARAMS.map((p) => p.name).join(', ')}`,
+    )
+    .version(LODESTONE_VERSION, '-v, --version')
+    .exitOverride()
+    .allowUnknownOption(true)
+    .allowExcessArguments(true);
+  const named = new Set(['config', 'c', 'port', 'p', 'bind', 'requirepass', 'loglevel']);
+  // Collect generic parameters ourselves; commander handles the documented flags and --help.
+  const overrides: [string, string][] = [];
+  const rest: string[] = [];
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = (eq > 0 ? a.slice(2, eq) : a.slice(2)).toLowerCase();
+      if (!named.has(name) && name !== 'help' && name !== 'version') {
+        if (!PARAM_BY_NAME.has(name)) throw new ConfigError(`unknown option '--${name}' (not a configuration parameter)`);
+        const value = eq > 0 ? a.slice(eq + 1) : args[++i];
+        if (value === undefined) throw new ConfigError(`option '--${name}' needs a value`);
+        overrides.push([name, value]);
+        continue;
+      }
+    }
+    rest.push(a);
+  }
+  program.parse(rest, { from: 'user' });
+  const o = program.opts<{ config?: string; port?: string; bind?: string; requirepass?: string; loglevel?: string }>();
+  if (o.port !== undefined) overrides.push(['port', o.port]);
+  if (o.bind !== undefined) overrides.push(['bind', o.bind]);
+  if (o.requirepass !== undefined) overrides.push(['requirepass', o.requirepass]);
+  if (o.loglevel !== undefined) overrides.push(['loglevel', o.loglevel]);
+  return { file: o.config, overrides, help: false, version: false };
+}
+
+export function buildConfig(argv: string[]): Config {
+  const { file, overrides } = parseArgs(argv);
+  const config = new Config();
+  config.loadFile(file ? resolve(file) : defaultConfigPath());
+  for (const [name, value] of overrides) {
+    try {
+      config.setText(name, value);
+    } catch (e) {
+      throw new ConfigError(`bad value for --${name}: ${(e as Error).message}`);
+    }
+  }
+  return config;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let config: Config;
+  try {
+    config = buildConfig(argv);
+  } catch (e) {
+    const err = e as Error & { code?: string; exitCode?: number };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+    if (err.code?.startsWith('commander.')) process.exit(err.exitCode ?? 1);
+    process.stderr.write(`lodestone: ${err.message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger(config.getString('loglevel'), config.getString('logfile'));
+  const server = new Server({ config, log });
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'could not start listening');
+    process.stderr.write(`lodestone: could not listen: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  log.info(
+    { version: LODESTONE_VERSION, redis_version: REDIS_VERSION, port, bind: config.getString('bind'), config_file: config.file },
+    `Lodestone ${LODESTONE_VERSION} ready to accept connections on port ${port} (config ${config.file})`,
+  );
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    server.close().then(() => process.exit(0));
+  };
+  server.onShutdown = () => process.exit(0);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

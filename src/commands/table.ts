@@ -1,0 +1,157 @@
+// The command table: every command declared once, as data, like Redis's commands.def.
+//
+// A `CommandSpec` carries the name, Redis's arity convention (n > 0: exactly n words including the
+// name; n < 0: at least -n), flags, key positions, documentation and the handler. Dispatch
+// (src/server/dispatch.ts) checks existence, arity, auth, MULTI queueing and pub/sub context from
+// it; COMMAND / COMMAND INFO / COMMAND DOCS render it; the WASM `call` host function and permission
+// checks read the same flags. Variants share one worker (SET/SETNX/SETEX → one generic set).
+//
+// Families register their specs in src/commands/<family>.ts; src/commands/index.ts collects them.
+
+import type { Reply } from '../protocol/reply.js';
+import type { Database } from '../keyspace/db.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'fast'
+  | 'no_auth'
+  | 'no_multi'
+  | 'allow_busy'
+  | 'skip_monitor'
+  | 'skip_slowlog';
+
+/** What a handler gets: the server, the calling client, its selected database. */
+export interface Context {
+  readonly server: Server;
+  readonly client: Client;
+  readonly db: Database;
+}
+
+export type Handler = (ctx: Context, args: string[]) => Reply;
+
+export interface CommandSpec {
+  /** Lowercase name; for subcommands the part after the `|` (e.g. `get` for `config|get`). */
+  name: string;
+  arity: number;
+  flags: CommandFlag[];
+  /** Key positions as in Redis: first key index, last key index (-1 = last arg), step. 0,0,0 = no keys. */
+  keys: [first: number, last: number, step: number];
+  /** For variable key layouts (ZUNIONSTORE numkeys, WASM.CALL KEYS …): returns key indexes. */
+  getKeys?: (args: string[]) => number[];
+  /** ACL categories without the @ (e.g. 'string', 'fast', 'write'); flags add the obvious ones. */
+  group: string;
+  summary: string;
+  since: string;
+  complexity?: string;
+  /** Argument syntax after the name, as in the Redis docs (`key value [NX | XX]`); rendered for COMMAND DOCS. */
+  syntax?: string;
+  handler?: Handler;
+  /** Container commands (CONFIG, CLIENT, OBJECT …) dispatch on their first argument. */
+  subcommands?: CommandSpec[];
+}
+
+/** A resolved spec plus derived data the dispatcher uses on every call. */
+export interface Command {
+  spec: CommandSpec;
+  /** `get` or `config|get`. */
+  fullName: string;
+  parent?: Command;
+  sub?: Map<string, Command>;
+  isWrite: boolean;
+  isReadonly: boolean;
+  isAdmin: boolean;
+  /** Allowed in RESP2 subscribed context. */
+  isPubsubCtx: boolean;
+  /** Statistics for INFO commandstats. */
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export class CommandTable {
+  readonly commands = new Map<string, Command>();
+
+  register(specs: CommandSpec[]): void {
+    for (const spec of specs) {
+      const cmd = this.make(spec);
+      if (this.commands.has(cmd.fullName)) throw new Error(`command ${cmd.fullName} declared twice`);
+      this.commands.set(cmd.fullName, cmd);
+    }
+  }
+
+  private make(spec: CommandSpec, parent?: Command): Command {
+    const fullName = parent ? `${parent.fullName}|${spec.name}` : spec.name;
+    const cmd: Command = {
+      spec,
+      fullName,
+      parent,
+      isWrite: spec.flags.includes('write'),
+      isReadonly: spec.flags.includes('readonly'),
+      isAdmin: spec.flags.includes('admin'),
+      isPubsubCtx: PUBSUB_CTX.has(fullName),
+      calls: 0,
+      usec: 0,
+      rejectedCalls: 0,
+      failedCalls: 0,
+    };
+    if (spec.subcommands) {
+      cmd.sub = new Map();
+      for (const s of spec.subcommands) cmd.sub.set(s.name, this.make(s, cmd));
+    }
+    return cmd;
+  }
+
+  /** Look up by the first argument (case-insensitive). */
+  lookup(name: string): Command | undefined {
+    return this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+  }
+
+  /** Every command and subcommand, for INFO commandstats and CONFIG RESETSTAT. */
+  *all(): IterableIterator<Command> {
+    for (const c of this.commands.values()) {
+      yield c;
+      if (c.sub) yield* c.sub.values();
+    }
+  }
+}
+
+/** Commands a RESP2 client may run while subscribed (Redis 7's list). */
+const PUBSUB_CTX = new Set([
+  'subscribe',
+  'unsubscribe',
+  'psubscribe',
+  'punsubscribe',
+  'ssubscribe',
+  'sunsubscribe',
+  'ping',
+  'quit',
+  'reset',
+]);
+
+/** Key indexes of a call, from the spec's key positions or its getKeys. */
+export function keyIndexes(cmd: Command, args: string[]): number[] {
+  const spec = cmd.spec;
+  if (spec.getKeys) return spec.getKeys(args);
+  const [first, last, step] = spec.keys;
+  if (first === 0) return [];
+  const end = last < 0 ? args.length + last : last;
+  const out: number[] = [];
+  for (let i = first; i <= end && i < args.length; i += step || 1) out.push(i);
+  return out;
+}
+
+/** Check arity the Redis way. */
+export function arityOk(arity: number, argc: number): boolean {
+  return arity > 0 ? argc === arity : argc >= -arity;
+}

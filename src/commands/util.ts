@@ -1,0 +1,68 @@
+// Shared helpers for command handlers: typed key lookups that raise WRONGTYPE, and argument
+// parsing with Redis's error texts. Handlers throw ReplyError; dispatch turns it into the reply.
+
+import { Database, RedisValue } from '../keyspace/db.js';
+import { Deque } from '../keyspace/deque.js';
+import { SortedSet } from '../keyspace/zset.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_WRONGTYPE, ReplyError } from '../protocol/reply.js';
+import { parseDouble, parseIntArg } from '../util/numbers.js';
+
+/** The string at key, null if missing; WRONGTYPE if another type. */
+export function getString(db: Database, key: string): string | null {
+  const v = db.get(key);
+  if (v === undefined) return null;
+  if (typeof v !== 'string') throw ERR_WRONGTYPE;
+  return v;
+}
+
+export function getHash(db: Database, key: string): Map<string, string> | null {
+  const v = db.get(key);
+  if (v === undefined) return null;
+  if (!(v instanceof Map)) throw ERR_WRONGTYPE;
+  return v;
+}
+
+export function getSet(db: Database, key: string): Set<string> | null {
+  const v = db.get(key);
+  if (v === undefined) return null;
+  if (!(v instanceof Set)) throw ERR_WRONGTYPE;
+  return v;
+}
+
+export function getList(db: Database, key: string): Deque<string> | null {
+  const v = db.get(key);
+  if (v === undefined) return null;
+  if (!(v instanceof Deque)) throw ERR_WRONGTYPE;
+  return v;
+}
+
+export function getZSet(db: Database, key: string): SortedSet | null {
+  const v = db.get(key);
+  if (v === undefined) return null;
+  if (!(v instanceof SortedSet)) throw ERR_WRONGTYPE;
+  return v;
+}
+
+/** Any value, for commands that only need existence or type. */
+export function getAny(db: Database, key: string): RedisValue | undefined {
+  return db.get(key);
+}
+
+/** An integer argument, or `ERR value is not an integer or out of range`. */
+export function intArg(s: string, err: ReplyError = ERR_NOT_INTEGER): number {
+  const n = parseIntArg(s);
+  if (n === null) throw err;
+  return n;
+}
+
+/** A float argument, or `ERR value is not a valid float`. */
+export function floatArg(s: string, err: ReplyError = ERR_NOT_FLOAT): number {
+  const n = parseDouble(s);
+  if (n === null) throw err;
+  return n;
+}
+
+/** Case-insensitive option compare (args are latin1; options are ASCII). */
+export function isOpt(arg: string, opt: string): boolean {
+  return arg.length === opt.length && arg.toUpperCase() === opt;
+}

@@ -1,0 +1,195 @@
+// Configuration parameters: declared once, with Redis's names, types, defaults and whether CONFIG SET
+// may change them at run time. config.toml, the `--name value` CLI flags and CONFIG GET/SET all go
+// through this table, so a parameter behaves the same wherever it is set.
+//
+// TOML keys are the Redis names (`proto-max-bulk-len`); the ADR's WASM settings live in TOML tables
+// ([wasm], [wasm.limits], [wasm.pool], [wasm.security]) and are addressed as `wasm.limits.max_fuel`
+// from CONFIG GET/SET and the CLI.
+
+export type ParamType = 'int' | 'memory' | 'bool' | 'string' | 'enum';
+export type ParamValue = number | boolean | string;
+
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  default: ParamValue;
+  /** May be changed with CONFIG SET. */
+  mutable: boolean;
+  values?: string[];
+  min?: number;
+  max?: number;
+  /** Accepted for compatibility, has no effect (Redis's encoding tuning knobs). */
+  noop?: boolean;
+  doc: string;
+}
+
+const GB = 1024 * 1024 * 1024;
+const MB = 1024 * 1024;
+
+function p(
+  name: string,
+  type: ParamType,
+  def: ParamValue,
+  doc: string,
+  extra: Partial<ParamSpec> = {},
+): ParamSpec {
+  return { name, type, default: def, mutable: true, doc, ...extra };
+}
+
+export const PARAMS: ParamSpec[] = [
+  // Network
+  p('port', 'int', 6379, 'TCP port to listen on (0 = pick a free port).', { mutable: false, min: 0, max: 65535 }),
+  p('bind', 'string', '127.0.0.1', 'Addresses to listen on, space separated.', { mutable: false }),
+  p('protected-mode', 'bool', true, 'Accepted for redis.conf compatibility; Lodestone binds to `bind` only.'),
+  p('timeout', 'int', 0, 'Close a client after this many idle seconds (0 = never).', { min: 0 }),
+  p('tcp-keepalive', 'int', 300, 'TCP keepalive interval in seconds (0 = off).', { min: 0 }),
+  p('maxclients', 'int', 10000, 'Maximum simultaneous clients; more get "-ERR max number of clients reached".', { min: 1 }),
+  // Security
+  p('requirepass', 'string', '', 'Password for AUTH; empty = no authentication.'),
+  // Protocol limits
+  p('proto-max-bulk-len', 'memory', 512 * MB, 'Largest bulk string a client may send.', { min: 1024 * 1024, max: 512 * MB }),
+  p('client-query-buffer-limit', 'memory', GB, 'Close a client whose unparsed input exceeds this.', { min: 1024 * 1024 }),
+  // General
+  p('databases', 'int', 16, 'Number of logical databases (SELECT 0..n-1).', { mutable: false, min: 1, max: 1 << 16 }),
+  p('loglevel', 'enum', 'notice', 'Log verbosity.', { values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] }),
+  p('logfile', 'string', '', 'Log to this file instead of stdout (empty = stdout).', { mutable: false }),
+  p('hz', 'int', 10, 'Background task frequency (active expiry runs hz times per second).', { min: 1, max: 500 }),
+  p('dir', 'string', '.', 'Working directory for persistence files.', { mutable: false }),
+  // Slow log
+  p('slowlog-log-slower-than', 'int', 10000, 'Log commands slower than this many microseconds (-1 = off).', { min: -1 }),
+  p('slowlog-max-len', 'int', 128, 'Entries kept in the slow log.', { min: 0 }),
+  // Persistence (used by the persistence subsystem)
+  p('appendonly', 'bool', false, 'Append every write to the AOF.'),
+  p('appendfsync', 'enum', 'everysec', 'When to fsync the AOF.', { values: ['always', 'everysec', 'no'] }),
+  p('appendfilename', 'string', 'appendonly.aof', 'AOF file name inside `dir`.', { mutable: false }),
+  p('dbfilename', 'string', 'dump.rdb', 'Snapshot file name inside `dir`.'),
+  p('save', 'string', '', 'Snapshot rules ("seconds changes" pairs); empty = no automatic snapshots.'),
+  // Memory
+  p('maxmemory', 'memory', 0, 'Memory limit in bytes (0 = none).', { min: 0 }),
+  p('maxmemory-policy', 'enum', 'noeviction', 'What to do when maxmemory is reached.', {
+    values: ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-random', 'volatile-ttl', 'allkeys-lfu', 'volatile-lfu'],
+  }),
+  p('maxmemory-samples', 'int', 5, 'Keys sampled per eviction.', { min: 1, max: 64 }),
+  p('lazyfree-lazy-user-del', 'bool', false, 'Accepted for compatibility; deletes are always synchronous.', { noop: true }),
+  // Encoding knobs: accepted and reported, no effect (Lodestone's structures do not change encoding).
+  ...[
+    ['hash-max-listpack-entries', 128],
+    ['hash-max-listpack-value', 64],
+    ['hash-max-ziplist-entries', 128],
+    ['hash-max-ziplist-value', 64],
+    ['list-max-listpack-size', -2],
+    ['list-max-ziplist-size', -2],
+    ['list-compress-depth', 0],
+    ['set-max-intset-entries', 512],
+    ['set-max-listpack-entries', 128],
+    ['set-max-listpack-value', 64],
+    ['zset-max-listpack-entries', 128],
+    ['zset-max-listpack-value', 64],
+    ['zset-max-ziplist-entries', 128],
+    ['zset-max-ziplist-value', 64],
+    ['stream-node-max-bytes', 4096],
+    ['stream-node-max-entries', 100],
+    ['activerehashing', 1],
+  ].map(([n, d]) =>
+    p(n as string, 'int', d as number, 'Redis encoding tuning; accepted, no effect in Lodestone.', { noop: true }),
+  ),
+  // WebAssembly UDFs (ADR-0009 [wasm] sections)
+  p('wasm.enabled', 'bool', true, 'Enable the WASM.* commands.', { mutable: false }),
+  p('wasm.module_dir', 'string', './wasm', 'Directory WASM.LOAD reads module files from and persists modules to.', { mutable: false }),
+  p('wasm.limits.max_memory', 'memory', 64 * MB, 'Linear memory cap per instance, bytes.', { min: 65536 }),
+  p('wasm.limits.max_fuel', 'int', 1_000_000, 'Fuel (metered work units) per call.', { min: 1 }),
+  p('wasm.limits.max_duration_ms', 'int', 5000, 'Wall-clock limit per call, milliseconds.', { min: 1 }),
+  p('wasm.limits.max_call_depth', 'int', 1000, 'Maximum guest call depth.', { min: 1 }),
+  p('wasm.pool.min_instances', 'int', 2, 'Warm instances kept per function.', { min: 0 }),
+  p('wasm.pool.max_instances', 'int', 16, 'Most instances per function.', { min: 1 }),
+  p('wasm.pool.idle_timeout_secs', 'int', 300, 'Idle instances above the minimum are dropped after this.', { min: 0 }),
+  p('wasm.security.allow_network', 'bool', false, 'Whether modules may be granted NETWORK at all.'),
+  p('wasm.security.allow_filesystem', 'bool', false, 'Whether modules may be granted FILESYSTEM at all.'),
+  p('wasm.security.default_permissions', 'enum', 'readonly', 'Permissions of a module loaded without PERMISSIONS.', {
+    values: ['none', 'readonly', 'readwrite'],
+  }),
+];
+
+export const PARAM_BY_NAME = new Map(PARAMS.map((s) => [s.name, s]));
+
+/** Parse a Redis-style memory value: 1024, 1kb, 64mb, 1gb (case-insensitive; k/m/g are 1000-based). */
+export function parseMemory(s: string): number | null {
+  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase();
+  const mult: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: MB, g: 1e9, gb: GB };
+  return n * mult[unit];
+}
+
+/** Convert a text value (CLI, CONFIG SET) to the parameter's type; throws with a message on error. */
+export function parseParam(spec: ParamSpec, raw: string): ParamValue {
+  let v: ParamValue;
+  switch (spec.type) {
+    case 'bool': {
+      const l = raw.toLowerCase();
+      if (l === 'yes' || l === 'true') v = true;
+      else if (l === 'no' || l === 'false') v = false;
+      else throw new Error('argument must be \'yes\' or \'no\'');
+      break;
+    }
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new Error('argument couldn\'t be parsed into an integer');
+      v = Number(raw);
+      break;
+    }
+    case 'memory': {
+      const n = parseMemory(raw);
+      if (n === null) throw new Error('argument must be a memory value');
+      v = n;
+      break;
+    }
+    case 'enum': {
+      const l = raw.toLowerCase();
+      if (!spec.values!.includes(l)) throw new Error(`argument(s) must be one of the following: ${spec.values!.join(', ')}`);
+      v = l;
+      break;
+    }
+    default:
+      v = raw;
+  }
+  checkRange(spec, v);
+  return v;
+}
+
+/** Validate a value coming from TOML (already typed). */
+export function checkTomlValue(spec: ParamSpec, v: unknown): ParamValue {
+  switch (spec.type) {
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      if (v === 'yes' || v === 'no') return v === 'yes';
+      throw new Error(`expected a boolean (true/false)`);
+    case 'int':
+      if (typeof v === 'number' && Number.isInteger(v)) return checkRange(spec, v);
+      throw new Error(`expected an integer`);
+    case 'memory':
+      if (typeof v === 'number' && Number.isInteger(v)) return checkRange(spec, v);
+      if (typeof v === 'string') return parseParam(spec, v);
+      throw new Error(`expected a size in bytes (integer or "64mb")`);
+    case 'enum':
+      if (typeof v === 'string') return parseParam(spec, v);
+      throw new Error(`expected one of ${spec.values!.join(', ')}`);
+    default:
+      if (typeof v === 'string') return v;
+      throw new Error(`expected a string`);
+  }
+}
+
+function checkRange(spec: ParamSpec, v: ParamValue): ParamValue {
+  if (typeof v === 'number') {
+    if (spec.min !== undefined && v < spec.min) throw new Error(`argument must be between ${spec.min} and ${spec.max ?? 'infinity'} inclusive`);
+    if (spec.max !== undefined && v > spec.max) throw new Error(`argument must be between ${spec.min ?? '-infinity'} and ${spec.max} inclusive`);
+  }
+  return v;
+}
+
+/** How CONFIG GET shows a value (Redis prints booleans as yes/no). */
+export function formatParam(spec: ParamSpec, v: ParamValue): string {
+  if (spec.type === 'bool') return v ? 'yes' : 'no';
+  return String(v);
+}

@@ -1,0 +1,189 @@
+// Command dispatch: Redis's processCommand + call(), driven entirely by the command table.
+//
+// execute() is what a client's request goes through: lookup (with Redis's exact "unknown command" /
+// "unknown subcommand" texts), arity, authentication, the RESP2 subscribed-context rule, CLIENT
+// PAUSE, MULTI queueing. call() runs a handler and does the bookkeeping every execution needs:
+// command stats, slow log, MONITOR feed, and — for write commands that changed data — the write
+// observers (persistence, WASM effect capture). EXEC and the WASM `call` host function use call()
+// too, so there is exactly one place where executed writes are observed.
+
+import { arityOk, Command, Context } from '../commands/table.js';
+import {
+  errArity,
+  NO_REPLY,
+  QUEUED,
+  Reply,
+  ReplyError,
+  Status,
+} from '../protocol/reply.js';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+
+const ERR_NOAUTH = new ReplyError('NOAUTH', 'Authentication required.');
+
+/** Redis's "unknown command" text: the name and the first arguments, each quoted. */
+export function unknownCommandError(args: string[]): ReplyError {
+  let rest = '';
+  for (let i = 1; i < args.length && rest.length < 128; i++) {
+    rest += `'${args[i].slice(0, 128 - rest.length)}' `;
+  }
+  return new ReplyError('ERR', `unknown command '${args[0].slice(0, 128)}', with args beginning with: ${rest}`);
+}
+
+/** Resolve argv to a command (and subcommand), or the error Redis would give. */
+export function resolve(server: Server, args: string[]): Command | ReplyError {
+  const cmd = server.table.lookup(args[0]);
+  if (!cmd) return unknownCommandError(args);
+  if (cmd.sub) {
+    if (args.length === 1) return errArity(cmd.fullName);
+    const sub = cmd.sub.get(args[1].toLowerCase());
+    if (!sub) {
+      return new ReplyError(
+        'ERR',
+        `unknown subcommand '${args[1].slice(0, 128)}'. Try ${cmd.spec.name.toUpperCase()} HELP.`,
+      );
+    }
+    return sub;
+  }
+  return cmd;
+}
+
+export function execute(server: Server, client: Client, args: string[]): Reply {
+  client.totalCommands++;
+  const resolved = resolve(server, args);
+  if (resolved instanceof ReplyError) {
+    if (client.multi) client.multi.aborted = true;
+    server.countError(resolved);
+    return resolved;
+  }
+  const cmd = resolved;
+  if (!arityOk(cmd.spec.arity, args.length)) {
+    if (client.multi) client.multi.aborted = true;
+    cmd.rejectedCalls++;
+    const e = errArity(cmd.fullName);
+    server.countError(e);
+    return e;
+  }
+  if (!client.authenticated && !cmd.spec.flags.includes('no_auth')) {
+    if (client.multi) client.multi.aborted = true;
+    cmd.rejectedCalls++;
+    server.countError(ERR_NOAUTH);
+    return ERR_NOAUTH;
+  }
+  if (client.resp === 2 && client.subscriptionCount > 0 && !cmd.isPubsubCtx) {
+    cmd.rejectedCalls++;
+    const e = new ReplyError(
+      'ERR',
+      `Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+    server.countError(e);
+    return e;
+  }
+  if (client.multi && !QUEUE_BYPASS.has(cmd.fullName)) {
+    if (cmd.spec.flags.includes('no_multi')) {
+      client.multi.aborted = true;
+      const e = new ReplyError('ERR', 'Command not allowed inside a transaction');
+      server.countError(e);
+      return e;
+    }
+    client.multi.queue.push({ cmd, args });
+    return QUEUED;
+  }
+  if (server.pauseUntil && server.isPausedFor(cmd) && client.socket) {
+    client.paused = args;
+    server.pausedClients.add(client);
+    return NO_REPLY;
+  }
+  return call(server, client, cmd, args);
+}
+
+/** Commands that run immediately even inside MULTI. */
+const QUEUE_BYPASS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/**
+ * Run a resolved command for a client: the handler, then stats, slow log, MONITOR and write
+ * observation. Used by execute(), EXEC and the WASM `call` host function.
+ */
+export function call(server: Server, client: Client, cmd: Command, args: string[]): Reply {
+  const ctx: Context = { server, client, db: server.dbs[client.db] };
+  const dirtyBefore = server.dirty;
+  const t0 = performance.now();
+  let reply: Reply;
+  try {
+    reply = cmd.spec.handler!(ctx, args);
+  } catch (err) {
+    if (err instanceof ReplyError) reply = err;
+    else {
+      server.log.error({ err, command: cmd.fullName }, 'command handler crashed');
+      reply = new ReplyError('ERR', `internal error in '${cmd.fullName}': ${(err as Error).message}`);
+    }
+  }
+  const usec = (performance.now() - t0) * 1000;
+  cmd.calls++;
+  cmd.usec += usec;
+  server.stats.commandsProcessed++;
+  client.lastCmd = cmd.fullName;
+  if (reply instanceof ReplyError) {
+    cmd.failedCalls++;
+    server.countError(reply);
+  }
+  if (server.dirty !== dirtyBefore && cmd.isWrite) {
+    server.emitWrite({ db: client.db, cmd, args, client });
+  }
+  const slower = server.config.getInt('slowlog-log-slower-than');
+  if (slower >= 0 && usec >= slower && !cmd.spec.flags.includes('skip_slowlog')) {
+    recordSlow(server, client, args, usec);
+  }
+  if (server.monitors.size > 0 && !cmd.spec.flags.includes('skip_monitor') && !cmd.isAdmin) {
+    feedMonitors(server, client, args);
+  }
+  return reply;
+}
+
+function recordSlow(server: Server, client: Client, args: string[], usec: number): void {
+  const max = server.config.getInt('slowlog-max-len');
+  if (max === 0) return;
+  // Like Redis: at most 32 arguments, each at most 128 bytes, with a note about what was cut.
+  const shown = args.slice(0, args.length > 32 ? 31 : 32).map((a) =>
+    a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a,
+  );
+  if (args.length > 32) shown.push(`... (${args.length - 31} more arguments)`);
+  server.slowlog.unshift({
+    id: server.slowlogNextId++,
+    time: Math.floor(Date.now() / 1000),
+    usec: Math.round(usec),
+    args: shown,
+    addr: client.addr,
+    name: client.name,
+  });
+  if (server.slowlog.length > max) server.slowlog.length = max;
+}
+
+/** MONITOR line: `+1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`. */
+function feedMonitors(server: Server, client: Client, args: string[]): void {
+  const now = Date.now();
+  const ts = `${Math.floor(now / 1000)}.${String((now % 1000) * 1000).padStart(6, '0')}`;
+  const src = client.socket ? client.addr : 'lua';
+  const line = `${ts} [${client.db} ${src}] ${args.map(quoteMonitorArg).join(' ')}`;
+  for (const m of server.monitors) {
+    if (m !== client) m.write(new Status(line));
+  }
+}
+
+/** Quote like Redis's sdscatrepr: printable bytes as-is, others as \xHH, and \n \r \t \a \b. */
+export function quoteMonitorArg(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ch = s[i];
+    if (ch === '\\' || ch === '"') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c < 32 || c > 126) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += ch;
+  }
+  return out + '"';
+}

@@ -1,0 +1,101 @@
+// Pub/Sub registry: channel and pattern subscriptions and message fan-out.
+//
+// Messages go out as push replies (RESP3 `>`, arrays in RESP2) through each subscriber's encoder,
+// so a PUBLISH to many subscribers costs one encode per subscriber and one flush per turn.
+
+import { globMatch } from '../util/glob.js';
+import type { Reply } from '../protocol/reply.js';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+
+export class PubSub {
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+
+  constructor(private readonly server: Server) {}
+
+  subscribe(c: Client, channel: string): void {
+    if (!c.channels.has(channel)) {
+      c.channels.add(channel);
+      let s = this.channels.get(channel);
+      if (!s) this.channels.set(channel, (s = new Set()));
+      s.add(c);
+    }
+    c.push(['subscribe', channel, c.subscriptionCount]);
+  }
+
+  unsubscribe(c: Client, channel: string, notify = true): void {
+    if (c.channels.delete(channel)) {
+      const s = this.channels.get(channel);
+      s?.delete(c);
+      if (s && s.size === 0) this.channels.delete(channel);
+    }
+    if (notify) c.push(['unsubscribe', channel, c.subscriptionCount]);
+  }
+
+  psubscribe(c: Client, pattern: string): void {
+    if (!c.patterns.has(pattern)) {
+      c.patterns.add(pattern);
+      let s = this.patterns.get(pattern);
+      if (!s) this.patterns.set(pattern, (s = new Set()));
+      s.add(c);
+    }
+    c.push(['psubscribe', pattern, c.subscriptionCount]);
+  }
+
+  punsubscribe(c: Client, pattern: string, notify = true): void {
+    if (c.patterns.delete(pattern)) {
+      const s = this.patterns.get(pattern);
+      s?.delete(c);
+      if (s && s.size === 0) this.patterns.delete(pattern);
+    }
+    if (notify) c.push(['punsubscribe', pattern, c.subscriptionCount]);
+  }
+
+  /** UNSUBSCRIBE with no arguments: every channel, or a single null reply when there were none. */
+  unsubscribeAllChannels(c: Client): void {
+    if (c.channels.size === 0) {
+      c.push(['unsubscribe', null, c.subscriptionCount]);
+      return;
+    }
+    for (const ch of [...c.channels]) this.unsubscribe(c, ch);
+  }
+
+  punsubscribeAllPatterns(c: Client): void {
+    if (c.patterns.size === 0) {
+      c.push(['punsubscribe', null, c.subscriptionCount]);
+      return;
+    }
+    for (const p of [...c.patterns]) this.punsubscribe(c, p);
+  }
+
+  /** Drop every subscription silently (disconnect, RESET). */
+  unsubscribeAll(c: Client): void {
+    for (const ch of [...c.channels]) this.unsubscribe(c, ch, false);
+    for (const p of [...c.patterns]) this.punsubscribe(c, p, false);
+  }
+
+  /** Deliver a message; returns the number of receivers (PUBLISH's reply). */
+  publish(channel: string, message: string): number {
+    let n = 0;
+    const subs = this.channels.get(channel);
+    if (subs) {
+      for (const c of subs) {
+        c.push(['message', channel, message]);
+        n++;
+      }
+    }
+    for (const [pattern, clients] of this.patterns) {
+      if (!globMatch(pattern, channel)) continue;
+      for (const c of clients) {
+        c.push(['pmessage', pattern, channel, message] as Reply[]);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  get patternCount(): number {
+    return this.patterns.size;
+  }
+}

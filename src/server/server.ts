@@ -1,0 +1,332 @@
+// The server: owns the listening socket, the clients, the databases and the shared registries
+// (pub/sub, WATCH, blocked clients), and runs the periodic tasks (active expiry, idle timeouts,
+// CLIENT PAUSE expiry). Command execution itself lives in dispatch.ts.
+//
+// Everything runs on the Node.js main thread, like Redis's single-threaded command loop: a command
+// runs to completion before the next starts, which is what makes MULTI/EXEC and function calls
+// atomic without locks.
+
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { CommandTable, Command } from '../commands/table.js';
+import { allCommands } from '../commands/index.js';
+import { Config } from '../config/config.js';
+import { Clock, Database, KeyspaceHooks, systemClock } from '../keyspace/db.js';
+import { Reply, ReplyError } from '../protocol/reply.js';
+import { Client } from './client.js';
+import { execute } from './dispatch.js';
+import { PubSub } from './pubsub.js';
+import { Blocking } from './blocking.js';
+import { VERSION } from '../version.js';
+
+/** What the write observers see for every executed write command (persistence, replication, WASM). */
+export interface WriteEvent {
+  db: number;
+  cmd: Command;
+  /** The command as executed (argv[0] is the name). Observers must not mutate it. */
+  args: string[];
+  client: Client;
+}
+
+export interface SlowlogEntry {
+  id: number;
+  time: number;
+  usec: number;
+  args: string[];
+  addr: string;
+  name: string;
+}
+
+export interface ServerOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+}
+
+export class Server implements KeyspaceHooks {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly table = new CommandTable();
+  readonly dbs: Database[];
+  readonly clients = new Map<number, Client>();
+  readonly pubsub = new PubSub(this);
+  readonly blocking = new Blocking(this);
+  readonly monitors = new Set<Client>();
+  readonly startTime = Date.now();
+  /** Per db: key → clients WATCHing it. */
+  readonly watchers: Map<string, Set<Client>>[];
+  /** Changes since the last save (Redis's server.dirty). Handlers add to it when they modify data. */
+  dirty = 0;
+  lastSave = Math.floor(Date.now() / 1000);
+  slowlog: SlowlogEntry[] = [];
+  slowlogNextId = 0;
+  /** CLIENT PAUSE: until (ms) and whether only writes are paused. */
+  pauseUntil = 0;
+  pauseWritesOnly = false;
+  readonly pausedClients = new Set<Client>();
+  readonly stats = {
+    connectionsReceived: 0,
+    rejectedConnections: 0,
+    commandsProcessed: 0,
+    protocolErrors: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    errorReplies: 0,
+    errorCodes: new Map<string, number>(),
+  };
+  private readonly writeObservers: ((e: WriteEvent) => void)[] = [];
+  private readonly pending: Client[] = [];
+  private flushScheduled = false;
+  private nextClientId = 1;
+  private netServers: net.Server[] = [];
+  private cron: NodeJS.Timeout | null = null;
+  private shuttingDown = false;
+  /** Called once the server has shut down (SHUTDOWN command). */
+  onShutdown: (() => void) | null = null;
+
+  constructor(opts: ServerOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
+    const n = this.config.getInt('databases');
+    this.dbs = Array.from({ length: n }, (_, i) => new Database(i, this.clock, this));
+    this.watchers = Array.from({ length: n }, () => new Map());
+    this.table.register(allCommands());
+    this.internalClient = new Client(this, null, 0);
+  }
+
+  // ---- Keyspace hooks -------------------------------------------------------------------------
+
+  keyModified(db: Database, key: string): void {
+    const w = this.watchers[db.id].get(key);
+    if (w) for (const c of w) c.dirtyCas = true;
+    this.blocking.keyTouched(db.id, key);
+  }
+
+  keyExpired(_db: Database, _key: string): void {
+    // Expiry is itself a write for observers (persistence writes a DEL), like Redis propagating DEL.
+    // Observers receive it through notifyExpired below, called from here.
+    this.notifyExpired(_db, _key);
+  }
+
+  /** Every db's WATCHers are invalidated (FLUSHALL, SWAPDB). */
+  touchAllWatched(dbId: number): void {
+    for (const set of this.watchers[dbId].values()) for (const c of set) c.dirtyCas = true;
+  }
+
+  // ---- Write observation: the one place every executed write passes --------------------------
+
+  /** Register an observer of executed writes (AOF, WASM effect recording …). */
+  observeWrites(fn: (e: WriteEvent) => void): () => void {
+    this.writeObservers.push(fn);
+    return () => {
+      const i = this.writeObservers.indexOf(fn);
+      if (i >= 0) this.writeObservers.splice(i, 1);
+    };
+  }
+
+  emitWrite(e: WriteEvent): void {
+    for (let i = 0; i < this.writeObservers.length; i++) this.writeObservers[i](e);
+  }
+
+  private expiredEventCmd: Command | undefined;
+  private notifyExpired(db: Database, key: string): void {
+    if (this.writeObservers.length === 0) return;
+    this.expiredEventCmd ??= this.table.lookup('del');
+    const internal = this.internalClient;
+    this.emitWrite({ db: db.id, cmd: this.expiredEventCmd!, args: ['DEL', key], client: internal });
+  }
+
+  /** A client with no socket, for writes the server makes itself (expiry, loading). */
+  readonly internalClient: Client;
+
+  // ---- Execution ------------------------------------------------------------------------------
+
+  execute(client: Client, args: string[]): Reply {
+    return execute(this, client, args);
+  }
+
+  /** After every command: serve clients blocked on keys that became ready. */
+  afterCommand(): void {
+    if (this.blocking.hasReady()) this.blocking.serveReady();
+  }
+
+  countError(e: ReplyError): void {
+    this.stats.errorReplies++;
+    this.stats.errorCodes.set(e.code, (this.stats.errorCodes.get(e.code) ?? 0) + 1);
+  }
+
+  // ---- Output ---------------------------------------------------------------------------------
+
+  markPending(c: Client): void {
+    this.pending.push(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushPending);
+    }
+  }
+
+  readonly flushPending = (): void => {
+    this.flushScheduled = false;
+    const list = this.pending;
+    for (let i = 0; i < list.length; i++) list[i].flush();
+    list.length = 0;
+  };
+
+  // ---- Connections ----------------------------------------------------------------------------
+
+  async listen(): Promise<number> {
+    const port = this.config.getInt('port');
+    const binds = this.config.getString('bind').split(/\s+/).filter(Boolean);
+    let actualPort = port;
+    for (const host of binds.length ? binds : ['127.0.0.1']) {
+      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+      srv.maxConnections = Infinity;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ port: actualPort, host: host.replace(/^-/, '') }, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      });
+      actualPort = (srv.address() as net.AddressInfo).port;
+      this.netServers.push(srv);
+    }
+    this.startCron();
+    return actualPort;
+  }
+
+  private accept(sock: net.Socket): void {
+    this.stats.connectionsReceived++;
+    if (this.clients.size >= this.config.getInt('maxclients')) {
+      this.stats.rejectedConnections++;
+      sock.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const keepalive = this.config.getInt('tcp-keepalive');
+    if (keepalive > 0) sock.setKeepAlive(true, keepalive * 1000);
+    const client = new Client(this, sock, this.nextClientId++);
+    this.clients.set(client.id, client);
+    sock.on('data', (chunk: Buffer) => {
+      this.stats.netInputBytes += chunk.length;
+      client.onData(chunk);
+    });
+    sock.on('error', (err) => this.log.debug({ client: client.id, err: err.message }, 'client socket error'));
+    sock.on('close', () => this.disconnect(client));
+  }
+
+  /** Forget a client: subscriptions, WATCHes, blocking, monitors. */
+  disconnect(client: Client): void {
+    if (!this.clients.delete(client.id)) return;
+    client.closing = true;
+    this.pubsub.unsubscribeAll(client);
+    this.unwatchAll(client);
+    this.blocking.unblock(client, undefined);
+    this.monitors.delete(client);
+    this.pausedClients.delete(client);
+  }
+
+  unwatchAll(client: Client): void {
+    for (const { db, key } of client.watched) {
+      const set = this.watchers[db].get(key);
+      if (set) {
+        set.delete(client);
+        if (set.size === 0) this.watchers[db].delete(key);
+      }
+    }
+    client.watched.length = 0;
+    client.dirtyCas = false;
+  }
+
+  // ---- Periodic tasks (Redis's serverCron) ----------------------------------------------------
+
+  private startCron(): void {
+    const hz = this.config.getInt('hz');
+    this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.floor(1000 / hz)));
+    this.cron.unref();
+  }
+
+  serverCron(): void {
+    this.activeExpireCycle();
+    const timeout = this.config.getInt('timeout');
+    if (timeout > 0) {
+      const cutoff = Date.now() - timeout * 1000;
+      for (const c of this.clients.values()) {
+        if (c.lastInteraction < cutoff && !c.blocked && c.subscriptionCount === 0 && !c.monitor) {
+          c.closeAfterReply();
+        }
+      }
+    }
+    if (this.pauseUntil && Date.now() >= this.pauseUntil) this.unpause();
+    this.flushPending();
+  }
+
+  /**
+   * Active expiry, like Redis's activeExpireCycle: per db, examine keys with a TTL (20 per step)
+   * and repeat while more than 25% of those examined had expired, within a 25 ms budget per run.
+   */
+  activeExpireCycle(budgetMs = 25): void {
+    const start = performance.now();
+    for (const db of this.dbs) {
+      if (db.expires.size === 0) continue;
+      for (;;) {
+        const { examined, expired } = db.activeExpire(20);
+        if (examined === 0 || expired * 4 <= examined) break;
+        if (performance.now() - start > budgetMs) return;
+      }
+    }
+  }
+
+  // ---- CLIENT PAUSE ---------------------------------------------------------------------------
+
+  pause(ms: number, writesOnly: boolean): void {
+    this.pauseUntil = Math.max(this.pauseUntil, Date.now() + ms);
+    this.pauseWritesOnly = writesOnly;
+  }
+
+  isPausedFor(cmd: Command): boolean {
+    if (!this.pauseUntil) return false;
+    if (Date.now() >= this.pauseUntil) {
+      this.unpause();
+      return false;
+    }
+    return !this.pauseWritesOnly || cmd.isWrite;
+  }
+
+  unpause(): void {
+    this.pauseUntil = 0;
+    const clients = [...this.pausedClients];
+    this.pausedClients.clear();
+    for (const c of clients) {
+      const args = c.paused;
+      c.paused = null;
+      if (args && !c.closing) {
+        c.write(this.execute(c, args));
+        this.afterCommand();
+        c.resume();
+      }
+    }
+    this.flushPending();
+  }
+
+  // ---- Shutdown -------------------------------------------------------------------------------
+
+  async close(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (this.cron) clearInterval(this.cron);
+    this.blocking.clearAll();
+    for (const c of this.clients.values()) {
+      c.flush();
+      c.socket?.destroy();
+    }
+    await Promise.all(this.netServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.netServers = [];
+    this.onShutdown?.();
+  }
+
+  get version(): string {
+    return VERSION;
+  }
+}

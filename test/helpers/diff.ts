@@ -1,0 +1,54 @@
+// The differential harness: run the same command scripts against Lodestone and a real
+// redis-server and require identical replies — same RESP type and same bytes — for every command.
+//
+// A script is a list of commands run in order on one fresh connection per server, after FLUSHALL.
+// Replies that legitimately differ (random members, timestamps, run ids) are compared through a
+// normaliser (`sortArray`, `ignore`) attached to that one command, never by loosening the rest.
+
+import { expect } from 'vitest';
+import { RawClient } from './raw-client.js';
+import { RespValue, show } from './resp.js';
+
+export type Step =
+  | string[]
+  | { cmd: string[]; sort?: boolean; ignore?: boolean; check?: (v: RespValue) => void; resp3?: boolean };
+
+export interface DiffTarget {
+  lodestone: number;
+  redis: number;
+}
+
+function normalise(v: RespValue, sort: boolean): RespValue {
+  if (!sort) return v;
+  if (v.t === 'array' || v.t === 'set') {
+    return { t: v.t, v: [...v.v].sort((a, b) => (show(a) < show(b) ? -1 : show(a) > show(b) ? 1 : 0)) };
+  }
+  return v;
+}
+
+/** Run one script on both servers; fail with the first differing command. */
+export async function diffScript(ports: DiffTarget, steps: Step[], resp3 = false): Promise<void> {
+  const a = await RawClient.connect(ports.lodestone);
+  const b = await RawClient.connect(ports.redis);
+  try {
+    for (const c of [a, b]) {
+      await c.call('FLUSHALL');
+      if (resp3) await c.call('HELLO', '3');
+    }
+    for (const step of steps) {
+      const s = Array.isArray(step) ? { cmd: step } : step;
+      const [ra, rb] = await Promise.all([a.call(...s.cmd), b.call(...s.cmd)]);
+      if (s.ignore) continue;
+      if (s.check) {
+        s.check(ra);
+        continue;
+      }
+      const na = normalise(ra, !!s.sort);
+      const nb = normalise(rb, !!s.sort);
+      expect(show(na), `command: ${s.cmd.map((x) => JSON.stringify(x)).join(' ')}`).toBe(show(nb));
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+}
