@@ -1,8 +1,29 @@
 // Every command family's specs, collected for the command table (src/commands/table.ts).
+// One module per family; each exports an array of CommandSpec.
 
 import type { CommandSpec } from './table.js';
 import { connectionCommands } from './connection.js';
+import { stringsCommands } from './strings.js';
+import { keysCommands } from './keys.js';
+import { hashesCommands } from './hashes.js';
+import { setsCommands } from './sets.js';
+import { listsCommands } from './lists.js';
+import { zsetsCommands } from './zsets.js';
+import { transactionsCommands } from './transactions.js';
+import { pubsubCommands } from './pubsub.js';
+import { serverCommands } from './server.js';
 
 export function allCommands(): CommandSpec[] {
-  return [...connectionCommands];
+  return [
+    ...connectionCommands,
+    ...stringsCommands,
+    ...keysCommands,
+    ...hashesCommands,
+    ...setsCommands,
+    ...listsCommands,
+    ...zsetsCommands,
+    ...transactionsCommands,
+    ...pubsubCommands,
+    ...serverCommands,
+  ];
 }

@@ -1,0 +1,4 @@
+// hashes commands — to be filled in (see src/commands/table.ts for the spec format).
+import type { CommandSpec } from './table.js';
+
+export const hashesCommands: CommandSpec[] = [];

@@ -1,0 +1,4 @@
+// strings commands — to be filled in (see src/commands/table.ts for the spec format).
+import type { CommandSpec } from './table.js';
+
+export const stringsCommands: CommandSpec[] = [];
