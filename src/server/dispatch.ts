@@ -7,7 +7,7 @@
 // observers (persistence, WASM effect capture). EXEC and the WASM `call` host function use call()
 // too, so there is exactly one place where executed writes are observed.
 
-import { arityOk, Command, Context } from '../commands/table.js';
+import { arityOk, Command, Context, keyIndexes } from '../commands/table.js';
 import {
   errArity,
   NO_REPLY,
@@ -128,6 +128,12 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     server.countError(reply);
   }
   if (server.dirty !== dirtyBefore && cmd.isWrite) {
+    // The command changed data: its keys are modified (WATCH invalidation, blocked clients),
+    // then the write observers see it. Commands that touch keys outside their key positions
+    // (MOVE, COPY DB, FLUSHALL) signal those themselves.
+    const db = ctx.db;
+    const idx = keyIndexes(cmd, args);
+    for (let i = 0; i < idx.length; i++) server.keyModified(db, args[idx[i]]);
     server.emitWrite({ db: client.db, cmd, args, client });
   }
   const slower = server.config.getInt('slowlog-log-slower-than');
