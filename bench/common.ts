@@ -1,0 +1,117 @@
+// Shared benchmark plumbing: start Lodestone (the built CLI) and a real redis-server side by side
+// on free ports, read their memory, and write result tables to bench/results/.
+
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Package root (bench/ is compiled to dist/bench/). */
+export const ROOT = (() => {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    try {
+      readFileSync(join(d, 'package.json'));
+      return d;
+    } catch {
+      d = resolve(d, '..');
+    }
+  }
+  throw new Error('package root not found');
+})();
+
+export const RESULTS = join(ROOT, 'bench', 'results');
+
+export function have(bin: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+}
+
+export function requireTools(...bins: string[]): void {
+  const missing = bins.filter((b) => !have(b));
+  if (missing.length) {
+    console.error(`missing ${missing.join(', ')}: install with  apt-get install -y redis-server redis-tools`);
+    process.exit(2);
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => res(p));
+    });
+    s.on('error', rej);
+  });
+}
+
+async function waitPort(port: number, proc: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`server exited (${proc.exitCode})`);
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+export interface Srv {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(extra: string[] = []): Promise<Srv> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: 'ignore' });
+  await waitPort(port, proc);
+  return { name: 'redis', port, pid: proc.pid!, stop: () => kill(proc) };
+}
+
+export async function startLodestone(extra: string[] = [], nodeFlags: string[] = []): Promise<Srv> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-lodestone-'));
+  const proc = spawn(process.execPath, [...nodeFlags, join(ROOT, 'bin/lodestone.js'), '--port', String(port), '--loglevel', 'warning', '--dir', dir, ...extra], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitPort(port, proc);
+  return { name: 'lodestone', port, pid: proc.pid!, stop: () => kill(proc) };
+}
+
+function kill(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    proc.once('exit', () => r());
+    proc.kill('SIGKILL');
+  });
+}
+
+/** Resident set size of a process in bytes (Linux /proc). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export function writeResult(name: string, content: string): string {
+  mkdirSync(RESULTS, { recursive: true });
+  const p = join(RESULTS, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+export function machineLine(): string {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown cpu';
+  const redis = spawnSync('redis-server', ['--version']).stdout?.toString().trim().split(' ').slice(0, 3).join(' ') ?? '';
+  return `${cpu}, ${cpus().length} cores, Node ${process.version}, ${redis}`;
+}
