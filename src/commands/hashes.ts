@@ -20,7 +20,7 @@ import {
   Reply,
   ReplyError,
 } from '../protocol/reply.js';
-import { formatHumanDouble, INT64_MAX, INT64_MIN, parseDouble, parseInt64 } from '../util/numbers.js';
+import { incrByFloatText, INT64_MAX, INT64_MIN, parseDouble, parseInt64 } from '../util/numbers.js';
 import {
   membersAdded,
   parseScanCursor,
@@ -388,9 +388,11 @@ export const hashesCommands: CommandSpec[] = [
         if (v === null) throw ERR_HASH_NOT_FLOAT;
         value = v;
       }
-      const sum = value + incr;
-      if (!Number.isFinite(sum)) throw ERR_RESULT_NAN_INF;
-      const text = formatHumanDouble(sum);
+      if (!Number.isFinite(value + incr)) throw ERR_RESULT_NAN_INF;
+      // Same long-double arithmetic and %.17Lf output as INCRBYFLOAT (src/util/numbers.ts).
+      const text = incrByFloatText(cur ?? null, args[3]);
+      if (text === 'notfloat') throw ERR_HASH_NOT_FLOAT;
+      if (text === 'naninf') throw ERR_RESULT_NAN_INF;
       const t = h ?? hashForWriteOrCreate(ctx.db, args[1]);
       t.set(args[2], text);
       if (cur === undefined) membersAdded(t);

@@ -171,6 +171,10 @@ describe.skipIf(skipReason('hash differential tests', 'redis-server'))('hashes: 
       ['HINCRBYFLOAT', 'h', 'a', '0.1'],
       ['HINCRBYFLOAT', 'h', 'b', '5.0e3'],
       ['HINCRBYFLOAT', 'h', 'b', '-5'],
+      // long-double accumulation and %.17Lf output, exactly as Redis prints it
+      ['HINCRBYFLOAT', 'h', 'c', '5000.7'],
+      ['HINCRBYFLOAT', 'h', 'c', '10.1'],
+      ['HINCRBYFLOAT', 'h', 'c', '1.23456789012345678'],
       ['HINCRBYFLOAT', 'h', 'c', '1.5e-5'],
       ['HINCRBYFLOAT', 'h', 'd', '1e17'],
       ['HINCRBYFLOAT', 'h', 'e', '0x1p3'],
