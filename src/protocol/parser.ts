@@ -16,10 +16,24 @@ export interface ParserLimits {
   unauthenticated: boolean;
 }
 
+/** PROTO_INLINE_MAX_SIZE: an inline command, or a `*`/`$` count line, may not exceed 64 KB. */
 const INLINE_MAX = 64 * 1024;
-const MAX_MULTIBULK = 1024 * 1024 * 1024; // Redis 7 allows up to INT_MAX; we cap at 1G elements
+/** Redis accepts a multibulk count up to INT_MAX. */
+const MAX_MULTIBULK = 2147483647;
 const BIG_BULK = 32 * 1024;
 
+/*
+ * Behaviour copied from Redis 7.0's processInlineBuffer / processMultibulkBuffer (networking.c),
+ * byte for byte where a client can observe it:
+ *   - The CRLF after bulk data is not checked, only skipped: `$4\r\nPINGxx` takes "PING" and drops
+ *     "xx"; whatever follows is parsed as the next request.
+ *   - `*`/`$` counts are parsed with string2ll: no sign `+`, no leading zeros, no `-0`; a count line
+ *     ends at the first `\r` and the byte after it is skipped unseen.
+ *   - The `$` check happens only once the whole count line has arrived.
+ *   - Line searches use strchr on the NUL-terminated query buffer, so a NUL byte before the line end
+ *     hides the line end: Redis keeps waiting (and eventually answers "too big …").
+ *   - Error texts, including 7.0.15's "unauthenticated multibulk/bulk length".
+ */
 export class RequestParser {
   private buf: Buffer = Buffer.alloc(0);
   private off = 0;
@@ -30,6 +44,12 @@ export class RequestParser {
   // A large bulk being assembled in place.
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /**
+   * Set when onCommand asked to stop (client blocked, paused or closing). Input that arrives
+   * meanwhile is only buffered — like Redis, which does not process a blocked client's query
+   * buffer — until resume() is called.
+   */
+  private stalled = false;
 
   constructor(private readonly limits: ParserLimits) {}
 
@@ -51,9 +71,8 @@ export class RequestParser {
       if (this.bigFilled < this.big.length) return;
       const big = this.big;
       this.big = null;
-      if (big[big.length - 2] !== 0x0d || big[big.length - 1] !== 0x0a) {
-        throw new ProtocolError("expected '\\r\\n' after bulk data");
-      }
+      this.bigFilled = 0;
+      // The two bytes after the data (normally CRLF) are skipped without looking, like Redis.
       this.args.push(big.latin1Slice(0, big.length - 2));
       this.bulkLen = -1;
       this.argsLeft--;
@@ -63,6 +82,7 @@ export class RequestParser {
         this.args = [];
         this.argsLeft = -1;
         if (onCommand(args) === false) {
+          this.stalled = true;
           this.buf = chunk;
           this.off = 0;
           return;
@@ -75,11 +95,13 @@ export class RequestParser {
       this.buf = chunk;
     }
     this.off = 0;
+    if (this.stalled) return;
     this.resume(onCommand);
   }
 
   /** Continue parsing what is buffered (after a client paused by a blocking command is released). */
   resume(onCommand: (args: string[]) => boolean | void): void {
+    this.stalled = false;
     this.parse(onCommand);
     if (this.off >= this.buf.length) {
       this.buf = EMPTY;
@@ -93,7 +115,9 @@ export class RequestParser {
     while (this.off < end) {
       if (this.argsLeft === -1) {
         if (buf[this.off] !== 0x2a /* * */) {
-          const nl = buf.indexOf(0x0a, this.off);
+          // Inline command: one line, split like sdssplitargs.
+          let nl = buf.indexOf(0x0a, this.off);
+          if (nl >= 0 && hasNul(buf, this.off, nl)) nl = -1;
           if (nl < 0) {
             if (end - this.off > INLINE_MAX) throw new ProtocolError('too big inline request');
             return;
@@ -101,21 +125,27 @@ export class RequestParser {
           let lineEnd = nl;
           if (lineEnd > this.off && buf[lineEnd - 1] === 0x0d) lineEnd--;
           const line = buf.latin1Slice(this.off, lineEnd);
-          this.off = nl + 1;
           const args = splitInline(line);
           if (args === null) throw new ProtocolError('unbalanced quotes in request');
+          this.off = nl + 1;
           if (args.length === 0) continue;
-          if (onCommand(args) === false) return;
+          if (onCommand(args) === false) {
+            this.stalled = true;
+            return;
+          }
           continue;
         }
-        const nl = buf.indexOf(0x0d, this.off);
-        if (nl < 0 || nl + 1 >= end) {
+        let nl = buf.indexOf(0x0d, this.off);
+        if (nl >= 0 && hasNul(buf, this.off, nl)) nl = -1;
+        if (nl < 0) {
           if (end - this.off > INLINE_MAX) throw new ProtocolError('too big mbulk count string');
           return;
         }
-        const n = parseIntStrict(buf, this.off + 1, nl);
-        if (n === null || n > MAX_MULTIBULK || (this.limits.unauthenticated && n > 10)) {
-          throw new ProtocolError('invalid multibulk length');
+        if (nl + 1 >= end) return; // the byte after `\r` has not arrived yet
+        const n = string2ll(buf, this.off + 1, nl);
+        if (n === null || n > MAX_MULTIBULK) throw new ProtocolError('invalid multibulk length');
+        if (n > 10 && this.limits.unauthenticated) {
+          throw new ProtocolError('unauthenticated multibulk length');
         }
         this.off = nl + 2;
         if (n <= 0) continue; // `*0` / `*-1`: nothing to run, like Redis
@@ -126,22 +156,27 @@ export class RequestParser {
       while (this.argsLeft > 0) {
         if (this.bulkLen === -1) {
           if (this.off >= end) return;
-          if (buf[this.off] !== 0x24 /* $ */) {
-            throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.off])}'`);
-          }
-          const nl = buf.indexOf(0x0d, this.off);
-          if (nl < 0 || nl + 1 >= end) {
+          let nl = buf.indexOf(0x0d, this.off);
+          if (nl >= 0 && buf[this.off] !== 0x24 /* $ */ && hasNul(buf, this.off, nl)) nl = -1;
+          if (nl < 0) {
             if (end - this.off > INLINE_MAX) throw new ProtocolError('too big bulk count string');
             return;
           }
-          const len = parseIntStrict(buf, this.off + 1, nl);
-          if (
-            len === null ||
-            len < 0 ||
-            len > this.limits.maxBulkLen ||
-            (this.limits.unauthenticated && len > 16384)
-          ) {
+          if (nl + 1 >= end) return;
+          if (buf[this.off] !== 0x24 /* $ */) {
+            throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.off])}'`);
+          }
+          const len = string2ll(buf, this.off + 1, nl);
+          if (len === null || len < 0 || len > this.limits.maxBulkLen) {
+            if (hasNul(buf, this.off, nl)) {
+              // strchr would have stopped at the NUL: Redis is still waiting for the line end.
+              if (end - this.off > INLINE_MAX) throw new ProtocolError('too big bulk count string');
+              return;
+            }
             throw new ProtocolError('invalid bulk length');
+          }
+          if (len > 16384 && this.limits.unauthenticated) {
+            throw new ProtocolError('unauthenticated bulk length');
           }
           this.off = nl + 2;
           this.bulkLen = len;
@@ -157,9 +192,7 @@ export class RequestParser {
           }
           return;
         }
-        if (buf[this.off + this.bulkLen] !== 0x0d || buf[this.off + this.bulkLen + 1] !== 0x0a) {
-          throw new ProtocolError("expected '\\r\\n' after bulk data");
-        }
+        // The two bytes after the data (normally CRLF) are skipped without looking, like Redis.
         this.args.push(buf.latin1Slice(this.off, this.off + this.bulkLen));
         this.off += this.bulkLen + 2;
         this.bulkLen = -1;
@@ -168,28 +201,50 @@ export class RequestParser {
       const args = this.args;
       this.args = [];
       this.argsLeft = -1;
-      if (onCommand(args) === false) return;
+      if (onCommand(args) === false) {
+        this.stalled = true;
+        return;
+      }
     }
   }
 }
 
 const EMPTY = Buffer.alloc(0);
 
-/** Parse a signed decimal integer in buf[start, end); null when it is not one. */
-function parseIntStrict(buf: Buffer, start: number, end: number): number | null {
-  if (start >= end || end - start > 18) return null;
-  let neg = false;
+/** Whether buf[start, end) holds a NUL byte. */
+function hasNul(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
+/**
+ * Redis's string2ll on buf[start, end): an optional `-`, then `0` alone or a digit 1-9 followed by
+ * digits, at most 20 characters, within the range of a signed 64-bit integer. null when invalid.
+ * Values beyond 2^53 lose precision, which is harmless: every caller compares against limits far
+ * below that.
+ */
+function string2ll(buf: Buffer, start: number, end: number): number | null {
+  const len = end - start;
+  if (len <= 0 || len >= 21) return null;
+  if (len === 1 && buf[start] === 0x30) return 0;
   let i = start;
+  let neg = false;
   if (buf[i] === 0x2d) {
     neg = true;
     i++;
     if (i === end) return null;
   }
+  if (buf[i] < 0x31 || buf[i] > 0x39) return null;
   let n = 0;
   for (; i < end; i++) {
     const c = buf[i] - 0x30;
     if (c < 0 || c > 9) return null;
     n = n * 10 + c;
+  }
+  if (n >= 9223372036854775807) {
+    // Near the 64-bit limit: decide exactly.
+    const v = BigInt(buf.latin1Slice(neg ? start + 1 : start, end));
+    if (neg ? v > 9223372036854775808n : v > 9223372036854775807n) return null;
   }
   return neg ? -n : n;
 }
@@ -198,17 +253,23 @@ function isHex(c: string): boolean {
   return /^[0-9a-fA-F]$/.test(c);
 }
 
+/** C's isspace in the "C" locale (JS's \s also matches NBSP \xa0, which Redis does not split on). */
+function isSpace(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+}
+
 /**
  * Split an inline command line like Redis's sdssplitargs: spaces separate arguments, "double quotes"
  * understand \n \r \t \b \a \\ \" and \xHH, 'single quotes' only \'. A closing quote must be followed
- * by a space or the end of the line. Returns null on unbalanced quotes.
+ * by a space or the end of the line. Returns null on unbalanced quotes. (A line holding a NUL byte
+ * never gets here: the parser treats it as incomplete, like Redis's strchr-based line search.)
  */
 export function splitInline(line: string): string[] | null {
   const out: string[] = [];
   let i = 0;
   const n = line.length;
   while (true) {
-    while (i < n && /\s/.test(line[i])) i++;
+    while (i < n && isSpace(line[i])) i++;
     if (i >= n) return out;
     let cur = '';
     let inDq = false;
@@ -226,7 +287,7 @@ export function splitInline(line: string): string[] | null {
           const e = line[i];
           cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
         } else if (c === '"') {
-          if (i + 1 < n && !/\s/.test(line[i + 1])) return null;
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
           done = true;
         } else {
           cur += c;
@@ -237,7 +298,7 @@ export function splitInline(line: string): string[] | null {
           i++;
           cur += "'";
         } else if (c === "'") {
-          if (i + 1 < n && !/\s/.test(line[i + 1])) return null;
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
           done = true;
         } else {
           cur += c;
