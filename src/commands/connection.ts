@@ -36,7 +36,7 @@ export const connectionCommands: CommandSpec[] = [
   {
     name: 'ping',
     arity: -1,
-    flags: ['fast', 'stale'],
+    flags: ['fast'],
     keys: [0, 0, 0],
     group: 'connection',
     summary: 'Returns the server\'s liveliness response.',
@@ -52,7 +52,7 @@ export const connectionCommands: CommandSpec[] = [
   {
     name: 'echo',
     arity: 2,
-    flags: ['fast', 'stale'],
+    flags: ['fast', 'loading', 'stale'],
     keys: [0, 0, 0],
     group: 'connection',
     summary: 'Returns the given string.',
@@ -82,7 +82,7 @@ export const connectionCommands: CommandSpec[] = [
   {
     name: 'auth',
     arity: -2,
-    flags: ['no_auth', 'fast', 'stale', 'loading', 'noscript', 'skip_monitor', 'skip_slowlog'],
+    flags: ['no_auth', 'fast', 'stale', 'loading', 'noscript', 'allow_busy'],
     keys: [0, 0, 0],
     group: 'connection',
     summary: 'Authenticates the connection.',
@@ -107,7 +107,7 @@ export const connectionCommands: CommandSpec[] = [
   {
     name: 'hello',
     arity: -1,
-    flags: ['no_auth', 'fast', 'stale', 'loading', 'noscript', 'skip_monitor', 'skip_slowlog'],
+    flags: ['no_auth', 'fast', 'stale', 'loading', 'noscript', 'allow_busy'],
     keys: [0, 0, 0],
     group: 'connection',
     summary: 'Handshakes with the Redis server.',
@@ -148,7 +148,7 @@ export const connectionCommands: CommandSpec[] = [
       if (!c.authenticated && !authed) {
         return new ReplyError(
           'NOAUTH',
-          'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+          'HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
         );
       }
       if (authed) c.authenticated = true;

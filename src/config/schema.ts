@@ -73,9 +73,9 @@ export const PARAMS: ParamSpec[] = [
   p('lazyfree-lazy-user-del', 'bool', false, 'Accepted for compatibility; deletes are always synchronous.', { noop: true }),
   // Encoding knobs: accepted and reported, no effect (Lodestone's structures do not change encoding).
   ...[
-    ['hash-max-listpack-entries', 128],
+    ['hash-max-listpack-entries', 512],
     ['hash-max-listpack-value', 64],
-    ['hash-max-ziplist-entries', 128],
+    ['hash-max-ziplist-entries', 512],
     ['hash-max-ziplist-value', 64],
     ['list-max-listpack-size', -2],
     ['list-max-ziplist-size', -2],
@@ -91,11 +91,12 @@ export const PARAMS: ParamSpec[] = [
     ['stream-node-max-entries', 100],
     ['activerehashing', 1],
   ].map(([n, d]) =>
-    p(n as string, 'int', d as number, 'Redis encoding tuning; accepted, no effect in Lodestone.', { noop: true }),
+    p(n as string, 'int', d as number, 'Redis encoding tuning: does not change Lodestone\'s data structures; the hash/set thresholds only decide, as in Redis, which collections report a compact OBJECT ENCODING, keep insertion (or integer) order and are returned whole by HSCAN/SSCAN.', { noop: true }),
   ),
   // WebAssembly UDFs (ADR-0009 [wasm] sections)
   p('wasm.enabled', 'bool', true, 'Enable the WASM.* commands.', { mutable: false }),
   p('wasm.module_dir', 'string', './wasm', 'Directory WASM.LOAD reads module files from and persists modules to.', { mutable: false }),
+  p('wasm.metering', 'bool', true, 'Instrument modules for fuel, time and depth limits. Turn off only to measure the cost of metering: without it a runaway guest cannot be stopped.'),
   p('wasm.limits.max_memory', 'memory', 64 * MB, 'Linear memory cap per instance, bytes.', { min: 65536 }),
   p('wasm.limits.max_fuel', 'int', 1_000_000, 'Fuel (metered work units) per call.', { min: 1 }),
   p('wasm.limits.max_duration_ms', 'int', 5000, 'Wall-clock limit per call, milliseconds.', { min: 1 }),

@@ -57,6 +57,9 @@ export class Client {
   /** Args held back while CLIENT PAUSE is in effect. */
   paused: string[] | null = null;
   monitor = false;
+  /** CLIENT NO-EVICT / NO-TOUCH (accepted; shown in CLIENT LIST flags as `e` / `T`). */
+  noEvict = false;
+  noTouch = false;
   closing = false;
   /** True while this client's commands run inside EXEC or a function call (blocking ops don't block). */
   inExec = false;
@@ -109,7 +112,10 @@ export class Client {
     this.pendingFlush = false;
     if (!this.socket || this.socket.destroyed) return;
     const out = this.enc.take();
-    if (out) this.socket.write(out);
+    if (out) {
+      this.server.stats.netOutputBytes += out.length;
+      this.socket.write(out);
+    }
   }
 
   /** Socket data: parse and execute every complete command in it. */
