@@ -12,6 +12,7 @@ import { zsetsCommands } from './zsets.js';
 import { transactionsCommands } from './transactions.js';
 import { pubsubCommands } from './pubsub.js';
 import { serverCommands } from './server.js';
+import { wasmCommands } from './wasm.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -25,5 +26,6 @@ export function allCommands(): CommandSpec[] {
     ...transactionsCommands,
     ...pubsubCommands,
     ...serverCommands,
+    ...wasmCommands,
   ];
 }

@@ -28,7 +28,10 @@ export type CommandFlag =
   | 'no_multi'
   | 'allow_busy'
   | 'skip_monitor'
-  | 'skip_slowlog';
+  | 'skip_slowlog'
+  /** Dispatch does not hand this command to the write observers: its effects were observed as the
+   *  commands it ran (EXEC, WASM.CALL), so persistence never re-runs guest code. */
+  | 'no_propagate';
 
 /** What a handler gets: the server, the calling client, its selected database. */
 export interface Context {
@@ -70,6 +73,7 @@ export interface Command {
   isWrite: boolean;
   isReadonly: boolean;
   isAdmin: boolean;
+  noPropagate: boolean;
   /** Allowed in RESP2 subscribed context. */
   isPubsubCtx: boolean;
   /** Statistics for INFO commandstats. */
@@ -99,6 +103,7 @@ export class CommandTable {
       isWrite: spec.flags.includes('write'),
       isReadonly: spec.flags.includes('readonly'),
       isAdmin: spec.flags.includes('admin'),
+      noPropagate: spec.flags.includes('no_propagate'),
       isPubsubCtx: PUBSUB_CTX.has(fullName),
       calls: 0,
       usec: 0,

@@ -50,6 +50,19 @@ export function resolve(server: Server, args: string[]): Command | ReplyError {
 
 export function execute(server: Server, client: Client, args: string[]): Reply {
   client.totalCommands++;
+  const n0 = args[0].length;
+  if ((n0 === 4 || n0 === 5) && client.socket && isCrossProtocolAttack(args[0])) {
+    // Redis's securityWarningCommand: an HTTP request (`POST …`, `Host: …`) sent to the port is a
+    // cross-protocol scripting attempt. Close at once, dropping replies not yet written and the
+    // rest of the pipeline, as Redis does.
+    server.log.warn(
+      { client: client.id, addr: client.addr },
+      'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. Connection aborted.',
+    );
+    client.closing = true;
+    client.socket.destroy();
+    return NO_REPLY;
+  }
   const resolved = resolve(server, args);
   if (resolved instanceof ReplyError) {
     if (client.multi) client.multi.aborted = true;
@@ -57,45 +70,90 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
     return resolved;
   }
   const cmd = resolved;
-  if (!arityOk(cmd.spec.arity, args.length)) {
-    if (client.multi) client.multi.aborted = true;
-    cmd.rejectedCalls++;
-    const e = errArity(cmd.fullName);
-    server.countError(e);
-    return e;
-  }
+  // The checks below run in the order of Redis 7.0's processCommand, and every rejection goes
+  // through reject() (Redis's rejectCommand): it flags an open transaction, and a rejected EXEC
+  // itself answers EXECABORT.
+  if (!arityOk(cmd.spec.arity, args.length)) return reject(server, client, cmd, errArity(cmd.fullName));
   if (!client.authenticated && !cmd.spec.flags.includes('no_auth')) {
-    if (client.multi) client.multi.aborted = true;
-    cmd.rejectedCalls++;
-    server.countError(ERR_NOAUTH);
-    return ERR_NOAUTH;
+    return reject(server, client, cmd, ERR_NOAUTH);
+  }
+  if (client.multi && cmd.spec.flags.includes('no_multi')) {
+    return reject(server, client, cmd, ERR_NO_MULTI);
   }
   if (client.resp === 2 && client.subscriptionCount > 0 && !cmd.isPubsubCtx) {
-    cmd.rejectedCalls++;
-    const e = new ReplyError(
-      'ERR',
-      `Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    return reject(
+      server,
+      client,
+      cmd,
+      new ReplyError(
+        'ERR',
+        `Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      ),
     );
-    server.countError(e);
-    return e;
   }
-  if (client.multi && !QUEUE_BYPASS.has(cmd.fullName)) {
-    if (cmd.spec.flags.includes('no_multi')) {
-      client.multi.aborted = true;
-      const e = new ReplyError('ERR', 'Command not allowed inside a transaction');
-      server.countError(e);
-      return e;
-    }
-    client.multi.queue.push({ cmd, args });
-    return QUEUED;
-  }
-  if (server.pauseUntil && server.isPausedFor(cmd) && client.socket) {
+  // CLIENT PAUSE comes before MULTI queueing in Redis: a paused client does not even get QUEUED,
+  // and EXEC counts as a write when the transaction queued one (is_may_replicate_command).
+  if (server.pauseUntil && client.socket && isPaused(server, client, cmd)) {
     client.paused = args;
     server.pausedClients.add(client);
     return NO_REPLY;
   }
+  if (client.multi && !QUEUE_BYPASS.has(cmd.fullName)) {
+    client.multi.queue.push({ cmd, args });
+    return QUEUED;
+  }
   return call(server, client, cmd, args);
 }
+
+/** `post` or `host:` in any case, without allocating (INCR, HSET, LPUSH … have the same lengths). */
+function isCrossProtocolAttack(s: string): boolean {
+  if (s.length === 4) return lc(s, 0) === 0x70 && lc(s, 1) === 0x6f && lc(s, 2) === 0x73 && lc(s, 3) === 0x74; // post
+  return lc(s, 0) === 0x68 && lc(s, 1) === 0x6f && lc(s, 2) === 0x73 && lc(s, 3) === 0x74 && s.charCodeAt(4) === 0x3a; // host:
+}
+
+/** Char code with ASCII letters folded to lowercase (b | 0x20 merges exactly a letter's two cases). */
+function lc(s: string, i: number): number {
+  return s.charCodeAt(i) | 0x20;
+}
+
+const ERR_NO_MULTI = new ReplyError('ERR', 'Command not allowed inside a transaction');
+
+/**
+ * Redis's rejectCommand: count the rejection, flag the open transaction (EXEC will answer
+ * EXECABORT), and when the rejected command is EXEC itself abort the transaction right away with
+ * "EXECABORT Transaction discarded because of: <error>" — Redis does this even without MULTI, e.g.
+ * `EXEC x` answers EXECABORT … wrong number of arguments for 'exec' command. The embedded error
+ * keeps its code unless it is the generic ERR (rejectCommandFormat messages carry none).
+ */
+function reject(server: Server, client: Client, cmd: Command, err: ReplyError): Reply {
+  cmd.rejectedCalls++;
+  if (client.multi) client.multi.aborted = true;
+  if (cmd.fullName === 'exec') {
+    client.multi = null;
+    server.unwatchAll(client);
+    err = new ReplyError('EXECABORT', `Transaction discarded because of: ${err.code === 'ERR' ? err.message : err.wire}`);
+  }
+  server.countError(err);
+  return err;
+}
+
+/**
+ * Redis's pause test (is_may_replicate_command): writes, commands flagged CMD_MAY_REPLICATE
+ * (PUBLISH — it is propagated to replicas), and an EXEC whose queue holds either.
+ */
+function isPaused(server: Server, client: Client, cmd: Command): boolean {
+  if (server.isPausedFor(mayReplicate(cmd) ? AS_WRITE : cmd)) return true;
+  if (cmd.fullName !== 'exec' || !client.multi) return false;
+  for (const q of client.multi.queue) if (mayReplicate(q.cmd)) return server.isPausedFor(AS_WRITE);
+  return false;
+}
+
+const MAY_REPLICATE = new Set(['publish']);
+function mayReplicate(cmd: Command): boolean {
+  return cmd.isWrite || MAY_REPLICATE.has(cmd.fullName);
+}
+/** Stand-in for "some write command" when asking Server.isPausedFor (it only reads isWrite). */
+const AS_WRITE = { isWrite: true } as Command;
 
 /** Commands that run immediately even inside MULTI. */
 const QUEUE_BYPASS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -134,7 +192,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     const db = ctx.db;
     const idx = keyIndexes(cmd, args);
     for (let i = 0; i < idx.length; i++) server.keyModified(db, args[idx[i]]);
-    server.emitWrite({ db: client.db, cmd, args, client });
+    if (!cmd.noPropagate) server.emitWrite({ db: client.db, cmd, args, client });
   }
   const slower = server.config.getInt('slowlog-log-slower-than');
   if (slower >= 0 && usec >= slower && !cmd.spec.flags.includes('skip_slowlog')) {

@@ -18,6 +18,8 @@ import { execute } from './dispatch.js';
 import { PubSub } from './pubsub.js';
 import { Blocking } from './blocking.js';
 import { VERSION } from '../version.js';
+import { InstantMetrics } from './info.js';
+import { WasmRegistry } from '../wasm/registry.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -53,6 +55,8 @@ export class Server implements KeyspaceHooks {
   readonly pubsub = new PubSub(this);
   readonly blocking = new Blocking(this);
   readonly monitors = new Set<Client>();
+  /** The WASM function registry, or null when wasm.enabled = false. */
+  readonly wasm: WasmRegistry | null;
   readonly startTime = Date.now();
   /** Per db: key → clients WATCHing it. */
   readonly watchers: Map<string, Set<Client>>[];
@@ -75,7 +79,8 @@ export class Server implements KeyspaceHooks {
     errorReplies: 0,
     errorCodes: new Map<string, number>(),
   };
-  private readonly writeObservers: ((e: WriteEvent) => void)[] = [];
+  private readonly writeObservers: ((events: WriteEvent[]) => void)[] = [];
+  private readonly captures: WriteEvent[][] = [];
   private readonly pending: Client[] = [];
   private flushScheduled = false;
   private nextClientId = 1;
@@ -84,6 +89,16 @@ export class Server implements KeyspaceHooks {
   private shuttingDown = false;
   /** Called once the server has shut down (SHUTDOWN command). */
   onShutdown: (() => void) | null = null;
+  /**
+   * SHUTDOWN's persistence hook, for the persistence subsystem to fill in: save the dataset before
+   * exiting. `save` is true for SHUTDOWN SAVE, false for NOSAVE, null when neither was given (save
+   * if save points / AOF are configured). Throwing aborts the shutdown unless FORCE was given.
+   */
+  shutdownSave: ((save: boolean | null) => Promise<void> | void) | null = null;
+  /** The TCP port actually listened on (INFO tcp_port; differs from the config when it is 0). */
+  port = 0;
+  /** Sampled rates for INFO (instantaneous_ops_per_sec …), fed by serverCron. */
+  readonly metrics = new InstantMetrics();
 
   constructor(opts: ServerOptions) {
     this.config = opts.config;
@@ -94,6 +109,15 @@ export class Server implements KeyspaceHooks {
     this.watchers = Array.from({ length: n }, () => new Map());
     this.table.register(allCommands());
     this.internalClient = new Client(this, null, 0);
+    this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
+  }
+
+  /** Load persisted state that must exist before clients connect (WASM modules). */
+  restore(): void {
+    if (!this.wasm) return;
+    const { loaded, failed } = this.wasm.restore();
+    if (loaded.length) this.log.info({ functions: loaded }, `loaded ${loaded.length} WASM function(s) from ${this.wasm.moduleDir}`);
+    for (const f of failed) this.log.error({ function: f.name, err: f.error }, 'could not load persisted WASM function');
   }
 
   // ---- Keyspace hooks -------------------------------------------------------------------------
@@ -117,8 +141,12 @@ export class Server implements KeyspaceHooks {
 
   // ---- Write observation: the one place every executed write passes --------------------------
 
-  /** Register an observer of executed writes (AOF, WASM effect recording …). */
-  observeWrites(fn: (e: WriteEvent) => void): () => void {
+  /**
+   * Register an observer of executed writes (AOF, replication …). Events arrive in execution order,
+   * as arrays: one event for a plain command, several for a group that must be applied atomically
+   * (EXEC, a WASM function call) — replay them as one unit.
+   */
+  observeWrites(fn: (events: WriteEvent[]) => void): () => void {
     this.writeObservers.push(fn);
     return () => {
       const i = this.writeObservers.indexOf(fn);
@@ -127,7 +155,30 @@ export class Server implements KeyspaceHooks {
   }
 
   emitWrite(e: WriteEvent): void {
-    for (let i = 0; i < this.writeObservers.length; i++) this.writeObservers[i](e);
+    const top = this.captures.length;
+    if (top > 0) {
+      this.captures[top - 1].push(e);
+      return;
+    }
+    if (this.writeObservers.length > 0) this.deliver([e]);
+  }
+
+  private deliver(events: WriteEvent[]): void {
+    for (let i = 0; i < this.writeObservers.length; i++) this.writeObservers[i](events);
+  }
+
+  /** Start grouping write events (EXEC, function calls); groups nest. */
+  beginCapture(): void {
+    this.captures.push([]);
+  }
+
+  /** End the innermost group: commit passes its events on (to the outer group or the observers), abort drops them. */
+  endCapture(commit: boolean): void {
+    const events = this.captures.pop();
+    if (!events || !commit || events.length === 0) return;
+    const top = this.captures.length;
+    if (top > 0) this.captures[top - 1].push(...events);
+    else if (this.writeObservers.length > 0) this.deliver(events);
   }
 
   private expiredEventCmd: Command | undefined;
@@ -177,6 +228,7 @@ export class Server implements KeyspaceHooks {
   // ---- Connections ----------------------------------------------------------------------------
 
   async listen(): Promise<number> {
+    this.restore();
     const port = this.config.getInt('port');
     const binds = this.config.getString('bind').split(/\s+/).filter(Boolean);
     let actualPort = port;
@@ -193,6 +245,7 @@ export class Server implements KeyspaceHooks {
       actualPort = (srv.address() as net.AddressInfo).port;
       this.netServers.push(srv);
     }
+    this.port = actualPort;
     this.startCron();
     return actualPort;
   }
@@ -201,7 +254,11 @@ export class Server implements KeyspaceHooks {
     this.stats.connectionsReceived++;
     if (this.clients.size >= this.config.getInt('maxclients')) {
       this.stats.rejectedConnections++;
-      sock.end('-ERR max number of clients reached\r\n');
+      // Reply and close; destroySoon also discards whatever the client already sent, so a rejected
+      // client cannot stay half-open.
+      sock.on('error', () => {});
+      sock.write('-ERR max number of clients reached\r\n');
+      sock.destroySoon();
       return;
     }
     const keepalive = this.config.getInt('tcp-keepalive');
@@ -249,6 +306,7 @@ export class Server implements KeyspaceHooks {
 
   serverCron(): void {
     this.activeExpireCycle();
+    this.wasm?.shrinkPools();
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {
       const cutoff = Date.now() - timeout * 1000;
@@ -259,6 +317,7 @@ export class Server implements KeyspaceHooks {
       }
     }
     if (this.pauseUntil && Date.now() >= this.pauseUntil) this.unpause();
+    this.metrics.tick(this);
     this.flushPending();
   }
 

@@ -57,6 +57,9 @@ export async function startLodestone(overrides: Record<string, string> = {}, clo
   const config = new Config();
   config.loadFile(defaultConfigPath());
   config.setText('port', '0');
+  // Each server gets its own working directory, so persisted files (AOF, WASM modules) never land
+  // in the repository or leak between tests.
+  config.setText('dir', mkdtempSync(join(tmpdir(), 'lodestone-test-')));
   for (const [k, v] of Object.entries(overrides)) config.setText(k, v);
   const server = new Server({ config, log: silentLogger(), clock });
   const port = await server.listen();
@@ -126,7 +129,8 @@ export async function startRedis(extra: string[] = []): Promise<ProcessHandle> {
 /** Start the Lodestone CLI (the built dist/) as a child process. */
 export async function startLodestoneProcess(args: string[] = [], opts: { port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessHandle> {
   const port = opts.port ?? (await freePort());
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/lodestone.js'), '--port', String(port), ...args], {
+  const dirArgs = args.includes('--dir') ? [] : ['--dir', mkdtempSync(join(tmpdir(), 'lodestone-test-'))];
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/lodestone.js'), '--port', String(port), ...dirArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -1,0 +1,248 @@
+// WASM.* commands (ADR-0009's command interface): LOAD, UNLOAD, CALL, CALL_RO, LIST, INFO, STATS.
+// The subsystem itself lives in src/wasm/ (registry, instrument, executor, pool, host, abi).
+
+import { readFileSync } from 'node:fs';
+import { MapReply, OK, Reply, ReplyError } from '../protocol/reply.js';
+import { parsePermission, Permission } from '../wasm/abi.js';
+import { LoadError } from '../wasm/errors.js';
+import { runCall } from '../wasm/executor.js';
+import { isWasmBytes, WasmFunction, WasmRegistry } from '../wasm/registry.js';
+import type { CommandSpec, Context } from './table.js';
+import { isOpt } from './util.js';
+
+function registry(ctx: Context): WasmRegistry {
+  const r = ctx.server.wasm;
+  if (!r) throw new ReplyError('ERR', 'WASM functions are disabled (wasm.enabled = false)');
+  return r;
+}
+
+/** `WASM.LOAD name <module> [REPLACE] [PERMISSIONS p …]`; the bytes may also come last (redis-cli -x). */
+function load(ctx: Context, args: string[]): Reply {
+  const reg = registry(ctx);
+  const name = args[1];
+  let moduleArg: string | null = null;
+  let replace = false;
+  let perms: Permission[] | null = null;
+  for (let i = 2; i < args.length; i++) {
+    const a = args[i];
+    if (isWasmBytes(a)) {
+      if (moduleArg !== null) return new ReplyError('ERR', 'more than one module given');
+      moduleArg = a;
+    } else if (isOpt(a, 'REPLACE')) {
+      replace = true;
+    } else if (isOpt(a, 'PERMISSIONS')) {
+      perms = [];
+      while (i + 1 < args.length && parsePermission(args[i + 1])) {
+        const p = parsePermission(args[++i])!;
+        if (!perms.includes(p)) perms.push(p);
+      }
+      if (perms.length === 0) {
+        const bad = args[i + 1];
+        return new ReplyError('ERR', bad === undefined ? 'PERMISSIONS needs at least one of READ WRITE ADMIN NETWORK FILESYSTEM' : `unknown permission '${bad}' (use READ WRITE ADMIN NETWORK FILESYSTEM)`);
+      }
+    } else if (moduleArg === null) {
+      moduleArg = a; // a file name inside module_dir
+    } else {
+      return new ReplyError('ERR', `syntax error near '${a.slice(0, 64)}'`);
+    }
+  }
+  if (moduleArg === null) return new ReplyError('ERR', 'missing module: pass the module bytes or a file name inside module_dir');
+  try {
+    const bytes = isWasmBytes(moduleArg) ? Buffer.from(moduleArg, 'latin1') : readFileSync(reg.resolveModuleFile(moduleArg));
+    reg.load(name, bytes, { replace, permissions: perms });
+  } catch (e) {
+    if (e instanceof LoadError) return new ReplyError('ERR', `WASM.LOAD ${name}: ${e.message}`);
+    throw e;
+  }
+  return OK;
+}
+
+/** Split `WASM.CALL name [KEYS k …] [ARGS a …]`: returns [keys, args] or an error. */
+export function parseCallArgs(args: string[]): { keys: string[]; argv: string[] } | ReplyError {
+  const keys: string[] = [];
+  const argv: string[] = [];
+  let i = 2;
+  if (i < args.length && isOpt(args[i], 'KEYS')) {
+    for (i++; i < args.length && !isOpt(args[i], 'ARGS'); i++) keys.push(args[i]);
+  }
+  if (i < args.length) {
+    if (!isOpt(args[i], 'ARGS')) return new ReplyError('ERR', `syntax error: expected KEYS or ARGS, got '${args[i].slice(0, 64)}'`);
+    for (i++; i < args.length; i++) argv.push(args[i]);
+  }
+  return { keys, argv };
+}
+
+/** Key positions of a WASM.CALL: the words between KEYS and ARGS. */
+function callKeys(args: string[]): number[] {
+  const out: number[] = [];
+  if (args.length > 2 && isOpt(args[2], 'KEYS')) {
+    for (let i = 3; i < args.length && !isOpt(args[i], 'ARGS'); i++) out.push(i);
+  }
+  return out;
+}
+
+function callCommand(readonly: boolean) {
+  return (ctx: Context, args: string[]): Reply => {
+    const reg = registry(ctx);
+    const target = args[1];
+    const dot = target.indexOf('.');
+    const name = dot < 0 ? target : target.slice(0, dot);
+    const entry = dot < 0 ? 'main' : target.slice(dot + 1);
+    const fn = reg.functions.get(name);
+    if (!fn) return new ReplyError('ERR', `no such wasm function '${name}'`);
+    const parsed = parseCallArgs(args);
+    if (parsed instanceof ReplyError) return parsed;
+    return runCall(ctx.server, ctx.client, fn, entry, parsed.keys, parsed.argv, readonly);
+  };
+}
+
+function statsMap(fn: WasmFunction): MapReply {
+  const s = fn.stats;
+  const p = fn.pool.stats();
+  return new MapReply([
+    'calls', s.calls,
+    'failed_calls', s.failed,
+    'errors', new MapReply(s.errorCounts().flatMap(([k, n]) => [k, n])),
+    'total_us', Math.round(s.totalUs),
+    'avg_us', s.avgUs.toFixed(2),
+    'p99_us', s.p99Us.toFixed(2),
+    'fuel_used', s.fuelUsed,
+    'fuel_last_call', s.lastFuel,
+    'instances_created', p.created,
+    'instances_reused', p.reused,
+    'instances_evicted', p.evicted,
+    'instances_idle', p.idle,
+  ]);
+}
+
+function describe(fn: WasmFunction, withStats: boolean): MapReply {
+  const flat: Reply[] = [
+    'name', fn.name,
+    'call_count', fn.stats.calls,
+    'permissions', fn.permissions.map((p) => p.toLowerCase()),
+    'exports', fn.exportNames,
+    'size', fn.size,
+    'sha256', fn.sha256,
+  ];
+  if (withStats) flat.push('stats', statsMap(fn));
+  return new MapReply(flat);
+}
+
+const WASM_GROUP = 'wasm';
+
+export const wasmCommands: CommandSpec[] = [
+  {
+    name: 'wasm.load',
+    arity: -3,
+    flags: ['write', 'denyoom', 'noscript', 'no_propagate'],
+    keys: [0, 0, 0],
+    group: WASM_GROUP,
+    summary: 'Loads a WebAssembly module as a user-defined function.',
+    since: '0.1.0',
+    complexity: 'O(N) in the size of the module (validation, instrumentation, compilation).',
+    syntax: 'name module [REPLACE] [PERMISSIONS permission [permission ...]]',
+    handler: load,
+  },
+  {
+    name: 'wasm.unload',
+    arity: 2,
+    flags: ['write', 'noscript', 'no_propagate'],
+    keys: [0, 0, 0],
+    group: WASM_GROUP,
+    summary: 'Unloads a user-defined function.',
+    since: '0.1.0',
+    complexity: 'O(1)',
+    syntax: 'name',
+    handler: (ctx, args) => {
+      if (!registry(ctx).unload(args[1])) return new ReplyError('ERR', `no such wasm function '${args[1]}'`);
+      return OK;
+    },
+  },
+  {
+    name: 'wasm.call',
+    arity: -2,
+    flags: ['write', 'denyoom', 'noscript', 'no_propagate', 'skip_monitor'],
+    keys: [0, 0, 0],
+    getKeys: callKeys,
+    group: WASM_GROUP,
+    summary: 'Calls a user-defined function (name runs main, name.fn runs the export fn).',
+    since: '0.1.0',
+    complexity: 'Depends on the function.',
+    syntax: 'function [KEYS key [key ...]] [ARGS arg [arg ...]]',
+    handler: callCommand(false),
+  },
+  {
+    name: 'wasm.call_ro',
+    arity: -2,
+    flags: ['readonly', 'noscript', 'no_propagate', 'skip_monitor'],
+    keys: [0, 0, 0],
+    getKeys: callKeys,
+    group: WASM_GROUP,
+    summary: 'Calls a user-defined function that may not write.',
+    since: '0.1.0',
+    complexity: 'Depends on the function.',
+    syntax: 'function [KEYS key [key ...]] [ARGS arg [arg ...]]',
+    handler: callCommand(true),
+  },
+  {
+    name: 'wasm.list',
+    arity: -1,
+    flags: ['readonly', 'noscript'],
+    keys: [0, 0, 0],
+    group: WASM_GROUP,
+    summary: 'Lists the loaded user-defined functions.',
+    since: '0.1.0',
+    complexity: 'O(N) in the number of functions.',
+    syntax: '[WITHSTATS]',
+    handler: (ctx, args) => {
+      const reg = registry(ctx);
+      let withStats = false;
+      for (let i = 1; i < args.length; i++) {
+        if (isOpt(args[i], 'WITHSTATS')) withStats = true;
+        else return new ReplyError('ERR', 'syntax error');
+      }
+      return [...reg.functions.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => describe(f, withStats));
+    },
+  },
+  {
+    name: 'wasm.info',
+    arity: 2,
+    flags: ['readonly', 'noscript'],
+    keys: [0, 0, 0],
+    group: WASM_GROUP,
+    summary: 'Shows a user-defined function: permissions, exports, size, sha256, calls and stats.',
+    since: '0.1.0',
+    complexity: 'O(1)',
+    syntax: 'name',
+    handler: (ctx, args) => {
+      const fn = registry(ctx).functions.get(args[1]);
+      if (!fn) return new ReplyError('ERR', `no such wasm function '${args[1]}'`);
+      return describe(fn, true);
+    },
+  },
+  {
+    name: 'wasm.stats',
+    arity: 1,
+    flags: ['readonly', 'noscript'],
+    keys: [0, 0, 0],
+    group: WASM_GROUP,
+    summary: 'Registry-wide statistics of user-defined functions.',
+    since: '0.1.0',
+    complexity: 'O(N) in the number of functions.',
+    handler: (ctx) => {
+      const reg = registry(ctx);
+      const t = reg.totals();
+      const errors = new Map<string, number>();
+      for (const f of reg.functions.values()) for (const [k, n] of f.stats.errorCounts()) errors.set(k, (errors.get(k) ?? 0) + n);
+      return new MapReply([
+        'functions', reg.functions.size,
+        'calls', t.calls,
+        'failed_calls', t.failed,
+        'fuel_used', t.fuel,
+        'compilations', reg.compilations,
+        'compile_cache_hits', reg.cacheHits,
+        'errors', new MapReply([...errors].flatMap(([k, n]) => [k, n])),
+      ]);
+    },
+  },
+];

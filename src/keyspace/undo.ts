@@ -1,0 +1,66 @@
+// Undo log for atomic function calls: before a function's first write to a key, the key's value
+// and TTL are saved; if the call fails (trap, fuel, timeout, permission …) rollback() restores
+// every saved key, so a failed call leaves no trace — stronger than Redis, where a script error
+// keeps the writes made before it.
+
+import { Database, RedisValue } from './db.js';
+import { Deque } from './deque.js';
+import { SortedSet } from './zset.js';
+
+/** Deep copy of a value (strings are immutable and shared). Used by the undo log and COPY. */
+export function cloneValue(v: RedisValue): RedisValue {
+  if (typeof v === 'string') return v;
+  if (v instanceof Map) return new Map(v);
+  if (v instanceof Set) return new Set(v);
+  if (v instanceof Deque) return new Deque(v);
+  const z = new SortedSet();
+  for (const n of v) z.add(n.member, n.score);
+  return z;
+}
+
+interface Saved {
+  db: Database;
+  key: string;
+  value: RedisValue | undefined;
+  expire: number | undefined;
+}
+
+export class UndoLog {
+  private readonly saved: Saved[] = [];
+  private readonly seen = new Set<string>();
+
+  get size(): number {
+    return this.saved.length;
+  }
+
+  /** Remember the key's current state unless it was already saved in this call. */
+  save(db: Database, key: string): void {
+    const id = `${db.id}\0${key}`;
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
+    const v = db.dict.get(key);
+    this.saved.push({ db, key, value: v === undefined ? undefined : cloneValue(v), expire: db.expires.get(key) });
+  }
+
+  /** Restore every saved key; `onRestored` is told each key (WATCH invalidation, blocked clients). */
+  rollback(onRestored: (db: Database, key: string) => void): void {
+    for (let i = this.saved.length - 1; i >= 0; i--) {
+      const s = this.saved[i];
+      if (s.value === undefined) {
+        s.db.dict.delete(s.key);
+        s.db.expires.delete(s.key);
+      } else {
+        s.db.dict.set(s.key, s.value);
+        if (s.expire === undefined) s.db.expires.delete(s.key);
+        else s.db.expires.set(s.key, s.expire);
+      }
+      onRestored(s.db, s.key);
+    }
+    this.clear();
+  }
+
+  clear(): void {
+    this.saved.length = 0;
+    this.seen.clear();
+  }
+}

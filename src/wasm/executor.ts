@@ -1,0 +1,154 @@
+// The executor: runs one WASM.CALL on a warm instance under the [wasm.limits].
+//
+//   fuel      the instrumented module charges a function-local counter per function entry and
+//             loop iteration; when a slice runs out it calls the meter's `refill`, which grants
+//             the next slice or aborts with "fuel exhausted" once max_fuel is spent.
+//   time      refill also checks the wall clock, so max_duration_ms stops an infinite loop on the
+//             main thread without threads or signals.
+//   memory    the module's memory is a host-created WebAssembly.Memory whose maximum is
+//             max_memory, so memory.grow past it returns -1 in the guest.
+//   depth     a depth counter checked at function entry traps past max_call_depth (V8's own stack
+//             overflow RangeError is mapped to the same error).
+//
+// A call is atomic and all-or-nothing: it runs to completion on the main thread, its writes go
+// through an undo log and its write events are captured; on any failure the writes are rolled
+// back, the events dropped, the instance discarded, and the client gets an error naming the limit
+// or fault. On success the captured events are handed to the write observers as one group.
+
+import { ReplyError, Reply } from '../protocol/reply.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import { ALLOC_EXPORT, encodeFrame } from './abi.js';
+import { WasmError, WasmErrorKind } from './errors.js';
+import { CallContext } from './host.js';
+import type { PooledInstance } from './pool.js';
+import type { WasmFunction } from './registry.js';
+
+/** Fuel granted per refill: small enough that the wall clock is checked every ~0.1–1 ms of work. */
+export const FUEL_SLICE = 1_000_000;
+
+export interface Limits {
+  maxFuel: number;
+  maxDurationMs: number;
+  maxMemory: number;
+  maxDepth: number;
+}
+
+export function limitsOf(server: Server): Limits {
+  const c = server.config;
+  return {
+    maxFuel: c.getInt('wasm.limits.max_fuel'),
+    maxDurationMs: c.getInt('wasm.limits.max_duration_ms'),
+    maxMemory: c.getInt('wasm.limits.max_memory'),
+    maxDepth: c.getInt('wasm.limits.max_call_depth'),
+  };
+}
+
+/** Map anything thrown out of a guest to a WasmError with the right kind and culprit. */
+export function classify(e: unknown, inst: PooledInstance | null, limits: Limits): WasmError {
+  if (e instanceof WasmError) return e;
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return new WasmError('depth', `call depth limit exceeded (engine stack overflow; max_call_depth ${limits.maxDepth})`);
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  // A guest whose allocator hits max_memory sees memory.grow return -1 and usually traps or aborts
+  // right after; if the memory is within 1 MiB of the cap when that happens, report the limit.
+  const mem = inst?.memory;
+  const memFull = inst?.meter.growRefused === true || (!!mem && mem.buffer.byteLength + (1 << 20) > limits.maxMemory);
+  if (memFull) return new WasmError('memory', `memory limit exceeded (max_memory ${limits.maxMemory} bytes): ${msg}`);
+  if (e instanceof WebAssembly.RuntimeError) return new WasmError('trap', `trap: ${msg}`);
+  if (msg.startsWith('abort:')) return new WasmError('abort', msg);
+  return new WasmError('internal', `host error: ${msg}`, 'host');
+}
+
+function toReply(ret: unknown): Reply {
+  if (ret === undefined) return null;
+  if (typeof ret === 'bigint') {
+    const n = Number(ret);
+    return Number.isSafeInteger(n) ? n : ret;
+  }
+  if (typeof ret === 'number') return Number.isInteger(ret) ? ret : new ReplyError('ERR', 'function returned a float; return an integer or use reply_*');
+  return null;
+}
+
+function setGlobal(g: WebAssembly.Global | null, v: number): void {
+  if (!g) return;
+  g.value = typeof g.value === 'bigint' ? BigInt(v) : v;
+}
+
+/** Run `fn`'s export `entry` for a client. Never throws: every failure becomes an error reply. */
+export function runCall(
+  server: Server,
+  client: Client,
+  fn: WasmFunction,
+  entry: string,
+  keys: string[],
+  args: string[],
+  readonly: boolean,
+): Reply {
+  const sig = fn.entries.get(entry);
+  if (!sig) {
+    return new ReplyError('ERR', `wasm function '${fn.name}' has no callable export '${entry}' (exports: ${[...fn.entries.keys()].join(', ')})`);
+  }
+  const limits = limitsOf(server);
+  let inst: PooledInstance;
+  try {
+    inst = fn.pool.acquire();
+  } catch (e) {
+    const err = classify(e, null, limits);
+    fn.stats.record(0, 0, err.kind);
+    return err.toReply(fn.name);
+  }
+  const ctx = new CallContext(server, client, fn, keys, args, readonly);
+  inst.binding.ctx = ctx;
+  const m = inst.meter;
+  m.granted = Math.min(FUEL_SLICE, limits.maxFuel);
+  m.maxFuel = limits.maxFuel;
+  m.deadline = performance.now() + limits.maxDurationMs;
+  m.maxDepth = limits.maxDepth;
+  m.growRefused = false;
+  setGlobal(inst.fuel, m.granted);
+  setGlobal(inst.depth, 0);
+  const wasInExec = client.inExec;
+  client.inExec = true;
+  server.beginCapture();
+  const t0 = performance.now();
+  let reply: Reply;
+  let kind: WasmErrorKind | null = null;
+  try {
+    const f = inst.exports[entry] as (...a: number[]) => unknown;
+    let ret: unknown;
+    if (sig.kind === 'frame') {
+      const frame = encodeFrame(keys, args);
+      const alloc = inst.exports[ALLOC_EXPORT] as (n: number) => number;
+      const ptr = alloc(frame.length) >>> 0;
+      const dst = inst.binding.view(ALLOC_EXPORT, ptr, frame.length);
+      dst.set(frame);
+      ret = f(ptr, frame.length);
+    } else {
+      ret = f();
+    }
+    if (ctx.stack.length > 0) {
+      throw new WasmError('bad_reply', `incomplete reply: an array still expects ${ctx.stack[ctx.stack.length - 1].n - ctx.stack[ctx.stack.length - 1].items.length} more element(s)`);
+    }
+    reply = ctx.reply !== undefined ? ctx.reply : toReply(ret);
+    ctx.undo.clear();
+    server.endCapture(true);
+    fn.pool.release(inst, Date.now());
+  } catch (e) {
+    const err = classify(e, inst, limits);
+    kind = err.kind;
+    ctx.undo.rollback((db, key) => server.keyModified(db, key));
+    server.endCapture(false);
+    fn.pool.discard(inst);
+    reply = err.toReply(fn.name);
+  } finally {
+    inst.binding.ctx = null;
+    client.inExec = wasInExec;
+  }
+  const usec = (performance.now() - t0) * 1000;
+  let fuelUsed = m.granted;
+  if (kind !== 'fuel' && inst.fuel) fuelUsed = m.granted - Math.max(0, Number(inst.fuel.value));
+  fn.stats.record(usec, fuelUsed, kind);
+  return reply;
+}

@@ -1,0 +1,356 @@
+// Host functions: the `lodestone` import namespace a guest calls (ABI v1, see abi.ts and
+// docs/ABI.md), plus the harmless parts of AssemblyScript's `env` and of WASI.
+//
+// Like Extism's plugin context, the import object is built once per instance and closes over a
+// `HostBinding`; the executor points the binding at the current call's `CallContext` before
+// entering the guest and clears it afterwards. Every pointer and length a guest passes is checked
+// against its memory; a bad one throws HostTrap, which unwinds the guest (never the server).
+//
+// Commands run from a guest (`call`, `set_key`, `del_key`) go through the same command table and
+// `call()` as client commands, so stats, slow log, MONITOR, WATCH invalidation and the write
+// observers see them. Permission checks and the undo log (for rollback on failure) sit in front.
+
+import { resolve, call as dispatchCall } from '../server/dispatch.js';
+import { arityOk, keyIndexes } from '../commands/table.js';
+import { encodeReply } from '../protocol/encoder.js';
+import { RequestParser } from '../protocol/parser.js';
+import { decodeReply, ReplyDecodeError } from '../protocol/reply-decode.js';
+import { errArity, NIL_ARRAY, Reply, ReplyError, Status } from '../protocol/reply.js';
+import { UndoLog } from '../keyspace/undo.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import { HOST_MODULE, Permission } from './abi.js';
+import { HostTrap, WasmError } from './errors.js';
+
+/** Commands a function may not run: they block, change connection state, or reach beyond the keys
+ * the undo log can restore. */
+const DENIED = new Set([
+  'multi', 'exec', 'discard', 'watch', 'unwatch', 'select', 'swapdb', 'flushall', 'flushdb', 'move',
+  'shutdown', 'monitor', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe',
+  'sunsubscribe', 'client|pause', 'quit', 'reset', 'hello', 'auth',
+]);
+
+export interface FunctionIdentity {
+  name: string;
+  perms: Set<Permission>;
+}
+
+/** Everything one WASM.CALL needs while the guest runs. */
+export class CallContext {
+  /** Result buffer filled by get_key / call, read by result_read. */
+  result: Buffer | null = null;
+  /** The reply built with reply_* calls, once complete. */
+  reply: Reply | undefined = undefined;
+  readonly stack: { items: Reply[]; n: number }[] = [];
+  readonly undo = new UndoLog();
+  hostCalls = 0;
+
+  constructor(
+    readonly server: Server,
+    readonly client: Client,
+    readonly fn: FunctionIdentity,
+    readonly keys: string[],
+    readonly args: string[],
+    readonly readonly: boolean,
+  ) {}
+
+  /** Append a reply value (reply_* host functions). */
+  addReply(fnName: string, r: Reply): void {
+    if (this.reply !== undefined && this.stack.length === 0) throw new HostTrap(fnName, 'the reply is already complete');
+    let v = r;
+    for (;;) {
+      const top = this.stack[this.stack.length - 1];
+      if (!top) {
+        this.reply = v;
+        return;
+      }
+      top.items.push(v);
+      if (top.items.length < top.n) return;
+      this.stack.pop();
+      v = top.items;
+    }
+  }
+
+  /** Run a command for the guest: deny list, permissions, undo log, then the normal call path. */
+  runCommand(args: string[]): Reply {
+    if (args.length === 0) return new ReplyError('ERR', 'empty command');
+    const server = this.server;
+    const cmd = resolve(server, args);
+    if (cmd instanceof ReplyError) return cmd;
+    if (!arityOk(cmd.spec.arity, args.length)) return errArity(cmd.fullName);
+    const flags = cmd.spec.flags;
+    if (
+      DENIED.has(cmd.fullName) ||
+      flags.includes('noscript') ||
+      flags.includes('blocking') ||
+      flags.includes('pubsub') ||
+      cmd.fullName.startsWith('wasm.')
+    ) {
+      throw new WasmError('permission', `command '${cmd.fullName}' is not allowed from a WASM function`);
+    }
+    if (cmd.isWrite) {
+      if (this.readonly) throw new WasmError('permission', `write command '${cmd.fullName}' is not allowed in WASM.CALL_RO`);
+      if (!this.fn.perms.has('WRITE')) throw new WasmError('permission', `write command '${cmd.fullName}' needs the WRITE permission`);
+    }
+    if (cmd.isAdmin && !this.fn.perms.has('ADMIN')) {
+      throw new WasmError('permission', `admin command '${cmd.fullName}' needs the ADMIN permission`);
+    }
+    const idx = keyIndexes(cmd, args);
+    if (!cmd.isWrite && idx.length > 0 && !this.fn.perms.has('READ')) {
+      throw new WasmError('permission', `command '${cmd.fullName}' reads keys and needs the READ permission`);
+    }
+    if (cmd.isWrite) {
+      const db = server.dbs[this.client.db];
+      for (let i = 0; i < idx.length; i++) this.undo.save(db, args[idx[i]]);
+    }
+    return dispatchCall(server, this.client, cmd, args);
+  }
+}
+
+/** Per-instance link between the guest's imports and the current call. */
+export class HostBinding {
+  ctx: CallContext | null = null;
+  memory: WebAssembly.Memory | null = null;
+  private parser = new RequestParser({ maxBulkLen: 512 * 1024 * 1024, unauthenticated: false });
+
+  private current(fn: string): CallContext {
+    if (!this.ctx) throw new HostTrap(fn, 'called outside of a function call (e.g. from the start function)');
+    this.ctx.hostCalls++;
+    return this.ctx;
+  }
+
+  private mem(fn: string): Uint8Array {
+    if (!this.memory) throw new HostTrap(fn, 'the module has no memory');
+    return new Uint8Array(this.memory.buffer);
+  }
+
+  /** A checked view of guest memory [ptr, ptr+len). */
+  view(fn: string, ptr: number, len: number): Uint8Array {
+    const m = this.mem(fn);
+    const p = ptr >>> 0;
+    const l = len >>> 0;
+    if (p + l > m.length) {
+      throw new HostTrap(fn, `pointer out of bounds (ptr=${p}, len=${l}, memory=${m.length} bytes)`);
+    }
+    return m.subarray(p, p + l);
+  }
+
+  /** Guest bytes as a latin1 string (keys, values, commands). */
+  str(fn: string, ptr: number, len: number): string {
+    const v = this.view(fn, ptr, len);
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).latin1Slice(0, v.byteLength);
+  }
+
+  /** Copy bytes into guest memory at dst (at most cap bytes); returns the full length. */
+  private copyOut(fn: string, src: string | Buffer, dst: number, cap: number): number {
+    const len = src.length;
+    const n = Math.min(len, cap >>> 0);
+    if (n > 0) {
+      const v = this.view(fn, dst, n);
+      const out = Buffer.from(v.buffer, v.byteOffset, n);
+      if (typeof src === 'string') out.latin1Write(src, 0, n);
+      else src.copy(out, 0, 0, n);
+    }
+    return len;
+  }
+
+  /** The import object for one instance (resolved once; reads the current call through `this`). */
+  imports(meterModule: string, meter: WebAssembly.ModuleImports): WebAssembly.Imports {
+    const h: WebAssembly.ModuleImports = {
+      key_count: () => this.current('key_count').keys.length,
+      key_len: (i: number) => {
+        const k = this.current('key_len').keys[i];
+        return k === undefined ? -1 : k.length;
+      },
+      key_read: (i: number, dst: number, cap: number) => {
+        const k = this.current('key_read').keys[i];
+        return k === undefined ? -1 : this.copyOut('key_read', k, dst, cap);
+      },
+      arg_count: () => this.current('arg_count').args.length,
+      arg_len: (i: number) => {
+        const a = this.current('arg_len').args[i];
+        return a === undefined ? -1 : a.length;
+      },
+      arg_read: (i: number, dst: number, cap: number) => {
+        const a = this.current('arg_read').args[i];
+        return a === undefined ? -1 : this.copyOut('arg_read', a, dst, cap);
+      },
+      get_key: (kp: number, kl: number) => {
+        const ctx = this.current('get_key');
+        if (!ctx.fn.perms.has('READ')) throw new WasmError('permission', 'get_key needs the READ permission');
+        const key = this.str('get_key', kp, kl);
+        const v = ctx.server.dbs[ctx.client.db].get(key);
+        if (v === undefined) {
+          ctx.result = null;
+          return -1;
+        }
+        if (typeof v !== 'string') {
+          ctx.result = null;
+          return -2;
+        }
+        ctx.result = Buffer.from(v, 'latin1');
+        return v.length;
+      },
+      set_key: (kp: number, kl: number, vp: number, vl: number) => {
+        const ctx = this.current('set_key');
+        const r = ctx.runCommand(['SET', this.str('set_key', kp, kl), this.str('set_key', vp, vl)]);
+        return r instanceof ReplyError ? -1 : 0;
+      },
+      del_key: (kp: number, kl: number) => {
+        const ctx = this.current('del_key');
+        const r = ctx.runCommand(['DEL', this.str('del_key', kp, kl)]);
+        return typeof r === 'number' ? r : -1;
+      },
+      call: (cp: number, cl: number) => {
+        const ctx = this.current('call');
+        const bytes = Buffer.from(this.view('call', cp, cl)); // copy: the guest may reuse its buffer
+        let argv: string[] | null = null;
+        let count = 0;
+        try {
+          this.parser.feed(bytes, (a) => {
+            count++;
+            argv = a;
+          });
+        } catch (e) {
+          this.resetParser();
+          throw new HostTrap('call', `malformed command: ${(e as Error).message}`);
+        }
+        if (count !== 1 || this.parser.pending !== 0) {
+          this.resetParser();
+          throw new HostTrap('call', 'the buffer must hold exactly one complete RESP command');
+        }
+        const reply = ctx.runCommand(argv!);
+        ctx.result = encodeReply(reply, 2);
+        return ctx.result.length;
+      },
+      result_read: (dst: number, cap: number) => {
+        const ctx = this.current('result_read');
+        if (!ctx.result) return -1;
+        return this.copyOut('result_read', ctx.result, dst, cap);
+      },
+      log: (level: number, p: number, l: number) => {
+        const ctx = this.current('log');
+        const msg = Buffer.from(this.view('log', p, l)).toString('utf8');
+        const log = ctx.server.log;
+        const fields = { wasm: ctx.fn.name };
+        if (level <= 0) log.debug(fields, msg);
+        else if (level === 1) log.info(fields, msg);
+        else if (level === 2) log.warn(fields, msg);
+        else log.error(fields, msg);
+      },
+      now_ms: () => {
+        this.current('now_ms');
+        return BigInt(Date.now());
+      },
+      reply_int: (v: bigint) => {
+        const n = Number(v);
+        this.current('reply_int').addReply('reply_int', Number.isSafeInteger(n) ? n : v);
+      },
+      reply_bulk: (p: number, l: number) => this.current('reply_bulk').addReply('reply_bulk', this.str('reply_bulk', p, l)),
+      reply_status: (p: number, l: number) => {
+        const s = this.str('reply_status', p, l);
+        if (/[\r\n]/.test(s)) throw new HostTrap('reply_status', 'status text contains CR or LF');
+        this.current('reply_status').addReply('reply_status', new Status(s));
+      },
+      reply_error: (p: number, l: number) => {
+        const s = this.str('reply_error', p, l).replace(/[\r\n]+/g, ' ');
+        const e = /^[A-Z][A-Z0-9_]+ /.test(s) ? ReplyError.fromWire(s) : new ReplyError('ERR', s);
+        this.current('reply_error').addReply('reply_error', e);
+      },
+      reply_nil: () => this.current('reply_nil').addReply('reply_nil', null),
+      reply_array: (n: number) => {
+        const ctx = this.current('reply_array');
+        if (n < 0) return ctx.addReply('reply_array', NIL_ARRAY);
+        if (n === 0) return ctx.addReply('reply_array', []);
+        if (ctx.reply !== undefined && ctx.stack.length === 0) throw new HostTrap('reply_array', 'the reply is already complete');
+        if (ctx.stack.length >= 64) throw new HostTrap('reply_array', 'arrays nested deeper than 64');
+        ctx.stack.push({ items: [], n });
+      },
+      reply_raw: (p: number, l: number) => {
+        const ctx = this.current('reply_raw');
+        let r: Reply;
+        try {
+          r = decodeReply(Buffer.from(this.view('reply_raw', p, l)));
+        } catch (e) {
+          if (e instanceof ReplyDecodeError) throw new HostTrap('reply_raw', `invalid RESP: ${e.message}`);
+          throw e;
+        }
+        ctx.addReply('reply_raw', r);
+      },
+    };
+    const wasi: WebAssembly.ModuleImports = {
+      fd_write: (fd: number, iovs: number, iovsLen: number, nwritten: number) => {
+        // stdout/stderr go to the log; other descriptors are not capabilities we grant.
+        const ctx = this.current('fd_write');
+        if (fd !== 1 && fd !== 2) return 8; // EBADF
+        const m = this.mem('fd_write');
+        const dv = new DataView(m.buffer);
+        let total = 0;
+        let text = '';
+        for (let i = 0; i < iovsLen; i++) {
+          const base = (iovs >>> 0) + i * 8;
+          this.view('fd_write', base, 8);
+          const ptr = dv.getUint32(base, true);
+          const len = dv.getUint32(base + 4, true);
+          text += Buffer.from(this.view('fd_write', ptr, len)).toString('utf8');
+          total += len;
+        }
+        this.view('fd_write', nwritten, 4);
+        dv.setUint32(nwritten >>> 0, total, true);
+        ctx.server.log.info({ wasm: ctx.fn.name, fd }, text.replace(/\n$/, ''));
+        return 0;
+      },
+      proc_exit: (code: number) => {
+        throw new WasmError('trap', `guest called proc_exit(${code})`);
+      },
+      random_get: (buf: number, len: number) => {
+        const v = this.view('random_get', buf, len);
+        crypto.getRandomValues(v.subarray(0, Math.min(v.length, 65536)));
+        return 0;
+      },
+      clock_time_get: (_id: number, _prec: bigint, out: number) => {
+        const v = this.view('clock_time_get', out, 8);
+        new DataView(v.buffer, v.byteOffset, 8).setBigUint64(0, BigInt(Date.now()) * 1_000_000n, true);
+        return 0;
+      },
+      clock_res_get: (_id: number, out: number) => {
+        const v = this.view('clock_res_get', out, 8);
+        new DataView(v.buffer, v.byteOffset, 8).setBigUint64(0, 1_000_000n, true);
+        return 0;
+      },
+      environ_get: () => 0,
+      environ_sizes_get: (a: number, b: number) => this.zero2('environ_sizes_get', a, b),
+      args_get: () => 0,
+      args_sizes_get: (a: number, b: number) => this.zero2('args_sizes_get', a, b),
+      sched_yield: () => 0,
+      fd_fdstat_get: () => 8,
+      fd_close: () => 8,
+      fd_seek: () => 8,
+      fd_prestat_get: () => 8, // EBADF: no preopened directories
+      fd_prestat_dir_name: () => 8,
+    };
+    // Filesystem and socket WASI calls exist only for modules granted FILESYSTEM / NETWORK, and
+    // even then report ENOTCAPABLE: Lodestone preopens no directory and opens no socket.
+    const wasiDenied = new Proxy(wasi, {
+      get: (target, prop: string) => (prop in target ? target[prop] : () => 76),
+    });
+    return {
+      [HOST_MODULE]: h,
+      [meterModule]: meter,
+      wasi_snapshot_preview1: wasiDenied,
+      wasi_unstable: wasiDenied,
+    };
+  }
+
+  private zero2(fn: string, a: number, b: number): number {
+    const va = this.view(fn, a, 4);
+    const vb = this.view(fn, b, 4);
+    va.fill(0);
+    vb.fill(0);
+    return 0;
+  }
+
+  private resetParser(): void {
+    this.parser = new RequestParser({ maxBulkLen: 512 * 1024 * 1024, unauthenticated: false });
+  }
+}

@@ -1,0 +1,426 @@
+// The function registry: WASM.LOAD / UNLOAD, metadata, stats, and persistence under module_dir.
+//
+// Loading = validate → instrument (fuel, depth, memory cap; instrument.ts) → compile → check
+// imports against the granted permissions → instantiate the warm pool (which also proves the
+// module links and its start function runs) → register atomically. Compilations are cached by the
+// sha256 of the original bytes (lru-cache), so loading identical bytes under another name, or
+// re-loading after UNLOAD, reuses the compiled module; imports are resolved once per instance.
+//
+// Loaded modules persist: the original bytes and a small JSON sidecar (permissions, sha256) are
+// written to module_dir atomically (write, fsync, rename) and loaded again at startup.
+
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import * as loader from '@assemblyscript/loader';
+import type { Server } from '../server/server.js';
+import {
+  ALLOC_EXPORT,
+  classifyEntry,
+  effective,
+  ENV_FUNCTIONS,
+  EntrySig,
+  HOST_FUNCTIONS,
+  HOST_MODULE,
+  Permission,
+  PERMISSIONS,
+  VERSION_EXPORT,
+  ABI_VERSION,
+  WASI_MODULES,
+  wasiPermission,
+} from './abi.js';
+import { LoadError, WasmError, ERROR_KINDS, WasmErrorKind } from './errors.js';
+import { FUEL_SLICE } from './executor.js';
+import { HostBinding } from './host.js';
+import { instrument, InstrumentResult } from './instrument.js';
+import { describeExports, ExportInfo } from './describe.js';
+import { InstancePool, MeterState, PooledInstance } from './pool.js';
+
+const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+const PAGE = 65536;
+export const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isWasmBytes(s: string): boolean {
+  return s.length >= 8 && s.charCodeAt(0) === 0 && s.startsWith('\0asm');
+}
+
+/** Per-function statistics (WASM.INFO, WASM.LIST WITHSTATS, INFO wasm). */
+export class FunctionStats {
+  calls = 0;
+  failed = 0;
+  totalUs = 0;
+  fuelUsed = 0;
+  lastFuel = 0;
+  readonly errors = new Map<WasmErrorKind, number>();
+  private readonly ring = new Float64Array(1024);
+  private ringN = 0;
+
+  record(usec: number, fuel: number, error: WasmErrorKind | null): void {
+    this.calls++;
+    this.totalUs += usec;
+    this.fuelUsed += fuel;
+    this.lastFuel = fuel;
+    this.ring[this.ringN++ % this.ring.length] = usec;
+    if (error) {
+      this.failed++;
+      this.errors.set(error, (this.errors.get(error) ?? 0) + 1);
+    }
+  }
+
+  get avgUs(): number {
+    return this.calls ? this.totalUs / this.calls : 0;
+  }
+
+  /** 99th percentile of the last 1024 call durations, µs. */
+  get p99Us(): number {
+    const n = Math.min(this.ringN, this.ring.length);
+    if (n === 0) return 0;
+    const a = Array.from(this.ring.subarray(0, n)).sort((x, y) => x - y);
+    return a[Math.min(n - 1, Math.ceil(n * 0.99) - 1)];
+  }
+
+  errorCounts(): [WasmErrorKind, number][] {
+    return ERROR_KINDS.map((k) => [k, this.errors.get(k) ?? 0]);
+  }
+}
+
+interface Compiled {
+  module: WebAssembly.Module;
+  meta: InstrumentResult;
+  exports: ExportInfo[];
+  sha256: string;
+}
+
+export interface WasmFunction {
+  name: string;
+  sha256: string;
+  size: number;
+  bytes: Buffer;
+  /** Permissions as granted (shown by WASM.INFO). */
+  permissions: Permission[];
+  /** Effective permissions (WRITE implies READ). */
+  perms: Set<Permission>;
+  compiled: Compiled;
+  entries: Map<string, EntrySig>;
+  exportNames: string[];
+  pool: InstancePool;
+  stats: FunctionStats;
+  loadedAt: number;
+}
+
+export interface LoadOptions {
+  replace: boolean;
+  permissions: Permission[] | null;
+  persist?: boolean;
+}
+
+export class WasmRegistry {
+  readonly functions = new Map<string, WasmFunction>();
+  private readonly cache = new LRUCache<string, Compiled>({ max: 128 });
+  compilations = 0;
+  cacheHits = 0;
+  /** Stats of unloaded functions still count registry-wide. */
+  private retired = { calls: 0, failed: 0, fuel: 0 };
+
+  constructor(private readonly server: Server) {}
+
+  get moduleDir(): string {
+    const dir = this.server.config.getString('dir');
+    return resolvePath(dir, this.server.config.getString('wasm.module_dir'));
+  }
+
+  /** Resolve a module file name inside module_dir; refuses anything that would escape it. */
+  resolveModuleFile(file: string): string {
+    if (file.includes('\0') || isAbsolute(file)) throw new LoadError(`module file must be a name inside module_dir: '${file}'`);
+    const base = this.moduleDir;
+    const p = resolvePath(base, file);
+    const rel = relative(base, p);
+    if (rel.startsWith('..') || isAbsolute(rel) || rel === '') throw new LoadError(`module file must be a name inside module_dir: '${file}'`);
+    if (!existsSync(p)) throw new LoadError(`no module file '${file}' in module_dir (${base})`);
+    return p;
+  }
+
+  defaultPermissions(): Permission[] {
+    const d = this.server.config.getString('wasm.security.default_permissions');
+    return d === 'readwrite' ? ['READ', 'WRITE'] : d === 'readonly' ? ['READ'] : [];
+  }
+
+  private compile(bytes: Buffer): Compiled {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // The depth limit is compiled into the module, so it is part of the cache key.
+    const maxDepth = this.server.config.getInt('wasm.limits.max_call_depth');
+    const metering = this.server.config.getBool('wasm.metering');
+    const cacheKey = `${sha256}:${maxDepth}:${metering}`;
+    const hit = this.cache.get(cacheKey);
+    if (hit) {
+      this.cacheHits++;
+      return hit;
+    }
+    if (bytes.length < 8 || !bytes.subarray(0, 4).equals(WASM_MAGIC)) throw new LoadError('invalid module: missing the \\0asm magic number');
+    if (bytes.readUInt32LE(4) !== 1) throw new LoadError(`invalid module: unsupported binary version ${bytes.readUInt32LE(4)}`);
+    if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+      try {
+        new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+      } catch (e) {
+        throw new LoadError(`invalid module: ${(e as Error).message.replace(/^WebAssembly\.Module\(\): /, '')}`);
+      }
+      throw new LoadError('invalid module');
+    }
+    let meta: InstrumentResult;
+    let exports: ExportInfo[];
+    try {
+      exports = describeExports(bytes);
+      meta = instrument(bytes, { maxDepth, validate: false, fuel: metering, depth: metering });
+    } catch (e) {
+      throw new LoadError(`cannot instrument module: ${(e as Error).message}`);
+    }
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(meta.bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      throw new LoadError(`instrumented module failed to compile (a Lodestone bug): ${(e as Error).message}`);
+    }
+    this.compilations++;
+    const c: Compiled = { module, meta, exports, sha256 };
+    this.cache.set(cacheKey, c);
+    return c;
+  }
+
+  /** Reject imports the permissions do not allow; names the offending import. */
+  private checkImports(c: Compiled, perms: Set<Permission>): void {
+    const meterModule = c.meta.meterImports.module;
+    for (const imp of WebAssembly.Module.imports(c.module)) {
+      const where = `${imp.module}.${imp.name}`;
+      if (imp.module === meterModule) continue; // added by the instrumenter
+      if (c.meta.memory?.imported && imp.module === c.meta.memory.module && imp.name === c.meta.memory.name) continue;
+      if (imp.module === HOST_MODULE) {
+        const spec = HOST_FUNCTIONS[imp.name];
+        if (!spec || imp.kind !== 'function') throw new LoadError(`module imports ${where}, which is not a Lodestone host function (ABI v${ABI_VERSION})`);
+        if (spec.needs && !perms.has(spec.needs)) throw new LoadError(`module imports ${where}, which needs the ${spec.needs} permission`);
+        continue;
+      }
+      if (imp.module === 'env' && imp.kind === 'function' && ENV_FUNCTIONS.has(imp.name)) continue;
+      if (WASI_MODULES.has(imp.module) && imp.kind === 'function') {
+        const need = wasiPermission(imp.name);
+        if (need && !perms.has(need)) throw new LoadError(`module imports ${where}, which needs the ${need} permission`);
+        continue;
+      }
+      throw new LoadError(`module imports ${where}, which Lodestone does not provide`);
+    }
+  }
+
+  private createInstance(fn: { name: string; compiled: Compiled }): PooledInstance {
+    const c = fn.compiled;
+    const binding = new HostBinding();
+    const meter: MeterState = { granted: 0, maxFuel: 0, deadline: 0, maxDepth: 0, growRefused: false };
+    const inst = {} as PooledInstance;
+    const meterImports: WebAssembly.ModuleImports = {
+      [c.meta.meterImports.refill]: (remaining: number | bigint) => {
+        const left = Number(remaining); // ≤ 0: what the guest overdrew
+        if (meter.granted - left >= meter.maxFuel) {
+          throw new WasmError('fuel', `fuel exhausted (max_fuel ${meter.maxFuel})`);
+        }
+        if (performance.now() > meter.deadline) {
+          throw new WasmError('timeout', `timed out (max_duration_ms ${this.server.config.getInt('wasm.limits.max_duration_ms')})`);
+        }
+        const slice = Math.min(FUEL_SLICE, meter.maxFuel - (meter.granted - left));
+        meter.granted += slice;
+        const v = left + slice;
+        return typeof remaining === 'bigint' ? BigInt(v) : v;
+      },
+      [c.meta.meterImports.depthExceeded]: () => {
+        throw new WasmError('depth', `call depth limit exceeded (max_call_depth ${meter.maxDepth})`);
+      },
+    };
+    const imports = binding.imports(c.meta.meterImports.module, meterImports);
+    let memory: WebAssembly.Memory | null = null;
+    const maxPages = Math.floor(this.server.config.getInt('wasm.limits.max_memory') / PAGE);
+    if (c.meta.memory?.imported) {
+      const spec = c.meta.memory;
+      if (spec.initialPages > maxPages) {
+        throw new WasmError('memory', `module needs ${spec.initialPages * PAGE} bytes of memory at start, over max_memory (${maxPages * PAGE})`);
+      }
+      const maximum = Math.min(spec.maximumPages ?? maxPages, maxPages);
+      memory = new WebAssembly.Memory({ initial: spec.initialPages, maximum });
+      (imports[spec.module] ??= {})[spec.name] = memory;
+    }
+    let instance: WebAssembly.Instance;
+    binding.ctx = null;
+    try {
+      instance = loader.instantiateSync(c.module, imports as Record<string, Record<string, unknown>>).instance;
+    } catch (e) {
+      if (e instanceof WasmError) throw e;
+      throw new WasmError('trap', `instantiation failed: ${(e as Error).message}`);
+    }
+    const exp = instance.exports;
+    binding.memory = memory ?? ((exp.memory as WebAssembly.Memory | undefined) ?? null);
+    Object.assign(inst, {
+      instance,
+      exports: exp,
+      binding,
+      memory: binding.memory,
+      fuel: (exp[c.meta.fuelGlobalExport] as WebAssembly.Global | undefined) ?? null,
+      depth: (exp[c.meta.depthGlobalExport] as WebAssembly.Global | undefined) ?? null,
+      initialBytes: binding.memory ? binding.memory.buffer.byteLength : 0,
+      lastUsed: Date.now(),
+      meter,
+    });
+    return inst;
+  }
+
+  /** Entry points: exported functions with an ABI signature (see abi.classifyEntry). */
+  private entries(c: Compiled): Map<string, EntrySig> {
+    const out = new Map<string, EntrySig>();
+    for (const e of c.exports) {
+      if (e.kind !== 'function' || !e.params || !e.results) continue;
+      if (e.name === c.meta.fuelGlobalExport || e.name === c.meta.depthGlobalExport) continue;
+      if (e.name === ALLOC_EXPORT || e.name === VERSION_EXPORT || e.name.startsWith('__')) continue;
+      const sig = classifyEntry(e.params, e.results);
+      if (sig) out.set(e.name, sig);
+    }
+    return out;
+  }
+
+  /** WASM.LOAD. Throws LoadError with a message naming the problem. */
+  load(name: string, bytes: Buffer, opts: LoadOptions): WasmFunction {
+    if (!NAME_RE.test(name)) throw new LoadError(`invalid function name '${name}': use 1-64 letters, digits, '_' or '-'`);
+    if (this.functions.has(name) && !opts.replace) throw new LoadError(`function '${name}' already exists (use REPLACE)`);
+    const granted = opts.permissions ?? this.defaultPermissions();
+    const sec = this.server.config;
+    if (granted.includes('NETWORK') && !sec.getBool('wasm.security.allow_network')) {
+      throw new LoadError('the NETWORK permission is disabled by wasm.security.allow_network');
+    }
+    if (granted.includes('FILESYSTEM') && !sec.getBool('wasm.security.allow_filesystem')) {
+      throw new LoadError('the FILESYSTEM permission is disabled by wasm.security.allow_filesystem');
+    }
+    const perms = effective(new Set(granted));
+    const compiled = this.compile(bytes);
+    this.checkImports(compiled, perms);
+    const entries = this.entries(compiled);
+    if (!entries.has('main')) {
+      const has = compiled.exports.some((e) => e.name === 'main');
+      throw new LoadError(
+        has
+          ? "the export 'main' has an unsupported signature: use () -> i64|i32 or (i32 ptr, i32 len) -> i64|i32"
+          : "module has no entry point: export a function named 'main'",
+      );
+    }
+    const needsAlloc = [...entries.values()].some((s) => s.kind === 'frame');
+    if (needsAlloc && !compiled.exports.some((e) => e.name === ALLOC_EXPORT && e.kind === 'function')) {
+      throw new LoadError(`an entry point takes (ptr, len) but the module does not export ${ALLOC_EXPORT}(size) -> ptr`);
+    }
+    const ordered = PERMISSIONS.filter((p) => granted.includes(p));
+    const fn: WasmFunction = {
+      name,
+      sha256: compiled.sha256,
+      size: bytes.length,
+      bytes,
+      permissions: ordered,
+      perms,
+      compiled,
+      entries,
+      exportNames: compiled.exports.filter((e) => e.kind === 'function' && entries.has(e.name)).map((e) => e.name),
+      pool: null as unknown as InstancePool,
+      stats: new FunctionStats(),
+      loadedAt: Date.now(),
+    };
+    const cfg = this.server.config;
+    fn.pool = new InstancePool(
+      () => this.createInstance(fn),
+      () => ({
+        min: cfg.getInt('wasm.pool.min_instances'),
+        max: cfg.getInt('wasm.pool.max_instances'),
+        idleMs: cfg.getInt('wasm.pool.idle_timeout_secs') * 1000,
+        maxKeepBytes: Math.max(16 * 1024 * 1024, cfg.getInt('wasm.limits.max_memory') / 2),
+      }),
+    );
+    // Instantiate now: proves the module links, runs its start function, and warms the pool.
+    try {
+      fn.pool.warm();
+      if (cfg.getInt('wasm.pool.min_instances') === 0) fn.pool.release(fn.pool.acquire(), Date.now());
+    } catch (e) {
+      throw new LoadError(e instanceof WasmError ? e.message : `instantiation failed: ${(e as Error).message}`);
+    }
+    if (opts.persist !== false) this.persist(fn);
+    const old = this.functions.get(name);
+    if (old) this.retire(old);
+    this.functions.set(name, fn);
+    return fn;
+  }
+
+  unload(name: string): boolean {
+    const fn = this.functions.get(name);
+    if (!fn) return false;
+    this.functions.delete(name);
+    this.retire(fn);
+    for (const ext of ['.wasm', '.json']) {
+      const p = join(this.moduleDir, name + ext);
+      if (existsSync(p)) unlinkSync(p);
+    }
+    return true;
+  }
+
+  private retire(fn: WasmFunction): void {
+    this.retired.calls += fn.stats.calls;
+    this.retired.failed += fn.stats.failed;
+    this.retired.fuel += fn.stats.fuelUsed;
+    fn.pool.clear();
+  }
+
+  totals(): { calls: number; failed: number; fuel: number } {
+    let calls = this.retired.calls;
+    let failed = this.retired.failed;
+    let fuel = this.retired.fuel;
+    for (const f of this.functions.values()) {
+      calls += f.stats.calls;
+      failed += f.stats.failed;
+      fuel += f.stats.fuelUsed;
+    }
+    return { calls, failed, fuel };
+  }
+
+  /** Drop idle instances past idle_timeout (called from the server cron). */
+  shrinkPools(now = Date.now()): void {
+    for (const f of this.functions.values()) f.pool.shrink(now);
+  }
+
+  private persist(fn: WasmFunction): void {
+    const dir = this.moduleDir;
+    mkdirSync(dir, { recursive: true });
+    writeAtomic(join(dir, `${fn.name}.wasm`), fn.bytes);
+    writeAtomic(join(dir, `${fn.name}.json`), Buffer.from(JSON.stringify({ name: fn.name, permissions: fn.permissions, sha256: fn.sha256, abi: ABI_VERSION }) + '\n'));
+  }
+
+  /** Load every persisted module (startup). Returns what failed, for the log. */
+  restore(): { loaded: string[]; failed: { name: string; error: string }[] } {
+    const loaded: string[] = [];
+    const failed: { name: string; error: string }[] = [];
+    const dir = this.moduleDir;
+    if (!existsSync(dir)) return { loaded, failed };
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+      const name = f.slice(0, -5);
+      try {
+        const meta = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { permissions: Permission[] };
+        const bytes = readFileSync(join(dir, `${name}.wasm`));
+        this.load(name, bytes, { replace: true, permissions: meta.permissions, persist: false });
+        loaded.push(name);
+      } catch (e) {
+        failed.push({ name, error: (e as Error).message });
+      }
+    }
+    return { loaded, failed };
+  }
+}
+
+function writeAtomic(path: string, data: Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
