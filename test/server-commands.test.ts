@@ -411,7 +411,7 @@ describe('INFO', () => {
     const all = text(await c.call('INFO', 'everything'));
     expect(all.match(/^# \w+/gm)).toEqual([
       '# Server', '# Clients', '# Memory', '# Persistence', '# Stats', '# Replication', '# CPU', '# Modules',
-      '# Commandstats', '# Errorstats', '# Cluster', '# Keyspace',
+      '# Commandstats', '# Errorstats', '# Cluster', '# Keyspace', '# Wasm',
     ]);
     expect(await c.call('INFO', 'nosuchsection')).toEqual(bulk(''));
     await c.call('HELLO', '3');

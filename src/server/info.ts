@@ -18,18 +18,19 @@ type Field = [name: string, value: string | number];
 /** Sections in Redis's order, and which of them `default` / `all` / `everything` include. */
 const SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules',
-  'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace',
+  'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace', 'wasm',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 const DEFAULT: ReadonlySet<Section> = new Set<Section>([
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats',
-  'cluster', 'keyspace',
+  'cluster', 'keyspace', 'wasm',
 ]);
 const ALL: ReadonlySet<Section> = new Set<Section>(SECTIONS);
 const TITLES: Record<Section, string> = {
   server: 'Server', clients: 'Clients', memory: 'Memory', persistence: 'Persistence', stats: 'Stats',
   replication: 'Replication', cpu: 'CPU', modules: 'Modules', commandstats: 'Commandstats',
   errorstats: 'Errorstats', latencystats: 'Latencystats', cluster: 'Cluster', keyspace: 'Keyspace',
+  wasm: 'Wasm',
 };
 
 // ---- Instantaneous metrics (Redis's trackInstantaneousMetric) -----------------------------------------
@@ -465,6 +466,31 @@ function keyspaceSection(server: Server): Field[] {
   return out;
 }
 
+/** Lodestone's own section: the WASM function registry (WASM.STATS in INFO form). */
+function wasmSection(server: Server): Field[] {
+  const reg = server.wasm;
+  if (!reg) return [['wasm_enabled', 0]];
+  const t = reg.totals();
+  const errors = new Map<string, number>();
+  let idle = 0;
+  for (const f of reg.functions.values()) {
+    idle += f.pool.stats().idle;
+    for (const [k, n] of f.stats.errorCounts()) errors.set(k, (errors.get(k) ?? 0) + n);
+  }
+  const fields: Field[] = [
+    ['wasm_enabled', 1],
+    ['wasm_functions', reg.functions.size],
+    ['wasm_calls', t.calls],
+    ['wasm_failed_calls', t.failed],
+    ['wasm_fuel_used', t.fuel],
+    ['wasm_compilations', reg.compilations],
+    ['wasm_compile_cache_hits', reg.cacheHits],
+    ['wasm_instances_idle', idle],
+  ];
+  for (const [k, n] of errors) fields.push([`wasm_errors_${k}`, n]);
+  return fields;
+}
+
 function sectionFields(server: Server, s: Section): Field[] {
   switch (s) {
     case 'server':
@@ -489,6 +515,8 @@ function sectionFields(server: Server, s: Section): Field[] {
       return [['cluster_enabled', 0]];
     case 'keyspace':
       return keyspaceSection(server);
+    case 'wasm':
+      return wasmSection(server);
     case 'modules':
     case 'latencystats':
       return [];
