@@ -67,6 +67,30 @@ export class Deque<T> {
     this.buf[(this.head + i) & (this.buf.length - 1)] = x;
   }
 
+  /** Insert x at index i (0 ≤ i ≤ length), moving the shorter side: O(min(i, length - i)). */
+  insertAt(i: number, x: T): void {
+    if (i < 0 || i > this.len) throw new RangeError('deque index out of range');
+    if (i < this.len >> 1) {
+      this.unshift(x);
+      for (let k = 0; k < i; k++) this.set(k, this.get(k + 1) as T);
+      this.set(i, x);
+    } else {
+      this.push(x);
+      for (let k = this.len - 1; k > i; k--) this.set(k, this.get(k - 1) as T);
+      this.set(i, x);
+    }
+  }
+
+  /** Remove n elements from the head (LTRIM): O(n). */
+  dropFront(n: number): void {
+    for (let k = 0; k < n && this.len > 0; k++) this.shift();
+  }
+
+  /** Remove n elements from the tail (LTRIM): O(n). */
+  dropBack(n: number): void {
+    for (let k = 0; k < n && this.len > 0; k++) this.pop();
+  }
+
   /** Elements [start, end) as an array. */
   slice(start = 0, end = this.len): T[] {
     start = Math.max(0, start);

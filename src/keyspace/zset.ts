@@ -54,6 +54,9 @@ export class SortedSet {
   private readonly head = new ZNode('', -Infinity, MAX_LEVEL);
   private tail: ZNode | null = null;
   private level = 1;
+  /** Nodes in the skip list. Not `dict.size`: during a score update the member is still in the
+   *  dict while its node is out of the list, and the spans must use the list's own length. */
+  private length = 0;
 
   get size(): number {
     return this.dict.size;
@@ -105,7 +108,7 @@ export class SortedSet {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
         update[i] = this.head;
-        update[i].span[i] = this.dict.size; // length before insert
+        update[i].span[i] = this.length;
       }
       this.level = level;
     }
@@ -120,6 +123,7 @@ export class SortedSet {
     node.prev = update[0] === this.head ? null : update[0];
     if (node.next[0]) node.next[0].prev = node;
     else this.tail = node;
+    this.length++;
   }
 
   private deleteNode(member: string, score: number): void {
@@ -146,6 +150,7 @@ export class SortedSet {
     if (node.next[0]) node.next[0].prev = node.prev;
     else this.tail = node.prev;
     while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
+    this.length--;
   }
 
   /** 0-based rank of a member in ascending order, or undefined. */
