@@ -32,7 +32,7 @@ describe('ioredis', () => {
       expect(await r.sadd('st', 'a', 'b')).toBe(2);
       expect((await r.smembers('st')).sort()).toEqual(['a', 'b']);
       expect(await r.zadd('z', 1, 'one', 2, 'two')).toBe(2);
-      expect(await r.zrange('z', 0, -1, 'WITHSCORES')).toEqual(['one', '1', 'two', '2']);
+      expect(await r.zrange('z', '0', '-1', 'WITHSCORES')).toEqual(['one', '1', 'two', '2']);
       expect(await r.zscore('z', 'two')).toBe('2');
       const [cursor, keys] = await r.scan('0', 'COUNT', '100');
       expect(cursor).toBe('0');

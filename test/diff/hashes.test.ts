@@ -6,19 +6,10 @@
 // large (hash-table) hashes are compared after sorting (`sort`, or `deep` for nested arrays). Random
 // replies are compared only where they are deterministic (count ≥ size, single-field hashes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffScript, Step } from '../helpers/diff.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { RespValue, show } from '../helpers/resp.js';
+import { diffDeep, diffScript, Step } from '../helpers/diff.js';
 import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
 
 /** Sort every array/set/map level of a reply (maps by key/value pair). */
-function deepSort(v: RespValue): RespValue {
-  if (v.t === 'array' || v.t === 'set') {
-    return { t: v.t, v: v.v.map(deepSort).sort((a, b) => (show(a) < show(b) ? -1 : show(a) > show(b) ? 1 : 0)) };
-  }
-  return v;
-}
-
 describe.skipIf(skipReason('hash differential tests', 'redis-server'))('hashes: differential vs redis-server', () => {
   let ls: LodestoneHandle;
   let redis: ProcessHandle;
@@ -37,25 +28,8 @@ describe.skipIf(skipReason('hash differential tests', 'redis-server'))('hashes: 
   }
 
   /** Run commands on both servers and compare replies after sorting every nesting level. */
-  async function runDeep(setup: string[][], cmds: string[][], resp3 = false): Promise<void> {
-    for (const db of ls.server.dbs) db.clear();
-    const a = await RawClient.connect(ls.port);
-    const b = await RawClient.connect(redis.port);
-    try {
-      await b.call('FLUSHALL');
-      for (const c of [a, b]) {
-        if (resp3) await c.call('HELLO', '3');
-        for (const s of setup) await c.call(...s);
-      }
-      for (const cmd of cmds) {
-        const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
-        expect(show(deepSort(ra)), `command: ${cmd.join(' ')}`).toBe(show(deepSort(rb)));
-      }
-    } finally {
-      a.close();
-      b.close();
-    }
-  }
+  const runDeep = (setup: string[][], cmds: string[][], resp3 = false): Promise<void> =>
+    diffDeep({ lodestone: ls.port, redis: redis.port }, setup, cmds, resp3);
 
   it('HSET / HMSET / HGET / HMGET / HLEN / HEXISTS / HSTRLEN', async () => {
     await run([

@@ -6,17 +6,8 @@
 // are hash tables in Redis (arbitrary order): their replies are compared sorted (`sort`, or `deep`
 // for nested arrays). Random replies are compared only where deterministic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffScript, Step } from '../helpers/diff.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { RespValue, show } from '../helpers/resp.js';
+import { diffDeep, diffScript, Step } from '../helpers/diff.js';
 import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
-
-function deepSort(v: RespValue): RespValue {
-  if (v.t === 'array' || v.t === 'set') {
-    return { t: v.t, v: v.v.map(deepSort).sort((a, b) => (show(a) < show(b) ? -1 : show(a) > show(b) ? 1 : 0)) };
-  }
-  return v;
-}
 
 const S = (cmd: string[]): Step => ({ cmd, sort: true });
 
@@ -36,25 +27,9 @@ describe.skipIf(skipReason('set differential tests', 'redis-server'))('sets: dif
     await diffScript({ lodestone: ls.port, redis: redis.port }, steps, resp3);
   }
 
-  async function runDeep(setup: string[][], cmds: string[][], resp3 = false): Promise<void> {
-    for (const db of ls.server.dbs) db.clear();
-    const a = await RawClient.connect(ls.port);
-    const b = await RawClient.connect(redis.port);
-    try {
-      await b.call('FLUSHALL');
-      for (const c of [a, b]) {
-        if (resp3) await c.call('HELLO', '3');
-        for (const s of setup) await c.call(...s);
-      }
-      for (const cmd of cmds) {
-        const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
-        expect(show(deepSort(ra)), `command: ${cmd.join(' ')}`).toBe(show(deepSort(rb)));
-      }
-    } finally {
-      a.close();
-      b.close();
-    }
-  }
+  /** Run commands on both servers and compare replies after sorting every nesting level. */
+  const runDeep = (setup: string[][], cmds: string[][], resp3 = false): Promise<void> =>
+    diffDeep({ lodestone: ls.port, redis: redis.port }, setup, cmds, resp3);
 
   it('SADD / SREM / SCARD / SISMEMBER / SMISMEMBER / SMEMBERS', async () => {
     await run([

@@ -52,3 +52,31 @@ export async function diffScript(ports: DiffTarget, steps: Step[], resp3 = false
     b.close();
   }
 }
+
+/** Sort every array/set level of a reply (for replies whose order Redis leaves unspecified). */
+export function deepSort(v: RespValue): RespValue {
+  if (v.t === 'array' || v.t === 'set') {
+    return { t: v.t, v: v.v.map(deepSort).sort((a, b) => (show(a) < show(b) ? -1 : show(a) > show(b) ? 1 : 0)) };
+  }
+  return v;
+}
+
+/** Like diffScript, but `setup` runs unchecked and `cmds` are compared after deepSort. */
+export async function diffDeep(ports: DiffTarget, setup: string[][], cmds: string[][], resp3 = false): Promise<void> {
+  const a = await RawClient.connect(ports.lodestone);
+  const b = await RawClient.connect(ports.redis);
+  try {
+    for (const c of [a, b]) {
+      await c.call('FLUSHALL');
+      if (resp3) await c.call('HELLO', '3');
+      for (const s of setup) await c.call(...s);
+    }
+    for (const cmd of cmds) {
+      const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
+      expect(show(deepSort(ra)), `command: ${cmd.join(' ')}`).toBe(show(deepSort(rb)));
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+}
