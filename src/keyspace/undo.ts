@@ -5,7 +5,6 @@
 
 import { Database, RedisValue } from './db.js';
 import { Deque } from './deque.js';
-import { SortedSet } from './zset.js';
 
 /** Deep copy of a value (strings are immutable and shared). Used by the undo log and COPY. */
 export function cloneValue(v: RedisValue): RedisValue {
@@ -13,9 +12,7 @@ export function cloneValue(v: RedisValue): RedisValue {
   if (v instanceof Map) return new Map(v);
   if (v instanceof Set) return new Set(v);
   if (v instanceof Deque) return new Deque(v);
-  const z = new SortedSet();
-  for (const n of v) z.add(n.member, n.score);
-  return z;
+  return v.clone();
 }
 
 interface Saved {

@@ -58,6 +58,37 @@ export class SortedSet {
    *  dict while its node is out of the list, and the spans must use the list's own length. */
   private length = 0;
 
+  /**
+   * A deep copy in O(n): nodes are appended in order, each keeping its source level, so no search
+   * and no random levels are needed (the undo log clones sorted sets a function writes to).
+   */
+  clone(): SortedSet {
+    const z = new SortedSet();
+    const last: ZNode[] = new Array(MAX_LEVEL).fill(z.head);
+    const lastRank: number[] = new Array(MAX_LEVEL).fill(0);
+    let rank = 0;
+    let prev: ZNode | null = null;
+    for (let n = this.head.next[0]; n; n = n.next[0]) {
+      rank++;
+      const level = n.next.length;
+      const node = new ZNode(n.member, n.score, level);
+      for (let i = 0; i < level; i++) {
+        last[i].next[i] = node;
+        last[i].span[i] = rank - lastRank[i];
+        last[i] = node;
+        lastRank[i] = rank;
+      }
+      node.prev = prev;
+      prev = node;
+      z.dict.set(n.member, n.score);
+    }
+    // Spans of the last node on each level count to the end of the list, as after insertNode.
+    for (let i = 0; i < this.level; i++) last[i].span[i] = rank - lastRank[i];
+    z.level = this.level;
+    z.tail = prev;
+    return z;
+  }
+
   get size(): number {
     return this.dict.size;
   }
