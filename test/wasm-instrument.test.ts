@@ -87,6 +87,8 @@ function meter(bytes: Uint8Array, opts: InstrumentOptions = {}, host: HostOpts =
   const slice = host.slice ?? 1_000_000;
   const state = { granted: 0, refills: 0, depthCalls: [] as number[], deadline: Infinity };
   const imports: Imports = { ...(host.imports ?? {}) };
+  let memory: WebAssembly.Memory | null = null;
+  let instance: WebAssembly.Instance;
   imports[res.meterImports.module] = {
     ...(imports[res.meterImports.module] ?? {}),
     [res.meterImports.refill]: (remaining: number) => {
@@ -100,15 +102,24 @@ function meter(bytes: Uint8Array, opts: InstrumentOptions = {}, host: HostOpts =
       state.depthCalls.push(d);
       throw new DepthExceeded(d);
     },
+    // memory.grow is rewritten into this import (meterMemoryGrow); grow the instance's memory
+    [res.meterImports.memoryGrow]: (delta: number) => {
+      const mem = memory ?? (Object.values(instance.exports).find((x) => x instanceof WebAssembly.Memory) as WebAssembly.Memory);
+      try {
+        return mem.grow(delta >>> 0);
+      } catch {
+        return -1;
+      }
+    },
   };
-  let memory: WebAssembly.Memory | null = null;
   if (res.memory?.imported) {
     const desc: WebAssembly.MemoryDescriptor = { initial: res.memory.initialPages };
     if (res.memory.maximumPages !== null) desc.maximum = res.memory.maximumPages;
     memory = new WebAssembly.Memory(desc);
     imports[res.memory.module] = { ...(imports[res.memory.module] ?? {}), [res.memory.name]: memory };
   }
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(res.bytes)), imports);
+  // eslint-disable-next-line prefer-const
+  instance = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(res.bytes)), imports);
   const exports = instance.exports as Record<string, any>;
   const fuelG = res.fuelGlobalExport ? (exports[res.fuelGlobalExport] as WebAssembly.Global) : null;
   const depthG = res.depthGlobalExport ? (exports[res.depthGlobalExport] as WebAssembly.Global) : null;

@@ -48,13 +48,29 @@ function load(ctx: Context, args: string[]): Reply {
   }
   if (moduleArg === null) return new ReplyError('ERR', 'missing module: pass the module bytes or a file name inside module_dir');
   try {
-    const bytes = isWasmBytes(moduleArg) ? Buffer.from(moduleArg, 'latin1') : readFileSync(reg.resolveModuleFile(moduleArg));
+    const bytes = isWasmBytes(moduleArg) ? Buffer.from(moduleArg, 'latin1') : readModuleFile(reg, moduleArg);
     reg.load(name, bytes, { replace, permissions: perms });
   } catch (e) {
     if (e instanceof LoadError) return new ReplyError('ERR', `WASM.LOAD ${name}: ${e.message}`);
     throw e;
   }
   return OK;
+}
+
+/**
+ * Read a module file inside module_dir.
+ *
+ * BUG FIX: a read failure (a directory such as `WASM.LOAD x sub`, a file without read permission)
+ * escaped the handler as a non-LoadError and came back as "internal error in 'wasm.load': EISDIR …"
+ * (logged as a handler crash); it is now an ordinary WASM.LOAD error.
+ */
+function readModuleFile(reg: WasmRegistry, file: string): Buffer {
+  const path = reg.resolveModuleFile(file);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new LoadError(`cannot read module file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 /** Split `WASM.CALL name [KEYS k …] [ARGS a …]`: returns [keys, args] or an error. */

@@ -95,7 +95,7 @@ export const PARAMS: ParamSpec[] = [
   ),
   // WebAssembly UDFs (ADR-0009 [wasm] sections)
   p('wasm.enabled', 'bool', true, 'Enable the WASM.* commands.', { mutable: false }),
-  p('wasm.module_dir', 'string', './wasm', 'Directory WASM.LOAD reads module files from and persists modules to.', { mutable: false }),
+  p('wasm.module_dir', 'string', './wasm', 'Directory WASM.LOAD reads module files from; loaded modules persist in its .loaded/ subdirectory.', { mutable: false }),
   p('wasm.metering', 'bool', true, 'Instrument modules for fuel, time and depth limits. Turn off only to measure the cost of metering: without it a runaway guest cannot be stopped.'),
   p('wasm.limits.max_memory', 'memory', 64 * MB, 'Linear memory cap per instance, bytes.', { min: 65536 }),
   p('wasm.limits.max_fuel', 'int', 1_000_000, 'Fuel (metered work units) per call.', { min: 1 }),

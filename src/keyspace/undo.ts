@@ -46,6 +46,7 @@ export class UndoLog {
       if (s.value === undefined) {
         s.db.dict.delete(s.key);
         s.db.expires.delete(s.key);
+        s.db.access.delete(s.key);
       } else {
         s.db.dict.set(s.key, s.value);
         if (s.expire === undefined) s.db.expires.delete(s.key);

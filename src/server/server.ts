@@ -174,8 +174,12 @@ export class Server implements KeyspaceHooks {
 
   /** End the innermost group: commit passes its events on (to the outer group or the observers), abort drops them. */
   endCapture(commit: boolean): void {
-    const events = this.captures.pop();
-    if (!events || !commit || events.length === 0) return;
+    let events = this.captures.pop();
+    if (!events || events.length === 0) return;
+    // An aborted group still passes on what the server did by itself meanwhile: a key the group
+    // found expired was really deleted, and persistence must record that DEL.
+    if (!commit) events = events.filter((e) => e.client === this.internalClient);
+    if (events.length === 0) return;
     const top = this.captures.length;
     if (top > 0) this.captures[top - 1].push(...events);
     else if (this.writeObservers.length > 0) this.deliver(events);

@@ -5,6 +5,15 @@
 
 import { Reader } from './wasm-reader.js';
 
+/** An import of the original (guest) module; functions carry their signature. */
+export interface ImportInfo {
+  module: string;
+  name: string;
+  kind: 'function' | 'table' | 'memory' | 'global' | 'tag';
+  params?: string[];
+  results?: string[];
+}
+
 export interface ExportInfo {
   name: string;
   kind: 'function' | 'table' | 'memory' | 'global' | 'tag';
@@ -50,7 +59,13 @@ function limits(r: Reader): void {
 }
 
 export function describeExports(bytes: Uint8Array): ExportInfo[] {
+  return describeModule(bytes).exports;
+}
+
+/** Exports and imports of a module, with function signatures. */
+export function describeModule(bytes: Uint8Array): { exports: ExportInfo[]; imports: ImportInfo[] } {
   const r = new Reader(bytes, 8);
+  const imports: ImportInfo[] = [];
   const types: { params: string[]; results: string[] }[] = [];
   const funcTypes: number[] = []; // type index per function index (imports first)
   const out: ExportInfo[] = [];
@@ -70,11 +85,19 @@ export function describeExports(bytes: Uint8Array): ExportInfo[] {
       }
     } else if (id === 2) {
       for (let n = s.count(); n > 0; n--) {
-        s.skipName();
-        s.skipName();
+        const module = s.name();
+        const name = s.name();
         const kind = s.u8();
-        if (kind === 0) funcTypes.push(s.u32());
-        else if (kind === 1) {
+        const k = KINDS[kind];
+        if (k) imports.push({ module, name, kind: k });
+        if (kind === 0) {
+          const t = s.u32();
+          funcTypes.push(t);
+          const sig = types[t];
+          if (!sig) s.fail(`import ${module}.${name} refers to an unknown type`);
+          imports[imports.length - 1].params = sig.params;
+          imports[imports.length - 1].results = sig.results;
+        } else if (kind === 1) {
           valtype(s);
           limits(s);
         } else if (kind === 2) limits(s);
@@ -107,5 +130,5 @@ export function describeExports(bytes: Uint8Array): ExportInfo[] {
     }
     r.pos = end;
   }
-  return out;
+  return { exports: out, imports };
 }

@@ -6,7 +6,9 @@
 //   time      refill also checks the wall clock, so max_duration_ms stops an infinite loop on the
 //             main thread without threads or signals.
 //   memory    the module's memory is a host-created WebAssembly.Memory whose maximum is
-//             max_memory, so memory.grow past it returns -1 in the guest.
+//             max_memory, and every memory.grow is rewritten into a call of the meter's
+//             memory_grow import, which refuses (returns -1) past max_memory and records that
+//             it did (MeterState.growRefused), so the memory-limit error is exact.
 //   depth     a depth counter checked at function entry traps past max_call_depth (V8's own stack
 //             overflow RangeError is mapped to the same error).
 //
@@ -52,10 +54,9 @@ export function classify(e: unknown, inst: PooledInstance | null, limits: Limits
   }
   const msg = e instanceof Error ? e.message : String(e);
   // A guest whose allocator hits max_memory sees memory.grow return -1 and usually traps or aborts
-  // right after; if the memory is within 1 MiB of the cap when that happens, report the limit.
-  const mem = inst?.memory;
-  const memFull = inst?.meter.growRefused === true || (!!mem && mem.buffer.byteLength + (1 << 20) > limits.maxMemory);
-  if (memFull) return new WasmError('memory', `memory limit exceeded (max_memory ${limits.maxMemory} bytes): ${msg}`);
+  // right after. Every memory.grow goes through the meter's memory_grow import (instrument.ts), which
+  // sets growRefused exactly when max_memory refused a grow — no guessing from how full memory is.
+  if (inst?.meter.growRefused === true) return new WasmError('memory', `memory limit exceeded (max_memory ${limits.maxMemory} bytes): ${msg}`);
   if (e instanceof WebAssembly.RuntimeError) return new WasmError('trap', `trap: ${msg}`);
   if (msg.startsWith('abort:')) return new WasmError('abort', msg);
   return new WasmError('internal', `host error: ${msg}`, 'host');
@@ -76,6 +77,19 @@ function setGlobal(g: WebAssembly.Global | null, v: number): void {
   g.value = typeof g.value === 'bigint' ? BigInt(v) : v;
 }
 
+/** Prepare an instance's meter and globals for one top-level call under `limits`. */
+export function armMeter(inst: PooledInstance, limits: Limits): void {
+  const m = inst.meter;
+  m.granted = Math.min(FUEL_SLICE, limits.maxFuel);
+  m.maxFuel = limits.maxFuel;
+  m.deadline = performance.now() + limits.maxDurationMs;
+  m.maxDepth = limits.maxDepth;
+  m.maxMemory = limits.maxMemory;
+  m.growRefused = false;
+  setGlobal(inst.fuel, m.granted);
+  setGlobal(inst.depth, 0);
+}
+
 /** Run `fn`'s export `entry` for a client. Never throws: every failure becomes an error reply. */
 export function runCall(
   server: Server,
@@ -93,22 +107,25 @@ export function runCall(
   const limits = limitsOf(server);
   let inst: PooledInstance;
   try {
+    server.wasm?.refresh(fn);
     inst = fn.pool.acquire();
+    // An instance made under another max_memory has a memory whose maximum disagrees with the
+    // limit now in force (CONFIG SET wasm.limits.max_memory): replace it.
+    while (inst.createdMaxMemory !== limits.maxMemory) {
+      fn.pool.discard(inst);
+      inst = fn.pool.acquire();
+    }
   } catch (e) {
     const err = classify(e, null, limits);
     fn.stats.record(0, 0, err.kind);
     return err.toReply(fn.name);
   }
   const ctx = new CallContext(server, client, fn, keys, args, readonly);
+  ctx.deadline = performance.now() + limits.maxDurationMs;
+  ctx.maxDurationMs = limits.maxDurationMs;
   inst.binding.ctx = ctx;
   const m = inst.meter;
-  m.granted = Math.min(FUEL_SLICE, limits.maxFuel);
-  m.maxFuel = limits.maxFuel;
-  m.deadline = performance.now() + limits.maxDurationMs;
-  m.maxDepth = limits.maxDepth;
-  m.growRefused = false;
-  setGlobal(inst.fuel, m.granted);
-  setGlobal(inst.depth, 0);
+  armMeter(inst, limits);
   const wasInExec = client.inExec;
   client.inExec = true;
   server.beginCapture();

@@ -44,6 +44,9 @@ export class CallContext {
   readonly stack: { items: Reply[]; n: number }[] = [];
   readonly undo = new UndoLog();
   hostCalls = 0;
+  /** performance.now() deadline of the call (max_duration_ms), checked on every host call. */
+  deadline = Infinity;
+  maxDurationMs = 0;
 
   constructor(
     readonly server: Server,
@@ -96,12 +99,25 @@ export class CallContext {
       throw new WasmError('permission', `admin command '${cmd.fullName}' needs the ADMIN permission`);
     }
     const idx = keyIndexes(cmd, args);
-    if (!cmd.isWrite && idx.length > 0 && !this.fn.perms.has('READ')) {
+    // BUG FIX: only commands with key arguments needed READ, so a module without READ could still
+    // read the keyspace with KEYS, SCAN, RANDOMKEY or DBSIZE (readonly commands without key
+    // positions). Every command flagged readonly now needs READ.
+    if (!cmd.isWrite && (idx.length > 0 || cmd.isReadonly) && !this.fn.perms.has('READ')) {
       throw new WasmError('permission', `command '${cmd.fullName}' reads keys and needs the READ permission`);
     }
     if (cmd.isWrite) {
       const db = server.dbs[this.client.db];
       for (let i = 0; i < idx.length; i++) this.undo.save(db, args[idx[i]]);
+      // BUG FIX: `COPY src dst DB n` writes dst in another database, which the key positions
+      // (in the selected db) do not cover, so a failed call left the copy behind in db n.
+      if (cmd.fullName === 'copy') {
+        for (let j = 3; j + 1 < args.length; j++) {
+          if (args[j].toLowerCase() !== 'db') continue;
+          const n = Number(args[j + 1]);
+          if (Number.isInteger(n) && n >= 0 && n < server.dbs.length) this.undo.save(server.dbs[n], args[2]);
+          j++;
+        }
+      }
     }
     return dispatchCall(server, this.client, cmd, args);
   }
@@ -116,6 +132,12 @@ export class HostBinding {
   private current(fn: string): CallContext {
     if (!this.ctx) throw new HostTrap(fn, 'called outside of a function call (e.g. from the start function)');
     this.ctx.hostCalls++;
+    // BUG FIX: the wall clock was only checked when the guest's fuel slice ran out (refill), and
+    // host calls cost no fuel, so a guest looping over an expensive host call (e.g. `call` KEYS *
+    // on a large keyspace) used little fuel per iteration and ran far past max_duration_ms.
+    if (performance.now() > this.ctx.deadline) {
+      throw new WasmError('timeout', `timed out (max_duration_ms ${this.ctx.maxDurationMs})`);
+    }
     return this.ctx;
   }
 

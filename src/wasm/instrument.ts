@@ -64,6 +64,14 @@
  * `maxMemoryPages` in place. memory64, shared memories and multiple memories
  * are rejected.
  *
+ * With `meterMemoryGrow` (default) every `memory.grow` instruction becomes a
+ * `call` of the added import `memory_grow` (same stack effect, `(i32) -> i32`),
+ * so the host performs the grow itself and knows exactly when a request was
+ * refused — the memory-limit error is then exact instead of guessed from how
+ * full the memory is. The import is only added when the module contains a
+ * `memory.grow`; the call is not a fuel/depth sync point (the host import
+ * does not touch the globals or re-enter the guest).
+ *
  * ## What the host must provide (see {@link InstrumentResult})
  *
  * - `meterImports.module`.`refill`: `(remaining: i32) => i32`. Called when the
@@ -75,6 +83,11 @@
  * - `meterImports.module`.`depthExceeded`: `(depth: i32) => void`; should throw.
  *   If it returns, the guest executes `unreachable`. Only imported when
  *   `depth` is on.
+ * - `meterImports.module`.`memory_grow`: `(delta: i32) => i32`, with the
+ *   semantics of `memory.grow` (delta is unsigned pages; returns the old size
+ *   in pages or -1). The host grows the instance's memory (the imported one,
+ *   or the exported one when `memoryImport` is off) and returns -1 when
+ *   `WebAssembly.Memory.grow` throws. Only imported when `memoryGrowMetered`.
  * - the memory described by `memory` when `memory.imported` is true.
  * - Before each top-level call: set the fuel global to the granted amount
  *   (or 0 to make the first charge ask `refill`) and the depth global to 0.
@@ -86,7 +99,8 @@
  *
  * ## Renumbering
  *
- * The added function imports are appended after the existing imports, so
+ * The added function imports (refill, depthExceeded, memory_grow — those
+ * enabled, in that order) are appended after the existing imports, so
  * every defined function's index shifts by the number of added imports:
  * call, return_call, ref.func (in code, globals, tables and element segments
  * of every form), exports, start and the `name` section's function, local and
@@ -136,13 +150,23 @@ export interface InstrumentOptions {
   meterModule?: string;
   /** Validate the input with WebAssembly.validate first (default true). */
   validate?: boolean;
+  /**
+   * Replace every `memory.grow` with a call to the added import `memoryGrow` (default true), so
+   * the host sees each grow request and knows exactly when one was refused (memory limit).
+   */
+  meterMemoryGrow?: boolean;
 }
 
 export interface InstrumentResult {
   /** The instrumented module. */
   bytes: Uint8Array;
-  /** Names of the host imports (only those enabled are actually imported). */
-  meterImports: { module: string; refill: string; depthExceeded: string };
+  /**
+   * Names of the host imports (only those enabled are actually imported; `memoryGrow` only when
+   * `meterMemoryGrow` is on and the module contains a `memory.grow`).
+   */
+  meterImports: { module: string; refill: string; depthExceeded: string; memoryGrow: string };
+  /** Whether `memoryGrow` is imported (the module had at least one `memory.grow`). */
+  memoryGrowMetered: boolean;
   /** The memory the host must supply (imported: true), or the module's own memory (imported: false); null if none. */
   memory: { imported: boolean; module: string; name: string; initialPages: number; maximumPages: number | null } | null;
   /** Export name of the mutable i32 fuel global ("" when fuel is off). */
@@ -154,6 +178,8 @@ export interface InstrumentResult {
 }
 
 export const DEFAULT_MAX_DEPTH = 1000;
+/** Name of the added import that replaces `memory.grow` (see `meterMemoryGrow`). */
+export const MEMORY_GROW_IMPORT = 'memory_grow';
 const MAX_LOCALS = 50000;
 const MAX_COST = 0x40000000;
 
@@ -603,6 +629,10 @@ interface CodeCtx {
   numAdded: number;
   refillIdx: number;
   depthExceededIdx: number;
+  /** function index of the memory_grow import, -1 when memory.grow is left alone */
+  memoryGrowIdx: number;
+  /** set by the analysis pass when a body contains memory.grow */
+  sawMemoryGrow: boolean;
   fuelGlobal: number;
   depthGlobal: number;
   /** static cost of each defined function if it is a leaf, else -1 */
@@ -832,6 +862,7 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
   const ctl: number[] = [K_FUNC];
   const cum: number[] = [0];
   let hasCall = false;
+  let hasLoop = false;
   const relabel = (l: number): number => {
     const top = ctl.length - 1;
     return l + cum[top]! - cum[top - l]!;
@@ -864,7 +895,12 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
       case 0x03: { // loop
         const bt = r.pos;
         const nParams = readBlockType(r, numTypes, typeParamCounts);
-        if (!emitting) return NONLEAF_LOOP;
+        if (!emitting) {
+          // keep scanning (the analysis also looks for memory.grow); the result is NONLEAF_LOOP
+          hasLoop = true;
+          push(K_LOOP, 0);
+          break;
+        }
         regions.push(region);
         region = { patchAt: -1, cost: 0, wrapped: false };
         if (instrument && fuel) {
@@ -1079,7 +1115,18 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
         r.u32(); region.cost++; break;
 
       // ---- memory / constants ----
-      case 0x3f: case 0x40: readMemIdx(r); region.cost++; break;
+      case 0x3f: readMemIdx(r); region.cost++; break; // memory.size
+      case 0x40: { // memory.grow: becomes `call $memory_grow` (same stack effect)
+        readMemIdx(r);
+        region.cost++;
+        if (!emitting) ctx.sawMemoryGrow = true;
+        else if (ctx.memoryGrowIdx >= 0) {
+          flush(p);
+          w.u8(0x10); w.u32(ctx.memoryGrowIdx);
+          cp = r.pos;
+        }
+        break;
+      }
       case 0x41: r.s32(); region.cost++; break;
       case 0x42: r.skipS64(); region.cost++; break;
       case 0x43: r.skip(4); region.cost++; break;
@@ -1133,7 +1180,7 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
   }
   if (ctl.length !== 0) r.fail('function body not terminated by end', end);
 
-  if (!emitting) return hasCall ? NONLEAF_NO_LOOP : clampCost(region.cost);
+  if (!emitting) return hasLoop ? NONLEAF_LOOP : hasCall ? NONLEAF_NO_LOOP : clampCost(region.cost);
   if (instrument) {
     flush(end);
     if (fuel) w.patchS32Padded(region.patchAt, clampCost(region.cost));
@@ -1236,15 +1283,11 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
 
   const numTypes = info.typeParamCounts.length;
   const numImportedFuncs = info.numImportedFuncs;
-  const numAdded = (fuel ? 1 : 0) + (depth ? 1 : 0);
-  const refillIdx = numImportedFuncs;
-  const depthExceededIdx = numImportedFuncs + (fuel ? 1 : 0);
-  const refillType = numTypes;
-  const depthType = numTypes + (fuel ? 1 : 0);
   const numGlobals = info.numImportedGlobals + info.numDefinedGlobals;
   const fuelGlobal = numGlobals;
   const depthGlobal = numGlobals + (fuel ? 1 : 0);
-  const remap = (i: number): number => (i < numImportedFuncs ? i : i + numAdded);
+  /** added globals (and their exports): fuel, depth */
+  const numAddedGlobals = (fuel ? 1 : 0) + (depth ? 1 : 0);
 
   // ---- memory plan ----
   let memory: InstrumentResult['memory'] = null;
@@ -1277,8 +1320,8 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
   // ---- code analysis (leaf functions) ----
   const nDefined = info.bodies.length;
   const ctx: CodeCtx = {
-    buf, numTypes, typeParamCounts: info.typeParamCounts, fuel, depth, maxDepth, numImportedFuncs, numAdded,
-    refillIdx, depthExceededIdx, fuelGlobal, depthGlobal,
+    buf, numTypes, typeParamCounts: info.typeParamCounts, fuel, depth, maxDepth, numImportedFuncs, numAdded: 0,
+    refillIdx: -1, depthExceededIdx: -1, memoryGrowIdx: -1, sawMemoryGrow: false, fuelGlobal, depthGlobal,
     leafCost: new Int32Array(0),
     indirectCost: new Int32Array(numTypes),
   };
@@ -1287,6 +1330,20 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     const b = info.bodies[i]!;
     leafCost[i] = processBody(ctx, b.start, b.end, info.typeParamCounts[info.funcTypeIdx[i]!]!, null, -1);
   }
+  // ---- added function imports (known once the analysis has seen whether memory.grow occurs) ----
+  const meterGrow = (opts.meterMemoryGrow ?? true) && ctx.sawMemoryGrow;
+  const numAdded = (fuel ? 1 : 0) + (depth ? 1 : 0) + (meterGrow ? 1 : 0);
+  const refillIdx = numImportedFuncs;
+  const depthExceededIdx = numImportedFuncs + (fuel ? 1 : 0);
+  const memoryGrowIdx = meterGrow ? numImportedFuncs + (fuel ? 1 : 0) + (depth ? 1 : 0) : -1;
+  const refillType = numTypes;
+  const depthType = numTypes + (fuel ? 1 : 0);
+  const memoryGrowType = numTypes + (fuel ? 1 : 0) + (depth ? 1 : 0);
+  const remap = (i: number): number => (i < numImportedFuncs ? i : i + numAdded);
+  ctx.numAdded = numAdded;
+  ctx.refillIdx = refillIdx;
+  ctx.depthExceededIdx = depthExceededIdx;
+  ctx.memoryGrowIdx = memoryGrowIdx;
   // Functions the host can call (exports, start) are always instrumented, so that their work is charged.
   const hostCallable = (f: number): void => {
     const d = f - numImportedFuncs;
@@ -1328,6 +1385,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     }
     if (fuel) sec.bytes(Uint8Array.of(0x60, 0x01, 0x7f, 0x01, 0x7f)); // (i32) -> i32
     if (depth) sec.bytes(Uint8Array.of(0x60, 0x01, 0x7f, 0x00)); // (i32) -> ()
+    if (meterGrow) sec.bytes(Uint8Array.of(0x60, 0x01, 0x7f, 0x01, 0x7f)); // (i32) -> i32
     emitSection(SEC_TYPE, sec);
   };
   const importSection = (orig: Section | null): void => {
@@ -1343,6 +1401,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     if (orig) sec.bytes(buf, rest, orig.end);
     if (fuel) { sec.name(meterModule); sec.name('refill'); sec.u8(0x00); sec.u32(refillType); }
     if (depth) { sec.name(meterModule); sec.name('depthExceeded'); sec.u8(0x00); sec.u32(depthType); }
+    if (meterGrow) { sec.name(meterModule); sec.name(MEMORY_GROW_IMPORT); sec.u8(0x00); sec.u32(memoryGrowType); }
     if (convertMemory && memory) {
       sec.name(meterModule); sec.name('memory'); sec.u8(0x02);
       if (memory.maximumPages === null) { sec.u8(0x00); sec.u32(memory.initialPages); }
@@ -1352,7 +1411,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
   };
   const globalSection = (orig: Section | null): void => {
     sec.reset();
-    sec.u32(info.numDefinedGlobals + numAdded);
+    sec.u32(info.numDefinedGlobals + numAddedGlobals);
     if (orig) {
       const r = new Reader(buf, orig.start, orig.end);
       r.u32();
@@ -1374,7 +1433,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     let n = 0;
     const r = orig ? new Reader(buf, orig.start, orig.end) : null;
     if (r) n = r.u32();
-    sec.u32(n + numAdded);
+    sec.u32(n + numAddedGlobals);
     if (r) {
       const p = new FuncIndexPatcher(buf, sec, r.pos, remap);
       for (let i = 0; i < n; i++) {
@@ -1396,6 +1455,8 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
   if (numAdded) synth.set(SEC_TYPE, typeSection);
   if (numAdded || convertMemory) synth.set(SEC_IMPORT, importSection);
   if (numAdded) {
+    // rewritten even when only memory_grow was added: ref.func in global initializers and
+    // function exports need renumbering (an empty section is emitted when there was none)
     synth.set(SEC_GLOBAL, globalSection);
     synth.set(SEC_EXPORT, exportSection);
   }
@@ -1521,7 +1582,8 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
   return {
     bytes: out.toBytes(),
     exports,
-    meterImports: { module: meterModule, refill: 'refill', depthExceeded: 'depthExceeded' },
+    meterImports: { module: meterModule, refill: 'refill', depthExceeded: 'depthExceeded', memoryGrow: MEMORY_GROW_IMPORT },
+    memoryGrowMetered: meterGrow,
     memory,
     fuelGlobalExport,
     depthGlobalExport,

@@ -18,6 +18,8 @@ export interface PooledInstance {
   depth: WebAssembly.Global | null;
   /** Bytes of linear memory when created (to spot instances that grew). */
   initialBytes: number;
+  /** max_memory when the instance was created (its memory's maximum); see executor.runCall. */
+  createdMaxMemory: number;
   lastUsed: number;
   /** Set by the meter when memory.grow was refused (memory limit), for error classification. */
   meter: MeterState;
@@ -32,6 +34,8 @@ export interface MeterState {
   /** performance.now() deadline. */
   deadline: number;
   maxDepth: number;
+  /** The call's max_memory in bytes (checked by the memory_grow meter import on every grow). */
+  maxMemory: number;
   /** A memory.grow was refused because of max_memory (classifies the trap that usually follows). */
   growRefused: boolean;
 }

@@ -31,10 +31,10 @@ import {
   wasiPermission,
 } from './abi.js';
 import { LoadError, WasmError, ERROR_KINDS, WasmErrorKind } from './errors.js';
-import { FUEL_SLICE } from './executor.js';
+import { armMeter, classify, FUEL_SLICE, limitsOf } from './executor.js';
 import { HostBinding } from './host.js';
 import { instrument, InstrumentResult } from './instrument.js';
-import { describeExports, ExportInfo } from './describe.js';
+import { describeModule, ExportInfo, ImportInfo } from './describe.js';
 import { InstancePool, MeterState, PooledInstance } from './pool.js';
 
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
@@ -89,6 +89,11 @@ interface Compiled {
   module: WebAssembly.Module;
   meta: InstrumentResult;
   exports: ExportInfo[];
+  /** The guest's own imports (before instrumentation), with function signatures. */
+  imports: ImportInfo[];
+  /** Settings compiled into the instrumented code (see refresh()). */
+  maxDepth: number;
+  metering: boolean;
   sha256: string;
 }
 
@@ -130,6 +135,14 @@ export class WasmRegistry {
     return resolvePath(dir, this.server.config.getString('wasm.module_dir'));
   }
 
+  /**
+   * Where loaded modules are persisted: a subdirectory of module_dir, so the files users put in
+   * module_dir for `WASM.LOAD name file.wasm` are never overwritten or deleted by LOAD/UNLOAD.
+   */
+  get persistDir(): string {
+    return join(this.moduleDir, '.loaded');
+  }
+
   /** Resolve a module file name inside module_dir; refuses anything that would escape it. */
   resolveModuleFile(file: string): string {
     if (file.includes('\0') || isAbsolute(file)) throw new LoadError(`module file must be a name inside module_dir: '${file}'`);
@@ -169,8 +182,9 @@ export class WasmRegistry {
     }
     let meta: InstrumentResult;
     let exports: ExportInfo[];
+    let imports: ImportInfo[];
     try {
-      exports = describeExports(bytes);
+      ({ exports, imports } = describeModule(bytes));
       meta = instrument(bytes, { maxDepth, validate: false, fuel: metering, depth: metering });
     } catch (e) {
       throw new LoadError(`cannot instrument module: ${(e as Error).message}`);
@@ -182,22 +196,38 @@ export class WasmRegistry {
       throw new LoadError(`instrumented module failed to compile (a Lodestone bug): ${(e as Error).message}`);
     }
     this.compilations++;
-    const c: Compiled = { module, meta, exports, sha256 };
+    const c: Compiled = { module, meta, exports, imports, sha256, maxDepth, metering };
     this.cache.set(cacheKey, c);
     return c;
   }
 
-  /** Reject imports the permissions do not allow; names the offending import. */
+  /**
+   * Reject imports the permissions do not allow; names the offending import.
+   *
+   * BUG FIX: this used to walk the *instrumented* module's imports and skip the whole meter
+   * namespace, so a guest could itself import `lodestone_meter.refill` / `depthExceeded` /
+   * `memory_grow` (and call the host's metering hooks directly). It now checks the guest's own
+   * imports, read from the original bytes; only the instrumenter's additions are implicit.
+   *
+   * BUG FIX: host functions are JavaScript functions, which link against any signature, so an
+   * import such as `(import "lodestone" "key_count" (func (param i32) (result i64)))` loaded and
+   * then failed at call time as a host fault (or silently truncated values). Signatures of
+   * `lodestone.*` imports are now checked against the ABI at load.
+   */
   private checkImports(c: Compiled, perms: Set<Permission>): void {
-    const meterModule = c.meta.meterImports.module;
-    for (const imp of WebAssembly.Module.imports(c.module)) {
+    for (const imp of c.imports) {
       const where = `${imp.module}.${imp.name}`;
-      if (imp.module === meterModule) continue; // added by the instrumenter
-      if (c.meta.memory?.imported && imp.module === c.meta.memory.module && imp.name === c.meta.memory.name) continue;
+      // A memory the guest imports (e.g. AssemblyScript --importMemory) is supplied by the host,
+      // capped at max_memory (createInstance).
+      if (imp.kind === 'memory' && c.meta.memory?.imported && imp.module === c.meta.memory.module && imp.name === c.meta.memory.name) continue;
       if (imp.module === HOST_MODULE) {
         const spec = HOST_FUNCTIONS[imp.name];
         if (!spec || imp.kind !== 'function') throw new LoadError(`module imports ${where}, which is not a Lodestone host function (ABI v${ABI_VERSION})`);
         if (spec.needs && !perms.has(spec.needs)) throw new LoadError(`module imports ${where}, which needs the ${spec.needs} permission`);
+        const sig = (p: readonly string[], r: readonly string[]) => `(${p.join(', ')}) -> ${r.length === 0 ? '()' : r.join(', ')}`;
+        const got = sig(imp.params ?? [], imp.results ?? []);
+        const want = sig(spec.params, spec.results);
+        if (got !== want) throw new LoadError(`module imports ${where} with signature ${got}, but the host function is ${want}`);
         continue;
       }
       if (imp.module === 'env' && imp.kind === 'function' && ENV_FUNCTIONS.has(imp.name)) continue;
@@ -213,7 +243,9 @@ export class WasmRegistry {
   private createInstance(fn: { name: string; compiled: Compiled }): PooledInstance {
     const c = fn.compiled;
     const binding = new HostBinding();
-    const meter: MeterState = { granted: 0, maxFuel: 0, deadline: 0, maxDepth: 0, growRefused: false };
+    const maxMemory = this.server.config.getInt('wasm.limits.max_memory');
+    // maxMemory is set again before every call (executor); this value covers the start function.
+    const meter: MeterState = { granted: 0, maxFuel: 0, deadline: 0, maxDepth: 0, maxMemory, growRefused: false };
     const inst = {} as PooledInstance;
     const meterImports: WebAssembly.ModuleImports = {
       [c.meta.meterImports.refill]: (remaining: number | bigint) => {
@@ -232,10 +264,32 @@ export class WasmRegistry {
       [c.meta.meterImports.depthExceeded]: () => {
         throw new WasmError('depth', `call depth limit exceeded (max_call_depth ${meter.maxDepth})`);
       },
+      // Every `memory.grow` of the guest lands here (instrument.ts, meterMemoryGrow), so a grow
+      // refused because of max_memory is known exactly — no guessing from how full the memory is.
+      // The limit is the call's max_memory (MeterState.maxMemory); the executor replaces pooled
+      // instances created under another max_memory, whose memory's maximum would disagree.
+      [c.meta.meterImports.memoryGrow]: (delta: number) => {
+        const mem = binding.memory;
+        if (!mem) return -1;
+        const pages = delta >>> 0; // memory.grow's operand is unsigned
+        const cur = mem.buffer.byteLength / PAGE;
+        if ((cur + pages) * PAGE > meter.maxMemory) {
+          meter.growRefused = true;
+          return -1;
+        }
+        try {
+          return mem.grow(pages);
+        } catch (e) {
+          // Within max_memory, so this is the module's own declared maximum (or the engine could
+          // not allocate): memory.grow's answer, -1, but not the max_memory limit.
+          if (e instanceof RangeError) return -1;
+          throw e;
+        }
+      },
     };
     const imports = binding.imports(c.meta.meterImports.module, meterImports);
     let memory: WebAssembly.Memory | null = null;
-    const maxPages = Math.floor(this.server.config.getInt('wasm.limits.max_memory') / PAGE);
+    const maxPages = Math.floor(maxMemory / PAGE);
     if (c.meta.memory?.imported) {
       const spec = c.meta.memory;
       if (spec.initialPages > maxPages) {
@@ -244,9 +298,19 @@ export class WasmRegistry {
       const maximum = Math.min(spec.maximumPages ?? maxPages, maxPages);
       memory = new WebAssembly.Memory({ initial: spec.initialPages, maximum });
       (imports[spec.module] ??= {})[spec.name] = memory;
+      binding.memory = memory; // before instantiation: a start function may already grow it
     }
     let instance: WebAssembly.Instance;
     binding.ctx = null;
+    // BUG FIX: a start function runs during instantiation and is metered too, but the meter used
+    // to be all zeros here (maxFuel 0), so its first charge called refill, which reported
+    // "fuel exhausted (max_fuel 0)" and any module with a start function failed to load. The start
+    // function now runs under the configured limits, like a call.
+    const cfg = this.server.config;
+    meter.maxFuel = cfg.getInt('wasm.limits.max_fuel');
+    meter.maxDepth = cfg.getInt('wasm.limits.max_call_depth');
+    meter.deadline = performance.now() + cfg.getInt('wasm.limits.max_duration_ms');
+    meter.granted = 0;
     try {
       instance = loader.instantiateSync(c.module, imports as Record<string, Record<string, unknown>>).instance;
     } catch (e) {
@@ -263,6 +327,7 @@ export class WasmRegistry {
       fuel: (exp[c.meta.fuelGlobalExport] as WebAssembly.Global | undefined) ?? null,
       depth: (exp[c.meta.depthGlobalExport] as WebAssembly.Global | undefined) ?? null,
       initialBytes: binding.memory ? binding.memory.buffer.byteLength : 0,
+      createdMaxMemory: maxMemory,
       lastUsed: Date.now(),
       meter,
     });
@@ -342,11 +407,54 @@ export class WasmRegistry {
     } catch (e) {
       throw new LoadError(e instanceof WasmError ? e.message : `instantiation failed: ${(e as Error).message}`);
     }
+    this.checkAbiVersion(fn);
     if (opts.persist !== false) this.persist(fn);
     const old = this.functions.get(name);
     if (old) this.retire(old);
     this.functions.set(name, fn);
     return fn;
+  }
+
+  /**
+   * BUG FIX: docs/ABI.md says an exported `lodestone_abi_version` "if present must return 1", but
+   * it was never called, so a module built for another ABI version loaded and misbehaved later.
+   * It is now called once at load (metered, like any call) and must be `() -> i32` returning 1.
+   */
+  private checkAbiVersion(fn: WasmFunction): void {
+    const e = fn.compiled.exports.find((x) => x.name === VERSION_EXPORT);
+    if (!e) return;
+    if (e.kind !== 'function' || e.params?.length !== 0 || e.results?.length !== 1 || e.results[0] !== 'i32') {
+      throw new LoadError(`${VERSION_EXPORT} must be a function () -> i32`);
+    }
+    const limits = limitsOf(this.server);
+    const inst = fn.pool.acquire();
+    armMeter(inst, limits);
+    let v: number;
+    try {
+      v = (inst.exports[VERSION_EXPORT] as () => number)();
+    } catch (err) {
+      fn.pool.discard(inst);
+      throw new LoadError(`${VERSION_EXPORT}() failed: ${classify(err, inst, limits).message}`);
+    }
+    fn.pool.release(inst, Date.now());
+    if (v !== ABI_VERSION) {
+      throw new LoadError(`module was built for Lodestone ABI version ${v}; this server supports ABI version ${ABI_VERSION}`);
+    }
+  }
+
+  /**
+   * BUG FIX: max_call_depth (and wasm.metering) are compiled into the instrumented code, so a
+   * CONFIG SET of either only reached modules loaded afterwards — while the depth error already
+   * quoted the new value ("max_call_depth 50" for a guest stopped at 1000). The executor calls this
+   * before each call; when the settings changed, the function is recompiled (cached per setting)
+   * and its idle instances are dropped.
+   */
+  refresh(fn: WasmFunction): void {
+    const cfg = this.server.config;
+    const c = fn.compiled;
+    if (c.maxDepth === cfg.getInt('wasm.limits.max_call_depth') && c.metering === cfg.getBool('wasm.metering')) return;
+    fn.compiled = this.compile(fn.bytes);
+    fn.pool.clear();
   }
 
   unload(name: string): boolean {
@@ -355,7 +463,7 @@ export class WasmRegistry {
     this.functions.delete(name);
     this.retire(fn);
     for (const ext of ['.wasm', '.json']) {
-      const p = join(this.moduleDir, name + ext);
+      const p = join(this.persistDir, name + ext);
       if (existsSync(p)) unlinkSync(p);
     }
     return true;
@@ -386,7 +494,7 @@ export class WasmRegistry {
   }
 
   private persist(fn: WasmFunction): void {
-    const dir = this.moduleDir;
+    const dir = this.persistDir;
     mkdirSync(dir, { recursive: true });
     writeAtomic(join(dir, `${fn.name}.wasm`), fn.bytes);
     writeAtomic(join(dir, `${fn.name}.json`), Buffer.from(JSON.stringify({ name: fn.name, permissions: fn.permissions, sha256: fn.sha256, abi: ABI_VERSION }) + '\n'));
@@ -396,7 +504,7 @@ export class WasmRegistry {
   restore(): { loaded: string[]; failed: { name: string; error: string }[] } {
     const loaded: string[] = [];
     const failed: { name: string; error: string }[] = [];
-    const dir = this.moduleDir;
+    const dir = this.persistDir;
     if (!existsSync(dir)) return { loaded, failed };
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
       const name = f.slice(0, -5);
