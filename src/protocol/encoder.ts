@@ -200,8 +200,13 @@ export class Encoder {
 }
 
 /** Encode a reply to a standalone Buffer (used by the WASM `call` host function and tests). */
+const shared = { 2: new Encoder(2), 3: new Encoder(3) };
+
 export function encodeReply(r: Reply, resp: 2 | 3 = 2): Buffer {
-  const e = new Encoder(resp);
+  // One encoder per protocol version, reused: a fresh Encoder allocates a 16 KB buffer (outside
+  // Node's pool) per reply, which dominated the cost of the WASM `call` host function and its GC.
+  const e = shared[resp];
+  e.pos = 0; // a previous encode that threw must not leak half a reply
   e.write(r);
   return e.take() ?? Buffer.alloc(0);
 }
