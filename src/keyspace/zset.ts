@@ -86,6 +86,7 @@ export class SortedSet {
     for (let i = 0; i < this.level; i++) last[i].span[i] = rank - lastRank[i];
     z.level = this.level;
     z.tail = prev;
+    z.length = rank;
     return z;
   }
 
