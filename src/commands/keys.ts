@@ -49,6 +49,7 @@ import type { Server } from '../server/server.js';
 import { globMatch } from '../util/glob.js';
 import { INT64_MAX, parseLongLong } from '../util/numbers.js';
 import type { CommandSpec, Context } from './table.js';
+import { cloneValue } from '../keyspace/undo.js';
 
 const ERR_SAME_OBJECT = new ReplyError('ERR', 'source and destination objects are the same');
 const ERR_DB_RANGE = new ReplyError('ERR', 'DB index is out of range');
@@ -381,17 +382,6 @@ function renameGeneric(ctx: Context, args: string[], nx: boolean): Reply {
   return nx ? 1 : OK;
 }
 
-/** A deep copy of a value for COPY (strings are immutable and shared). */
-function duplicate(v: RedisValue): RedisValue {
-  if (typeof v === 'string') return v;
-  if (v instanceof Map) return new Map(v);
-  if (v instanceof Set) return new Set(v);
-  if (v instanceof Deque) return new Deque(v.toArray());
-  const z = new SortedSet();
-  for (const [m, s] of (v as SortedSet).dict) z.add(m, s);
-  return z;
-}
-
 function copyCommand(ctx: Context, args: string[]): Reply {
   const src = ctx.db;
   let dst = ctx.db;
@@ -417,7 +407,7 @@ function copyCommand(ctx: Context, args: string[]): Reply {
     if (!replace) return 0;
     dst.delete(newkey);
   }
-  dst.set(newkey, duplicate(v));
+  dst.set(newkey, cloneValue(v));
   if (at !== undefined) dst.setExpire(newkey, at);
   // Dispatch marks the key positions in the selected db; the destination db is ours to signal.
   if (dst !== src) ctx.server.keyModified(dst, newkey);
