@@ -30,7 +30,7 @@ import {
   scanStep,
 } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
-import { getHash } from './util.js';
+import { getHash, removeMembers } from './util.js';
 
 const ERR_HASH_NOT_INT = new ReplyError('ERR', 'hash value is not an integer');
 const ERR_HASH_NOT_FLOAT = new ReplyError('ERR', 'hash value is not a float');
@@ -230,19 +230,7 @@ export const hashesCommands: CommandSpec[] = [
     syntax: 'key field [field ...]',
     handler: (ctx, args) => {
       const h = hashForWrite(ctx.db, args[1]);
-      if (h === null) return 0;
-      let deleted = 0;
-      for (let i = 2; i < args.length; i++) {
-        if (h.delete(args[i])) {
-          deleted++;
-          if (h.size === 0) {
-            ctx.db.delete(args[1]);
-            break;
-          }
-        }
-      }
-      ctx.server.dirty += deleted;
-      return deleted;
+      return h === null ? 0 : removeMembers(ctx, args[1], h, args, 2);
     },
   },
   {

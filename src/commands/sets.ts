@@ -27,7 +27,7 @@ import {
   scanStep,
 } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
-import { getSet } from './util.js';
+import { getSet, removeMembers } from './util.js';
 
 const ERR_NOT_POSITIVE = new ReplyError('ERR', 'value is out of range, must be positive');
 const ERR_NUMKEYS = new ReplyError('ERR', 'numkeys should be greater than 0');
@@ -250,19 +250,7 @@ export const setsCommands: CommandSpec[] = [
     syntax: 'key member [member ...]',
     handler: (ctx, args) => {
       const s = setForWrite(ctx.db, args[1]);
-      if (s === null) return 0;
-      let deleted = 0;
-      for (let i = 2; i < args.length; i++) {
-        if (s.delete(args[i])) {
-          deleted++;
-          if (s.size === 0) {
-            ctx.db.delete(args[1]);
-            break;
-          }
-        }
-      }
-      ctx.server.dirty += deleted;
-      return deleted;
+      return s === null ? 0 : removeMembers(ctx, args[1], s, args, 2);
     },
   },
   {

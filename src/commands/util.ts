@@ -2,6 +2,7 @@
 // parsing with Redis's error texts. Handlers throw ReplyError; dispatch turns it into the reply.
 
 import { Database, RedisValue } from '../keyspace/db.js';
+import type { Context } from './table.js';
 import { Deque } from '../keyspace/deque.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_WRONGTYPE, ReplyError } from '../protocol/reply.js';
@@ -65,4 +66,23 @@ export function floatArg(s: string, err: ReplyError = ERR_NOT_FLOAT): number {
 /** Case-insensitive option compare (args are latin1; options are ASCII). */
 export function isOpt(arg: string, opt: string): boolean {
   return arg.length === opt.length && arg.toUpperCase() === opt;
+}
+
+/**
+ * HDEL / SREM: delete args[from..] from the hash or set stored at `key`, deleting the key once
+ * it is empty (Redis never keeps an empty container). Counts the removals as changes; returns them.
+ */
+export function removeMembers(ctx: Context, key: string, c: Map<string, string> | Set<string>, args: string[], from: number): number {
+  let deleted = 0;
+  for (let i = from; i < args.length; i++) {
+    if (c.delete(args[i])) {
+      deleted++;
+      if (c.size === 0) {
+        ctx.db.delete(key);
+        break;
+      }
+    }
+  }
+  ctx.server.dirty += deleted;
+  return deleted;
 }
