@@ -10,6 +10,7 @@ import { Config, ConfigError } from '../config/config.js';
 import { PARAM_BY_NAME, PARAMS } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { Server } from '../server/server.js';
+import { PersistenceFatal } from '../persistence/persistence.js';
 import { LODESTONE_VERSION, REDIS_VERSION } from '../version.js';
 
 /** The embedded default configuration: config.toml at the package's top level. */
@@ -100,17 +101,36 @@ export async function main(argv: string[]): Promise<void> {
   try {
     port = await server.listen();
   } catch (e) {
-    log.fatal({ err: (e as Error).message }, 'could not start listening');
-    process.stderr.write(`lodestone: could not listen: ${(e as Error).message}\n`);
+    if (e instanceof PersistenceFatal) {
+      // A corrupt or truncated data file: stop with the reason, never run on part of the data.
+      log.fatal({ err: e.message }, 'could not load the data');
+      process.stderr.write(`lodestone: could not load the data: ${e.message}\n`);
+    } else {
+      log.fatal({ err: (e as Error).message }, 'could not start listening');
+      process.stderr.write(`lodestone: could not listen: ${(e as Error).message}\n`);
+    }
     process.exit(1);
   }
   log.info(
     { version: LODESTONE_VERSION, redis_version: REDIS_VERSION, port, bind: config.getString('bind'), config_file: config.file },
     `Lodestone ${LODESTONE_VERSION} ready to accept connections on port ${port} (config ${config.file})`,
   );
+  // SIGTERM/SIGINT shut down like SHUTDOWN without arguments (Redis's prepareForShutdown): the AOF is
+  // flushed and fsynced, and a snapshot is written when save rules are configured.
+  let stopping = false;
   const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    server.close().then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    server.onShutdown = null;
+    log.warn({ signal }, `Received ${signal} scheduling shutdown...`);
+    let code = 0;
+    try {
+      server.persistence.shutdown(null);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'error saving before shutdown; exiting anyway');
+      code = 1;
+    }
+    server.close().then(() => process.exit(code));
   };
   server.onShutdown = () => process.exit(0);
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -30,6 +30,7 @@ import {
   scanStep,
 } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
+import { propagateHincrByFloat } from './effects.js';
 import { getHash, removeMembers } from './util.js';
 
 const ERR_HASH_NOT_INT = new ReplyError('ERR', 'hash value is not an integer');
@@ -364,6 +365,7 @@ export const hashesCommands: CommandSpec[] = [
     since: '2.6.0',
     complexity: 'O(1)',
     syntax: 'key field increment',
+    propagate: propagateHincrByFloat,
     handler: (ctx, args) => {
       const incr = parseLongDouble(args[3]);
       if (incr === null) throw ERR_NOT_FLOAT;

@@ -13,6 +13,7 @@ import { transactionsCommands } from './transactions.js';
 import { pubsubCommands } from './pubsub.js';
 import { serverCommands } from './server.js';
 import { wasmCommands } from './wasm.js';
+import { persistenceCommands } from './persistence.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -26,6 +27,7 @@ export function allCommands(): CommandSpec[] {
     ...transactionsCommands,
     ...pubsubCommands,
     ...serverCommands,
+    ...persistenceCommands,
     ...wasmCommands,
   ];
 }

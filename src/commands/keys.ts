@@ -49,6 +49,7 @@ import type { Server } from '../server/server.js';
 import { globMatch } from '../util/glob.js';
 import { INT64_MAX, parseLongLong } from '../util/numbers.js';
 import type { CommandSpec, Context } from './table.js';
+import { propagateExpire } from './effects.js';
 import { cloneValue } from '../keyspace/undo.js';
 
 const ERR_SAME_OBJECT = new ReplyError('ERR', 'source and destination objects are the same');
@@ -578,6 +579,7 @@ export const keysCommands: CommandSpec[] = [
     since: '1.0.0',
     complexity: 'O(1)',
     syntax: `key seconds ${EXPIRE_OPTS}`,
+    propagate: propagateExpire,
     handler: (ctx, args) => expireGeneric(ctx, args, true, true, 'expire'),
   },
   {
@@ -590,6 +592,7 @@ export const keysCommands: CommandSpec[] = [
     since: '2.6.0',
     complexity: 'O(1)',
     syntax: `key milliseconds ${EXPIRE_OPTS}`,
+    propagate: propagateExpire,
     handler: (ctx, args) => expireGeneric(ctx, args, true, false, 'pexpire'),
   },
   {
@@ -602,6 +605,7 @@ export const keysCommands: CommandSpec[] = [
     since: '1.2.0',
     complexity: 'O(1)',
     syntax: `key unix-time-seconds ${EXPIRE_OPTS}`,
+    propagate: propagateExpire,
     handler: (ctx, args) => expireGeneric(ctx, args, false, true, 'expireat'),
   },
   {

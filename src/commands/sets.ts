@@ -27,6 +27,7 @@ import {
   scanStep,
 } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
+import { propagateSpop } from './effects.js';
 import { getSet, removeMembers } from './util.js';
 
 const ERR_NOT_POSITIVE = new ReplyError('ERR', 'value is out of range, must be positive');
@@ -320,6 +321,7 @@ export const setsCommands: CommandSpec[] = [
     since: '1.0.0',
     complexity: 'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.',
     syntax: 'key [count]',
+    propagate: propagateSpop,
     handler: (ctx, args) => {
       if (args.length === 3) return spopWithCount(ctx, args);
       if (args.length > 3) throw ERR_SYNTAX;

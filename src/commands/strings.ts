@@ -22,6 +22,7 @@ import {
 } from '../protocol/reply.js';
 import { INT64_MAX, INT64_MIN, addInt64, incrByFloatText, parseLongLong } from '../util/numbers.js';
 import type { CommandSpec, Context } from './table.js';
+import { propagateExpire, propagateIncrByFloat, propagateSet } from './effects.js';
 
 const ERR_STRING_TOO_LONG = new ReplyError('ERR', 'string exceeds maximum allowed size (proto-max-bulk-len)');
 const ERR_OFFSET_RANGE = new ReplyError('ERR', 'offset is out of range');
@@ -412,6 +413,7 @@ export const stringsCommands: CommandSpec[] = [
     since: '1.0.0',
     complexity: 'O(1)',
     syntax: `key value [NX | XX] [GET] [${EXPIRE_SYNTAX} | KEEPTTL]`,
+    propagate: propagateSet,
     handler: (ctx, args) => {
       if (args.length === 3) {
         // Hot path: plain SET.
@@ -445,6 +447,7 @@ export const stringsCommands: CommandSpec[] = [
     since: '2.0.0',
     complexity: 'O(1)',
     syntax: 'key seconds value',
+    propagate: propagateSet,
     handler: (ctx, args) => setGeneric(ctx, F_EX, args[1], args[3], args[2], true, 'setex', OK, null),
   },
   {
@@ -457,6 +460,7 @@ export const stringsCommands: CommandSpec[] = [
     since: '2.6.0',
     complexity: 'O(1)',
     syntax: 'key milliseconds value',
+    propagate: propagateSet,
     handler: (ctx, args) => setGeneric(ctx, F_PX, args[1], args[3], args[2], false, 'psetex', OK, null),
   },
   {
@@ -498,6 +502,7 @@ export const stringsCommands: CommandSpec[] = [
     since: '6.2.0',
     complexity: 'O(1)',
     syntax: `key [${EXPIRE_SYNTAX} | PERSIST]`,
+    propagate: propagateExpire,
     handler: (ctx, args) => {
       const db = ctx.db;
       const key = args[1];
@@ -625,6 +630,7 @@ export const stringsCommands: CommandSpec[] = [
     since: '2.6.0',
     complexity: 'O(1)',
     syntax: 'key increment',
+    propagate: propagateIncrByFloat,
     handler: (ctx, args) => {
       const db = ctx.db;
       const cur = writeString(db, args[1]);

@@ -59,6 +59,12 @@ export interface CommandSpec {
   /** Argument syntax after the name, as in the Redis docs (`key value [NX | XX]`); rendered for COMMAND DOCS. */
   syntax?: string;
   handler?: Handler;
+  /**
+   * The commands the write observers see instead of this one, when it changed data (Redis's
+   * rewriteClientCommandVector): deterministic forms of TTL-relative or random writes, effects.ts.
+   * null = the command as it was given.
+   */
+  propagate?: (ctx: Context, args: string[], reply: Reply) => string[][] | null;
   /** Container commands (CONFIG, CLIENT, OBJECT …) dispatch on their first argument. */
   subcommands?: CommandSpec[];
 }

@@ -62,8 +62,12 @@ export const PARAMS: ParamSpec[] = [
   p('appendonly', 'bool', false, 'Append every write to the AOF.'),
   p('appendfsync', 'enum', 'everysec', 'When to fsync the AOF.', { values: ['always', 'everysec', 'no'] }),
   p('appendfilename', 'string', 'appendonly.aof', 'AOF file name inside `dir`.', { mutable: false }),
-  p('dbfilename', 'string', 'dump.rdb', 'Snapshot file name inside `dir`.'),
+  p('dbfilename', 'string', 'dump.lsnap', 'Snapshot file name inside `dir` (Lodestone\'s snapshot format, docs/PERSISTENCE.md; not RDB).'),
   p('save', 'string', '', 'Snapshot rules ("seconds changes" pairs); empty = no automatic snapshots.'),
+  p('auto-aof-rewrite-percentage', 'int', 100, 'Rewrite the AOF when it has grown by this percentage over its size after the last rewrite (0 = never).', { min: 0 }),
+  p('auto-aof-rewrite-min-size', 'memory', 64 * MB, 'Do not rewrite the AOF automatically while it is smaller than this.', { min: 0 }),
+  p('aof-load-truncated', 'bool', true, 'Load an AOF whose last record was cut short (crash mid-write), trimming it; no = refuse to start.'),
+  p('stop-writes-on-bgsave-error', 'bool', true, 'Refuse writes (-MISCONF) while the last background snapshot failed and save rules are set.'),
   // Memory
   p('maxmemory', 'memory', 0, 'Memory limit in bytes (0 = none).', { min: 0 }),
   p('maxmemory-policy', 'enum', 'noeviction', 'What to do when maxmemory is reached.', {

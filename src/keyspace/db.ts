@@ -49,6 +49,8 @@ export class Database {
   hits = 0;
   misses = 0;
   private sweep: Iterator<[string, number]> | null = null;
+  /** Set while the AOF or a snapshot is replayed: keys are not expired lazily meanwhile (Redis's `server.loading`). */
+  loading = false;
 
   constructor(
     readonly id: number,
@@ -62,7 +64,7 @@ export class Database {
 
   /** Delete the key if its TTL has passed. Returns true when it was expired. */
   expireIfNeeded(key: string, now = this.clock.now()): boolean {
-    if (this.expires.size === 0) return false;
+    if (this.expires.size === 0 || this.loading) return false;
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
     this.dict.delete(key);

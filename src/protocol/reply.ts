@@ -63,7 +63,7 @@ export class ReplyError extends Error {
   }
   /** The full text after the `-`: `CODE message`. */
   get wire(): string {
-    return `${this.code} ${this.message}`;
+    return this.message === '' ? this.code : `${this.code} ${this.message}`;
   }
   /** Parse a wire string like `WRONGTYPE Operation against …` back into an error. */
   static fromWire(s: string): ReplyError {

@@ -65,6 +65,8 @@ export class Client {
   inExec = false;
   private pendingFlush = false;
   totalCommands = 0;
+  /** Sequence number of this client's last write group in the AOF buffer (see Server.durableSeq). */
+  lastWriteSeq = 0;
 
   constructor(
     readonly server: Server,
@@ -111,6 +113,9 @@ export class Client {
   flush(): void {
     this.pendingFlush = false;
     if (!this.socket || this.socket.destroyed) return;
+    // Nothing is acknowledged before the writes it confirms are in the AOF (one write, and with
+    // appendfsync always one fsync, for everything this event-loop turn wrote).
+    if (this.lastWriteSeq > this.server.durableSeq && !this.server.persistence.makeDurable(this)) return;
     const out = this.enc.take();
     if (out) {
       this.server.stats.netOutputBytes += out.length;

@@ -80,6 +80,11 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   if (client.multi && cmd.spec.flags.includes('no_multi')) {
     return reject(server, client, cmd, ERR_NO_MULTI);
   }
+  // Redis's writeCommandsDeniedByDiskError: while the AOF (or, with stop-writes-on-bgsave-error,
+  // the last background save) fails, writes are refused — and PING too, as Redis does on a master.
+  if (server.writeDenied && (cmd.isWrite || cmd.fullName === 'ping')) {
+    return reject(server, client, cmd, server.writeDenied);
+  }
   if (client.resp === 2 && client.subscriptionCount > 0 && !cmd.isPubsubCtx) {
     return reject(
       server,
@@ -192,7 +197,13 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     const db = ctx.db;
     const idx = keyIndexes(cmd, args);
     for (let i = 0; i < idx.length; i++) server.keyModified(db, args[idx[i]]);
-    if (!cmd.noPropagate) server.emitWrite({ db: client.db, cmd, args, client });
+    if (cmd.noPropagate) {
+      // The command emitted its effects itself (EXEC, WASM.CALL, blocking pops).
+    } else {
+      const rewritten = cmd.spec.propagate ? cmd.spec.propagate(ctx, args, reply) : null;
+      if (rewritten === null) server.emitWrite({ db: client.db, cmd, args, client });
+      else for (const a of rewritten) server.emitWrite({ db: ctx.db.id, cmd: server.table.lookup(a[0])!, args: a, client });
+    }
   }
   const slower = server.config.getInt('slowlog-log-slower-than');
   if (slower >= 0 && usec >= slower && !cmd.spec.flags.includes('skip_slowlog')) {

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from './server.js';
 import { REDIS_VERSION, LODESTONE_VERSION } from '../version.js';
 
-type Field = [name: string, value: string | number];
+export type Field = [name: string, value: string | number];
 
 /** Sections in Redis's order, and which of them `default` / `all` / `everything` include. */
 const SECTIONS = [

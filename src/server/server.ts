@@ -20,6 +20,7 @@ import { Blocking } from './blocking.js';
 import { VERSION } from '../version.js';
 import { InstantMetrics } from './info.js';
 import { WasmRegistry } from '../wasm/registry.js';
+import { Persistence } from '../persistence/persistence.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -95,6 +96,15 @@ export class Server implements KeyspaceHooks {
    * if save points / AOF are configured). Throwing aborts the shutdown unless FORCE was given.
    */
   shutdownSave: ((save: boolean | null) => Promise<void> | void) | null = null;
+  /** Persistence (AOF, snapshots). Created with the server; load() runs in listen(). */
+  readonly persistence: Persistence;
+  /**
+   * The write sequence number up to which writes are durable (Persistence, see Client.lastWriteSeq):
+   * a client whose last write is newer has its replies held until Persistence.makeDurable.
+   */
+  durableSeq = 0;
+  /** Set while writes must be refused because persisting failed (-MISCONF), checked by dispatch. */
+  writeDenied: ReplyError | null = null;
   /** The TCP port actually listened on (INFO tcp_port; differs from the config when it is 0). */
   port = 0;
   /** Sampled rates for INFO (instantaneous_ops_per_sec …), fed by serverCron. */
@@ -110,6 +120,7 @@ export class Server implements KeyspaceHooks {
     this.table.register(allCommands());
     this.internalClient = new Client(this, null, 0);
     this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
+    this.persistence = new Persistence(this);
   }
 
   /** Load persisted state that must exist before clients connect (WASM modules). */
@@ -233,6 +244,8 @@ export class Server implements KeyspaceHooks {
 
   async listen(): Promise<number> {
     this.restore();
+    // The dataset is loaded before the port opens, so no client ever sees a half-loaded server.
+    this.persistence.load();
     const port = this.config.getInt('port');
     const binds = this.config.getString('bind').split(/\s+/).filter(Boolean);
     let actualPort = port;
@@ -286,6 +299,7 @@ export class Server implements KeyspaceHooks {
     this.blocking.unblock(client, undefined);
     this.monitors.delete(client);
     this.pausedClients.delete(client);
+    this.persistence.forget(client);
   }
 
   unwatchAll(client: Client): void {
@@ -311,6 +325,7 @@ export class Server implements KeyspaceHooks {
   serverCron(): void {
     this.activeExpireCycle();
     this.wasm?.shrinkPools();
+    this.persistence.cron();
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {
       const cutoff = Date.now() - timeout * 1000;
@@ -380,6 +395,7 @@ export class Server implements KeyspaceHooks {
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
     this.blocking.clearAll();
+    this.persistence.close();
     for (const c of this.clients.values()) {
       c.flush();
       c.socket?.destroy();

@@ -1,0 +1,775 @@
+// Persistence: the append-only file, snapshots, and loading them at startup. One object per server,
+// attached to the server's single write-observer point (Server.observeWrites), so every executed
+// write — a client's command, a transaction, the commands a WASM function ran, an expiry or an
+// eviction — reaches the AOF in execution order, already in the deterministic form dispatch gives it
+// (SET … PXAT instead of EX, PEXPIREAT instead of EXPIRE, SREM instead of SPOP, the commands a WASM
+// call made instead of the call): replay never re-runs guest code or reads the clock.
+//
+// The durability rule, as in Redis: a reply is sent only after the writes it acknowledges were
+// handed to the operating system (write(2)), and with `appendfsync always` only after fsync(2).
+// Writes are gathered in memory while the event loop turn runs and written in one go just before
+// the first reply of the turn goes out (Client.flush → makeDurable), so a pipeline or a thousand
+// clients writing in the same turn cost one write and, with `always`, one fsync — Redis's
+// beforeSleep → flushAppendOnlyFile. With `everysec` a background fsync (libuv's thread pool, like
+// Redis's bio thread) runs at most once a second; with `no` the OS decides.
+//
+// When a write to the AOF fails (disk full, file-size limit, I/O error) nothing that depends on it
+// is acknowledged: the file is cut back to its last whole record, the pending bytes are kept, the
+// replies of the clients whose writes they hold are held back, every new write (and PING, as Redis
+// does) is refused with `-MISCONF Errors writing to the AOF file: <strerror>`, and the write is
+// retried from the server cron. Once it succeeds the held replies go out and writes resume.
+//
+// BGREWRITEAOF and BGSAVE run as time-sliced jobs on the main thread (see dump.ts for how they stay
+// consistent without fork); a rewrite goes to a temporary file that is fsynced and renamed over the
+// AOF, then the AOF continues in the new file. Only one job runs at a time, as in Redis; the other
+// is scheduled. File formats and guarantees: docs/PERSISTENCE.md.
+
+import { existsSync, fsync, readdirSync, truncateSync, unlinkSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { Encoder } from '../protocol/encoder.js';
+import { ReplyError } from '../protocol/reply.js';
+import type { Client } from '../server/client.js';
+import type { Server, WriteEvent } from '../server/server.js';
+import { extendInfo, Field } from '../server/info.js';
+import { DatasetDump, encodeCommand } from './dump.js';
+import { AppendFile, replaceFile, strerror } from './files.js';
+import { replayFile } from './loader.js';
+import { CorruptFileError } from './records.js';
+import { Checksum, snapshotHeader, snapshotTrailer, SNAPSHOT_END, SNAPSHOT_MAGIC, verifySnapshot } from './snapshot.js';
+
+/** A problem that must stop startup (corrupt or truncated files). */
+export class PersistenceFatal extends Error {}
+
+type FsyncPolicy = 'always' | 'everysec' | 'no';
+type JobKind = 'rewrite' | 'bgsave';
+
+interface Job {
+  kind: JobKind;
+  dump: DatasetDump;
+  file: AppendFile;
+  tmp: string;
+  sum: Checksum | null;
+  started: number;
+}
+
+/** How long one slice of a background job may run before clients get their turn, ms. */
+const SLICE_MS = 4;
+/** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save rules wait this long, s. */
+const BGSAVE_RETRY_DELAY = 5;
+
+const MISCONF_RDB = new ReplyError(
+  'MISCONF',
+  "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
+);
+
+export class Persistence {
+  private aof: AppendFile | null = null;
+  /** on: appending; wait-rewrite: turned on at run time, the first rewrite creates the file. */
+  private aofState: 'off' | 'on' | 'wait-rewrite' = 'off';
+  private readonly buf = new Encoder(2);
+  private selectedDb = -1;
+  /** Write groups appended to the buffer so far; Server.durableSeq trails it. */
+  private seq = 0;
+  private policy: FsyncPolicy;
+  private lastFsync = Date.now();
+  private fsyncInFlight = false;
+  private fsyncedSize = 0;
+  private aofBaseSize = 0;
+  private aofWriteError: unknown = null;
+  private aofFsyncError: unknown = null;
+  /** Files replaced by a rewrite, closed once no background fsync uses them. */
+  private retired: AppendFile[] = [];
+  /** Clients whose replies wait for their writes to reach the AOF. */
+  private readonly held = new Set<Client>();
+  private job: Job | null = null;
+  private rewriteScheduled = false;
+  private bgsaveScheduled = false;
+  private loading = false;
+  private closed = false;
+  private dirtyAtLastSave = 0;
+  private lastBgsaveTry = 0;
+  readonly stats = {
+    rdbSaves: 0,
+    lastBgsaveOk: true,
+    lastBgsaveTimeSec: -1,
+    aofRewrites: 0,
+    lastRewriteOk: true,
+    lastRewriteTimeSec: -1,
+    rewriteFailures: 0,
+    loadedKeys: 0,
+    loadedFrom: 'none' as 'none' | 'aof' | 'snapshot',
+    aofDelayedFsync: 0,
+  };
+
+  constructor(private readonly server: Server) {
+    const config = server.config;
+    this.policy = config.getString('appendfsync') as FsyncPolicy;
+    config.onChange('appendfsync', (v) => {
+      this.policy = v as FsyncPolicy;
+    });
+    config.onChange('appendonly', (v) => (v ? this.startAof() : this.stopAof()));
+    config.onChange('stop-writes-on-bgsave-error', () => this.updateDeny());
+    config.onChange('save', () => this.updateDeny());
+    server.observeWrites((events) => this.observe(events));
+    server.shutdownSave = (save) => this.shutdown(save);
+    extendInfo(server, 'persistence', () => this.info());
+  }
+
+  // ---- Paths ----------------------------------------------------------------------------------
+
+  get dir(): string {
+    const d = this.server.config.getString('dir');
+    return isAbsolute(d) ? d : join(process.cwd(), d);
+  }
+
+  get aofPath(): string {
+    return join(this.dir, this.server.config.getString('appendfilename'));
+  }
+
+  get snapshotPath(): string {
+    return join(this.dir, this.server.config.getString('dbfilename'));
+  }
+
+  // ---- Startup --------------------------------------------------------------------------------
+
+  /**
+   * Load the dataset before clients connect. Like Redis: the AOF when appendonly is on and it
+   * exists, else the snapshot. With appendonly on and no AOF yet, the AOF is created from what was
+   * loaded, so turning the AOF on never drops a snapshot's data. Throws PersistenceFatal.
+   */
+  load(): void {
+    const server = this.server;
+    this.removeTempFiles();
+    const appendonly = server.config.getBool('appendonly');
+    const aofPath = this.aofPath;
+    const t0 = Date.now();
+    this.loading = true;
+    try {
+      if (appendonly && existsSync(aofPath)) this.loadAof(aofPath);
+      else if (existsSync(this.snapshotPath)) this.loadSnapshot(this.snapshotPath);
+    } finally {
+      this.loading = false;
+    }
+    this.stats.loadedKeys = server.dbs.reduce((n, db) => n + db.size, 0);
+    if (this.stats.loadedFrom !== 'none') {
+      server.log.info(
+        { keys: this.stats.loadedKeys, ms: Date.now() - t0, from: this.stats.loadedFrom },
+        `DB loaded from ${this.stats.loadedFrom === 'aof' ? 'append only file' : 'snapshot'}: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`,
+      );
+    }
+    server.dirty = 0;
+    this.dirtyAtLastSave = 0;
+    if (appendonly) {
+      if (this.stats.loadedFrom !== 'aof') this.writeWholeAof();
+      this.openAof();
+    }
+  }
+
+  private loadAof(path: string): void {
+    let r;
+    try {
+      r = replayFile(this.server, path);
+    } catch (err) {
+      if (err instanceof CorruptFileError) {
+        throw new PersistenceFatal(
+          `${err.message}. The append only file is corrupt; Lodestone will not start with part of the data. ` +
+            `Make a backup of ${path}; if you accept losing everything from byte ${err.offset} on, cut it there (truncate -s ${err.offset} ${path}) and start again.`,
+        );
+      }
+      throw err;
+    }
+    this.stats.loadedFrom = 'aof';
+    if (r.truncated) {
+      if (!this.server.config.getBool('aof-load-truncated')) {
+        throw new PersistenceFatal(
+          `Unexpected end of file reading the append only file ${path}: the last record (bytes ${r.goodBytes}..${r.fileBytes}) is incomplete, probably cut short by a crash. ` +
+            `Set aof-load-truncated to true to load it without that record, or trim the file yourself (truncate -s ${r.goodBytes} ${path}).`,
+        );
+      }
+      this.server.log.warn(
+        { file: path, goodBytes: r.goodBytes, fileBytes: r.fileBytes },
+        `!!! Warning: short read while loading the AOF file ${path}!!! AOF loaded anyway because aof-load-truncated is enabled; ` +
+          `the incomplete last record (${r.fileBytes - r.goodBytes} bytes) was trimmed.`,
+      );
+      truncateSync(path, r.goodBytes);
+    }
+  }
+
+  private loadSnapshot(path: string): void {
+    try {
+      verifySnapshot(path);
+      replayFile(this.server, path, (args) => args[0] === SNAPSHOT_MAGIC || args[0] === SNAPSHOT_END);
+    } catch (err) {
+      if (err instanceof CorruptFileError) {
+        throw new PersistenceFatal(`${err.message}. The snapshot is unusable; Lodestone will not start with part of the data. Move ${path} away to start empty.`);
+      }
+      throw err;
+    }
+    this.stats.loadedFrom = 'snapshot';
+  }
+
+  /** Leftovers of a job that a crash interrupted. */
+  private removeTempFiles(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (/^temp-rewriteaof-\d+\.aof$/.test(n) || /^temp-\d+\.lsnap$/.test(n)) {
+        try {
+          unlinkSync(join(this.dir, n));
+        } catch {
+          // not ours to worry about
+        }
+      }
+    }
+  }
+
+  private openAof(): void {
+    this.aof = new AppendFile(this.aofPath);
+    this.aofBaseSize = this.aof.size;
+    this.fsyncedSize = this.aof.size;
+    this.selectedDb = -1;
+    this.aofState = 'on';
+  }
+
+  /** Write the current dataset as a fresh AOF, synchronously (startup, nothing else runs). */
+  private writeWholeAof(): void {
+    const tmp = this.tempPath('rewrite');
+    const file = this.freshFile(tmp);
+    const dump = new DatasetDump(this.server, (b) => file.append(b));
+    try {
+      dump.finish();
+      file.fsync();
+      file.close();
+      replaceFile(tmp, this.aofPath);
+    } catch (err) {
+      throw new PersistenceFatal(`cannot create the append only file ${this.aofPath}: ${strerror(err)}`);
+    }
+  }
+
+  // ---- The write path -------------------------------------------------------------------------
+
+  private observe(events: WriteEvent[]): void {
+    if (this.loading) return;
+    if (this.job) this.job.dump.observe(events);
+    if (this.aofState !== 'on') return;
+    const enc = this.buf;
+    const group = events.length > 1;
+    if (group) encodeCommand(enc, ['MULTI']);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (e.db !== this.selectedDb) {
+        encodeCommand(enc, ['SELECT', String(e.db)]);
+        this.selectedDb = e.db;
+      }
+      encodeCommand(enc, e.args);
+    }
+    if (group) encodeCommand(enc, ['EXEC']);
+    const seq = ++this.seq;
+    for (let i = 0; i < events.length; i++) events[i].client.lastWriteSeq = seq;
+  }
+
+  /**
+   * Called by Client.flush when the client's last write is not yet durable: write the AOF buffer now.
+   * Returns false when the write failed; the client is then held until a retry succeeds.
+   */
+  makeDurable(client: Client): boolean {
+    if (this.aofWriteError === null) this.flushAof();
+    if (client.lastWriteSeq <= this.server.durableSeq) return true;
+    this.held.add(client);
+    return false;
+  }
+
+  /** Write what is buffered (and fsync with `always`). Returns false while writing fails. */
+  flushAof(): boolean {
+    const enc = this.buf;
+    if (enc.pos > 0) {
+      if (!this.aof) {
+        enc.pos = 0;
+      } else {
+        try {
+          this.aof.append(enc.buf.subarray(0, enc.pos));
+        } catch (err) {
+          this.onWriteError(err);
+          return false;
+        }
+        enc.pos = 0;
+        if (enc.buf.length > 4 << 20) enc.buf = Buffer.allocUnsafe(16 * 1024);
+        if (this.aofWriteError !== null) {
+          this.aofWriteError = null;
+          this.server.log.warn('AOF write error looks solved, Lodestone can write again.');
+          this.updateDeny();
+        }
+        if (this.policy === 'always') {
+          try {
+            this.aof.fsync();
+            this.fsyncedSize = this.aof.size;
+            this.lastFsync = Date.now();
+          } catch (err) {
+            // Redis exits here: after a failed fsync the kernel may have dropped the dirty pages, so
+            // no later fsync can prove the data reached the disk. Nothing of it was acknowledged.
+            this.server.log.fatal({ err: strerror(err) }, `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(err)}. Exiting...`);
+            process.exit(1);
+          }
+        } else if (this.policy === 'everysec') this.maybeFsync();
+      }
+    }
+    this.server.durableSeq = this.seq;
+    return true;
+  }
+
+  private onWriteError(err: unknown): void {
+    if (this.aofWriteError === null) {
+      this.server.log.warn(
+        { err: strerror(err), file: this.aof?.path },
+        `Error writing to the AOF file: ${strerror(err)}. Writes are refused (-MISCONF) and the replies of the clients that wrote are held until the write succeeds.`,
+      );
+    }
+    this.aofWriteError = err;
+    this.updateDeny();
+  }
+
+  /** everysec: start a background fsync when the last one is a second old and there is something new. */
+  private maybeFsync(): void {
+    const aof = this.aof;
+    if (!aof || this.fsyncInFlight || aof.size === this.fsyncedSize) return;
+    const now = Date.now();
+    if (now - this.lastFsync < 1000) return;
+    this.fsyncInFlight = true;
+    const target = aof.size;
+    fsync(aof.fd, (err) => {
+      this.fsyncInFlight = false;
+      this.lastFsync = Date.now();
+      if (err) {
+        this.server.log.warn({ err: strerror(err) }, `Error during background AOF fsync: ${strerror(err)}`);
+        this.aofFsyncError = err;
+      } else {
+        if (this.aof === aof) this.fsyncedSize = Math.max(this.fsyncedSize, target);
+        if (this.aofFsyncError !== null) {
+          this.aofFsyncError = null;
+          this.server.log.warn('AOF fsync error looks solved.');
+        }
+      }
+      this.updateDeny();
+      this.closeRetired();
+    });
+  }
+
+  private closeRetired(): void {
+    if (this.fsyncInFlight) return;
+    for (const f of this.retired) {
+      try {
+        f.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.retired.length = 0;
+  }
+
+  /** Redis's writeCommandsDeniedByDiskError: the RDB error first, then the AOF write and fsync errors. */
+  private updateDeny(): void {
+    const c = this.server.config;
+    let deny: ReplyError | null = null;
+    if (c.getBool('stop-writes-on-bgsave-error') && this.saveRules().length > 0 && !this.stats.lastBgsaveOk) deny = MISCONF_RDB;
+    else if (this.aofState !== 'off' && (this.aofWriteError !== null || this.aofFsyncError !== null)) {
+      deny = new ReplyError('MISCONF', `Errors writing to the AOF file: ${strerror(this.aofWriteError ?? this.aofFsyncError)}`);
+    }
+    this.server.writeDenied = deny;
+  }
+
+  /** A client went away: stop holding its replies (its writes stay in the buffer, to be retried). */
+  forget(client: Client): void {
+    this.held.delete(client);
+  }
+
+  private releaseHeld(): void {
+    if (this.held.size === 0) return;
+    const clients = [...this.held];
+    this.held.clear();
+    for (const c of clients) c.flush();
+  }
+
+  // ---- Cron -----------------------------------------------------------------------------------
+
+  /** Called from serverCron (hz times a second). */
+  cron(): void {
+    if (this.closed) return;
+    if (this.aofWriteError !== null || this.held.size > 0) {
+      if (this.flushAof()) this.releaseHeld();
+    } else if (this.aofState === 'on') {
+      if (this.buf.pos > 0) this.flushAof();
+      if (this.policy === 'everysec') this.maybeFsync();
+    }
+    if (this.job) return;
+    if (this.rewriteScheduled) {
+      this.startRewrite();
+      return;
+    }
+    if (this.bgsaveScheduled) {
+      this.startBgsave();
+      return;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const changes = this.server.dirty - this.dirtyAtLastSave;
+    for (const [secs, n] of this.saveRules()) {
+      if (changes >= n && now - this.server.lastSave >= secs && (this.stats.lastBgsaveOk || now - this.lastBgsaveTry >= BGSAVE_RETRY_DELAY)) {
+        this.server.log.info(`${n} changes in ${secs} seconds. Saving...`);
+        this.startBgsave();
+        return;
+      }
+    }
+    const pct = this.server.config.getInt('auto-aof-rewrite-percentage');
+    const min = this.server.config.getInt('auto-aof-rewrite-min-size');
+    if (this.aofState === 'on' && this.aof && pct > 0 && this.aof.size >= min) {
+      const base = this.aofBaseSize || 1;
+      const growth = ((this.aof.size - base) * 100) / base;
+      if (growth >= pct) {
+        this.server.log.info(`Starting automatic rewriting of AOF on ${Math.floor(growth)}% growth`);
+        this.startRewrite();
+      }
+    }
+  }
+
+  saveRules(): [number, number][] {
+    const parts = this.server.config.getString('save').split(/\s+/).filter(Boolean).map(Number);
+    const rules: [number, number][] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) rules.push([parts[i], parts[i + 1]]);
+    return rules;
+  }
+
+  // ---- Background jobs ------------------------------------------------------------------------
+
+  get rewriteInProgress(): boolean {
+    return this.job?.kind === 'rewrite';
+  }
+
+  get bgsaveInProgress(): boolean {
+    return this.job?.kind === 'bgsave';
+  }
+
+  /** BGREWRITEAOF. Returns the status line, or an error. */
+  requestRewrite(): string | ReplyError {
+    if (this.job?.kind === 'rewrite') return new ReplyError('ERR', 'Background append only file rewriting already in progress');
+    if (this.job) {
+      this.rewriteScheduled = true;
+      return 'Background append only file rewriting scheduled';
+    }
+    const err = this.startRewrite();
+    if (err) return new ReplyError('ERR', `Can't execute an AOF background rewriting. Please check the server logs for more information.`);
+    return 'Background append only file rewriting started';
+  }
+
+  /** BGSAVE [SCHEDULE]. */
+  requestBgsave(schedule: boolean): string | ReplyError {
+    if (this.job?.kind === 'bgsave') return new ReplyError('ERR', 'Background save already in progress');
+    if (this.job) {
+      if (!schedule) {
+        return new ReplyError('ERR', "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+      }
+      this.bgsaveScheduled = true;
+      return 'Background saving scheduled';
+    }
+    return this.startBgsave() ? new ReplyError('ERR', 'Background save failed to start. Please check the server logs.') : 'Background saving started';
+  }
+
+  /** SAVE: the snapshot, synchronously. */
+  save(): ReplyError | null {
+    if (this.job?.kind === 'bgsave') return new ReplyError('ERR', 'Background save already in progress');
+    try {
+      this.saveSync();
+      return null;
+    } catch (err) {
+      this.server.log.warn({ err: strerror(err) }, `Failed saving the snapshot: ${strerror(err)}`);
+      return new ReplyError('ERR', '');
+    }
+  }
+
+  private tempPath(kind: JobKind): string {
+    return join(this.dir, kind === 'rewrite' ? `temp-rewriteaof-${process.pid}.aof` : `temp-${process.pid}.lsnap`);
+  }
+
+  private freshFile(path: string): AppendFile {
+    try {
+      unlinkSync(path);
+    } catch {
+      // did not exist
+    }
+    return new AppendFile(path);
+  }
+
+  private newJob(kind: JobKind): Job {
+    const tmp = this.tempPath(kind);
+    const file = this.freshFile(tmp);
+    const sum = kind === 'bgsave' ? new Checksum() : null;
+    const sink = sum
+      ? (b: Buffer) => {
+          file.append(b);
+          sum.update(b);
+        }
+      : (b: Buffer) => file.append(b);
+    const job: Job = { kind, dump: new DatasetDump(this.server, sink), file, tmp, sum, started: Date.now() };
+    if (sum) sink(snapshotHeader(this.server.version));
+    return job;
+  }
+
+  private startRewrite(): unknown {
+    this.rewriteScheduled = false;
+    return this.startJob('rewrite');
+  }
+
+  private startBgsave(): unknown {
+    this.bgsaveScheduled = false;
+    this.lastBgsaveTry = Math.floor(Date.now() / 1000);
+    return this.startJob('bgsave');
+  }
+
+  /** Start a background job; returns the error when it could not even start. */
+  private startJob(kind: JobKind): unknown {
+    try {
+      this.job = this.newJob(kind);
+    } catch (err) {
+      this.jobFailed(kind, err);
+      return err;
+    }
+    this.server.log.info(kind === 'rewrite' ? 'Background append only file rewriting started' : 'Background saving started');
+    this.runJob(this.job);
+    return null;
+  }
+
+  private runJob(job: Job): void {
+    const tick = () => {
+      if (this.job !== job) return;
+      try {
+        if (!job.dump.step(SLICE_MS)) {
+          setImmediate(tick);
+          return;
+        }
+      } catch (err) {
+        this.abortJob(job, err);
+        return;
+      }
+      // The base is written: fsync it in the background, then finish in one synchronous step.
+      fsync(job.file.fd, (err) => {
+        if (this.job !== job) return;
+        if (err) this.abortJob(job, err);
+        else this.finishJob(job);
+      });
+    };
+    setImmediate(tick);
+  }
+
+  /** Write the tail, fsync, rename into place. Synchronous: nothing changes the data meanwhile. */
+  private finishJob(job: Job): void {
+    try {
+      this.complete(job);
+    } catch (err) {
+      this.abortJob(job, err);
+      return;
+    }
+    this.job = null;
+    const secs = Math.round((Date.now() - job.started) / 1000);
+    if (job.kind === 'rewrite') {
+      this.afterRewrite();
+      this.stats.aofRewrites++;
+      this.stats.lastRewriteOk = true;
+      this.stats.lastRewriteTimeSec = secs;
+      this.stats.rewriteFailures = 0;
+      this.server.log.info('Background AOF rewrite finished successfully');
+    } else {
+      this.afterSave();
+      this.stats.lastBgsaveTimeSec = secs;
+      this.server.log.info('Background saving terminated with success');
+    }
+    this.updateDeny();
+  }
+
+  /** Tail, trailer (snapshots), fsync, close, rename over the target. Throws on failure. */
+  private complete(job: Job): void {
+    job.dump.finish();
+    if (job.sum) job.file.append(snapshotTrailer(job.sum.value, job.dump.records));
+    job.file.fsync();
+    job.file.close();
+    replaceFile(job.tmp, job.kind === 'rewrite' ? this.aofPath : this.snapshotPath);
+  }
+
+  /** The rewritten file replaced the AOF: continue appending there; everything buffered is in it. */
+  private afterRewrite(): void {
+    if (this.aofState === 'off') return;
+    const old = this.aof;
+    this.buf.pos = 0;
+    this.aofWriteError = null;
+    this.openAof();
+    this.server.durableSeq = this.seq;
+    if (old) {
+      this.retired.push(old);
+      this.closeRetired();
+    }
+    this.releaseHeld();
+  }
+
+  private afterSave(): void {
+    this.server.lastSave = Math.floor(Date.now() / 1000);
+    this.dirtyAtLastSave = this.server.dirty;
+    this.stats.rdbSaves++;
+    this.stats.lastBgsaveOk = true;
+  }
+
+  private abortJob(job: Job, err: unknown): void {
+    if (this.job === job) this.job = null;
+    try {
+      job.file.close();
+    } catch {
+      // already closed
+    }
+    try {
+      unlinkSync(job.tmp);
+    } catch {
+      // already gone
+    }
+    if (err !== null) this.jobFailed(job.kind, err);
+  }
+
+  private jobFailed(kind: JobKind, err: unknown): void {
+    if (kind === 'rewrite') {
+      this.stats.lastRewriteOk = false;
+      this.stats.rewriteFailures++;
+      this.server.log.warn({ err: strerror(err) }, `Background AOF rewrite failed: ${strerror(err)}`);
+      if (this.aofState === 'wait-rewrite') this.rewriteScheduled = true;
+    } else {
+      this.stats.lastBgsaveOk = false;
+      this.server.log.warn({ err: strerror(err) }, `Background saving error: ${strerror(err)}`);
+    }
+    this.updateDeny();
+  }
+
+  /** The snapshot, written at once (SAVE, SHUTDOWN). Throws on failure. */
+  saveSync(): void {
+    if (this.job?.kind === 'bgsave') this.abortJob(this.job, null);
+    const job = this.newJob('bgsave');
+    try {
+      this.complete(job);
+    } catch (err) {
+      this.abortJob(job, err);
+      throw err;
+    }
+    this.afterSave();
+    this.updateDeny();
+    this.server.log.info('DB saved on disk');
+  }
+
+  // ---- Turning the AOF on and off at run time (CONFIG SET appendonly) -----------------------
+
+  private startAof(): void {
+    if (this.aofState !== 'off' || this.loading) return;
+    this.aofState = 'wait-rewrite';
+    if (this.job?.kind === 'rewrite') {
+      // A rewrite is already producing the file; it becomes the AOF when it finishes.
+      return;
+    }
+    if (this.job) this.rewriteScheduled = true;
+    else this.startRewrite();
+  }
+
+  private stopAof(): void {
+    if (this.aofState === 'off') return;
+    if (this.job?.kind === 'rewrite') this.abortJob(this.job, null);
+    this.closeAof();
+    this.aofState = 'off';
+    this.rewriteScheduled = false;
+    this.updateDeny();
+  }
+
+  /** Flush, fsync and close the AOF. Throws when the buffered writes cannot be written. */
+  private closeAof(): void {
+    const aof = this.aof;
+    if (!aof) return;
+    const ok = this.flushAof();
+    this.aof = null;
+    try {
+      if (ok) aof.fsync();
+    } finally {
+      this.retired.push(aof);
+      this.closeRetired();
+    }
+    if (!ok) throw this.aofWriteError;
+    this.releaseHeld();
+  }
+
+  // ---- Shutdown -------------------------------------------------------------------------------
+
+  /**
+   * SHUTDOWN and SIGTERM/SIGINT: stop background jobs, flush and fsync the AOF, and write the
+   * snapshot for SAVE (or, with neither SAVE nor NOSAVE, when save rules are configured). Throws
+   * when something could not be saved; SHUTDOWN then answers an error unless FORCE was given.
+   */
+  shutdown(save: boolean | null): void {
+    if (this.job) this.abortJob(this.job, null);
+    if (this.aof) {
+      if (!this.flushAof()) throw new Error(`cannot write the AOF: ${strerror(this.aofWriteError)}`);
+      this.aof.fsync();
+      this.server.log.info('Calling fsync() on the AOF file.');
+    }
+    if (save === true || (save === null && this.saveRules().length > 0)) {
+      this.server.log.info('Saving the final snapshot before exiting.');
+      this.saveSync();
+    }
+  }
+
+  /** Server.close(): what is buffered goes to disk, files are closed. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.job) this.abortJob(this.job, null);
+    try {
+      this.closeAof();
+    } catch (err) {
+      this.server.log.warn({ err: strerror(err) }, 'could not write the AOF while closing');
+    }
+  }
+
+  // ---- INFO persistence -----------------------------------------------------------------------
+
+  private info(): Field[] {
+    const job = this.job;
+    const now = Date.now();
+    const aofOn = this.aofState !== 'off';
+    return [
+      ['rdb_changes_since_last_save', this.server.dirty - this.dirtyAtLastSave],
+      ['rdb_bgsave_in_progress', job?.kind === 'bgsave' ? 1 : 0],
+      ['rdb_last_bgsave_status', this.stats.lastBgsaveOk ? 'ok' : 'err'],
+      ['rdb_last_bgsave_time_sec', this.stats.lastBgsaveTimeSec],
+      ['rdb_current_bgsave_time_sec', job?.kind === 'bgsave' ? Math.round((now - job.started) / 1000) : -1],
+      ['rdb_saves', this.stats.rdbSaves],
+      ['rdb_last_load_keys_loaded', this.stats.loadedKeys],
+      ['current_save_keys_processed', job ? job.dump.keysDone : 0],
+      ['current_save_keys_total', job ? this.server.dbs.reduce((n, db) => n + db.size, 0) : 0],
+      ['aof_enabled', aofOn ? 1 : 0],
+      ['aof_rewrite_in_progress', job?.kind === 'rewrite' ? 1 : 0],
+      ['aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0],
+      ['aof_last_rewrite_time_sec', this.stats.lastRewriteTimeSec],
+      ['aof_current_rewrite_time_sec', job?.kind === 'rewrite' ? Math.round((now - job.started) / 1000) : -1],
+      ['aof_last_bgrewrite_status', this.stats.lastRewriteOk ? 'ok' : 'err'],
+      ['aof_rewrites', this.stats.aofRewrites],
+      ['aof_rewrites_consecutive_failures', this.stats.rewriteFailures],
+      ['aof_last_write_status', this.aofWriteError === null && this.aofFsyncError === null ? 'ok' : 'err'],
+      ...(aofOn
+        ? ([
+            ['aof_current_size', this.aof?.size ?? 0],
+            ['aof_base_size', this.aofBaseSize],
+            ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
+            ['aof_buffer_length', this.buf.pos],
+            ['aof_pending_bio_fsync', this.fsyncInFlight ? 1 : 0],
+            ['aof_delayed_fsync', this.stats.aofDelayedFsync],
+            // Lodestone's own: bytes of the AOF known to be on disk, and how old the last fsync is.
+            ['aof_fsynced_size', this.fsyncedSize],
+            ['aof_last_fsync_ms_ago', now - this.lastFsync],
+            ['aof_held_clients', this.held.size],
+          ] as Field[])
+        : []),
+    ];
+  }
+}
