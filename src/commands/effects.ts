@@ -11,7 +11,7 @@
 //
 // Without this a replay would restart every TTL from the moment of loading, or pop other members.
 
-import type { Reply } from '../protocol/reply.js';
+import { SetReply, type Reply } from '../protocol/reply.js';
 import type { Context } from './table.js';
 
 /** SET, SETEX, PSETEX: the key's string value and absolute expiry as they are now. */
@@ -41,6 +41,7 @@ export function propagateHincrByFloat(_ctx: Context, args: string[], reply: Repl
 }
 
 export function propagateSpop(_ctx: Context, args: string[], reply: Reply): string[][] {
-  const members = Array.isArray(reply) ? (reply as string[]) : typeof reply === 'string' ? [reply] : [];
+  const members =
+    reply instanceof SetReply ? (reply.items as string[]) : Array.isArray(reply) ? (reply as string[]) : typeof reply === 'string' ? [reply] : [];
   return members.length === 0 ? [] : [['SREM', args[1], ...members]];
 }

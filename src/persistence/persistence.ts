@@ -258,7 +258,14 @@ export class Persistence {
     if (this.aofState !== 'on') return;
     const enc = this.buf;
     const group = events.length > 1;
-    if (group) encodeCommand(enc, ['MULTI']);
+    if (group) {
+      // SELECT goes before MULTI, as Redis propagates it; later switches stay inside the group.
+      if (events[0].db !== this.selectedDb) {
+        encodeCommand(enc, ['SELECT', String(events[0].db)]);
+        this.selectedDb = events[0].db;
+      }
+      encodeCommand(enc, ['MULTI']);
+    }
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
       if (e.db !== this.selectedDb) {
