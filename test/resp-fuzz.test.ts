@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestParser } from '../src/protocol/parser.js';
 import { ProtocolError } from '../src/protocol/reply.js';
+import { mulberry32 as prng } from './helpers/prng.js';
 import { RawClient } from './helpers/raw-client.js';
 import { encodeCommand, RespValue } from './helpers/resp.js';
 import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from './helpers/servers.js';
@@ -17,18 +18,6 @@ import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 // eslint-disable-next-line no-console
 console.log(`[resp-fuzz] seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
-
-/** mulberry32: small, fast, good enough to drive a fuzzer reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const int = (r: Rng, n: number) => Math.floor(r() * n);
