@@ -4,18 +4,7 @@
 // range checks (no timing assertions).
 import { describe, expect, it } from 'vitest';
 import { LexRange, ScoreRange, SortedSet, ZNode } from '../src/keyspace/zset.js';
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from './helpers/prng.js';
 
 type Entry = [member: string, score: number];
 

@@ -322,7 +322,7 @@ const REDIS_ENUM_ORDER: Record<string, string> = {
 };
 
 /** Parse a CONFIG SET value with Redis's messages; throws Error(message). */
-function parseConfigValue(spec: ParamSpec, raw: string): ParamValue {
+function parseConfigValue(spec: ParamSpec, raw: string, current: ParamValue): ParamValue {
   if (spec.name === 'hz') {
     // Redis accepts any non-negative int and clamps it to 1..500.
     if (!/^-?\d+$/.test(raw)) throw new Error("argument couldn't be parsed into an integer");
@@ -340,7 +340,7 @@ function parseConfigValue(spec: ParamSpec, raw: string): ParamValue {
   }
   if (spec.type === 'memory' && raw.trim().startsWith('-')) throw new Error('argument must be a memory value');
   try {
-    return parseParam(spec, raw);
+    return parseParam(spec, raw, current);
   } catch (e) {
     let msg = (e as Error).message;
     const range = REDIS_RANGE[spec.name];
@@ -421,7 +421,7 @@ function configSet(ctx: Context, args: string[]): Reply {
     const values: ParamValue[] = [];
     for (let i = 0; i < specs.length; i++) {
       try {
-        values.push(parseConfigValue(specs[i], raws[i]));
+        values.push(parseConfigValue(specs[i], raws[i], ctx.server.config.get(specs[i].name)));
       } catch (e) {
         errArg = specs[i].name;
         errStr = (e as Error).message;
@@ -454,6 +454,8 @@ export function resetStats(server: Server): void {
   s.rejectedConnections = 0;
   s.commandsProcessed = 0;
   s.protocolErrors = 0;
+  s.queryLimitDisconnections = 0;
+  s.outputLimitDisconnections = 0;
   s.netInputBytes = 0;
   s.netOutputBytes = 0;
   s.errorReplies = 0;
@@ -612,15 +614,19 @@ export function clientInfoLine(c: Client, current?: { args: string[]; cmd: strin
   if (c.multi) for (const q of c.multi.queue) for (const a of q.args) multiMem += a.length;
   const qbuf = c.parser.pending;
   const rbs = c.enc.buf.length;
+  // obl: encoded, not yet handed to the socket (Redis's reply buffer); oll / omem: socket writes
+  // not yet completed and their bytes still in Node's buffer (Redis's reply list).
   const obl = c.enc.pos;
-  const totMem = rbs + qbuf + argvMem + multiMem + 1024;
+  const oll = c.writesPending;
+  const omem = c.outputPending;
+  const totMem = rbs + qbuf + argvMem + multiMem + omem + 1024;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
     `flags=${clientFlags(c)} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 ` +
-    `multi=${c.multi ? c.multi.queue.length : -1} qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} ` +
-    `multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=0 omem=0 tot-mem=${totMem} ` +
-    `events=${obl > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=default redir=-1 resp=${c.resp}`
+    `multi=${c.multi ? c.multi.queue.length : -1} qbuf=${qbuf} qbuf-free=${Math.max(0, c.parser.allocated - qbuf)} argv-mem=${argvMem} ` +
+    `multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=${oll} omem=${omem} tot-mem=${totMem} ` +
+    `events=${obl + omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=default redir=-1 resp=${c.resp}`
   );
 }
 

@@ -44,7 +44,7 @@ export class Config {
     if (atRuntime && !spec.mutable) throw new ConfigError(`can't set immutable config '${spec.name}'`);
     let v: ParamValue;
     try {
-      v = parseParam(spec, raw);
+      v = parseParam(spec, raw, this.get(spec.name));
     } catch (e) {
       throw new ConfigError(`Invalid argument '${raw}' for CONFIG SET '${spec.name}' - ${(e as Error).message}`);
     }
@@ -94,7 +94,7 @@ export class Config {
       const spec = PARAM_BY_NAME.get(name);
       if (!spec) throw new ConfigError(`${file}: unknown configuration key '${name}'`);
       try {
-        this.set(name, checkTomlValue(spec, v));
+        this.set(name, checkTomlValue(spec, v, this.get(name)));
       } catch (e) {
         throw new ConfigError(`${file}: bad value for '${name}': ${(e as Error).message}`);
       }

@@ -20,8 +20,15 @@ export interface ParamSpec {
   max?: number;
   /** Accepted for compatibility, has no effect (Redis's encoding tuning knobs). */
   noop?: boolean;
+  /**
+   * A structured string value with its own syntax: turns text (TOML, CLI, CONFIG SET) into the stored
+   * value, given the current one (a value may change only part of it); throws Error(message).
+   */
+  parse?: (raw: string, current: string) => string;
   doc: string;
 }
+
+import { DEFAULT_OUTPUT_LIMITS, parseOutputLimits } from './output-limits.js';
 
 const GB = 1024 * 1024 * 1024;
 const MB = 1024 * 1024;
@@ -49,6 +56,9 @@ export const PARAMS: ParamSpec[] = [
   // Protocol limits
   p('proto-max-bulk-len', 'memory', 512 * MB, 'Largest bulk string a client may send.', { min: 1024 * 1024, max: 512 * MB }),
   p('client-query-buffer-limit', 'memory', GB, 'Close a client whose unparsed input exceeds this.', { min: 1024 * 1024 }),
+  p('client-output-buffer-limit', 'string', DEFAULT_OUTPUT_LIMITS, 'Per class (normal, replica/slave, pubsub): "<class> <hard> <soft> <soft-seconds>"; close a client whose unsent output reaches hard, or stays at or above soft for soft-seconds (0 = no limit).', {
+    parse: parseOutputLimits,
+  }),
   // General
   p('databases', 'int', 16, 'Number of logical databases (SELECT 0..n-1).', { mutable: false, min: 1, max: 1 << 16 }),
   p('loglevel', 'enum', 'notice', 'Log verbosity.', { values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] }),
@@ -127,8 +137,12 @@ export function parseMemory(s: string): number | null {
   return n * mult[unit];
 }
 
-/** Convert a text value (CLI, CONFIG SET) to the parameter's type; throws with a message on error. */
-export function parseParam(spec: ParamSpec, raw: string): ParamValue {
+/**
+ * Convert a text value (CLI, CONFIG SET) to the parameter's type; throws with a message on error.
+ * `current` is the value it replaces (for parameters whose text may change only part of it).
+ */
+export function parseParam(spec: ParamSpec, raw: string, current: ParamValue = spec.default): ParamValue {
+  if (spec.parse) return spec.parse(raw, String(current));
   let v: ParamValue;
   switch (spec.type) {
     case 'bool': {
@@ -163,7 +177,11 @@ export function parseParam(spec: ParamSpec, raw: string): ParamValue {
 }
 
 /** Validate a value coming from TOML (already typed). */
-export function checkTomlValue(spec: ParamSpec, v: unknown): ParamValue {
+export function checkTomlValue(spec: ParamSpec, v: unknown, current: ParamValue = spec.default): ParamValue {
+  if (spec.parse) {
+    if (typeof v === 'string') return spec.parse(v, String(current));
+    throw new Error('expected a string');
+  }
   switch (spec.type) {
     case 'bool':
       if (typeof v === 'boolean') return v;

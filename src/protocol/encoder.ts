@@ -89,10 +89,22 @@ export class Encoder {
   }
 
   private line(prefix: number, s: string): void {
-    this.ensure(Buffer.byteLength(s, 'utf8') + 3);
+    // Never CR/LF inside the line: Redis maps them to spaces too.
+    if (s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0) s = s.replace(/[\r\n]/g, ' ');
+    // Status and error lines are usually byte strings (latin1, one char per byte), and often
+    // quote the client's bytes: "unknown command 'ab\xe5c'", "expected '$', got '\xe5'" — Redis
+    // sends those bytes back as they came. Only text with characters beyond latin1 (a message
+    // written as Unicode) is sent as UTF-8.
+    let wide = false;
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) > 0xff) {
+        wide = true;
+        break;
+      }
+    }
+    this.ensure((wide ? Buffer.byteLength(s, 'utf8') : s.length) + 3);
     this.buf[this.pos++] = prefix;
-    // Status and error lines may contain non-latin1 text (messages); never CR/LF.
-    this.pos += this.buf.utf8Write(s.replace(/[\r\n]/g, ' '), this.pos);
+    this.pos += wide ? this.buf.utf8Write(s, this.pos) : this.buf.latin1Write(s, this.pos);
     this.buf.writeUInt16LE(CRLF, this.pos);
     this.pos += 2;
   }

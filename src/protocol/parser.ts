@@ -21,6 +21,8 @@ const INLINE_MAX = 64 * 1024;
 /** Redis accepts a multibulk count up to INT_MAX. */
 const MAX_MULTIBULK = 2147483647;
 const BIG_BULK = 32 * 1024;
+/** First allocation for a big bulk; it then doubles (amortised: each byte is copied about twice). */
+const BIG_INITIAL = 256 * 1024;
 
 /*
  * Behaviour copied from Redis 7.0's processInlineBuffer / processMultibulkBuffer (networking.c),
@@ -44,6 +46,8 @@ export class RequestParser {
   // A large bulk being assembled in place.
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /** Size the big bulk will have (data + CRLF); `big` grows towards it as bytes arrive. */
+  private bigLen = 0;
   /**
    * Set when onCommand asked to stop (client blocked, paused or closing). Input that arrives
    * meanwhile is only buffered — like Redis, which does not process a blocked client's query
@@ -64,16 +68,16 @@ export class RequestParser {
    */
   feed(chunk: Buffer, onCommand: (args: string[]) => boolean | void): void {
     if (this.big) {
-      const need = this.big.length - this.bigFilled;
-      const n = Math.min(need, chunk.length);
+      const n = Math.min(this.bigLen - this.bigFilled, chunk.length);
+      this.growBig(this.bigFilled + n);
       chunk.copy(this.big, this.bigFilled, 0, n);
       this.bigFilled += n;
-      if (this.bigFilled < this.big.length) return;
+      if (this.bigFilled < this.bigLen) return;
       const big = this.big;
       this.big = null;
       this.bigFilled = 0;
       // The two bytes after the data (normally CRLF) are skipped without looking, like Redis.
-      this.args.push(big.latin1Slice(0, big.length - 2));
+      this.args.push(big.latin1Slice(0, this.bigLen - 2));
       this.bulkLen = -1;
       this.argsLeft--;
       chunk = chunk.subarray(n);
@@ -97,6 +101,20 @@ export class RequestParser {
     this.off = 0;
     if (this.stalled) return;
     this.resume(onCommand);
+  }
+
+  /** Make room in the big bulk buffer for `n` bytes (n <= bigLen). */
+  private growBig(n: number): void {
+    const big = this.big!;
+    if (n <= big.length) return;
+    const next = Buffer.allocUnsafe(Math.min(this.bigLen, Math.max(n, big.length * 2)));
+    big.copy(next, 0, 0, this.bigFilled);
+    this.big = next;
+  }
+
+  /** Bytes the parser holds allocated for input (CLIENT LIST qbuf + qbuf-free). */
+  get allocated(): number {
+    return this.big ? this.big.length : this.buf.length;
   }
 
   /** Continue parsing what is buffered (after a client paused by a blocking command is released). */
@@ -184,8 +202,12 @@ export class RequestParser {
         const avail = end - this.off;
         if (avail < this.bulkLen + 2) {
           if (this.bulkLen >= BIG_BULK) {
-            // Assemble the bulk in one preallocated buffer; later chunks are copied straight in.
-            this.big = Buffer.allocUnsafe(this.bulkLen + 2);
+            // Assemble the bulk in one buffer; later chunks are copied straight in. It starts small
+            // and doubles as data arrives: Redis 7.0 reserves the whole announced length at once,
+            // but here a `$536870912` header alone would then allocate 512 MB, per connection —
+            // a few such clients exhaust memory, and a failed allocation throws out of onData.
+            this.bigLen = this.bulkLen + 2;
+            this.big = Buffer.allocUnsafe(Math.min(this.bigLen, Math.max(BIG_INITIAL, avail * 2)));
             buf.copy(this.big, 0, this.off, end);
             this.bigFilled = avail;
             this.off = end;

@@ -4,6 +4,20 @@
 // Data flows frame → parse → dispatch → reply: `onData` feeds the parser, every complete command goes
 // to Server.execute, replies are encoded into the client's Encoder and flushed once per event-loop
 // turn (Server.flushPending), so a pipeline of N commands costs one socket write.
+//
+// Output that the kernel has not accepted yet waits in Node's socket buffer (socket.writableLength).
+// Two things keep it bounded, both checked in flush — once per write, never per command:
+//   - client-output-buffer-limit, as in Redis: a client whose unsent output reaches its class's hard
+//     limit (or stays over the soft limit too long) is closed, counted and logged like Redis.
+//   - Backpressure on the client's own input, which Redis does not have: Redis keeps executing a
+//     client's pipeline however much output piles up (normal clients are unlimited by default), so
+//     one client that never reads can grow the server's memory without bound. Lodestone stops
+//     reading and parsing that client's input once OUTPUT_PAUSE bytes are waiting, and resumes when
+//     the socket drains. Its replies are unchanged, only later; other clients are unaffected. It
+//     cannot bound output the client does not cause itself (pub/sub messages, MONITOR): that is
+//     what the pubsub limit is for. Also, a pipeline stops after REPLY_BATCH bytes of replies
+//     within one event-loop turn and continues on the next, so one client's huge pipeline cannot
+//     hold the loop (and memory) while the others wait.
 
 import type { Socket } from 'node:net';
 import { Encoder } from '../protocol/encoder.js';
@@ -11,6 +25,11 @@ import { RequestParser } from '../protocol/parser.js';
 import { NO_REPLY, ProtocolError, PushReply, Reply } from '../protocol/reply.js';
 import type { Command } from '../commands/table.js';
 import type { Server } from './server.js';
+
+/** Unsent output (bytes) at which the client's input is paused until its socket drains. */
+export const OUTPUT_PAUSE = 8 * 1024 * 1024;
+/** Reply bytes one client may produce in one event-loop turn before its pipeline yields. */
+export const REPLY_BATCH = 1024 * 1024;
 
 export interface BlockState {
   /** db id and keys the client waits on. */
@@ -67,6 +86,16 @@ export class Client {
   totalCommands = 0;
   /** Sequence number of this client's last write group in the AOF buffer (see Server.durableSeq). */
   lastWriteSeq = 0;
+  /** Socket writes not yet completed (CLIENT LIST oll). */
+  writesPending = 0;
+  /** When the output first reached the soft limit (ms), 0 while below it. */
+  private softLimitSince = 0;
+  /**
+   * Input held back for the output (see the top of this file): 'batch' when a pipeline has
+   * produced REPLY_BATCH bytes this turn, 'resuming' once a resume is scheduled, 'drain' while the
+   * socket is paused waiting for the client to read.
+   */
+  private throttle: '' | 'batch' | 'resuming' | 'drain' = '';
 
   constructor(
     readonly server: Server,
@@ -112,16 +141,80 @@ export class Client {
 
   flush(): void {
     this.pendingFlush = false;
-    if (!this.socket || this.socket.destroyed) return;
+    const sock = this.socket;
+    if (!sock || sock.destroyed) return;
     // Nothing is acknowledged before the writes it confirms are in the AOF (one write, and with
     // appendfsync always one fsync, for everything this event-loop turn wrote).
     if (this.lastWriteSeq > this.server.durableSeq && !this.server.persistence.makeDurable(this)) return;
     const out = this.enc.take();
     if (out) {
       this.server.stats.netOutputBytes += out.length;
-      this.socket.write(out);
+      this.writesPending++;
+      sock.write(out, this.onWritten);
+    }
+    // What the kernel did not take stays in Node's buffer. enc.pos is normally 0 right after take();
+    // it is counted so the measure stays "everything not yet sent" wherever flush is called from.
+    const unsent = sock.writableLength + this.enc.pos;
+    if (unsent === 0) {
+      this.softLimitSince = 0;
+    } else if (this.overOutputLimit(unsent)) {
+      this.closeForOutputLimit();
+      return;
+    }
+    if (this.throttle === 'batch' || (this.throttle === '' && unsent >= OUTPUT_PAUSE)) {
+      if (unsent >= OUTPUT_PAUSE) {
+        this.throttle = 'drain';
+        sock.pause();
+        sock.once('drain', this.unthrottle);
+      } else {
+        this.throttle = 'resuming';
+        setImmediate(this.unthrottle);
+      }
     }
   }
+
+  private readonly onWritten = (): void => {
+    this.writesPending--;
+  };
+
+  /** Redis's checkClientOutputBufferLimits: the class is pubsub while subscribed, else normal. */
+  private overOutputLimit(unsent: number): boolean {
+    const limits = this.server.outputLimits;
+    const l = this.subscriptionCount > 0 ? limits.pubsub : limits.normal;
+    if (l.hard > 0 && unsent >= l.hard) return true;
+    if (l.soft > 0 && unsent >= l.soft) {
+      const now = Date.now();
+      if (this.softLimitSince === 0) {
+        this.softLimitSince = now;
+        return false;
+      }
+      // Redis compares whole seconds (server.unixtime); milliseconds here.
+      return now - this.softLimitSince > l.softSeconds * 1000;
+    }
+    this.softLimitSince = 0;
+    return false;
+  }
+
+  /** Like Redis's freeClientAsync for output limits: drop what is unsent, close, count, log. */
+  private closeForOutputLimit(): void {
+    this.server.stats.outputLimitDisconnections++;
+    this.server.log.warn(
+      { client: this.id, omem: this.socket!.writableLength },
+      `Client ${this.server.describeClient(this)} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+    );
+    this.closing = true;
+    this.socket!.destroy();
+  }
+
+  /** Take input again once the output has gone out (or on the next turn, after a batch). */
+  private readonly unthrottle = (): void => {
+    if (this.throttle === '') return;
+    const wasPaused = this.throttle === 'drain';
+    this.throttle = '';
+    if (this.closing || !this.socket || this.socket.destroyed) return;
+    if (wasPaused) this.socket.resume();
+    this.resume();
+  };
 
   /** Socket data: parse and execute every complete command in it. */
   onData(chunk: Buffer): void {
@@ -140,6 +233,7 @@ export class Client {
     }
     const limit = this.server.config.get('client-query-buffer-limit') as number;
     if (this.parser.pending > limit) {
+      this.server.stats.queryLimitDisconnections++;
       this.server.log.warn({ client: this.id, qbuf: this.parser.pending }, 'closing client that reached max query buffer length');
       this.closeAfterReply();
     }
@@ -151,12 +245,18 @@ export class Client {
     const r = this.server.execute(this, args);
     this.write(r);
     this.server.afterCommand();
-    return !this.blocked && !this.paused && !this.closing;
+    if (this.enc.pos >= REPLY_BATCH && this.throttle === '') this.throttle = 'batch';
+    return !this.blocked && !this.paused && !this.closing && this.throttle === '';
   };
+
+  /** Output waiting in Node's socket buffer (CLIENT LIST omem, INFO clients). */
+  get outputPending(): number {
+    return this.socket ? this.socket.writableLength : 0;
+  }
 
   /** Resume a client that was blocked or paused: run what it sent meanwhile. */
   resume(): void {
-    if (this.blocked || this.paused || this.closing) return;
+    if (this.blocked || this.paused || this.closing || this.throttle !== '') return;
     try {
       this.parser.resume(this.onCommand);
     } catch (err) {

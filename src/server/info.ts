@@ -204,7 +204,8 @@ function clientsSection(server: Server): Field[] {
   let inTimeout = 0;
   for (const c of server.clients.values()) {
     if (c.parser.pending > maxIn) maxIn = c.parser.pending;
-    if (c.enc.pos > maxOut) maxOut = c.enc.pos;
+    const out = c.enc.pos + c.outputPending;
+    if (out > maxOut) maxOut = out;
     if (c.blocked) {
       blocked++;
       if (c.blocked.timer) inTimeout++;
@@ -232,7 +233,7 @@ function memorySection(server: Server): Field[] {
   const overhead = startupMemory;
   const dataset = Math.max(0, used - overhead);
   let clientsMem = 0;
-  for (const c of server.clients.values()) clientsMem += c.enc.buf.length + c.parser.pending;
+  for (const c of server.clients.values()) clientsMem += c.enc.buf.length + c.parser.pending + c.outputPending;
   const pct = (a: number, b: number) => (b > 0 ? ((a * 100) / b).toFixed(2) : '0.00');
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '0.00');
   return [
@@ -384,6 +385,8 @@ function statsSection(server: Server): Field[] {
     ['total_writes_processed', s.commandsProcessed],
     ['io_threaded_reads_processed', 0],
     ['io_threaded_writes_processed', 0],
+    ['client_query_buffer_limit_disconnections', s.queryLimitDisconnections],
+    ['client_output_buffer_limit_disconnections', s.outputLimitDisconnections],
     ['reply_buffer_shrinks', 0],
     ['reply_buffer_expands', 0],
   ];

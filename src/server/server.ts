@@ -21,6 +21,8 @@ import { VERSION } from '../version.js';
 import { InstantMetrics } from './info.js';
 import { WasmRegistry } from '../wasm/registry.js';
 import { Persistence } from '../persistence/persistence.js';
+import { OutputLimits, outputLimitsOf } from '../config/output-limits.js';
+import { clientInfoLine } from '../commands/server.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -79,7 +81,12 @@ export class Server implements KeyspaceHooks {
     netOutputBytes: 0,
     errorReplies: 0,
     errorCodes: new Map<string, number>(),
+    /** Clients closed by client-query-buffer-limit / client-output-buffer-limit (Redis 7.2's INFO fields). */
+    queryLimitDisconnections: 0,
+    outputLimitDisconnections: 0,
   };
+  /** client-output-buffer-limit, parsed once per change for the check in Client.flush. */
+  outputLimits: OutputLimits;
   private readonly writeObservers: ((events: WriteEvent[]) => void)[] = [];
   private readonly captures: WriteEvent[][] = [];
   private readonly pending: Client[] = [];
@@ -118,6 +125,8 @@ export class Server implements KeyspaceHooks {
     this.dbs = Array.from({ length: n }, (_, i) => new Database(i, this.clock, this));
     this.watchers = Array.from({ length: n }, () => new Map());
     this.table.register(allCommands());
+    this.outputLimits = outputLimitsOf(this.config.getString('client-output-buffer-limit'));
+    this.config.onChange('client-output-buffer-limit', (v) => (this.outputLimits = outputLimitsOf(String(v))));
     this.internalClient = new Client(this, null, 0);
     this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
     this.persistence = new Persistence(this);
@@ -216,6 +225,11 @@ export class Server implements KeyspaceHooks {
   /** After every command: serve clients blocked on keys that became ready. */
   afterCommand(): void {
     if (this.blocking.hasReady()) this.blocking.serveReady();
+  }
+
+  /** A client as Redis's log lines show it (catClientInfoString: the CLIENT LIST line). */
+  describeClient(c: Client): string {
+    return clientInfoLine(c);
   }
 
   countError(e: ReplyError): void {
