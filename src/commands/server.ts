@@ -460,6 +460,7 @@ export function resetStats(server: Server): void {
   s.netOutputBytes = 0;
   s.errorReplies = 0;
   s.errorCodes.clear();
+  server.memory.evictedKeys = 0;
   for (const c of server.table.all()) {
     c.calls = 0;
     c.usec = 0;

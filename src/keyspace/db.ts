@@ -11,9 +11,12 @@
 //     a TTL pay nothing for the feature.
 // Expiry is lazy (every lookup checks the TTL) plus an active cycle (activeExpireCycle) that walks the
 // expires map with a resumable iterator, like Redis's sampling, with a time budget per run.
+// `usedBytes` is the estimated heap cost of the data (memsize.ts), kept current by every method
+// that changes dict/expires, plus `refresh` for collections changed in place; maxmemory evicts by it.
 
 import { Deque } from './deque.js';
 import { SortedSet } from './zset.js';
+import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from './memsize.js';
 
 export type RedisValue = string | Map<string, string> | Set<string> | Deque<string> | SortedSet;
 export type TypeName = 'string' | 'hash' | 'set' | 'list' | 'zset';
@@ -48,6 +51,10 @@ export class Database {
   expiredKeys = 0;
   hits = 0;
   misses = 0;
+  /** Estimated bytes of this db's keys, values and TTLs (memsize.ts). */
+  usedBytes = 0;
+  /** The estimate each collection value was last accounted at (strings are measured from the value). */
+  private readonly collBytes = new Map<string, number>();
   private sweep: Iterator<[string, number]> | null = null;
   /** Set while the AOF or a snapshot is replayed: keys are not expired lazily meanwhile (Redis's `server.loading`). */
   loading = false;
@@ -67,9 +74,9 @@ export class Database {
     if (this.expires.size === 0 || this.loading) return false;
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
-    this.dict.delete(key);
-    this.expires.delete(key);
-    this.access.delete(key);
+    const v = this.dict.get(key);
+    if (v !== undefined) this.remove(key, v);
+    else if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES; // a TTL without a key: never set by the commands
     this.expiredKeys++;
     this.hooks.keyExpired(this, key);
     this.hooks.keyModified(this, key);
@@ -101,17 +108,56 @@ export class Database {
 
   /** Store a value. Clears the TTL unless keepTtl (SET KEEPTTL, in-place updates). */
   set(key: string, value: RedisValue, keepTtl = false): void {
+    const old = this.dict.get(key);
+    this.usedBytes += old === undefined ? keyBytes(key) : -this.unaccount(key, old);
     this.dict.set(key, value);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.usedBytes += this.account(key, value);
+    if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
     this.access.set(key, (this.clock.now() / 1000) | 0);
   }
 
   delete(key: string): boolean {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
-    if (!this.dict.delete(key)) return false;
-    this.expires.delete(key);
-    this.access.delete(key);
+    const v = this.dict.get(key);
+    if (v === undefined) return false;
+    this.remove(key, v);
     return true;
+  }
+
+  /** The map-entry part of usedBytes (dict, access and TTL entries), for INFO used_memory_overhead. */
+  overheadBytes(): number {
+    return this.dict.size * KEY_ENTRIES + this.expires.size * EXPIRE_BYTES;
+  }
+
+  /** Re-estimate a collection changed in place (called for every key a write modified). */
+  refresh(key: string): void {
+    const v = this.dict.get(key);
+    if (v === undefined || typeof v === 'string') return;
+    this.usedBytes -= this.collBytes.get(key) ?? 0;
+    this.usedBytes += this.account(key, v);
+  }
+
+  private remove(key: string, v: RedisValue): void {
+    this.dict.delete(key);
+    this.usedBytes -= keyBytes(key) + this.unaccount(key, v);
+    if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
+    this.access.delete(key);
+  }
+
+  /** The value's estimate, remembered for collections (their contents change without a set()). */
+  private account(key: string, v: RedisValue): number {
+    if (typeof v === 'string') return stringBytes(v.length);
+    const b = valueBytes(v);
+    this.collBytes.set(key, b);
+    return b;
+  }
+
+  /** The estimate the value was accounted at, forgotten. */
+  private unaccount(key: string, v: RedisValue): number {
+    if (typeof v === 'string') return stringBytes(v.length);
+    const b = this.collBytes.get(key) ?? 0;
+    this.collBytes.delete(key);
+    return b;
   }
 
   /** Absolute expiry in ms, or undefined when the key has no TTL. */
@@ -120,17 +166,23 @@ export class Database {
   }
 
   setExpire(key: string, atMs: number): void {
+    const n = this.expires.size;
     this.expires.set(key, atMs);
+    if (this.expires.size !== n) this.usedBytes += EXPIRE_BYTES;
   }
 
   persist(key: string): boolean {
-    return this.expires.delete(key);
+    if (!this.expires.delete(key)) return false;
+    this.usedBytes -= EXPIRE_BYTES;
+    return true;
   }
 
   clear(): void {
     this.dict.clear();
     this.expires.clear();
     this.access.clear();
+    this.collBytes.clear();
+    this.usedBytes = 0;
     this.sweep = null;
   }
 
@@ -139,10 +191,12 @@ export class Database {
     const tmp = new Map(this.dict);
     const tmpE = new Map(this.expires);
     const tmpA = new Map(this.access);
+    const tmpC = new Map(this.collBytes);
     for (const [m, src] of [
       [this.dict, other.dict],
       [this.expires, other.expires],
       [this.access, other.access],
+      [this.collBytes, other.collBytes],
     ] as [Map<string, unknown>, Map<string, unknown>][]) {
       m.clear();
       for (const [k, v] of src) m.set(k, v);
@@ -150,9 +204,12 @@ export class Database {
     other.dict.clear();
     other.expires.clear();
     other.access.clear();
+    other.collBytes.clear();
     for (const [k, v] of tmp) other.dict.set(k, v);
     for (const [k, v] of tmpE) other.expires.set(k, v);
     for (const [k, v] of tmpA) other.access.set(k, v);
+    for (const [k, v] of tmpC) other.collBytes.set(k, v);
+    [this.usedBytes, other.usedBytes] = [other.usedBytes, this.usedBytes];
     this.sweep = null;
     other.sweep = null;
   }

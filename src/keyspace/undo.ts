@@ -43,14 +43,12 @@ export class UndoLog {
   rollback(onRestored: (db: Database, key: string) => void): void {
     for (let i = this.saved.length - 1; i >= 0; i--) {
       const s = this.saved[i];
+      // Through the Database's own methods, so its memory accounting follows the restore.
       if (s.value === undefined) {
-        s.db.dict.delete(s.key);
-        s.db.expires.delete(s.key);
-        s.db.access.delete(s.key);
+        s.db.delete(s.key);
       } else {
-        s.db.dict.set(s.key, s.value);
-        if (s.expire === undefined) s.db.expires.delete(s.key);
-        else s.db.expires.set(s.key, s.expire);
+        s.db.set(s.key, s.value);
+        if (s.expire !== undefined) s.db.setExpire(s.key, s.expire);
       }
       onRestored(s.db, s.key);
     }

@@ -1,11 +1,12 @@
 // Command dispatch: Redis's processCommand + call(), driven entirely by the command table.
 //
 // execute() is what a client's request goes through: lookup (with Redis's exact "unknown command" /
-// "unknown subcommand" texts), arity, authentication, the RESP2 subscribed-context rule, CLIENT
-// PAUSE, MULTI queueing. call() runs a handler and does the bookkeeping every execution needs:
-// command stats, slow log, MONITOR feed, and — for write commands that changed data — the write
-// observers (persistence, WASM effect capture). EXEC and the WASM `call` host function use call()
-// too, so there is exactly one place where executed writes are observed.
+// "unknown subcommand" texts), arity, authentication, maxmemory (eviction, -OOM), the RESP2
+// subscribed-context rule, CLIENT PAUSE, MULTI queueing. call() runs a handler and does the
+// bookkeeping every execution needs: command stats, slow log, MONITOR feed, and — for write commands
+// that changed data — the write observers (persistence, WASM effect capture). EXEC and the WASM
+// `call` host function use call() too, so there is exactly one place where executed writes are
+// observed.
 
 import { arityOk, Command, Context, keyIndexes } from '../commands/table.js';
 import {
@@ -79,6 +80,11 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   }
   if (client.multi && cmd.spec.flags.includes('no_multi')) {
     return reject(server, client, cmd, ERR_NO_MULTI);
+  }
+  // maxmemory (Redis's performEvictions + OOM rejection, src/server/memory.ts).
+  if (server.memory.maxmemory !== 0) {
+    const oom = server.memory.admit(client, cmd);
+    if (oom) return reject(server, client, cmd, oom);
   }
   // Redis's writeCommandsDeniedByDiskError: while the AOF (or, with stop-writes-on-bgsave-error,
   // the last background save) fails, writes are refused — and PING too, as Redis does on a master.

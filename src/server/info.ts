@@ -1,8 +1,9 @@
 // INFO: Redis 7.0's sections and field names, so `redis-cli info`, `redis-cli --stat`, Prometheus
 // exporters and client libraries that parse INFO find what they expect.
 //
-// Fields Lodestone has a real value for are computed (clients, memory from process.memoryUsage(),
-// command and error statistics, keyspace); fields for machinery Lodestone does not have (forks,
+// Fields Lodestone has a real value for are computed (clients, command and error statistics,
+// keyspace; memory: used_memory is the dataset estimate maxmemory evicts by — see memory.ts — and
+// the rss / allocator_* fields come from process.memoryUsage()); fields for machinery Lodestone does not have (forks,
 // replication backlog, defrag, io threads) are reported with the value an idle standalone Redis
 // shows, so parsers that expect them keep working. Sections come out in Redis's fixed order
 // whatever order they were asked in. Other subsystems (persistence) can contribute fields with
@@ -83,7 +84,7 @@ export class InstantMetrics {
     this.ops.sample(now, server.stats.commandsProcessed);
     this.netIn.sample(now, server.stats.netInputBytes);
     this.netOut.sample(now, server.stats.netOutputBytes);
-    this.notePeak(usedMemory());
+    this.notePeak(server.memory.used());
   }
 
   notePeak(used: number): void {
@@ -141,12 +142,6 @@ export function bytesToHuman(n: number): string {
   return `${d.toFixed(2)}${units[u]}`;
 }
 
-/** Bytes the process holds for data: V8 heap in use plus memory outside it (Buffers). */
-export function usedMemory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
-}
-
 const runIds = new WeakMap<Server, { runId: string; replId: string }>();
 function ids(server: Server): { runId: string; replId: string } {
   let v = runIds.get(server);
@@ -158,8 +153,6 @@ function ids(server: Server): { runId: string; replId: string } {
 export function runId(server: Server): string {
   return ids(server).runId;
 }
-
-const startupMemory = usedMemory();
 
 // ---- Sections ------------------------------------------------------------------------------------------
 
@@ -223,14 +216,22 @@ function clientsSection(server: Server): Field[] {
   ];
 }
 
+/**
+ * used_memory is Memory.used(), the estimate eviction compares with maxmemory (keys, values, TTLs);
+ * used_memory_overhead is its map-entry part (dict, access time, TTL), used_memory_dataset the
+ * key and value contents. Nothing is counted for startup (used_memory_startup 0). What the process really holds is in
+ * used_memory_rss, allocator_allocated (V8 heapUsed), allocator_active (heapTotal) and
+ * used_memory_process (heapUsed + external, a Lodestone field).
+ */
 function memorySection(server: Server): Field[] {
   const m = process.memoryUsage();
-  const used = m.heapUsed + m.external;
+  const used = server.memory.used();
   server.metrics.notePeak(used);
   const peak = server.metrics.peakMemory;
   const total = os.totalmem();
-  const maxmemory = server.config.getInt('maxmemory');
-  const overhead = startupMemory;
+  const maxmemory = server.memory.maxmemory;
+  let overhead = 0;
+  for (const db of server.dbs) overhead += db.overheadBytes();
   const dataset = Math.max(0, used - overhead);
   let clientsMem = 0;
   for (const c of server.clients.values()) clientsMem += c.enc.buf.length + c.parser.pending + c.outputPending;
@@ -245,9 +246,9 @@ function memorySection(server: Server): Field[] {
     ['used_memory_peak_human', bytesToHuman(peak)],
     ['used_memory_peak_perc', `${pct(used, peak)}%`],
     ['used_memory_overhead', overhead],
-    ['used_memory_startup', startupMemory],
+    ['used_memory_startup', 0],
     ['used_memory_dataset', dataset],
-    ['used_memory_dataset_perc', `${pct(dataset, used - startupMemory > 0 ? used - startupMemory : used)}%`],
+    ['used_memory_dataset_perc', `${pct(dataset, used)}%`],
     ['allocator_allocated', m.heapUsed],
     ['allocator_active', m.heapTotal],
     ['allocator_resident', m.rss],
@@ -268,7 +269,7 @@ function memorySection(server: Server): Field[] {
     ['used_memory_scripts_human', '0B'],
     ['maxmemory', maxmemory],
     ['maxmemory_human', bytesToHuman(maxmemory)],
-    ['maxmemory_policy', server.config.getString('maxmemory-policy')],
+    ['maxmemory_policy', server.memory.policy],
     ['allocator_frag_ratio', ratio(m.heapTotal, m.heapUsed)],
     ['allocator_frag_bytes', Math.max(0, m.heapTotal - m.heapUsed)],
     ['allocator_rss_ratio', ratio(m.rss, m.heapTotal)],
@@ -285,6 +286,7 @@ function memorySection(server: Server): Field[] {
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', 0],
     ['mem_allocator', `v8-${process.versions.v8}`],
+    ['used_memory_process', m.heapUsed + m.external],
     ['active_defrag_running', 0],
     ['lazyfree_pending_objects', 0],
     ['lazyfreed_objects', 0],
@@ -356,7 +358,7 @@ function statsSection(server: Server): Field[] {
     ['expired_stale_perc', '0.00'],
     ['expired_time_cap_reached_count', 0],
     ['expire_cycle_cpu_milliseconds', 0],
-    ['evicted_keys', 0],
+    ['evicted_keys', server.memory.evictedKeys],
     ['evicted_clients', 0],
     ['total_eviction_exceeded_time', 0],
     ['current_eviction_exceeded_time', 0],

@@ -23,6 +23,7 @@ import { WasmRegistry } from '../wasm/registry.js';
 import { Persistence } from '../persistence/persistence.js';
 import { OutputLimits, outputLimitsOf } from '../config/output-limits.js';
 import { clientInfoLine } from '../commands/server.js';
+import { Memory } from './memory.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -116,6 +117,8 @@ export class Server implements KeyspaceHooks {
   port = 0;
   /** Sampled rates for INFO (instantaneous_ops_per_sec …), fed by serverCron. */
   readonly metrics = new InstantMetrics();
+  /** maxmemory: used-memory figure, eviction, OOM rejection (memory.ts). */
+  readonly memory: Memory;
 
   constructor(opts: ServerOptions) {
     this.config = opts.config;
@@ -130,6 +133,7 @@ export class Server implements KeyspaceHooks {
     this.internalClient = new Client(this, null, 0);
     this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
     this.persistence = new Persistence(this);
+    this.memory = new Memory(this);
   }
 
   /** Load persisted state that must exist before clients connect (WASM modules). */
@@ -143,15 +147,15 @@ export class Server implements KeyspaceHooks {
   // ---- Keyspace hooks -------------------------------------------------------------------------
 
   keyModified(db: Database, key: string): void {
+    db.refresh(key); // a collection changed in place: re-estimate its memory
     const w = this.watchers[db.id].get(key);
     if (w) for (const c of w) c.dirtyCas = true;
     this.blocking.keyTouched(db.id, key);
   }
 
-  keyExpired(_db: Database, _key: string): void {
+  keyExpired(db: Database, key: string): void {
     // Expiry is itself a write for observers (persistence writes a DEL), like Redis propagating DEL.
-    // Observers receive it through notifyExpired below, called from here.
-    this.notifyExpired(_db, _key);
+    this.propagateDeletion(db, key);
   }
 
   /** Every db's WATCHers are invalidated (FLUSHALL, SWAPDB). */
@@ -205,12 +209,16 @@ export class Server implements KeyspaceHooks {
     else if (this.writeObservers.length > 0) this.deliver(events);
   }
 
-  private expiredEventCmd: Command | undefined;
-  private notifyExpired(db: Database, key: string): void {
+  private delEventCmd: Command | undefined;
+  /**
+   * A key the server removed by itself (expiry, eviction) reaches the write observers as a DEL from
+   * the internal client, like Redis's propagateDeletion.
+   */
+  propagateDeletion(db: Database, key: string): void {
     if (this.writeObservers.length === 0) return;
-    this.expiredEventCmd ??= this.table.lookup('del');
+    this.delEventCmd ??= this.table.lookup('del');
     const internal = this.internalClient;
-    this.emitWrite({ db: db.id, cmd: this.expiredEventCmd!, args: ['DEL', key], client: internal });
+    this.emitWrite({ db: db.id, cmd: this.delEventCmd!, args: ['DEL', key], client: internal });
   }
 
   /** A client with no socket, for writes the server makes itself (expiry, loading). */

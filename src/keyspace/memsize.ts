@@ -1,0 +1,114 @@
+// Memory accounting: an estimate, in bytes, of what each key costs in the V8 heap. The Database
+// keeps the sum up to date on every write (set, delete, expiry, TTL change, in-place changes of
+// collections via Server.keyModified), so reading it is O(number of dbs) and it moves only when
+// the data moves. maxmemory eviction and INFO used_memory use this figure.
+//
+// Why an estimate rather than process.memoryUsage(): heapUsed rises between GCs by whatever garbage
+// the last commands left (reply buffers, argv arrays) and falls at each GC, so an eviction decision
+// taken from it depends on GC timing — the same command sequence would evict different keys on two
+// runs. Redis evicts by its allocator's exact count of live bytes; the closest deterministic thing
+// in a garbage-collected runtime is to count the live objects the dataset consists of.
+//
+// The constants come from V8 on x64 (Node 20, no pointer compression), measured with
+// `node --expose-gc` after a full GC (heapUsed + external delta):
+//   - a one-byte string of n chars is a 16-byte header plus n, rounded up to 8;
+//   - a big Map costs 28 B per slot of a power-of-two table that is 50-100% full; the keyspace's
+//     maps (dict, access, expires) are charged the mean, 39 B per entry, so the figure grows
+//     smoothly instead of jumping when a table doubles — that is the estimate's main error, +-20%
+//     on keyspaces dominated by tiny strings, depending on where the key count sits in its doubling;
+//   - a TTL is one more entry plus a heap number: 55 B;
+//   - collections are small tables and are charged their real capacity: Map 144 B + 28 B per slot,
+//     Set 130 + 20, Deque 150 + 8, SortedSet 930 + 28 per dict slot + 186 per member (skip-list
+//     node with its level arrays, score), plus the element strings.
+// Collections of more than SAMPLE elements have their strings estimated from the first SAMPLE and
+// extrapolated, like Redis's MEMORY USAGE (objectComputeSize samples 5), so a write to a big hash
+// costs O(SAMPLE), not O(n).
+//
+// Measured with bench/memory.ts (`node --expose-gc dist/bench/memory.js N`), estimate vs heap growth:
+//   100k string keys, 11-byte keys, 3-byte values:          13.4 MB /  13.0 MB  (1.03)
+//   600k string keys, same:                                 80.4 MB /  92.3 MB  (0.87, table 57% full)
+//   1M   string keys, same:                                134.0 MB / 114.7 MB  (1.17, table 95% full)
+//   100k string keys, 100-byte values, half with a TTL:     25.8 MB /  25.2 MB  (1.02)
+//   10k hashes x 20 fields, 100 hashes x 1000 fields:       21.1 / 21.0 MB, 7.7 / 7.7 MB (1.00)
+//   10k sets, lists, sorted sets x 20 members:              13.6 / 13.6, 10.0 / 10.1, 61.4 / 61.4 MB
+// The figure leaves out what is not the dataset — client buffers, the command table, compiled WASM,
+// V8's own baseline — see README "Memory limits".
+
+import type { RedisValue } from './db.js';
+import { Deque } from './deque.js';
+
+/** Elements whose strings are summed exactly before extrapolating from the first SAMPLE. */
+export const SAMPLE = 32;
+
+/**
+ * One entry of the keyspace's big maps (dict, access, expires), amortized: V8's OrderedHashMap
+ * spends 28 B per slot (3 words + half a bucket) in a power-of-two table that is 50–100% full, so
+ * 28–56 B per entry; 39 is the mean over a doubling. (Charging the exact table would make the
+ * figure jump by megabytes when a big table doubles.)
+ */
+const ENTRY = 39;
+/** A key's fixed cost besides its string: its dict entry and its access-time entry. */
+export const KEY_ENTRIES = 2 * ENTRY;
+/** A TTL: one entry in `expires` plus the heap number holding the time. */
+export const EXPIRE_BYTES = ENTRY + 16;
+
+// Collections are small tables, charged exactly: object + slots × capacity (a power of two) +
+// per-element objects + the element strings.
+const MAP_OBJ = 144;
+const MAP_SLOT = 28;
+const SET_OBJ = 130;
+const SET_SLOT = 20;
+const LIST_OBJ = 150;
+const LIST_SLOT = 8;
+const ZSET_OBJ = 930;
+/** Skip-list node with its level arrays, plus the score's heap number in the dict. */
+const ZSET_MEMBER = 186;
+
+/** V8 one-byte string: 16-byte header + chars, 8-byte aligned. */
+export function stringBytes(len: number): number {
+  return (23 + len) & ~7;
+}
+
+/** What a key costs besides its value: the key string and its two map entries. */
+export function keyBytes(key: string): number {
+  return KEY_ENTRIES + stringBytes(key.length);
+}
+
+/** Estimated bytes of a value (strings exactly, collections' strings sampled past SAMPLE elements). */
+export function valueBytes(v: RedisValue): number {
+  if (typeof v === 'string') return stringBytes(v.length);
+  if (v instanceof Map) {
+    let sum = 0;
+    let n = 0;
+    for (const [f, x] of v) {
+      sum += stringBytes(f.length) + stringBytes(x.length);
+      if (++n === SAMPLE) break;
+    }
+    return MAP_OBJ + MAP_SLOT * capacity(v.size, 4) + extrapolate(sum, n, v.size);
+  }
+  if (v instanceof Set) return SET_OBJ + SET_SLOT * capacity(v.size, 4) + strings(v, v.size);
+  if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + strings(v, v.length);
+  return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + strings(v.dict.keys(), v.size);
+}
+
+/** Table capacity V8 (or Deque) holds for n elements: the power of two >= n, at least `min`. */
+function capacity(n: number, min: number): number {
+  let c = min;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/** Bytes of the first SAMPLE strings, extrapolated to `size`. */
+function strings(items: Iterable<string>, size: number): number {
+  let sum = 0;
+  let n = 0;
+  for (const s of items) {
+    sum += stringBytes(s.length);
+    if (++n === SAMPLE) break;
+  }
+  return extrapolate(sum, n, size);
+}
+
+function extrapolate(sum: number, n: number, size: number): number {
+  return n === size || n === 0 ? sum : Math.round((sum / n) * size);
+}

@@ -1,0 +1,239 @@
+// maxmemory: Redis 7's performEvictions and the OOM rejection of processCommand, in one place.
+//
+// Used memory is the dataset estimate the databases keep incrementally (src/keyspace/memsize.ts),
+// not process.memoryUsage(): it is cheap to read before every command and deterministic, so the same
+// commands evict the same keys. INFO used_memory reports this figure.
+//
+// Eviction follows evict.c:
+//   - before each command (when maxmemory is set), while used > maxmemory, evict one key per policy;
+//   - LRU / TTL policies sample `maxmemory-samples` keys per database per round into a 16-entry
+//     eviction pool kept sorted by score (idle seconds from Database.access, or for volatile-ttl the
+//     nearness of the expiry), and evict the best-scored key left in the pool (evictionPoolPopulate);
+//   - random policies take one key from a database chosen round-robin;
+//   - volatile-* consider only keys with a TTL; when nothing can be evicted (noeviction, or no key
+//     qualifies) the result is "fail" and commands flagged denyoom are rejected with -OOM.
+// Differences, on purpose:
+//   - Samples are consecutive keys from a resumable cursor over the dict/expires Map (random access
+//     into a JS Map is O(n)); Redis's dictGetSomeKeys also takes neighbouring buckets from a random
+//     start. The cursor walks the whole keyspace over successive rounds. Random policies advance it
+//     by a random stride, so they are random-ish rather than uniform.
+//   - A pool entry whose key was touched (or whose TTL changed) since it was sampled is dropped
+//     instead of evicted on stale data (Redis evicts on the stale idle time).
+//   - allkeys-lfu / volatile-lfu score by idle time like the LRU policies: there is no Morris
+//     access counter per key (that would cost memory on every key for a rarely used policy).
+//   - The time budget per call is 5 ms after at least 64 evictions (Redis: 500 µs at
+//     maxmemory-eviction-tenacity 10); the rest continues on setImmediate, like Redis's
+//     evictionTimeProc, and the command meanwhile is not rejected (EVICT_RUNNING).
+//   - mem_not_counted_for_evict is 0: the estimate holds no replication or AOF buffers.
+
+import type { Command } from '../commands/table.js';
+import type { Database } from '../keyspace/db.js';
+import { ReplyError } from '../protocol/reply.js';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+
+export const ERR_OOM = new ReplyError('OOM', "command not allowed when used memory > 'maxmemory'.");
+
+const POOL_SIZE = 16;
+const BUDGET_MS = 5;
+const MIN_PER_CALL = 64;
+/** Commands Redis still runs inside MULTI under OOM (processCommand's reject_cmd_on_oom). */
+const MULTI_OOM_EXEMPT = new Set(['exec', 'discard', 'quit', 'reset']);
+
+type Result = 'ok' | 'running' | 'fail';
+
+interface PoolEntry {
+  db: number;
+  key: string;
+  /** Higher is evicted first: idle seconds, or (volatile-ttl) MAX_SAFE_INTEGER - expiry. */
+  score: number;
+  /** The access time / expiry the score was computed from; a different value now means stale. */
+  stamp: number;
+}
+
+export class Memory {
+  maxmemory = 0;
+  policy = 'noeviction';
+  samples = 5;
+  /** INFO stats evicted_keys. */
+  evictedKeys = 0;
+  private readonly pool: PoolEntry[] = [];
+  /** Sampling cursor per map (a db's dict or its expires). */
+  private readonly cursors = new WeakMap<Map<string, unknown>, Iterator<string>>();
+  private nextDb = 0;
+  private continuing = false;
+
+  constructor(private readonly server: Server) {
+    const cfg = server.config;
+    const load = () => {
+      this.maxmemory = cfg.getInt('maxmemory');
+      const policy = cfg.getString('maxmemory-policy');
+      // Volatile and all-keys candidates live in different maps, and scores differ per policy.
+      if (policy !== this.policy) this.pool.length = 0;
+      this.policy = policy;
+      this.samples = cfg.getInt('maxmemory-samples');
+    };
+    load();
+    cfg.onChange('maxmemory-policy', load);
+    cfg.onChange('maxmemory-samples', load);
+    cfg.onChange('maxmemory', () => {
+      load();
+      // Redis's updateMaxmemory: warn, then start evicting in the background (startEvictionTimeProc).
+      const used = this.used();
+      if (this.maxmemory !== 0 && used > this.maxmemory) {
+        server.log.warn(
+          `WARNING: the new maxmemory value set via CONFIG SET (${this.maxmemory}) is smaller than the current memory usage (${used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.`,
+        );
+        this.continueLater();
+      }
+    });
+  }
+
+  /** The figure maxmemory is compared with (INFO used_memory): the dataset estimate of every db. */
+  used(): number {
+    let n = 0;
+    for (const db of this.server.dbs) n += db.usedBytes;
+    return n;
+  }
+
+  /**
+   * processCommand's maxmemory step (call only when maxmemory is set): evict as needed, then the
+   * OOM error when memory could not be freed and Redis would reject this command, else null.
+   */
+  admit(client: Client, cmd: Command): ReplyError | null {
+    // The server's own replays (internal client, no socket) are exempt, like Redis's loading.
+    if (!client.socket) return null;
+    if (this.performEvictions() !== 'fail') return null;
+    return rejectOnOom(client, cmd) ? ERR_OOM : null;
+  }
+
+  /** Evict until used <= maxmemory. "fail" when over the limit and nothing can be evicted. */
+  performEvictions(): Result {
+    if (this.maxmemory === 0 || !this.safe()) return 'ok';
+    if (this.used() <= this.maxmemory) return 'ok';
+    if (this.policy === 'noeviction') return 'fail';
+    const t0 = performance.now();
+    let n = 0;
+    while (this.used() > this.maxmemory) {
+      if (!this.evictOne()) return 'fail';
+      if (++n >= MIN_PER_CALL && performance.now() - t0 > BUDGET_MS) {
+        this.continueLater();
+        return 'running';
+      }
+    }
+    return 'ok';
+  }
+
+  /** Redis's isSafeToPerformEvictions: not while clients are paused (the dataset must stay static). */
+  private safe(): boolean {
+    const until = this.server.pauseUntil;
+    return until === 0 || Date.now() >= until;
+  }
+
+  private continueLater(): void {
+    if (this.continuing) return;
+    this.continuing = true;
+    setImmediate(() => {
+      this.continuing = false;
+      this.performEvictions();
+    });
+  }
+
+  private get volatile(): boolean {
+    return this.policy.startsWith('volatile-');
+  }
+
+  /** One eviction; false when no key qualifies. */
+  private evictOne(): boolean {
+    const dbs = this.server.dbs;
+    const volatile = this.volatile;
+    if (this.policy.endsWith('-random')) {
+      for (let i = 0; i < dbs.length; i++) {
+        const db = dbs[(this.nextDb = (this.nextDb + 1) % dbs.length)];
+        const m = volatile ? db.expires : db.dict;
+        if (m.size === 0) continue;
+        let key = this.nextKey(m);
+        for (let skip = Math.floor(Math.random() * this.samples); skip > 0; skip--) key = this.nextKey(m);
+        this.evict(db, key);
+        return true;
+      }
+      return false;
+    }
+    for (;;) {
+      let total = 0;
+      for (const db of dbs) {
+        const m = volatile ? db.expires : db.dict;
+        if (m.size === 0) continue;
+        this.populate(db, m);
+        total += m.size;
+      }
+      if (total === 0) return false;
+      // Best candidate first; entries whose key is gone or changed since sampling are dropped.
+      while (this.pool.length > 0) {
+        const e = this.pool.pop()!;
+        const db = dbs[e.db];
+        if ((volatile ? db.expires : db.dict).has(e.key) && this.stampOf(db, e.key) === e.stamp) {
+          this.evict(db, e.key);
+          return true;
+        }
+      }
+    }
+  }
+
+  /** evictionPoolPopulate: sample keys of one db into the pool, kept ascending by score. */
+  private populate(db: Database, m: Map<string, unknown>): void {
+    const count = Math.min(this.samples, m.size);
+    const ttl = this.policy === 'volatile-ttl';
+    const nowSec = (db.clock.now() / 1000) | 0;
+    const pool = this.pool;
+    for (let i = 0; i < count; i++) {
+      const key = this.nextKey(m);
+      const stamp = this.stampOf(db, key);
+      const score = ttl ? Number.MAX_SAFE_INTEGER - stamp : nowSec - stamp;
+      const dup = pool.findIndex((e) => e.db === db.id && e.key === key);
+      if (dup >= 0) pool.splice(dup, 1);
+      let k = 0;
+      while (k < pool.length && pool[k].score < score) k++;
+      if (k === 0 && pool.length === POOL_SIZE) continue; // no better than the worst of a full pool
+      pool.splice(k, 0, { db: db.id, key, score, stamp });
+      if (pool.length > POOL_SIZE) pool.shift();
+    }
+  }
+
+  /** Access second (LRU) or expiry (volatile-ttl) the key is scored by. */
+  private stampOf(db: Database, key: string): number {
+    return (this.policy === 'volatile-ttl' ? db.expires.get(key) : db.access.get(key)) ?? 0;
+  }
+
+  /** The next key of a dict or expires map (not empty), from a cursor that wraps around. */
+  private nextKey(m: Map<string, unknown>): string {
+    let r = this.cursors.get(m)?.next();
+    if (!r || r.done) {
+      const it = m.keys();
+      this.cursors.set(m, it);
+      r = it.next();
+    }
+    return r.value as string;
+  }
+
+  /**
+   * Delete like any other delete: WATCH invalidation and blocked clients (keyModified), and the
+   * write observers see a DEL from the internal client, as for an expired key, so the AOF and
+   * replicas drop it too (Redis's propagateDeletion).
+   */
+  private evict(db: Database, key: string): void {
+    // A key found expired is removed (and propagated) by the expiry path instead; memory is freed either way.
+    if (!db.delete(key)) return;
+    this.evictedKeys++;
+    this.server.keyModified(db, key);
+    this.server.propagateDeletion(db, key);
+  }
+}
+
+/** Redis 7.0's reject_cmd_on_oom: denyoom commands, EXEC of such, and anything queued into MULTI. */
+function rejectOnOom(client: Client, cmd: Command): boolean {
+  if (cmd.spec.flags.includes('denyoom')) return true;
+  if (!client.multi) return false;
+  if (cmd.fullName === 'exec') return client.multi.queue.some((q) => q.cmd.spec.flags.includes('denyoom'));
+  return !MULTI_OOM_EXEMPT.has(cmd.fullName);
+}
