@@ -255,7 +255,23 @@ export class Persistence {
   private observe(events: WriteEvent[]): void {
     if (this.loading) return;
     if (this.job) this.job.dump.observe(events);
-    if (this.aofState !== 'on') return;
+    if (this.aofState === 'on') this.append(events);
+    // Redis's flushallCommand: with save rules configured, FLUSHALL writes the (now empty) snapshot
+    // at once, so a restart does not bring the flushed data back from the last one.
+    if (this.saveRules().length > 0) {
+      for (let i = 0; i < events.length; i++) {
+        if (events[i].cmd.fullName !== 'flushall') continue;
+        try {
+          this.saveSync();
+        } catch (err) {
+          this.server.log.warn({ err: strerror(err) }, `Could not save the snapshot after FLUSHALL: ${strerror(err)}`);
+        }
+        break;
+      }
+    }
+  }
+
+  private append(events: WriteEvent[]): void {
     const enc = this.buf;
     const group = events.length > 1;
     if (group) {
