@@ -161,7 +161,11 @@ export class Persistence {
     this.dirtyAtLastSave = 0;
     if (appendonly) {
       if (this.stats.loadedFrom !== 'aof') this.writeWholeAof();
-      this.openAof();
+      try {
+        this.openAof();
+      } catch (err) {
+        throw new PersistenceFatal(`Can't open the append-only file ${aofPath}: ${strerror(err)}`);
+      }
     }
   }
 
@@ -700,7 +704,17 @@ export class Persistence {
   private stopAof(): void {
     if (this.aofState === 'off') return;
     if (this.job?.kind === 'rewrite') this.abortJob(this.job, null);
-    this.closeAof();
+    try {
+      this.closeAof();
+    } catch (err) {
+      // The buffered writes cannot be written; with the AOF off they are not owed to the disk any
+      // more, so the clients waiting for them get their replies.
+      this.server.log.warn({ err: strerror(err) }, `AOF turned off with unwritten data: ${strerror(err)}`);
+      this.buf.pos = 0;
+      this.aofWriteError = null;
+      this.server.durableSeq = this.seq;
+      this.releaseHeld();
+    }
     this.aofState = 'off';
     this.rewriteScheduled = false;
     this.updateDeny();
