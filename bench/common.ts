@@ -115,3 +115,16 @@ export function machineLine(): string {
   const redis = spawnSync('redis-server', ['--version']).stdout?.toString().trim().split(' ').slice(0, 3).join(' ') ?? '';
   return `${cpu}, ${cpus().length} cores, Node ${process.version}, ${redis}`;
 }
+
+/** One redis-benchmark run (`-t test`, random keys over 100k); returns requests per second. */
+export function redisBenchmark(port: number, test: string, requests: number, clients: number, pipeline: number): number {
+  const r = spawnSync('redis-benchmark', ['-p', String(port), '-t', test, '-n', String(requests), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '--csv'], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  // CSV: "test","rps","avg_latency_ms",...
+  const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
+  if (!line) throw new Error(`no result in: ${r.stdout}`);
+  return Number(JSON.parse(`[${line}]`)[1]);
+}

@@ -9,7 +9,7 @@
 // as on the server. The table goes to bench/results/durability.md.
 
 import { spawnSync } from 'node:child_process';
-import { machineLine, requireTools, startLodestone, startRedis, writeResult } from './common.js';
+import { machineLine, redisBenchmark, requireTools, startLodestone, startRedis, writeResult } from './common.js';
 
 const TESTS = ['set', 'incr'];
 const N = Number(process.env.BENCH_N ?? 100_000);
@@ -21,15 +21,7 @@ const MODES: { name: string; args: string[] }[] = [
 ];
 
 function benchmark(port: number, test: string, pipeline: number): number {
-  const n = pipeline > 1 ? N * 4 : N;
-  const r = spawnSync('redis-benchmark', ['-p', String(port), '-t', test, '-n', String(n), '-c', String(CLIENTS), '-P', String(pipeline), '-r', '100000', '--csv'], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
-  const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
-  if (!line) throw new Error(`no result in: ${r.stdout}`);
-  return Number(JSON.parse(`[${line}]`)[1]);
+  return redisBenchmark(port, test, pipeline > 1 ? N * 4 : N, CLIENTS, pipeline);
 }
 
 /** fsync latency of this disk, measured with dd (what `always` pays per write batch). */

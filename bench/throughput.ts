@@ -5,25 +5,15 @@
 // hits both; then memory per key is measured by loading 1M distinct string keys into each (RSS
 // delta). The Markdown table goes to bench/results/throughput.md.
 
-import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { machineLine, requireTools, rssBytes, startLodestone, startRedis, Srv, writeResult } from './common.js';
+import { machineLine, redisBenchmark, requireTools, rssBytes, startLodestone, startRedis, Srv, writeResult } from './common.js';
 
 const TESTS = ['set', 'get', 'incr', 'lpush', 'hset', 'zadd'];
 const N = Number(process.env.BENCH_N ?? 200_000);
 const CLIENTS = 50;
 
 function benchmark(port: number, test: string, pipeline: number): number {
-  const n = pipeline > 1 ? N * 4 : N;
-  const r = spawnSync('redis-benchmark', ['-p', String(port), '-t', test, '-n', String(n), '-c', String(CLIENTS), '-P', String(pipeline), '-r', '100000', '--csv'], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
-  // CSV: "test","rps","avg_latency_ms",...
-  const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
-  if (!line) throw new Error(`no result in: ${r.stdout}`);
-  return Number(JSON.parse(`[${line}]`)[1]);
+  return redisBenchmark(port, test, pipeline > 1 ? N * 4 : N, CLIENTS, pipeline);
 }
 
 /** Load `count` distinct keys `key:<n>` with 3-byte values through one pipelined connection. */
