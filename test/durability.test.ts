@@ -281,6 +281,16 @@ class Load {
   }
 }
 
+/** A server with the AOF on (`fsync` policy) and the `pair` function loaded, in a fresh dir. */
+async function startWithPair(fsync: string): Promise<{ dir: string; args: string[]; p: ProcessHandle; admin: RawClient }> {
+  const dir = newDir();
+  const args = ['--appendonly', 'yes', '--appendfsync', fsync];
+  const p = await start(dir, args);
+  const admin = await connect(p);
+  await mustOk(admin, 'WASM.LOAD', 'pair', 'PERMISSIONS', 'WRITE', PAIR_WASM);
+  return { dir, args, p, admin };
+}
+
 /** Start load from `n` clients, let it run ~`ms`, then kill -9 the server while writes are in flight. */
 async function loadAndKill(p: ProcessHandle, n: number, ms: number, wasm: boolean, during?: () => Promise<void>): Promise<Load> {
   const cs: RawClient[] = [];
@@ -305,11 +315,7 @@ async function loadAndKill(p: ProcessHandle, n: number, ms: number, wasm: boolea
 
 describe('kill -9 under load', () => {
   it('appendfsync always: every acknowledged write is there, none half-applied (SET, INCR, MULTI/EXEC, WASM.CALL)', async () => {
-    const dir = newDir();
-    const args = ['--appendonly', 'yes', '--appendfsync', 'always'];
-    const p = await start(dir, args);
-    const admin = await connect(p);
-    await mustOk(admin, 'WASM.LOAD', 'pair', 'PERMISSIONS', 'WRITE', PAIR_WASM);
+    const { dir, args, p, admin } = await startWithPair('always');
     const load = await loadAndKill(p, 5, 1500, true);
     const p2 = await start(dir, args);
     const c = await connect(p2);
@@ -337,11 +343,7 @@ describe('kill -9 under load', () => {
   }, 30000);
 
   it('appendfsync everysec: kill -9 loses nothing acknowledged; the unfsynced window stays under ~1 s', async () => {
-    const dir = newDir();
-    const args = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
-    const p = await start(dir, args);
-    const admin = await connect(p);
-    await mustOk(admin, 'WASM.LOAD', 'pair', 'PERMISSIONS', 'WRITE', PAIR_WASM);
+    const { dir, args, p, admin } = await startWithPair('everysec');
     const samples: Record<string, string>[] = [];
     let load!: Load;
     const sample = async () => {
@@ -377,11 +379,7 @@ describe('kill -9 under load', () => {
   }, 30000);
 
   it('kill -9 while BGREWRITEAOF runs under load: the rewritten AOF holds every acknowledged write', async () => {
-    const dir = newDir();
-    const args = ['--appendonly', 'yes', '--appendfsync', 'always'];
-    const p = await start(dir, args);
-    const admin = await connect(p);
-    await mustOk(admin, 'WASM.LOAD', 'pair', 'PERMISSIONS', 'WRITE', PAIR_WASM);
+    const { dir, args, p, admin } = await startWithPair('always');
     // A base dataset, so that a rewrite takes a while (it is time-sliced) and the kill can land in one.
     const base = new Map<string, string | null>();
     for (let i = 0; i < 100; i++) {
