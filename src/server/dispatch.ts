@@ -87,8 +87,9 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
     if (oom) return reject(server, client, cmd, oom);
   }
   // Redis's writeCommandsDeniedByDiskError: while the AOF (or, with stop-writes-on-bgsave-error,
-  // the last background save) fails, writes are refused — and PING too, as Redis does on a master.
-  if (server.writeDenied && (cmd.isWrite || cmd.fullName === 'ping')) {
+  // the last background save) fails, writes are refused — and PING too, as Redis does on a master,
+  // and an EXEC whose queue holds a write (Redis's is_write_command), which answers EXECABORT.
+  if (server.writeDenied && (cmd.isWrite || cmd.fullName === 'ping' || (cmd.fullName === 'exec' && queuesWrite(client)))) {
     return reject(server, client, cmd, server.writeDenied);
   }
   if (client.resp === 2 && client.subscriptionCount > 0 && !cmd.isPubsubCtx) {
@@ -157,6 +158,11 @@ function isPaused(server: Server, client: Client, cmd: Command): boolean {
   if (cmd.fullName !== 'exec' || !client.multi) return false;
   for (const q of client.multi.queue) if (mayReplicate(q.cmd)) return server.isPausedFor(AS_WRITE);
   return false;
+}
+
+/** An open transaction with a write command queued (Redis's `c->mstate.cmd_flags & CMD_WRITE`). */
+function queuesWrite(client: Client): boolean {
+  return client.multi !== null && client.multi.queue.some((q) => q.cmd.isWrite);
 }
 
 const MAY_REPLICATE = new Set(['publish']);

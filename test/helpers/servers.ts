@@ -117,7 +117,7 @@ export async function startRedis(extra: string[] = []): Promise<ProcessHandle> {
     proc,
     output: () => out,
     close: async () => {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGKILL');
         await new Promise((r) => proc.once('exit', r));
       }
@@ -126,11 +126,19 @@ export async function startRedis(extra: string[] = []): Promise<ProcessHandle> {
   };
 }
 
-/** Start the Lodestone CLI (the built dist/) as a child process. */
-export async function startLodestoneProcess(args: string[] = [], opts: { port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessHandle> {
+/**
+ * Start the Lodestone CLI (the built dist/) as a child process. `wrap` is bash run first, in the
+ * process that then execs node (same pid): `trap '' XFSZ; ulimit -S -f 64` starts it under a limit.
+ */
+export async function startLodestoneProcess(
+  args: string[] = [],
+  opts: { port?: number; env?: NodeJS.ProcessEnv; wrap?: string } = {},
+): Promise<ProcessHandle> {
   const port = opts.port ?? (await freePort());
   const dirArgs = args.includes('--dir') ? [] : ['--dir', mkdtempSync(join(tmpdir(), 'lodestone-test-'))];
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/lodestone.js'), '--port', String(port), ...dirArgs, ...args], {
+  const argv = [join(ROOT, 'bin/lodestone.js'), '--port', String(port), ...dirArgs, ...args];
+  const [cmd, cmdArgs] = opts.wrap ? ['bash', ['-c', `${opts.wrap}\nexec "$@"`, 'bash', process.execPath, ...argv]] : [process.execPath, argv];
+  const proc = spawn(cmd, cmdArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
@@ -143,7 +151,7 @@ export async function startLodestoneProcess(args: string[] = [], opts: { port?: 
     proc,
     output: () => out,
     close: async () => {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGKILL');
         await new Promise((r) => proc.once('exit', r));
       }
