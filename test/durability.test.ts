@@ -624,6 +624,13 @@ async function fullDisk(p: ProcessHandle, dir: string, expectErr: string, reliev
   expect(p.proc.exitCode).toBe(null);
   // The AOF on disk ends on a whole record (the failed write was cut back).
   expect(p.output()).toContain(`Error writing to the AOF file: ${expectErr}`);
+  // SIGTERM cannot flush the AOF now: like Redis, the server refuses to exit and keeps serving.
+  p.proc.kill('SIGTERM');
+  await sleep(300);
+  expect(p.proc.exitCode).toBe(null);
+  expect(p.output()).toContain('Errors trying to shut down the server');
+  expect(await b.call('GET', k0)).toEqual({ t: 'bulk', v: v0 });
+  expect(heldReply).toBe(null);
 
   relieve();
   expect(await held).toEqual({ t: 'status', v: 'OK' });

@@ -116,20 +116,29 @@ export async function main(argv: string[]): Promise<void> {
     `Lodestone ${LODESTONE_VERSION} ready to accept connections on port ${port} (config ${config.file})`,
   );
   // SIGTERM/SIGINT shut down like SHUTDOWN without arguments (Redis's prepareForShutdown): the AOF is
-  // flushed and fsynced, and a snapshot is written when save rules are configured.
+  // flushed and fsynced, and a snapshot is written when save rules are configured. When that fails
+  // (disk full) the server keeps running, as Redis does, rather than drop data it could still
+  // write once the disk recovers; a second signal after a failed attempt exits anyway (code 1).
+  let failedAttempts = 0;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
-    stopping = true;
-    server.onShutdown = null;
     log.warn({ signal }, `Received ${signal} scheduling shutdown...`);
-    let code = 0;
     try {
       server.persistence.shutdown(null);
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'error saving before shutdown; exiting anyway');
-      code = 1;
+      if (failedAttempts++ === 0) {
+        log.error(
+          { err: (err as Error).message },
+          `Errors trying to shut down the server: ${(err as Error).message}. Still running; send ${signal} again to exit without saving.`,
+        );
+        return;
+      }
+      log.error({ err: (err as Error).message }, 'Exiting without saving (second signal).');
     }
+    stopping = true;
+    server.onShutdown = null;
+    const code = failedAttempts > 0 ? 1 : 0;
     server.close().then(() => process.exit(code));
   };
   server.onShutdown = () => process.exit(0);
