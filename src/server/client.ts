@@ -143,8 +143,8 @@ export class Client {
     this.pendingFlush = false;
     const sock = this.socket;
     if (!sock || sock.destroyed) return;
-    // Nothing is acknowledged before the writes it confirms are in the AOF (one write, and with
-    // appendfsync always one fsync, for everything this event-loop turn wrote).
+    // Nothing is acknowledged before the writes it confirms are in the AOF: the client waits for the
+    // iteration's one write (and with appendfsync always one fsync), see Persistence.makeDurable.
     if (this.lastWriteSeq > this.server.durableSeq && !this.server.persistence.makeDurable(this)) return;
     const out = this.enc.take();
     if (out) {
@@ -272,6 +272,8 @@ export class Client {
   /** Flush what is pending, then close (QUIT, protocol errors, CLIENT KILL). */
   closeAfterReply(): void {
     if (this.closing) return;
+    // The reply goes out now, so the writes it acknowledges must be in the AOF now (QUIT after SET).
+    if (this.lastWriteSeq > this.server.durableSeq) this.server.persistence.flushAof();
     this.flush();
     this.closing = true;
     this.socket?.end();
