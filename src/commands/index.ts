@@ -9,6 +9,7 @@ import { hashesCommands } from './hashes.js';
 import { setsCommands } from './sets.js';
 import { listsCommands } from './lists.js';
 import { zsetsCommands } from './zsets.js';
+import { streamsCommands } from './streams.js';
 import { transactionsCommands } from './transactions.js';
 import { pubsubCommands } from './pubsub.js';
 import { serverCommands } from './server.js';
@@ -24,6 +25,7 @@ export function allCommands(): CommandSpec[] {
     ...setsCommands,
     ...listsCommands,
     ...zsetsCommands,
+    ...streamsCommands,
     ...transactionsCommands,
     ...pubsubCommands,
     ...serverCommands,

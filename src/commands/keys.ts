@@ -36,6 +36,7 @@
 import { Database, RedisValue, typeOf } from '../keyspace/db.js';
 import { Deque } from '../keyspace/deque.js';
 import { SortedSet } from '../keyspace/zset.js';
+import { Stream } from '../keyspace/stream.js';
 import {
   ERR_NOT_INTEGER,
   ERR_NO_SUCH_KEY,
@@ -74,6 +75,7 @@ const TYPE_STATUS: Record<string, Status> = {
   set: new Status('set'),
   list: new Status('list'),
   zset: new Status('zset'),
+  stream: new Status('stream'),
 };
 
 /**
@@ -460,6 +462,7 @@ function encodingOf(ctx: Context, v: RedisValue): string {
     return 'intset';
   }
   if (v instanceof Deque) return 'quicklist';
+  if (v instanceof Stream) return 'stream';
   const z = v as SortedSet;
   if (z.size > cfg.getInt('zset-max-listpack-entries')) return 'skiplist';
   const max = cfg.getInt('zset-max-listpack-value');

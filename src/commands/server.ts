@@ -38,6 +38,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import type { Database } from '../keyspace/db.js';
 import { Deque } from '../keyspace/deque.js';
+import { Stream } from '../keyspace/stream.js';
 import { arityOk, Command, CommandSpec, Context, keyIndexes } from './table.js';
 import {
   aclCategories,
@@ -1058,6 +1059,7 @@ function encodingOf(server: Server, v: unknown): string {
     return ints ? 'intset' : 'hashtable';
   }
   if (v instanceof Deque) return 'quicklist';
+  if (v instanceof Stream) return 'stream';
   const size = (v as { size?: number }).size ?? 0;
   return size <= cfg.getInt('zset-max-listpack-entries') ? 'listpack' : 'skiplist';
 }

@@ -6,7 +6,8 @@
 //     as one-byte strings: ~184 B/key, against ~251 B/key with Buffer values and ~110 B/key in
 //     Redis 7 — Buffers would miss the "within 2x of Redis" memory target.
 //   - hashes are Map<string,string>, sets Set<string>, lists a Deque, sorted sets a SortedSet
-//     (skip list + dict); `typeOf` tells them apart with instanceof, no wrapper per key.
+//     (skip list + dict), streams a Stream (stream.ts); `typeOf` tells them apart with instanceof,
+//     no wrapper per key.
 //   - expiry times live in a second Map (absolute ms), like Redis's `expires` dict, so keys without
 //     a TTL pay nothing for the feature.
 // Expiry is lazy (every lookup checks the TTL) plus an active cycle (activeExpireCycle) that walks the
@@ -16,16 +17,18 @@
 
 import { Deque } from './deque.js';
 import { SortedSet } from './zset.js';
+import { Stream } from './stream.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from './memsize.js';
 
-export type RedisValue = string | Map<string, string> | Set<string> | Deque<string> | SortedSet;
-export type TypeName = 'string' | 'hash' | 'set' | 'list' | 'zset';
+export type RedisValue = string | Map<string, string> | Set<string> | Deque<string> | SortedSet | Stream;
+export type TypeName = 'string' | 'hash' | 'set' | 'list' | 'zset' | 'stream';
 
 export function typeOf(v: RedisValue): TypeName {
   if (typeof v === 'string') return 'string';
   if (v instanceof Map) return 'hash';
   if (v instanceof Set) return 'set';
   if (v instanceof Deque) return 'list';
+  if (v instanceof Stream) return 'stream';
   return 'zset';
 }
 

@@ -19,7 +19,9 @@
 //   - a TTL is one more entry plus a heap number: 55 B;
 //   - collections are small tables and are charged their real capacity: Map 144 B + 28 B per slot,
 //     Set 130 + 20, Deque 150 + 8, SortedSet 930 + 28 per dict slot + 186 per member (skip-list
-//     node with its level arrays, score), plus the element strings.
+//     node with its level arrays, score), plus the element strings; a Stream 400 B + 120 B per
+//     node + 72 B per entry (object, fields array) + its field and value strings + 180 B per consumer
+//     group, 120 B per consumer and 64 B per pending entry (object plus two array slots).
 // Collections of more than SAMPLE elements have their strings estimated from the first SAMPLE and
 // extrapolated, like Redis's MEMORY USAGE (objectComputeSize samples 5), so a write to a big hash
 // costs O(SAMPLE), not O(n).
@@ -36,6 +38,7 @@
 
 import type { RedisValue } from './db.js';
 import { Deque } from './deque.js';
+import { Stream } from './stream.js';
 
 /** Elements whose strings are summed exactly before extrapolating from the first SAMPLE. */
 export const SAMPLE = 32;
@@ -88,6 +91,7 @@ export function valueBytes(v: RedisValue): number {
   }
   if (v instanceof Set) return SET_OBJ + SET_SLOT * capacity(v.size, 4) + strings(v, v.size);
   if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + strings(v, v.length);
+  if (v instanceof Stream) return streamBytes(v);
   return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + strings(v.dict.keys(), v.size);
 }
 
@@ -111,4 +115,27 @@ function strings(items: Iterable<string>, size: number): number {
 
 function extrapolate(sum: number, n: number, size: number): number {
   return n === size || n === 0 ? sum : Math.round((sum / n) * size);
+}
+
+const STREAM_OBJ = 400;
+const STREAM_NODE = 120;
+const STREAM_ENTRY = 72;
+
+/** A stream: nodes, entries (strings sampled from the first SAMPLE entries), groups and PELs. */
+function streamBytes(s: Stream): number {
+  let b = STREAM_OBJ + STREAM_NODE * s.nodes.length;
+  let entries = 0;
+  let sum = 0;
+  let n = 0;
+  for (const node of s.nodes) {
+    entries += node.entries.length;
+    for (const e of node.entries) {
+      if (n === SAMPLE) break;
+      for (const f of e.fields) sum += stringBytes(f.length);
+      n++;
+    }
+  }
+  b += STREAM_ENTRY * entries + extrapolate(sum, n, entries);
+  for (const g of s.groups.values()) b += 180 + 120 * g.consumers.size + 64 * g.pel.length;
+  return b;
 }

@@ -12,7 +12,7 @@ export function cloneValue(v: RedisValue): RedisValue {
   if (v instanceof Map) return new Map(v);
   if (v instanceof Set) return new Set(v);
   if (v instanceof Deque) return new Deque(v);
-  return v.clone();
+  return v.clone(); // SortedSet, Stream
 }
 
 interface Saved {

@@ -12,11 +12,19 @@
 //
 // Collections are written in commands of at most 64 elements (Redis's AOF_REWRITE_ITEMS_PER_CMD), so
 // a huge key never becomes one giant record. TTLs become `PEXPIREAT key <absolute ms>`.
+//
+// A stream is rebuilt so that even its node layout replays the same (writeStream): one XADD per
+// entry with its explicit id — tombstoned entries still inside a node included, plus a placeholder
+// for any pending id whose entry is gone — then the groups (XGROUP CREATE … ENTRIESREAD, XGROUP
+// CREATECONSUMER, one XCLAIM … TIME RETRYCOUNT FORCE JUSTID LASTID per pending entry, while every
+// pending id still exists), then the tombstones again (XDEL, or XTRIM MINID when only trimming made
+// them), and XSETID for the last id, entries-added and max-deleted-id.
 
 import { formatDouble, Encoder } from '../protocol/encoder.js';
 import { Database, RedisValue } from '../keyspace/db.js';
 import { Deque } from '../keyspace/deque.js';
 import { SortedSet } from '../keyspace/zset.js';
+import { cmpID, fmtID, Stream, StreamEntry } from '../keyspace/stream.js';
 import { keyIndexes } from '../commands/table.js';
 import type { Server, WriteEvent } from '../server/server.js';
 
@@ -89,7 +97,9 @@ export class DatasetDump {
         this.replaced.add(Number(a[1]));
         this.replaced.add(Number(a[2]));
       } else {
-        for (const i of keyIndexes(e.cmd, a)) this.mark(e.db, a[i]);
+        // Container commands (XGROUP …) are observed by their top-level entry: resolve the subcommand.
+        const cmd = e.cmd.sub && a.length > 1 ? (e.cmd.sub.get(a[1].toLowerCase()) ?? e.cmd) : e.cmd;
+        for (const i of keyIndexes(cmd, a)) this.mark(e.db, a[i]);
         // Keys written outside the command's own database.
         if (name === 'move') this.mark(Number(a[2]), a[1]);
         else if (name === 'copy') {
@@ -150,7 +160,53 @@ export class DatasetDump {
         yield n.member;
       }
     });
+    else if (v instanceof Stream) this.writeStream(key, v);
     if (at !== undefined) this.command(['PEXPIREAT', key, String(at)]);
+  }
+
+  private writeStream(key: string, s: Stream): void {
+    const inNodes: StreamEntry[] = [];
+    for (const n of s.nodes) for (const e of n.entries) inNodes.push(e);
+    // Pending ids whose entries are gone: placeholders, so XCLAIM can recreate the PEL entries.
+    const known = new Set(inNodes.map((e) => fmtID(e.ms, e.seq)));
+    const ghosts: StreamEntry[] = [];
+    for (const g of s.groups.values()) {
+      for (const p of g.pel) {
+        const id = fmtID(p.ms, p.seq);
+        if (known.has(id)) continue;
+        known.add(id);
+        ghosts.push({ ms: p.ms, seq: p.seq, fields: ['', ''], deleted: true });
+      }
+    }
+    const all = ghosts.length === 0 ? inNodes : [...inNodes, ...ghosts].sort((a, b) => cmpID(a.ms, a.seq, b.ms, b.seq));
+    if (all.length === 0) this.command(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
+    for (const e of all) this.command(['XADD', key, fmtID(e.ms, e.seq), ...e.fields]);
+    for (const [name, g] of s.groups) {
+      const last = fmtID(g.lastMs, g.lastSeq);
+      this.command(['XGROUP', 'CREATE', key, name, last, 'ENTRIESREAD', String(g.entriesRead)]);
+      for (const c of g.consumers.keys()) this.command(['XGROUP', 'CREATECONSUMER', key, name, c]);
+      for (const p of g.pel) {
+        this.command([
+          'XCLAIM', key, name, p.consumer.name, '0', fmtID(p.ms, p.seq), 'TIME', String(p.deliveryTime),
+          'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', last,
+        ]);
+      }
+    }
+    const dead = all.filter((e) => e.deleted);
+    if (dead.length > 0) {
+      if (s.maxDelMs === 0 && s.maxDelSeq === 0) {
+        // Never XDELed: every tombstone comes from trimming and precedes the first live entry.
+        const first = s.firstEntry();
+        this.command(first ? ['XTRIM', key, 'MINID', fmtID(first.ms, first.seq)] : ['XTRIM', key, 'MAXLEN', '0']);
+      } else {
+        for (let i = 0; i < dead.length; i += ITEMS_PER_CMD) {
+          this.command(['XDEL', key, ...dead.slice(i, i + ITEMS_PER_CMD).map((e) => fmtID(e.ms, e.seq))]);
+        }
+      }
+    }
+    const setid = ['XSETID', key, fmtID(s.lastMs, s.lastSeq), 'ENTRIESADDED', String(s.entriesAdded)];
+    if (s.maxDelMs !== 0 || s.maxDelSeq !== 0) setid.push('MAXDELETEDID', fmtID(s.maxDelMs, s.maxDelSeq));
+    this.command(setid);
   }
 
   /** `name key item…` in commands of at most ITEMS_PER_CMD elements (pairs count as one for hashes/zsets). */

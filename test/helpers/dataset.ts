@@ -27,6 +27,7 @@ export async function datasetOf(port: number, dbs: number[] = [0, 1, 2, 3, 4]): 
         else if (t === 'hash') vp.hgetall(k);
         else if (t === 'set') vp.smembers(k);
         else if (t === 'list') vp.lrange(k, 0, -1);
+        else if (t === 'stream') vp.xrange(k, '-', '+');
         else vp.zrange(k, '0', '-1', 'WITHSCORES');
         vp.call('PEXPIRETIME', k);
       });
