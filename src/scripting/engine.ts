@@ -290,6 +290,7 @@ export class LuaEngine {
       return new ReplyError('ERR', `Error running script (call to ${name}): @${msg}`);
     }
     if (err === null) err = 'ERR unknown error';
+    err = lua51Message(err);
     return ReplyError.fromWire(`${err.replace(/[\r\n]+/g, ' ')} script: ${name}${where}${where ? '.' : ''}`);
   }
 
@@ -582,6 +583,17 @@ export class LuaEngine {
     M._lua_pushboolean(L, 1);
     return 1;
   }
+}
+
+/**
+ * Lua 5.4 words runtime errors differently from 5.1: "attempt to index a nil value (local 't')" is
+ * 5.1's "attempt to index local 't' (a nil value)". Rewritten in error replies (not inside pcall).
+ */
+export function lua51Message(msg: string): string {
+  return msg.replace(
+    /attempt to ([a-z ]+?) an? ([a-z]+) value \((local|global|field|upvalue|method|constant) '([^']*)'\)/g,
+    "attempt to $1 $3 '$4' (a $2 value)",
+  );
 }
 
 /** Lua 5.4 quotes `<eof>` differently from 5.1 ("near <eof>" vs "near '<eof>'"). */

@@ -205,7 +205,8 @@ export class FunctionLibraries {
       return fail('ERR wrong number of arguments to redis.register_function');
     }
     if (!name || !NAME_RE.test(name)) {
-      return fail('ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long');
+      // Redis 7.0 says "Library names" here too.
+      return fail('ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long');
     }
     if (this.pending.has(name)) return fail('ERR Function already exists in the library');
     const ref = vm.ref();
@@ -313,7 +314,7 @@ export class FunctionLibraries {
   }
 }
 
-const ERR_PAYLOAD = new ReplyError('ERR', 'payload version or checksum are wrong');
+const ERR_PAYLOAD = new ReplyError('ERR', 'DUMP payload version or checksum are wrong');
 
 function setLoading(eng: LuaEngine, on: boolean): void {
   const L = eng.vm.L;

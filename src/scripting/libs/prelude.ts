@@ -63,6 +63,18 @@ G.setmetatable = function(t, m)
   if protected[t] then error('Attempt to modify a readonly table', 2) end
   return setmt0(t, m)
 end
+-- Redis 7's pcall (luaRedisPcall): an error table with a string 'err' is returned as that string.
+local pcall0 = pcall
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if type(e) == 'table' then
+    local s = e.err
+    if type(s) == 'string' or type(s) == 'number' then e = s end
+  end
+  return false, e
+end
+G.pcall = function(f, ...) return pcall_result(pcall0(f, ...)) end
 -- Not in Redis's sandbox.
 G.io, G.os, G.package, G.require, G.dofile, G.loadfile, G.debug, G.utf8, G.warn, G.collectgarbage = nil
 G.loadstring = nil
@@ -115,6 +127,8 @@ local function handler(err)
 end
 
 local missing = function(_, k)
+  -- Redis 7 removed loadstring but still answers nil for it (it is on its globals allow-list).
+  if k == 'loadstring' then return nil end
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end
 local function env_of(globals)
