@@ -128,6 +128,10 @@ export class LuaEngine {
     vm.setFunctionField('log', (l) => this.log(l));
     vm.setFunctionField('setresp', (l) => this.setresp(l));
     vm.setFunctionField('acl_check_cmd', (l) => this.aclCheck(l));
+    vm.setFunctionField('killed', (l) => {
+      M._lua_pushboolean(l, this.killed ? 1 : 0);
+      return 1;
+    });
     vm.setFunctionField('register_function', (l) => (this.onRegister ? this.onRegister(l) : 0));
     vm.pushString(REDIS_VERSION);
     M._lua_pushinteger(L, BigInt(versionNum(REDIS_VERSION)));

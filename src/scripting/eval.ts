@@ -10,6 +10,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { LuaEngine, sha1hex } from './engine.js';
 import { FunctionLibraries } from './functions.js';
+import { bytesToHuman, extendInfo } from '../server/info.js';
 
 interface CachedScript {
   ref: number;
@@ -26,6 +27,27 @@ export class Scripting {
   constructor(readonly server: Server) {
     this.functions = new FunctionLibraries(server);
     syncAlias(server);
+    extendInfo(server, 'memory', () => {
+      const vm = this.memoryBytes();
+      const fns = this.functions;
+      let fnBytes = 0;
+      for (const c of fns.codes()) fnBytes += c.length;
+      return [
+        ['used_memory_lua', vm],
+        ['used_memory_vm_eval', this.evalEngine ? vm : 0],
+        ['used_memory_lua_human', bytesToHuman(vm)],
+        ['used_memory_scripts_eval', this.scriptBytes],
+        ['number_of_cached_scripts', this.scripts.size],
+        ['number_of_functions', fns.functions.size],
+        ['number_of_libraries', fns.libraries.size],
+        ['used_memory_vm_functions', fns.started ? vm : 0],
+        ['used_memory_vm_total', vm],
+        ['used_memory_vm_total_human', bytesToHuman(vm)],
+        ['used_memory_functions', fnBytes],
+        ['used_memory_scripts', this.scriptBytes + fnBytes],
+        ['used_memory_scripts_human', bytesToHuman(this.scriptBytes + fnBytes)],
+      ];
+    });
   }
 
   get engine(): LuaEngine {

@@ -64,10 +64,12 @@ G.setmetatable = function(t, m)
   return setmt0(t, m)
 end
 -- Redis 7's pcall (luaRedisPcall): an error table with a string 'err' is returned as that string.
-local pcall0 = pcall
+-- Once the time budget has stopped a script, no pcall/xpcall/coroutine.resume may catch the stop.
+local pcall0, xpcall0, resume0, killed = pcall, xpcall, coroutine.resume, js.killed
 local function pcall_result(ok, ...)
   if ok then return true, ... end
   local e = ...
+  if killed() then error(e, 0) end
   if type(e) == 'table' then
     local s = e.err
     if type(s) == 'string' or type(s) == 'number' then e = s end
@@ -75,6 +77,12 @@ local function pcall_result(ok, ...)
   return false, e
 end
 G.pcall = function(f, ...) return pcall_result(pcall0(f, ...)) end
+local function rethrow_if_killed(ok, ...)
+  if not ok and killed() then error((...), 0) end
+  return ok, ...
+end
+G.xpcall = function(f, h, ...) return rethrow_if_killed(xpcall0(f, h, ...)) end
+coroutine.resume = function(co, ...) return rethrow_if_killed(resume0(co, ...)) end
 -- Not in Redis's sandbox.
 G.io, G.os, G.package, G.require, G.dofile, G.loadfile, G.debug, G.utf8, G.warn, G.collectgarbage = nil
 G.loadstring = nil
