@@ -92,6 +92,17 @@ function luaRefusal(kind: Refusal, _cmd: Command | null, detail: ReplyError | nu
   return ReplyError.fromWire(ERR_TEXT[kind]);
 }
 
+const luaPolicy = (readonly: boolean): ScriptCallPolicy => ({
+  readonly,
+  canWrite: true,
+  canRead: true,
+  canAdmin: true,
+  checkOom: true,
+  refuse: luaRefusal,
+});
+const LUA_RW = luaPolicy(false);
+const LUA_RO = luaPolicy(true);
+
 export class LuaEngine {
   readonly vm = new LuaVM();
   readonly handlerRef: number;
@@ -217,14 +228,7 @@ export class LuaEngine {
     const vm = this.vm;
     const L = vm.L;
     const undo = new UndoLog();
-    const policy: ScriptCallPolicy = {
-      readonly: opts.readonly,
-      canWrite: true,
-      canRead: true,
-      canAdmin: true,
-      checkOom: true,
-      refuse: luaRefusal,
-    };
+    const policy = opts.readonly ? LUA_RO : LUA_RW;
     this.run = { server, client, policy, undo, resp3: false };
     const base = M._lua_gettop(L);
     vm.pushRef(this.handlerRef);
