@@ -96,6 +96,14 @@ const fcallSpec = (name: string, ro: boolean, summary: string): CommandSpec => (
 
 const sub = (s: Omit<CommandSpec, 'keys' | 'group'> & Partial<Pick<CommandSpec, 'keys'>>): CommandSpec => ({ keys: [0, 0, 0], group: GROUP, ...s });
 
+/** SCRIPT KILL / FUNCTION KILL: a script runs synchronously to completion, so none is ever running
+ * when one of these is processed. */
+const killSub = (summary: string, since: string): CommandSpec =>
+  sub({ name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], summary, since, complexity: 'O(1)', handler: () => ERR_NOTBUSY });
+
+const helpSub = (since: string, handler: () => Reply): CommandSpec =>
+  sub({ name: 'help', arity: 2, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since, complexity: 'O(1)', handler });
+
 export const scriptingCommands: CommandSpec[] = [
   evalSpec('eval', false, false, 'Executes a server-side Lua script.'),
   evalSpec('evalsha', true, false, 'Executes a server-side Lua script by SHA1 digest.'),
@@ -150,25 +158,8 @@ export const scriptingCommands: CommandSpec[] = [
           return OK;
         },
       }),
-      sub({
-        name: 'kill',
-        arity: 2,
-        flags: ['noscript', 'allow_busy'],
-        summary: 'Terminates a server-side Lua script during execution.',
-        since: '2.6.0',
-        complexity: 'O(1)',
-        // A script runs synchronously to completion: none is ever running when this is processed.
-        handler: () => ERR_NOTBUSY,
-      }),
-      sub({
-        name: 'help',
-        arity: 2,
-        flags: ['loading', 'stale'],
-        summary: 'Returns helpful text about the different subcommands.',
-        since: '5.0.0',
-        complexity: 'O(1)',
-        handler: () => SCRIPT_HELP,
-      }),
+      killSub('Terminates a server-side Lua script during execution.', '2.6.0'),
+      helpSub('5.0.0', () => SCRIPT_HELP),
     ],
   },
   {
@@ -293,24 +284,8 @@ export const scriptingCommands: CommandSpec[] = [
         complexity: 'O(1)',
         handler: (ctx) => scriptingOf(ctx.server).functions.stats(),
       }),
-      sub({
-        name: 'kill',
-        arity: 2,
-        flags: ['noscript', 'allow_busy'],
-        summary: 'Terminates a function during execution.',
-        since: '7.0.0',
-        complexity: 'O(1)',
-        handler: () => ERR_NOTBUSY,
-      }),
-      sub({
-        name: 'help',
-        arity: 2,
-        flags: ['loading', 'stale'],
-        summary: 'Returns helpful text about the different subcommands.',
-        since: '7.0.0',
-        complexity: 'O(1)',
-        handler: () => FUNCTION_HELP,
-      }),
+      killSub('Terminates a function during execution.', '7.0.0'),
+      helpSub('7.0.0', () => FUNCTION_HELP),
     ],
   },
 ];
