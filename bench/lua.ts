@@ -1,7 +1,7 @@
 // `npm run bench:lua`: Redis Lua scripts vs Lodestone WebAssembly UDFs, the same logic side by side
 // (bench/udf/<workload>.lua and bench/udf/<workload>.ts, built by bench/build-udf.mjs).
 //
-// Servers: a real redis-server (scripts loaded with SCRIPT LOAD, run with EVALSHA), Lodestone with
+// Servers: a real redis-server (scripts loaded with SCRIPT LOAD, run with EVALSHA; the same scripts also run with EVALSHA on Lodestone's own Lua engine), Lodestone with
 // its default config (metered; functions loaded with WASM.LOAD … PERMISSIONS WRITE, run with
 // WASM.CALL) and a second Lodestone with `--wasm.metering no` for the cost of metering. Before
 // measuring anything every workload is run on all three with the same input and must give the same
@@ -524,6 +524,8 @@ async function gateway(t: Target, clients: number, periodMs: number, ms: number,
 interface Row {
   w: Workload;
   luaUs: number;
+  /** Lodestone's own Lua engine (EVALSHA), same scripts as Redis. */
+  lodeLuaUs: number;
   wasmUs: number;
   unmeteredUs: number;
   lua: ClientResult;
@@ -605,12 +607,12 @@ function markdown(rows: Row[], gw: GatewayResult[], cfg: { loadBefore: string; c
   L.push(`- **Unmetered**: a second Lodestone with \`--wasm.metering no\` (no fuel/depth instrumentation); **metering cost** = metered / unmetered − 1.`);
   L.push(`- **Client**: ${cfg.clients} connections, closed loop, ${cfg.seconds} s after a warm-up; calls/s and p50/p99 latency in ms as the client sees them (the Node load generator shares the 2 cores, so these are bounded by the client too).`);
   L.push('');
-  L.push('| workload | Redis Lua µs/call | Lodestone WASM µs/call | speedup | WASM unmetered µs/call | metering cost | Lua calls/s | WASM calls/s | Lua p50 / p99 ms | WASM p50 / p99 ms | target | met |');
-  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  L.push('| workload | Redis Lua µs/call | Lodestone Lua µs/call | Lodestone WASM µs/call | speedup | WASM unmetered µs/call | metering cost | Lua calls/s | WASM calls/s | Lua p50 / p99 ms | WASM p50 / p99 ms | target | met |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const r of rows) {
     const m = met(r);
     L.push(
-      `| ${r.w.name} | ${f2(r.luaUs)} | ${f2(r.wasmUs)} | **${speed(r).toFixed(2)}x** | ${f2(r.unmeteredUs)} | ${meterCost(r).toFixed(0)}% | ${r.lua.rps.toFixed(0)} | ${r.wasm.rps.toFixed(0)} | ${ms2(r.lua.p50)} / ${ms2(r.lua.p99)} | ${ms2(r.wasm.p50)} / ${ms2(r.wasm.p99)} | ${r.w.name.startsWith('ratelimit') ? 'calls/s ≥ Lua' : `≥ ${r.w.target}x`} | ${m.ok ? 'yes' : '**no**'}${r.w.name.startsWith('ratelimit') ? ` (${(r.wasm.rps / r.lua.rps).toFixed(2)}x)` : ''} |`,
+      `| ${r.w.name} | ${f2(r.luaUs)} | ${f2(r.lodeLuaUs)} | ${f2(r.wasmUs)} | **${speed(r).toFixed(2)}x** | ${f2(r.unmeteredUs)} | ${meterCost(r).toFixed(0)}% | ${r.lua.rps.toFixed(0)} | ${r.wasm.rps.toFixed(0)} | ${ms2(r.lua.p50)} / ${ms2(r.lua.p99)} | ${ms2(r.wasm.p50)} / ${ms2(r.wasm.p99)} | ${r.w.name.startsWith('ratelimit') ? 'calls/s ≥ Lua' : `≥ ${r.w.target}x`} | ${m.ok ? 'yes' : '**no**'}${r.w.name.startsWith('ratelimit') ? ` (${(r.wasm.rps / r.lua.rps).toFixed(2)}x)` : ''} |`,
     );
   }
   L.push('');
@@ -695,7 +697,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
   console.log(`machine: ${machineLine()}; load average ${loadBefore}`);
-  console.log('starting redis-server, Lodestone (metered) and Lodestone (--wasm.metering no) ...');
+  console.log('starting redis-server, Lodestone (metered), Lodestone (--wasm.metering no) and Lodestone for Lua ...');
   const servers: Srv[] = [];
   const conns: Conn[] = [];
   try {
@@ -714,12 +716,19 @@ async function main(): Promise<void> {
     const redis = await mk('Redis Lua', 'lua', redisSrv);
     const lode = await mk('Lodestone WASM', 'wasm', lodeSrv);
     const bare = await mk('Lodestone WASM unmetered', 'wasm', bareSrv);
-    const all = [redis, lode, bare];
+    // The same .lua scripts on Lodestone's own Lua engine (EVALSHA), in a Lodestone of its own so
+    // the workloads' keys do not mix with the WASM runs.
+    const luaSrv = await startLodestone([]);
+    servers.push(luaSrv);
+    const lodeLua = await mk('Lodestone Lua', 'lua', luaSrv);
+    const all = [redis, lodeLua, lode, bare];
 
     // Load.
     for (const w of workloads()) {
       const sha = await redis.conn.ok('SCRIPT', 'LOAD', readFileSync(join(UDF, `${w.name}.lua`), 'utf8'));
       redis.sha.set(w.name, String(sha));
+      const lsha = await lodeLua.conn.ok('SCRIPT', 'LOAD', readFileSync(join(UDF, `${w.name}.lua`), 'utf8'));
+      lodeLua.sha.set(w.name, String(lsha));
       const bytes = readFileSync(join(BUILD, `${w.name}.wasm`));
       for (const t of [lode, bare]) await t.conn.ok('WASM.LOAD', w.name, bytes, 'REPLACE', 'PERMISSIONS', 'WRITE');
     }
@@ -745,7 +754,7 @@ async function main(): Promise<void> {
           `  ${w.name}:\n${[...got].map(([k, v]) => `    ${k.padEnd(26)} ${v.join(', ')}`).join('\n')}${w.expected !== undefined ? `\n    ${'expected (JS)'.padEnd(26)} ${show(w.expected)}` : ''}`,
         );
       } else {
-        console.log(`  check ${w.name.padEnd(18)} same answer on all three: ${ref.join(', ').slice(0, 90)}`);
+        console.log(`  check ${w.name.padEnd(18)} same answer on all four: ${ref.join(', ').slice(0, 90)}`);
       }
     }
     if (mismatches.length) {
@@ -762,7 +771,7 @@ async function main(): Promise<void> {
       for (const t of all) {
         const r = await serverUs(t, w, serverSeconds * 1000);
         su.set(t, r.us);
-        process.stdout.write(` ${t === redis ? 'lua' : t === lode ? 'wasm' : 'unmetered'} ${f2(r.us)} (${r.calls} calls)`);
+        process.stdout.write(` ${t === redis ? 'lua' : t === lodeLua ? 'lodestone-lua' : t === lode ? 'wasm' : 'unmetered'} ${f2(r.us)} (${r.calls} calls)`);
       }
       process.stdout.write(`; ${CLIENTS} clients ...`);
       const cl = new Map<Target, ClientResult>();
@@ -772,7 +781,7 @@ async function main(): Promise<void> {
         cl.set(t, r);
         process.stdout.write(` ${t === redis ? 'lua' : 'wasm'} ${r.rps.toFixed(0)}/s p99 ${ms2(r.p99)} ms`);
       }
-      const row: Row = { w, luaUs: su.get(redis)!, wasmUs: su.get(lode)!, unmeteredUs: su.get(bare)!, lua: cl.get(redis)!, wasm: cl.get(lode)! };
+      const row: Row = { w, luaUs: su.get(redis)!, lodeLuaUs: su.get(lodeLua)!, wasmUs: su.get(lode)!, unmeteredUs: su.get(bare)!, lua: cl.get(redis)!, wasm: cl.get(lode)! };
       rows.push(row);
       console.log(`  → speedup ${speed(row).toFixed(2)}x`);
     }
@@ -797,7 +806,7 @@ async function main(): Promise<void> {
       const svgPath = writeResult('lua.svg', svgChart(rows));
       console.log(`wrote ${mdPath} and ${svgPath} (${elapsed()})`);
     }
-    for (const r of rows) console.log(`result ${r.w.name}: lua ${f2(r.luaUs)} us/call, wasm ${f2(r.wasmUs)} us/call, speedup ${speed(r).toFixed(2)}`);
+    for (const r of rows) console.log(`result ${r.w.name}: lua ${f2(r.luaUs)} us/call, lodestone-lua ${f2(r.lodeLuaUs)} us/call, wasm ${f2(r.wasmUs)} us/call, speedup ${speed(r).toFixed(2)}`);
   } finally {
     if (process.env.BENCH_LODESTONE_NODE_FLAGS && conns[1]) {
       // Let the metered Lodestone exit by itself, so --cpu-prof and friends write their files.

@@ -15,6 +15,7 @@ import { pubsubCommands } from './pubsub.js';
 import { serverCommands } from './server.js';
 import { wasmCommands } from './wasm.js';
 import { persistenceCommands } from './persistence.js';
+import { scriptingCommands } from './scripting.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -31,5 +32,6 @@ export function allCommands(): CommandSpec[] {
     ...serverCommands,
     ...persistenceCommands,
     ...wasmCommands,
+    ...scriptingCommands,
   ];
 }

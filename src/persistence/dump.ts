@@ -27,6 +27,7 @@ import { SortedSet } from '../keyspace/zset.js';
 import { cmpID, fmtID, Stream, StreamEntry } from '../keyspace/stream.js';
 import { keyIndexes } from '../commands/table.js';
 import type { Server, WriteEvent } from '../server/server.js';
+import { hasScripting } from '../scripting/eval.js';
 
 const ITEMS_PER_CMD = 64;
 /** Hand the encoded bytes to the sink once this much has accumulated. */
@@ -46,6 +47,9 @@ export class DatasetDump {
   /** Keys written by the base pass (INFO current_save_keys_processed). */
   keysDone = 0;
   baseDone = false;
+  private functionsWritten = false;
+  /** A FUNCTION LOAD/DELETE/FLUSH/RESTORE ran during the dump: finish re-emits every library. */
+  private functionsDirty = false;
 
   constructor(
     private readonly server: Server,
@@ -57,6 +61,11 @@ export class DatasetDump {
     const t0 = performance.now();
     const dbs = this.server.dbs;
     const now = this.server.clock.now();
+    if (!this.functionsWritten) {
+      // Function libraries come first, as in Redis's RDB / AOF rewrite.
+      this.functionsWritten = true;
+      this.writeFunctions(false);
+    }
     while (this.dbIndex < dbs.length) {
       const db = dbs[this.dbIndex];
       if (!this.iter) this.iter = db.dict.entries();
@@ -89,7 +98,9 @@ export class DatasetDump {
     for (const e of events) {
       const name = e.cmd.fullName;
       const a = e.args;
-      if (name === 'flushall') {
+      if (name.startsWith('function|')) {
+        this.functionsDirty = true;
+      } else if (name === 'flushall') {
         for (let i = 0; i < this.server.dbs.length; i++) this.replaced.add(i);
       } else if (name === 'flushdb') {
         this.replaced.add(e.db);
@@ -119,6 +130,7 @@ export class DatasetDump {
   finish(): void {
     if (!this.baseDone) this.runToEnd();
     const now = this.server.clock.now();
+    if (this.functionsDirty) this.writeFunctions(true);
     for (const id of this.replaced) {
       const db = this.server.dbs[id];
       if (!db) continue;
@@ -139,6 +151,14 @@ export class DatasetDump {
       }
     }
     this.drain(true);
+  }
+
+  /** `FUNCTION LOAD REPLACE <code>` per library (after `FUNCTION FLUSH` when re-emitting in the tail). */
+  private writeFunctions(flush: boolean): void {
+    const sc = hasScripting(this.server);
+    if (flush) this.command(['FUNCTION', 'FLUSH']);
+    if (!sc) return;
+    for (const code of sc.functions.codes()) this.command(['FUNCTION', 'LOAD', 'REPLACE', code]);
   }
 
   private writeKey(db: Database, key: string, v: RedisValue, now: number): void {

@@ -10,25 +10,21 @@
 // `call()` as client commands, so stats, slow log, MONITOR, WATCH invalidation and the write
 // observers see them. Permission checks and the undo log (for rollback on failure) sit in front.
 
-import { resolve, call as dispatchCall } from '../server/dispatch.js';
-import { arityOk, keyIndexes } from '../commands/table.js';
+import { runScriptCommand, Refusal, ScriptCallPolicy } from '../server/script-call.js';
+import type { Command } from '../commands/table.js';
 import { encodeReply } from '../protocol/encoder.js';
 import { RequestParser } from '../protocol/parser.js';
 import { decodeReply, ReplyDecodeError } from '../protocol/reply-decode.js';
-import { errArity, NIL_ARRAY, Reply, ReplyError, Status } from '../protocol/reply.js';
+import { NIL_ARRAY, Reply, ReplyError, Status } from '../protocol/reply.js';
 import { UndoLog } from '../keyspace/undo.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { HOST_MODULE, Permission } from './abi.js';
 import { HostTrap, WasmError } from './errors.js';
 
-/** Commands a function may not run: they block, change connection state, or reach beyond the keys
- * the undo log can restore. */
-const DENIED = new Set([
-  'multi', 'exec', 'discard', 'watch', 'unwatch', 'select', 'swapdb', 'flushall', 'flushdb', 'move',
-  'shutdown', 'monitor', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe',
-  'sunsubscribe', 'client|pause', 'quit', 'reset', 'hello', 'auth',
-]);
+/** WASM refuses, beyond the shared script rules, SELECT (a function works on the caller's database)
+ * and its own WASM.* commands. */
+const wasmDenied = (cmd: Command): boolean => cmd.fullName === 'select' || cmd.fullName.startsWith('wasm.');
 
 export interface FunctionIdentity {
   name: string;
@@ -74,52 +70,40 @@ export class CallContext {
     }
   }
 
+  /** The shared script rules (src/server/script-call.ts) with this call's permissions and WASM wording. */
+  private policy: ScriptCallPolicy | null = null;
+
   /** Run a command for the guest: deny list, permissions, undo log, then the normal call path. */
   runCommand(args: string[]): Reply {
-    if (args.length === 0) return new ReplyError('ERR', 'empty command');
-    const server = this.server;
-    const cmd = resolve(server, args);
-    if (cmd instanceof ReplyError) return cmd;
-    if (!arityOk(cmd.spec.arity, args.length)) return errArity(cmd.fullName);
-    const flags = cmd.spec.flags;
-    if (
-      DENIED.has(cmd.fullName) ||
-      flags.includes('noscript') ||
-      flags.includes('blocking') ||
-      flags.includes('pubsub') ||
-      cmd.fullName.startsWith('wasm.')
-    ) {
-      throw new WasmError('permission', `command '${cmd.fullName}' is not allowed from a WASM function`);
-    }
-    if (cmd.isWrite) {
-      if (this.readonly) throw new WasmError('permission', `write command '${cmd.fullName}' is not allowed in WASM.CALL_RO`);
-      if (!this.fn.perms.has('WRITE')) throw new WasmError('permission', `write command '${cmd.fullName}' needs the WRITE permission`);
-    }
-    if (cmd.isAdmin && !this.fn.perms.has('ADMIN')) {
-      throw new WasmError('permission', `admin command '${cmd.fullName}' needs the ADMIN permission`);
-    }
-    const idx = keyIndexes(cmd, args);
-    // BUG FIX: only commands with key arguments needed READ, so a module without READ could still
-    // read the keyspace with KEYS, SCAN, RANDOMKEY or DBSIZE (readonly commands without key
-    // positions). Every command flagged readonly now needs READ.
-    if (!cmd.isWrite && (idx.length > 0 || cmd.isReadonly) && !this.fn.perms.has('READ')) {
-      throw new WasmError('permission', `command '${cmd.fullName}' reads keys and needs the READ permission`);
-    }
-    if (cmd.isWrite) {
-      const db = server.dbs[this.client.db];
-      for (let i = 0; i < idx.length; i++) this.undo.save(db, args[idx[i]]);
-      // BUG FIX: `COPY src dst DB n` writes dst in another database, which the key positions
-      // (in the selected db) do not cover, so a failed call left the copy behind in db n.
-      if (cmd.fullName === 'copy') {
-        for (let j = 3; j + 1 < args.length; j++) {
-          if (args[j].toLowerCase() !== 'db') continue;
-          const n = Number(args[j + 1]);
-          if (Number.isInteger(n) && n >= 0 && n < server.dbs.length) this.undo.save(server.dbs[n], args[2]);
-          j++;
-        }
-      }
-    }
-    return dispatchCall(server, this.client, cmd, args);
+    this.policy ??= {
+      extraDenied: wasmDenied,
+      readonly: this.readonly,
+      canWrite: this.fn.perms.has('WRITE'),
+      canRead: this.fn.perms.has('READ'),
+      canAdmin: this.fn.perms.has('ADMIN'),
+      refuse: wasmRefusal,
+    };
+    return runScriptCommand(this.server, this.client, args, this.policy, this.undo);
+  }
+}
+
+function wasmRefusal(kind: Refusal, cmd: Command | null, detail: ReplyError | null): ReplyError {
+  const name = cmd?.fullName ?? '';
+  switch (kind) {
+    case 'unknown':
+    case 'arity':
+    case 'oom':
+      return detail!;
+    case 'denied':
+      throw new WasmError('permission', `command '${name}' is not allowed from a WASM function`);
+    case 'readonly':
+      throw new WasmError('permission', `write command '${name}' is not allowed in WASM.CALL_RO`);
+    case 'no-write':
+      throw new WasmError('permission', `write command '${name}' needs the WRITE permission`);
+    case 'no-admin':
+      throw new WasmError('permission', `admin command '${name}' needs the ADMIN permission`);
+    case 'no-read':
+      throw new WasmError('permission', `command '${name}' reads keys and needs the READ permission`);
   }
 }
 

@@ -1,0 +1,190 @@
+// The Lua environment a script sees, built once per Lua state: Redis 7's globals (the `redis` table,
+// cjson, cmsgpack, bit, struct, the 5.1 compatibility names), read-only protection, and the error
+// handler that records where an error happened. Written in Lua because it manipulates Lua values
+// (metatables, environments); JS supplies only the primitives that touch the server (`js.*`).
+//
+// Protection (Redis 7's readonly tables, reproduced with metatables): scripts run with `_ENV` = an
+// empty proxy whose reads fall through to the real globals and whose writes raise "Attempt to
+// modify a readonly table"; a read of a missing global raises "Script attempted to access
+// nonexistent global variable '<name>'". Library tables are read-only proxies the same way, and
+// rawset/setmetatable refuse them. The error handler is Redis 7.0's, line for line.
+
+import { BIT_LUA } from './bit.js';
+import { CJSON_LUA } from './cjson.js';
+import { CMSGPACK_LUA } from './cmsgpack.js';
+import { STRUCT_LUA } from './struct.js';
+
+function lib(name: string, src: string): string {
+  return `local ${name} = load(${JSON.stringify(src)}, '=${name}')(NULL)\n`;
+}
+
+export const PRELUDE_LUA =
+  String.raw`
+local NULL, js, version, versionNum, mode = ...
+local G = _G
+local dbg = debug
+local rawset0, setmt0, getmt0, load0, type, error, tostring, next = rawset, setmetatable, getmetatable, load, type, error, tostring, next
+` +
+  lib('cjson', CJSON_LUA) +
+  lib('cmsgpack', CMSGPACK_LUA) +
+  lib('bit', BIT_LUA) +
+  lib('struct', STRUCT_LUA) +
+  String.raw`
+local protected = setmt0({}, { __mode = 'k' })
+local function ro_error() error('Attempt to modify a readonly table', 2) end
+local function readonly(t)
+  local p = setmt0({}, {
+    __index = t,
+    __newindex = ro_error,
+    __pairs = function() return next, t, nil end,
+    __len = function() return #t end,
+    __metatable = false,
+  })
+  protected[p] = true
+  return p
+end
+
+-- Lua 5.1 names Redis scripts use.
+G.unpack = table.unpack
+table.getn = function(t) return #t end
+math.mod = math.fmod
+math.pow = function(a, b) return a ^ b end
+string.gfind = string.gmatch
+-- Redis 7 removed loadstring; load accepts only functions (5.1 semantics: no source strings).
+G.load = function(f, ...)
+  if type(f) ~= 'function' then error("bad argument #1 to 'load' (function expected, got " .. type(f) .. ")", 2) end
+  return load0(f, ...)
+end
+G.rawset = function(t, k, v)
+  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  return rawset0(t, k, v)
+end
+G.setmetatable = function(t, m)
+  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  return setmt0(t, m)
+end
+-- Redis 7's pcall (luaRedisPcall): an error table with a string 'err' is returned as that string.
+-- Once the time budget has stopped a script, no pcall/xpcall/coroutine.resume may catch the stop.
+local pcall0, xpcall0, resume0, killed = pcall, xpcall, coroutine.resume, js.killed
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if killed() then error(e, 0) end
+  if type(e) == 'table' then
+    local s = e.err
+    if type(s) == 'string' or type(s) == 'number' then e = s end
+  end
+  return false, e
+end
+G.pcall = function(f, ...) return pcall_result(pcall0(f, ...)) end
+local function rethrow_if_killed(ok, ...)
+  if not ok and killed() then error((...), 0) end
+  return ok, ...
+end
+G.xpcall = function(f, h, ...) return rethrow_if_killed(xpcall0(f, h, ...)) end
+coroutine.resume = function(co, ...) return rethrow_if_killed(resume0(co, ...)) end
+-- Not in Redis's sandbox.
+G.io, G.os, G.package, G.require, G.dofile, G.loadfile, G.debug, G.utf8, G.warn, G.collectgarbage = nil
+G.loadstring = nil
+
+local redis = {}
+redis.REDIS_VERSION = version
+redis.REDIS_VERSION_NUM = versionNum
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.call = js.call
+redis.pcall = js.pcall
+redis.sha1hex = js.sha1hex
+redis.log = js.log
+redis.setresp = js.setresp
+redis.set_repl = function() end
+redis.replicate_commands = function() return true end
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = js.acl_check_cmd
+redis.status_reply = function(s)
+  if type(s) ~= 'string' then error('wrong number or type of arguments', 2) end
+  return { ok = s }
+end
+redis.error_reply = function(s)
+  if type(s) ~= 'string' then error('wrong number or type of arguments', 2) end
+  if s:sub(1, 1) ~= '-' then s = '-' .. s end
+  local sp = s:find(' ', 1, true)
+  local code, msg
+  if sp then code, msg = s:sub(2, sp - 1), s:sub(sp + 1) else code, msg = 'ERR', s:sub(2) end
+  msg = msg:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+  return { err = code .. ' ' .. msg }
+end
+
+-- Redis 7.0's error handler (script_lua.c): adds where the error happened.
+local function handler(err)
+  -- Redis skips one C frame (redis.call, a C library); here the read-only metamethods and the
+  -- libraries are Lua chunks named '=…', so every such frame is skipped too.
+  local lvl = 2
+  local i = dbg.getinfo(lvl, 'nSl')
+  while i and (i.what == 'C' or i.source:sub(1, 1) == '=') and lvl < 12 do
+    lvl = lvl + 1
+    i = dbg.getinfo(lvl, 'nSl')
+  end
+  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+
+local missing = function(_, k)
+  -- Redis 7 removed loadstring but still answers nil for it (it is on its globals allow-list).
+  if k == 'loadstring' then return nil end
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local function env_of(globals)
+  local env = setmt0({}, { __index = globals, __newindex = ro_error, __metatable = false })
+  protected[env] = true
+  return env
+end
+
+local libs = { 'string', 'table', 'math', 'coroutine' }
+for _, n in ipairs(libs) do G[n] = readonly(G[n]) end
+G.cjson = readonly(cjson)
+G.cmsgpack = readonly(cmsgpack)
+G.bit = readonly(bit)
+G.struct = readonly(struct)
+
+local R = { handler = handler }
+if mode == 'eval' then
+  G.redis = readonly(redis)
+  local env = env_of(G)
+  G._G = env
+  setmt0(G, { __index = missing, __newindex = ro_error })
+  R.env = env
+  R.G = G
+else
+  -- Functions: each library gets its own environment over the shared globals. While a library
+  -- loads, 'redis' is the load-time API (register_function, log, setresp …: no call/pcall).
+  local run_redis = readonly(redis)
+  local load_api = {
+    register_function = js.register_function,
+    log = redis.log,
+    setresp = redis.setresp,
+    REDIS_VERSION = version, REDIS_VERSION_NUM = versionNum,
+    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  }
+  local load_redis = setmt0({}, { __index = function(t, k)
+    local v = load_api[k]
+    if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+    return v
+  end, __newindex = ro_error, __metatable = false })
+  protected[load_redis] = true
+  G.redis = run_redis
+  R.new_env = function()
+    local env = env_of(G)
+    return env
+  end
+  R.loading = function(on) rawset0(G, 'redis', on and load_redis or run_redis) end
+  G._G = env_of(G)
+  setmt0(G, { __index = missing, __newindex = ro_error })
+end
+return R
+`;

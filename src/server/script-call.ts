@@ -1,0 +1,99 @@
+// The one path by which script code runs a Redis command — WASM functions (src/wasm/host.ts) and Lua
+// scripts (src/scripting/) alike: resolve, arity, the script rules read from the command table's
+// flags (noscript, blocking, pubsub, write, readonly, admin), the caller's restrictions (read-only
+// call, function permissions), the undo log that makes a failed call leave no writes, then the
+// ordinary dispatch call() so stats, slow log, MONITOR, WATCH invalidation and the write observers
+// see the command exactly as if a client had sent it.
+//
+// The rules are shared; the words are not: each engine passes a ScriptCallPolicy whose `refuse`
+// turns a refusal into its own error (a WasmError for WASM, Redis's exact Lua texts for Lua).
+
+import { resolve, call as dispatchCall } from './dispatch.js';
+import { arityOk, Command, keyIndexes } from '../commands/table.js';
+import { errArity, Reply, ReplyError } from '../protocol/reply.js';
+import type { UndoLog } from '../keyspace/undo.js';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+
+/** Why a command was refused. */
+export type Refusal =
+  | 'unknown' // no such command (the resolve error is passed along)
+  | 'arity'
+  | 'denied' // never allowed from a script (noscript, blocking, pubsub, connection state, …)
+  | 'readonly' // a write from a read-only call (*_RO, no-writes function)
+  | 'no-write' // a write without the WRITE permission (WASM)
+  | 'no-admin' // an admin command without ADMIN (WASM)
+  | 'no-read' // a read without READ (WASM)
+  | 'oom'; // a denyoom command while over maxmemory
+
+/** Commands no script may run: they change connection state, or reach beyond what the undo log restores. */
+export const SCRIPT_DENIED = new Set([
+  'multi', 'exec', 'discard', 'watch', 'unwatch', 'swapdb', 'flushall', 'flushdb', 'move',
+  'shutdown', 'monitor', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe',
+  'sunsubscribe', 'client|pause', 'quit', 'reset', 'hello', 'auth',
+]);
+
+export interface ScriptCallPolicy {
+  /** Extra commands refused for this engine (WASM also refuses SELECT and WASM.*). */
+  extraDenied?: (cmd: Command) => boolean;
+  readonly: boolean;
+  canWrite: boolean;
+  canRead: boolean;
+  canAdmin: boolean;
+  /** Refuse writes flagged denyoom while over maxmemory (Lua: Redis's -OOM rule inside scripts). */
+  checkOom?: boolean;
+  /** Turn a refusal into the engine's error: throw it, or return the reply the script gets. */
+  refuse(kind: Refusal, cmd: Command | null, detail: ReplyError | null): ReplyError;
+}
+
+/** Run one command for a script under `policy`, saving what it writes in `undo`. */
+export function runScriptCommand(
+  server: Server,
+  client: Client,
+  args: string[],
+  policy: ScriptCallPolicy,
+  undo: UndoLog,
+): Reply {
+  if (args.length === 0) return policy.refuse('unknown', null, new ReplyError('ERR', 'empty command'));
+  const cmd = resolve(server, args);
+  if (cmd instanceof ReplyError) return policy.refuse('unknown', null, cmd);
+  if (!arityOk(cmd.spec.arity, args.length)) return policy.refuse('arity', cmd, errArity(cmd.fullName));
+  const flags = cmd.spec.flags;
+  if (
+    SCRIPT_DENIED.has(cmd.fullName) ||
+    policy.extraDenied?.(cmd) === true ||
+    flags.includes('noscript') ||
+    flags.includes('blocking') ||
+    flags.includes('pubsub')
+  ) {
+    return policy.refuse('denied', cmd, null);
+  }
+  if (cmd.isWrite) {
+    if (policy.readonly) return policy.refuse('readonly', cmd, null);
+    if (!policy.canWrite) return policy.refuse('no-write', cmd, null);
+  }
+  if (cmd.isAdmin && !policy.canAdmin) return policy.refuse('no-admin', cmd, null);
+  const idx = keyIndexes(cmd, args);
+  // Every command flagged readonly needs READ, not only those with key arguments: KEYS, SCAN,
+  // RANDOMKEY and DBSIZE read the keyspace without key positions.
+  if (!cmd.isWrite && (idx.length > 0 || cmd.isReadonly) && !policy.canRead) return policy.refuse('no-read', cmd, null);
+  if (policy.checkOom && server.memory.maxmemory !== 0 && flags.includes('denyoom')) {
+    const oom = server.memory.admit(client, cmd);
+    if (oom) return policy.refuse('oom', cmd, oom);
+  }
+  if (cmd.isWrite) {
+    const db = server.dbs[client.db];
+    for (let i = 0; i < idx.length; i++) undo.save(db, args[idx[i]]);
+    // `COPY src dst DB n` writes dst in another database, which the key positions (in the selected
+    // db) do not cover.
+    if (cmd.fullName === 'copy') {
+      for (let j = 3; j + 1 < args.length; j++) {
+        if (args[j].toLowerCase() !== 'db') continue;
+        const n = Number(args[j + 1]);
+        if (Number.isInteger(n) && n >= 0 && n < server.dbs.length) undo.save(server.dbs[n], args[2]);
+        j++;
+      }
+    }
+  }
+  return dispatchCall(server, client, cmd, args);
+}
