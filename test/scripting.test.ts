@@ -97,6 +97,40 @@ describe('Lua scripting', () => {
     expect(aof).toMatch(/MULTI[^]*\$1\r\nc\r\n\$1\r\nv[^]*incr[^]*EXEC/i);
   });
 
+  it('undoes MOVE, FLUSHDB, FLUSHALL and SWAPDB too when the script fails after them', async () => {
+    const s = await start();
+    await s.r.set('k0', 'zero');
+    await s.r.set('m', 'moved');
+    await s.r.select(1);
+    await s.r.set('k1', 'one');
+    await s.r.select(0);
+    const dbs = async () => {
+      const out: Record<string, string | null>[] = [];
+      for (const db of [0, 1, 2]) {
+        await s.r.select(db);
+        const keys = (await s.r.keys('*')).sort();
+        out.push(Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await s.r.get(k)]))));
+      }
+      await s.r.select(0);
+      return out;
+    };
+    const before = await dbs();
+    expect(before).toEqual([{ k0: 'zero', m: 'moved' }, { k1: 'one' }, {}]);
+    for (const body of [
+      "redis.call('move', 'm', '2')",
+      "redis.call('flushdb')",
+      "redis.call('flushall')",
+      "redis.call('swapdb', '0', '1')",
+      "redis.call('swapdb', '0', '2') redis.call('set', 'new', 'x') redis.call('move', 'new', '1')",
+    ]) {
+      await expect(s.r.eval(`${body} error('boom')`, 0)).rejects.toThrow(/boom/);
+      expect(await dbs()).toEqual(before);
+    }
+    // And they do run when the script succeeds, as in Redis.
+    expect(await s.r.eval("redis.call('move', 'm', '2') redis.call('swapdb', '1', '2') return 1", 0)).toBe(1);
+    expect(await dbs()).toEqual([{ k0: 'zero' }, { m: 'moved' }, { k1: 'one' }]);
+  });
+
   it('round-trips all 256 byte values through ARGV, redis.call SET/GET and the reply', async () => {
     const s = await start();
     const all = Buffer.alloc(256);

@@ -12,6 +12,7 @@ import { resolve, call as dispatchCall } from './dispatch.js';
 import { arityOk, Command, keyIndexes } from '../commands/table.js';
 import { errArity, Reply, ReplyError } from '../protocol/reply.js';
 import type { UndoLog } from '../keyspace/undo.js';
+import type { Database } from '../keyspace/db.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
 
@@ -26,9 +27,9 @@ export type Refusal =
   | 'no-read' // a read without READ (WASM)
   | 'oom'; // a denyoom command while over maxmemory
 
-/** Commands no script may run: they change connection state, or reach beyond what the undo log restores. */
+/** Commands no script may run: they change connection state or the server, not data. */
 export const SCRIPT_DENIED = new Set([
-  'multi', 'exec', 'discard', 'watch', 'unwatch', 'swapdb', 'flushall', 'flushdb', 'move',
+  'multi', 'exec', 'discard', 'watch', 'unwatch',
   'shutdown', 'monitor', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe',
   'sunsubscribe', 'client|pause', 'quit', 'reset', 'hello', 'auth',
 ]);
@@ -81,19 +82,53 @@ export function runScriptCommand(
     const oom = server.memory.admit(client, cmd);
     if (oom) return policy.refuse('oom', cmd, oom);
   }
-  if (cmd.isWrite) {
-    const db = server.dbs[client.db];
-    for (let i = 0; i < idx.length; i++) undo.save(db, args[idx[i]]);
-    // `COPY src dst DB n` writes dst in another database, which the key positions (in the selected
-    // db) do not cover.
-    if (cmd.fullName === 'copy') {
+  if (cmd.isWrite) saveForUndo(server, client, cmd, args, idx, undo);
+  return dispatchCall(server, client, cmd, args);
+}
+
+/**
+ * Save, before a write runs, every key it may change — its key positions, and the keys that
+ * commands write outside them: COPY … DB n and MOVE (the key in the other database), FLUSHDB and
+ * FLUSHALL (every key of the databases they empty), SWAPDB (in both databases every key either
+ * holds, so each side can be put back exactly). The last three cost O(keys), as the commands do.
+ */
+function saveForUndo(server: Server, client: Client, cmd: Command, args: string[], idx: number[], undo: UndoLog): void {
+  const db = server.dbs[client.db];
+  for (let i = 0; i < idx.length; i++) undo.save(db, args[idx[i]]);
+  const dbAt = (s: string) => {
+    const n = Number(s);
+    return Number.isInteger(n) && n >= 0 && n < server.dbs.length ? server.dbs[n] : null;
+  };
+  const saveAll = (target: Database, from: Database) => {
+    for (const k of from.dict.keys()) undo.save(target, k);
+  };
+  switch (cmd.fullName) {
+    case 'copy':
       for (let j = 3; j + 1 < args.length; j++) {
         if (args[j].toLowerCase() !== 'db') continue;
-        const n = Number(args[j + 1]);
-        if (Number.isInteger(n) && n >= 0 && n < server.dbs.length) undo.save(server.dbs[n], args[2]);
+        const other = dbAt(args[j + 1]);
+        if (other) undo.save(other, args[2]);
         j++;
       }
+      break;
+    case 'move': {
+      const other = dbAt(args[2]);
+      if (other) undo.save(other, args[1]);
+      break;
+    }
+    case 'flushdb':
+      saveAll(db, db);
+      break;
+    case 'flushall':
+      for (const d of server.dbs) saveAll(d, d);
+      break;
+    case 'swapdb': {
+      const a = dbAt(args[1]);
+      const b = dbAt(args[2]);
+      if (a && b && a !== b) {
+        for (const [x, y] of [[a, a], [a, b], [b, a], [b, b]] as const) saveAll(x, y);
+      }
+      break;
     }
   }
-  return dispatchCall(server, client, cmd, args);
 }

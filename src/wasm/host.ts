@@ -24,7 +24,12 @@ import { HostTrap, WasmError } from './errors.js';
 
 /** WASM refuses, beyond the shared script rules, SELECT (a function works on the caller's database)
  * and its own WASM.* commands. */
-const wasmDenied = (cmd: Command): boolean => cmd.fullName === 'select' || cmd.fullName.startsWith('wasm.');
+/**
+ * WASM functions are key-scoped plugins: besides what no script may run, they may not switch
+ * databases or touch whole databases (FLUSHALL, FLUSHDB, SWAPDB, MOVE), nor manage WASM functions.
+ */
+const WASM_DENIED = new Set(['select', 'flushall', 'flushdb', 'swapdb', 'move']);
+const wasmDenied = (cmd: Command): boolean => WASM_DENIED.has(cmd.fullName) || cmd.fullName.startsWith('wasm.');
 
 export interface FunctionIdentity {
   name: string;
