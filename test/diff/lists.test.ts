@@ -2,24 +2,14 @@
 // error reply, replies compared by exact RESP type and bytes (test/helpers/diff.ts). Blocking
 // commands are covered here where they do not block (data available, errors, short timeouts);
 // waiting and waking are covered over sockets in test/blocking.test.ts.
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { diffScript, Step } from '../helpers/diff.js';
-import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { describe, it } from 'vitest';
+import { diffServers, Step } from '../helpers/diff.js';
+import { skipReason } from '../helpers/servers.js';
 
 describe.skipIf(skipReason('list differential tests', 'redis-server'))('lists vs redis-server', () => {
-  let ls: LodestoneHandle;
-  let rs: ProcessHandle;
-  beforeAll(async () => {
-    [ls, rs] = await Promise.all([startLodestone(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([ls?.close(), rs?.close()]);
-  });
+  const servers = diffServers();
   /** Run a script on both servers from an empty keyspace. */
-  const diff = async (steps: Step[], resp3 = false): Promise<void> => {
-    for (const db of ls.server.dbs) db.clear();
-    await diffScript({ lodestone: ls.port, redis: rs.port }, steps, resp3);
-  };
+  const { diff } = servers;
   /** A key of another type, made with a command of this suite's neighbour family. */
   const wrongType = (key: string): Step => ['ZADD', key, '1', 'm'];
 

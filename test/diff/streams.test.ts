@@ -2,10 +2,10 @@
 // error reply, replies compared by exact RESP type and bytes (test/helpers/diff.ts). IDs are explicit
 // here (generated ids differ between servers; `*` is covered in test/streams.test.ts), and times
 // (idle, seen-time, delivery time) are masked. Blocking is covered over sockets in test/streams.test.ts.
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { diffScript, Step } from '../helpers/diff.js';
+import { describe, it } from 'vitest';
+import { diffServers, Step } from '../helpers/diff.js';
 import type { RespValue } from '../helpers/resp.js';
-import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { skipReason } from '../helpers/servers.js';
 
 const T: RespValue = { t: 'int', v: 'T' };
 
@@ -32,18 +32,8 @@ function maskPendingIdle(v: RespValue): RespValue {
 const masked = (cmd: string[]): Step => ({ cmd, mask: maskTimes });
 
 describe.skipIf(skipReason('stream differential tests', 'redis-server'))('streams vs redis-server', () => {
-  let ls: LodestoneHandle;
-  let rs: ProcessHandle;
-  beforeAll(async () => {
-    [ls, rs] = await Promise.all([startLodestone(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([ls?.close(), rs?.close()]);
-  });
-  const diff = async (steps: Step[], resp3 = false): Promise<void> => {
-    for (const db of ls.server.dbs) db.clear();
-    await diffScript({ lodestone: ls.port, redis: rs.port }, steps, resp3);
-  };
+  const servers = diffServers();
+  const { diff } = servers;
 
   it('XADD ids, options and errors; XLEN; TYPE; OBJECT ENCODING', async () => {
     await diff([

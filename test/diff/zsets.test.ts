@@ -1,26 +1,16 @@
 // Differential tests of the sorted-set family against a real redis-server 7.0: every command, option
 // and error reply, compared by exact RESP type and bytes (test/helpers/diff.ts), with RESP3 passes
 // for the double-returning commands (ZSCORE, ZINCRBY, WITHSCORES, ZPOPMIN …).
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { allCommands } from '../../src/commands/index.js';
-import { diffScript, Step } from '../helpers/diff.js';
-import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { diffServers, Step } from '../helpers/diff.js';
+import { skipReason } from '../helpers/servers.js';
 
 const hasCommand = (name: string): boolean => allCommands().some((c) => c.name === name && !!c.handler);
 
 describe.skipIf(skipReason('sorted set differential tests', 'redis-server'))('sorted sets vs redis-server', () => {
-  let ls: LodestoneHandle;
-  let rs: ProcessHandle;
-  beforeAll(async () => {
-    [ls, rs] = await Promise.all([startLodestone(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([ls?.close(), rs?.close()]);
-  });
-  const diff = async (steps: Step[], resp3 = false): Promise<void> => {
-    for (const db of ls.server.dbs) db.clear();
-    await diffScript({ lodestone: ls.port, redis: rs.port }, steps, resp3);
-  };
+  const servers = diffServers();
+  const { diff } = servers;
   const both = async (steps: Step[]): Promise<void> => {
     await diff(steps);
     await diff(steps, true);
@@ -455,7 +445,7 @@ describe.skipIf(skipReason('sorted set differential tests', 'redis-server'))('so
       c.close();
       return seen.sort();
     };
-    const [a, b] = await Promise.all([collect(ls.port), collect(rs.port)]);
+    const [a, b] = await Promise.all([collect(servers.ls.port), collect(servers.rs.port)]);
     const { expect } = await import('vitest');
     expect(new Set(a).size).toBe(300);
     expect([...new Set(a)].sort()).toEqual([...new Set(b)].sort());
@@ -694,8 +684,8 @@ describe.skipIf(skipReason('sorted set differential tests', 'redis-server'))('so
   it('ZRANDMEMBER: random picks have the right shape and come from the set', async () => {
     const { RawClient } = await import('../helpers/raw-client.js');
     const { expect } = await import('vitest');
-    for (const db of ls.server.dbs) db.clear();
-    const c = await RawClient.connect(ls.port);
+    for (const db of servers.ls.server.dbs) db.clear();
+    const c = await RawClient.connect(servers.ls.port);
     const members = Array.from({ length: 50 }, (_, i) => `m${i}`);
     await c.call('ZADD', 'z', ...members.flatMap((m, i) => [String(i), m]));
     const one = await c.call('ZRANDMEMBER', 'z');

@@ -5,7 +5,8 @@
 // Replies that legitimately differ (random members, timestamps, run ids) are compared through a
 // normaliser (`sortArray`, `ignore`) attached to that one command, never by loosening the rest.
 
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { LodestoneHandle, ProcessHandle, startLodestone, startRedis } from './servers.js';
 import { RawClient } from './raw-client.js';
 import { RespValue, show } from './resp.js';
 
@@ -87,4 +88,32 @@ export async function diffDeep(ports: DiffTarget, setup: string[][], cmds: strin
     a.close();
     b.close();
   }
+}
+
+/**
+ * A differential suite's servers: a Lodestone and a redis-server started once for the enclosing
+ * describe block (beforeAll/afterAll), and `diff`, which empties Lodestone's databases (diffScript
+ * FLUSHALLs its connections only) and runs the steps on both.
+ */
+export function diffServers(): { readonly ls: LodestoneHandle; readonly rs: ProcessHandle; diff: (steps: Step[], resp3?: boolean) => Promise<void> } {
+  let ls: LodestoneHandle;
+  let rs: ProcessHandle;
+  beforeAll(async () => {
+    [ls, rs] = await Promise.all([startLodestone(), startRedis()]);
+  });
+  afterAll(async () => {
+    await Promise.all([ls?.close(), rs?.close()]);
+  });
+  return {
+    get ls() {
+      return ls;
+    },
+    get rs() {
+      return rs;
+    },
+    diff: async (steps: Step[], resp3 = false): Promise<void> => {
+      for (const db of ls.server.dbs) db.clear();
+      await diffScript({ lodestone: ls.port, redis: rs.port }, steps, resp3);
+    },
+  };
 }
