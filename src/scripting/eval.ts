@@ -11,10 +11,13 @@ import type { Server } from '../server/server.js';
 import { LuaEngine, sha1hex } from './engine.js';
 import { FunctionLibraries } from './functions.js';
 import { bytesToHuman, extendInfo } from '../server/info.js';
+import { checkScriptFlags, shebangFlags } from './flags.js';
 
 interface CachedScript {
   ref: number;
   bytes: number;
+  /** Flags from a `#!lua flags=…` first line; null for a script without one (Redis's compat mode). */
+  flags: string[] | null;
 }
 
 /** The scripting subsystem of one server: the EVAL engine + cache, and the function libraries. */
@@ -58,9 +61,12 @@ export class Scripting {
   load(body: string): string | ReplyError {
     const sha = sha1hex(body);
     if (this.scripts.has(sha)) return sha;
-    const ref = this.engine.compile(body, '@user_script');
+    const flags = shebangFlags(body);
+    if (flags instanceof ReplyError) return flags;
+    // The shebang line becomes a Lua comment, so line numbers in errors stay Redis's (it is line 1).
+    const ref = this.engine.compile(flags === null ? body : `--${body.slice(2)}`, '@user_script');
     if (typeof ref === 'string') return new ReplyError('ERR', `Error compiling script (new function): ${ref}`);
-    this.scripts.set(sha, { ref, bytes: body.length });
+    this.scripts.set(sha, { ref, bytes: body.length, flags });
     this.scriptBytes += body.length;
     return sha;
   }
@@ -76,6 +82,11 @@ export class Scripting {
   run(client: Client, sha: string, keys: string[], args: string[], readonly: boolean): Reply {
     const s = this.scripts.get(sha);
     if (!s) return ERR_NOSCRIPT;
+    if (s.flags !== null) {
+      const ro = checkScriptFlags(this.server, s.flags, readonly);
+      if (ro instanceof ReplyError) return ro;
+      readonly = ro;
+    }
     return this.engine.call(s.ref, client, keys, args, { readonly, name: sha });
   }
 

@@ -14,9 +14,8 @@ import { MapReply, Reply, ReplyError, SetReply } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { LuaEngine } from './engine.js';
+import { checkScriptFlags, SCRIPT_FLAGS } from './flags.js';
 import { LuaVM, LUA_OK, LUA_TFUNCTION, LUA_TNIL, LUA_TSTRING, LUA_TTABLE, M, cstr } from './lua-vm.js';
-
-export const FUNCTION_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'];
 
 interface LuaFunction {
   name: string;
@@ -219,9 +218,9 @@ export class FunctionLibraries {
   call(client: Client, name: string, keys: string[], args: string[], ro: boolean): Reply {
     const f = this.functions.get(name);
     if (!f) return new ReplyError('ERR', 'Function not found');
-    const noWrites = f.flags.includes('no-writes');
-    if (ro && !noWrites) return new ReplyError('ERR', 'Can not execute a script with write flag using *_ro command.');
-    return this.engine.call(f.ref, client, keys, args, { readonly: ro || noWrites, name });
+    const readonly = checkScriptFlags(this.server, f.flags, ro);
+    if (readonly instanceof ReplyError) return readonly;
+    return this.engine.call(f.ref, client, keys, args, { readonly, name });
   }
 
   list(pattern: string | null, withCode: boolean): Reply {
@@ -336,7 +335,7 @@ function readFlags(vm: LuaVM): string[] | null {
     }
     const f = ty === LUA_TSTRING ? vm.toString(-1) : null;
     M._lua_settop(L, -2);
-    if (f === null || !FUNCTION_FLAGS.includes(f)) return null;
+    if (f === null || !SCRIPT_FLAGS.includes(f)) return null;
     if (!out.includes(f)) out.push(f);
   }
 }

@@ -127,6 +127,41 @@ describe.skipIf(skipReason('scripting differential tests', 'redis-server'))('scr
     ]);
   });
 
+  it('honours #!lua shebang flags in EVAL scripts (no-writes, allow-oom), and their errors', async () => {
+    await run([
+      ['SET', 'k', 'v'],
+      ev("#!lua flags=no-writes\nreturn redis.call('get', 'k')"),
+      ev("#!lua flags=no-writes\nreturn redis.call('set', 'k', 'x')"),
+      ['EVAL_RO', '#!lua\nreturn 1', '0'],
+      ['EVAL_RO', '#!lua flags=no-writes\nreturn 1', '0'],
+      ev('#!python\nreturn 1'),
+      ev('#!lua flags=bogus\nreturn 1'),
+      ev('#!lua name=x\nreturn 1'),
+      ev('#!lua'),
+      ev("#!lua\nerror('x')"),
+      ev('#!lua\nreturn nosuch.x'),
+      ev('#!lua flags=no-writes,allow-oom\nreturn 2'),
+      ev('#!lua flags=\nreturn 3'),
+      ev('#!lua  flags=no-writes  \nreturn 4'),
+      ['SCRIPT', 'LOAD', '#!lua flags=nope\nreturn 1'],
+      ['GET', 'k'],
+      ['FUNCTION', 'LOAD', "#!lua name=oomlib\nredis.register_function('w', function() return 1 end)\nredis.register_function{function_name='r', callback=function() return 2 end, flags={'no-writes'}}\nredis.register_function{function_name='o', callback=function() return 3 end, flags={'allow-oom'}}"],
+      // Over maxmemory: a shebang script that may write needs allow-oom; no-writes and legacy
+      // scripts (no shebang) run.
+      ['CONFIG', 'SET', 'maxmemory', '1'],
+      ev('#!lua\nreturn 5'),
+      ev('#!lua flags=allow-oom\nreturn 6'),
+      ev('#!lua flags=no-writes\nreturn 7'),
+      ev('return 8'),
+      ev('#!lua flags=no-cluster,allow-stale,allow-cross-slot-keys\nreturn 9'),
+      ['FCALL', 'w', '0'],
+      ['FCALL', 'r', '0'],
+      ['FCALL', 'o', '0'],
+      ['CONFIG', 'SET', 'maxmemory', '0'],
+      ['FCALL', 'w', '0'],
+    ]);
+  });
+
   it('caches scripts: SCRIPT LOAD / EXISTS / FLUSH, EVALSHA, NOSCRIPT', async () => {
     await run([
       ['SCRIPT', 'LOAD', 'return ARGV[1]'],
