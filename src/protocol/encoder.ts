@@ -6,6 +6,7 @@
 // JS strings, written with `latin1Write` straight into the buffer — no intermediate Buffer.
 
 import {
+  BooleanReply,
   DoubleReply,
   MapReply,
   NIL_ARRAY,
@@ -186,6 +187,11 @@ export class Encoder {
       const s = formatDouble(r.value);
       if (this.resp === 3) return this.line(0x2c /* , */, s);
       return this.bulk(s);
+    }
+    if (r instanceof BooleanReply) {
+      if (this.resp === 3) this.raw(r.value ? '#t\r\n' : '#f\r\n');
+      else this.integer(r.value ? 1 : 0);
+      return;
     }
     if (r instanceof VerbatimReply) {
       if (this.resp === 3) {

@@ -40,6 +40,16 @@ export class VerbatimReply {
   constructor(readonly text: string) {}
 }
 
+/** A boolean: RESP3 `#t` / `#f`, RESP2 `:1` / `:0` (Redis's addReplyBool). */
+export class BooleanReply {
+  private constructor(readonly value: boolean) {}
+  static readonly TRUE = new BooleanReply(true);
+  static readonly FALSE = new BooleanReply(false);
+  static of(b: boolean): BooleanReply {
+    return b ? BooleanReply.TRUE : BooleanReply.FALSE;
+  }
+}
+
 /** An out-of-band push (pub/sub messages): RESP3 `>`, an array in RESP2. */
 export class PushReply {
   constructor(readonly items: Reply[]) {}
@@ -108,6 +118,7 @@ export type Reply =
   | SetReply
   | DoubleReply
   | VerbatimReply
+  | BooleanReply
   | PushReply
   | ReplyError
   | typeof NIL_ARRAY

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Command } from '../commands/table.js';
 import { formatDouble } from '../protocol/encoder.js';
 import {
-  DoubleReply, MapReply, NIL_ARRAY, PushReply, Reply, ReplyError, SetReply, Status, VerbatimReply,
+  BooleanReply, DoubleReply, MapReply, NIL_ARRAY, PushReply, Reply, ReplyError, SetReply, Status, VerbatimReply,
 } from '../protocol/reply.js';
 import { UndoLog } from '../keyspace/undo.js';
 import { Refusal, runScriptCommand, ScriptCallPolicy } from '../server/script-call.js';
@@ -364,6 +364,11 @@ export class LuaEngine {
       }
     } else if (Buffer.isBuffer(r)) {
       vm.pushBytes(r);
+    } else if (r instanceof BooleanReply) {
+      // RESP3 boolean → Lua boolean; RESP2 sees 1 / nil, which Lua gets as 1 / false.
+      if (resp3) M._lua_pushboolean(L, r.value ? 1 : 0);
+      else if (r.value) M._lua_pushinteger(L, 1n);
+      else M._lua_pushboolean(L, 0);
     } else if (r instanceof Status) {
       M._lua_createtable(L, 0, 1);
       vm.pushString(r.text);
@@ -417,6 +422,9 @@ export class LuaEngine {
       case LUA_TSTRING:
         return this.vm.toString(idx);
       case LUA_TBOOLEAN:
+        // Redis 7.0's luaReplyToRedisReply: under redis.setresp(2) (the default) true is 1 and false
+        // nil; after redis.setresp(3) a boolean (#t/#f to a RESP3 caller, :1/:0 to a RESP2 one).
+        if (this.run?.resp3) return BooleanReply.of(M._lua_toboolean(L, idx) !== 0);
         return M._lua_toboolean(L, idx) ? 1 : null;
       case LUA_TNUMBER: {
         if (M._lua_isinteger(L, idx)) {

@@ -344,6 +344,14 @@ describe.skipIf(skipReason('scripting differential tests', 'redis-server'))('scr
       ev("return {map={a=1}}"),
       ev("return {set={a=true}}"),
       ev("return {double=1.5}"),
+      // Lua booleans: 1 / nil by default; after setresp(3) #t / #f to RESP3 callers, :1 / :0 to RESP2.
+      ev('return true'),
+      ev('return false'),
+      ev('return {true, false, 1}'),
+      ev('redis.setresp(3) return true'),
+      ev('redis.setresp(3) return false'),
+      ev('redis.setresp(3) return {true, false, 1}'),
+      ev("redis.setresp(3) return {map={f=false}}"),
     ];
     await run(steps);
     await run(steps, true);
