@@ -128,3 +128,41 @@ export function redisBenchmark(port: number, test: string, requests: number, cli
   if (!line) throw new Error(`no result in: ${r.stdout}`);
   return Number(JSON.parse(`[${line}]`)[1]);
 }
+
+/** Load `count` distinct keys `key:<n>` with 3-byte values through one pipelined connection. */
+export async function loadKeys(port: number, count: number): Promise<void> {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let pendingReplies = 0;
+  let buffered = '';
+  sock.setEncoding('latin1');
+  const done = new Promise<void>((resolve) => {
+    sock.on('data', (d: string) => {
+      buffered += d;
+      let i = 0;
+      let idx: number;
+      while ((idx = buffered.indexOf('\r\n', i)) >= 0) {
+        pendingReplies--;
+        i = idx + 2;
+      }
+      buffered = buffered.slice(i);
+      if (pendingReplies === 0 && sent >= count) resolve();
+    });
+  });
+  let sent = 0;
+  const BATCH = 10_000;
+  while (sent < count) {
+    let chunk = '';
+    const end = Math.min(count, sent + BATCH);
+    for (let i = sent; i < end; i++) {
+      const k = `key:${String(i).padStart(10, '0')}`;
+      chunk += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$3\r\nxxx\r\n`;
+    }
+    pendingReplies += end - sent;
+    sent = end;
+    if (!sock.write(chunk, 'latin1')) await new Promise((r) => sock.once('drain', r));
+    while (pendingReplies > 50_000) await new Promise((r) => setTimeout(r, 5));
+  }
+  await done;
+  sock.destroy();
+}

@@ -6,10 +6,15 @@
 // redis-benchmark (50 clients, random keys over 100k) runs SET and INCR at -P 1 and -P 16 against
 // both, alternating server per test. With `always` both servers fsync once per event-loop turn for
 // everything written in it (group commit), so the figure depends on the disk's fsync latency as much
-// as on the server. The table goes to bench/results/durability.md.
+// as on the server. Then the pause a rewrite causes: 1M keys are loaded into each server, a probe
+// client sends PINGs one after another while BGREWRITEAOF runs, and the probe's worst and p99
+// latency during the rewrite are reported beside the rewrite's duration (Redis forks; Lodestone
+// writes in 4 ms slices on the main thread and finishes with one synchronous step). The tables go
+// to bench/results/durability.md.
 
 import { spawnSync } from 'node:child_process';
-import { machineLine, redisBenchmark, requireTools, startLodestone, startRedis, writeResult } from './common.js';
+import net from 'node:net';
+import { loadKeys, machineLine, redisBenchmark, requireTools, startLodestone, startRedis, Srv, writeResult } from './common.js';
 
 const TESTS = ['set', 'incr'];
 const N = Number(process.env.BENCH_N ?? 100_000);
@@ -31,6 +36,97 @@ function fsyncLatencyMs(): number {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   spawnSync('rm', ['-f', '/tmp/lodestone-fsync-probe']);
   return r.status === 0 ? ms / 200 : NaN;
+}
+
+/** A connection that sends one inline command at a time and returns the raw reply text. */
+class LineClient {
+  private buf = '';
+  private waiting: ((s: string) => void) | null = null;
+  private constructor(private readonly sock: net.Socket) {
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      this.tryResolve();
+    });
+  }
+  static async connect(port: number): Promise<LineClient> {
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.setNoDelay(true);
+    return new LineClient(sock);
+  }
+  private tryResolve(): void {
+    if (!this.waiting) return;
+    const eol = this.buf.indexOf('\r\n');
+    if (eol < 0) return;
+    let end = eol + 2;
+    if (this.buf[0] === '$') {
+      const len = Number(this.buf.slice(1, eol));
+      if (this.buf.length < end + len + 2) return;
+      end += len + 2;
+    }
+    const reply = this.buf.slice(0, end);
+    this.buf = this.buf.slice(end);
+    const w = this.waiting;
+    this.waiting = null;
+    w(reply);
+  }
+  send(line: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.sock.write(line + '\r\n');
+    });
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+function infoField(text: string, name: string): number {
+  const m = new RegExp(`^${name}:(\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+interface Pause {
+  keys: number;
+  rewriteMs: number;
+  pings: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Load `keys` keys, then PING back to back while one BGREWRITEAOF runs. */
+async function rewritePause(srv: Srv, keys: number): Promise<Pause> {
+  await loadKeys(srv.port, keys);
+  await new Promise((r) => setTimeout(r, 500));
+  const admin = await LineClient.connect(srv.port);
+  const probe = await LineClient.connect(srv.port);
+  const before = infoField(await admin.send('INFO persistence'), 'aof_rewrites');
+  const lat: number[] = [];
+  let done = false;
+  const probing = (async () => {
+    while (!done) {
+      const t = process.hrtime.bigint();
+      await probe.send('PING');
+      lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  })();
+  const t0 = Date.now();
+  await admin.send('BGREWRITEAOF');
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 10));
+    const info = await admin.send('INFO persistence');
+    if (infoField(info, 'aof_rewrites') > before && infoField(info, 'aof_rewrite_in_progress') === 0) break;
+  }
+  const rewriteMs = Date.now() - t0;
+  done = true;
+  await probing;
+  admin.close();
+  probe.close();
+  lat.sort((a, b) => a - b);
+  const q = (f: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * f))];
+  return { keys, rewriteMs, pings: lat.length, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] };
 }
 
 async function main(): Promise<void> {
@@ -59,6 +155,21 @@ async function main(): Promise<void> {
       await lode.stop();
     }
   }
+  const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+  const pauseRows: string[] = [];
+  for (const name of ['redis', 'lodestone'] as const) {
+    const args = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+    const srv = name === 'redis' ? await startRedis(args) : await startLodestone(args);
+    try {
+      process.stdout.write(`  BGREWRITEAOF pause, ${name}, ${KEYS} keys ... `);
+      const p = await rewritePause(srv, KEYS);
+      console.log(`rewrite ${p.rewriteMs} ms, ${p.pings} pings, p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, max ${p.max.toFixed(2)} ms`);
+      pauseRows.push(`| ${name === 'redis' ? 'Redis (fork)' : 'Lodestone (time slices)'} | ${p.keys} | ${p.rewriteMs} | ${p.pings} | ${p.p50.toFixed(2)} | ${p.p99.toFixed(2)} | ${p.max.toFixed(2)} |`);
+      summary.push(`result rewrite-pause ${name}: ${p.rewriteMs} ms rewrite, ping p99 ${p.p99.toFixed(2)} ms, max ${p.max.toFixed(2)} ms`);
+    } finally {
+      await srv.stop();
+    }
+  }
   const md = [
     '# Durability cost: Lodestone vs Redis with the same AOF settings',
     '',
@@ -72,6 +183,14 @@ async function main(): Promise<void> {
     '',
     'Both servers write the AOF once per event-loop turn before replying; with `always` they also fsync',
     'once per turn, for every client that wrote in it (group commit).',
+    '',
+    '## The pause a rewrite causes',
+    '',
+    `${KEYS} string keys loaded, then one client sends PING after PING (one in flight) while BGREWRITEAOF runs; latency of those pings, from the BGREWRITEAOF to the end of the rewrite.`,
+    '',
+    '| server | keys | rewrite ms | pings during it | p50 ms | p99 ms | max ms |',
+    '|---|---|---|---|---|---|---|',
+    ...pauseRows,
     '',
   ].join('\n');
   const path = writeResult('durability.md', md);

@@ -5,8 +5,7 @@
 // hits both; then memory per key is measured by loading 1M distinct string keys into each (RSS
 // delta). The Markdown table goes to bench/results/throughput.md.
 
-import net from 'node:net';
-import { machineLine, redisBenchmark, requireTools, rssBytes, startLodestone, startRedis, Srv, writeResult } from './common.js';
+import { loadKeys, machineLine, redisBenchmark, requireTools, rssBytes, startLodestone, startRedis, Srv, writeResult } from './common.js';
 
 const TESTS = ['set', 'get', 'incr', 'lpush', 'hset', 'zadd'];
 const N = Number(process.env.BENCH_N ?? 200_000);
@@ -14,44 +13,6 @@ const CLIENTS = 50;
 
 function benchmark(port: number, test: string, pipeline: number): number {
   return redisBenchmark(port, test, pipeline > 1 ? N * 4 : N, CLIENTS, pipeline);
-}
-
-/** Load `count` distinct keys `key:<n>` with 3-byte values through one pipelined connection. */
-async function loadKeys(port: number, count: number): Promise<void> {
-  const sock = net.connect(port, '127.0.0.1');
-  await new Promise((r) => sock.once('connect', r));
-  let pendingReplies = 0;
-  let buffered = '';
-  sock.setEncoding('latin1');
-  const done = new Promise<void>((resolve) => {
-    sock.on('data', (d: string) => {
-      buffered += d;
-      let i = 0;
-      let idx: number;
-      while ((idx = buffered.indexOf('\r\n', i)) >= 0) {
-        pendingReplies--;
-        i = idx + 2;
-      }
-      buffered = buffered.slice(i);
-      if (pendingReplies === 0 && sent >= count) resolve();
-    });
-  });
-  let sent = 0;
-  const BATCH = 10_000;
-  while (sent < count) {
-    let chunk = '';
-    const end = Math.min(count, sent + BATCH);
-    for (let i = sent; i < end; i++) {
-      const k = `key:${String(i).padStart(10, '0')}`;
-      chunk += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$3\r\nxxx\r\n`;
-    }
-    pendingReplies += end - sent;
-    sent = end;
-    if (!sock.write(chunk, 'latin1')) await new Promise((r) => sock.once('drain', r));
-    while (pendingReplies > 50_000) await new Promise((r) => setTimeout(r, 5));
-  }
-  await done;
-  sock.destroy();
 }
 
 async function memoryPerKey(srv: Srv, count: number): Promise<number> {
