@@ -9,7 +9,7 @@
 // as on the server. Then the pause a rewrite causes: 1M keys are loaded into each server, a probe
 // client sends PINGs one after another while BGREWRITEAOF runs, and the probe's worst and p99
 // latency during the rewrite are reported beside the rewrite's duration (Redis forks; Lodestone
-// writes in 4 ms slices on the main thread and finishes with one synchronous step). The tables go
+// writes in 2 ms slices on the main thread and finishes with one synchronous step). The tables go
 // to bench/results/durability.md.
 
 import { spawnSync } from 'node:child_process';

@@ -56,7 +56,7 @@ interface Job {
 }
 
 /** How long one slice of a background job may run before clients get their turn, ms. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save rules wait this long, s. */
 const BGSAVE_RETRY_DELAY = 5;
 
