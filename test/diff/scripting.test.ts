@@ -2,10 +2,10 @@
 // redis-server 7.0: conversions both ways, Redis 7's error texts (with their "script: …, on
 // @user_script:N." suffixes), read-only scripts, the script cache, functions, and the bundled
 // libraries (cjson, cmsgpack, bit, struct), redis.sha1hex and RESP3 after redis.setresp(3).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffScript, Step } from '../helpers/diff.js';
+import { describe, expect, it } from 'vitest';
+import { diffServers, Step } from '../helpers/diff.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { skipReason } from '../helpers/servers.js';
 
 const ev = (script: string, ...rest: string[]): string[] => ['EVAL', script, ...(rest.length ? rest : ['0'])];
 
@@ -20,16 +20,8 @@ redis.register_function{function_name='only', callback=function(keys, args) retu
 `;
 
 describe.skipIf(skipReason('scripting differential tests', 'redis-server'))('scripting: differential vs redis-server', () => {
-  let ls: LodestoneHandle;
-  let redis: ProcessHandle;
-  beforeAll(async () => {
-    [ls, redis] = await Promise.all([startLodestone(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([ls?.close(), redis?.close()]);
-  });
-  const run = (steps: Step[], resp3 = false) =>
-    diffScript({ lodestone: ls.port, redis: redis.port }, [['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ...steps], resp3);
+  const servers = diffServers();
+  const run = (steps: Step[], resp3 = false) => servers.diff([['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ...steps], resp3);
 
   it('converts Lua values to replies', async () => {
     await run([
@@ -226,8 +218,8 @@ describe.skipIf(skipReason('scripting differential tests', 'redis-server'))('scr
   it('dumps and restores functions', async () => {
     // The payloads differ (Redis compresses with LZF); each server must restore its own dump, and
     // Lodestone must restore Redis's.
-    const a = await RawClient.connect(ls.port);
-    const b = await RawClient.connect(redis.port);
+    const a = await RawClient.connect(servers.ls.port);
+    const b = await RawClient.connect(servers.rs.port);
     try {
       for (const c of [a, b]) {
         await c.call('FUNCTION', 'FLUSH');
