@@ -56,6 +56,7 @@ export class UndoLog {
   }
 
   clear(): void {
+    if (this.saved.length === 0) return;
     this.saved.length = 0;
     this.seen.clear();
   }

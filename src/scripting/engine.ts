@@ -118,6 +118,7 @@ export class LuaEngine {
   private limitMs = 0;
   /** The function engine's register_function, set by functions.ts. */
   onRegister: ((L: number) => number) | null = null;
+  private readonly undo = new UndoLog();
   /** Is a script running (SCRIPT KILL / FUNCTION KILL ask; always false between commands). */
   get busy(): boolean {
     return this.run !== null;
@@ -227,7 +228,9 @@ export class LuaEngine {
     const server = this.server;
     const vm = this.vm;
     const L = vm.L;
-    const undo = new UndoLog();
+    // One undo log per engine, emptied after every run: scripts never nest (EVAL and FCALL are
+    // noscript), so the hot path allocates none.
+    const undo = this.undo;
     const policy = opts.readonly ? LUA_RO : LUA_RW;
     this.run = { server, client, policy, undo, resp3: false };
     const base = M._lua_gettop(L);
