@@ -538,6 +538,8 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
     if (eqi(o, 'block') && more) {
       const t = llArg(args[++i], new ReplyError('ERR', 'timeout is not an integer or out of range'));
       if (t < 0) throw new ReplyError('ERR', 'timeout is negative');
+      // Redis 7.0: scripts may read streams, but not with BLOCK.
+      if (ctx.client.inScript) throw new ReplyError('ERR', `${grouped ? 'xreadgroup' : 'xread'} command is not allowed with BLOCK option from scripts`);
       timeout = t;
     } else if (eqi(o, 'count') && more) {
       count = llArg(args[++i]);

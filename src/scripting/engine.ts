@@ -254,6 +254,7 @@ export class LuaEngine {
     const db = client.db;
     const wasInExec = client.inExec;
     client.inExec = true;
+    client.inScript = true;
     server.beginCapture();
     this.arm();
     let reply: Reply;
@@ -280,6 +281,7 @@ export class LuaEngine {
       M._lua_settop(L, base);
       client.db = db;
       client.inExec = wasInExec;
+      client.inScript = false;
       this.run = null;
     }
     return reply;

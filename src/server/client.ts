@@ -82,6 +82,8 @@ export class Client {
   closing = false;
   /** True while this client's commands run inside EXEC or a function call (blocking ops don't block). */
   inExec = false;
+  /** True while a Lua script runs for this client (Redis's CLIENT_SCRIPT): XREAD BLOCK refuses. */
+  inScript = false;
   private pendingFlush = false;
   totalCommands = 0;
   /** Sequence number of this client's last write group in the AOF buffer (see Server.durableSeq). */

@@ -1,6 +1,7 @@
 // The one path by which script code runs a Redis command — WASM functions (src/wasm/host.ts) and Lua
 // scripts (src/scripting/) alike: resolve, arity, the script rules read from the command table's
-// flags (noscript, blocking, pubsub, write, readonly, admin), the caller's restrictions (read-only
+// flags (noscript, pubsub, write, readonly, admin — as in Redis 7.0, `blocking` alone does not
+// refuse: BLMPOP and XREAD run without blocking, XREAD BLOCK refuses itself), the caller's restrictions (read-only
 // call, function permissions), the undo log that makes a failed call leave no writes, then the
 // ordinary dispatch call() so stats, slow log, MONITOR, WATCH invalidation and the write observers
 // see the command exactly as if a client had sent it.
@@ -64,7 +65,6 @@ export function runScriptCommand(
     SCRIPT_DENIED.has(cmd.fullName) ||
     policy.extraDenied?.(cmd) === true ||
     flags.includes('noscript') ||
-    flags.includes('blocking') ||
     flags.includes('pubsub')
   ) {
     return policy.refuse('denied', cmd, null);

@@ -26,10 +26,12 @@ import { HostTrap, WasmError } from './errors.js';
  * and its own WASM.* commands. */
 /**
  * WASM functions are key-scoped plugins: besides what no script may run, they may not switch
- * databases or touch whole databases (FLUSHALL, FLUSHDB, SWAPDB, MOVE), nor manage WASM functions.
+ * databases or touch whole databases (FLUSHALL, FLUSHDB, SWAPDB, MOVE), nor manage WASM functions,
+ * nor run blocking commands (Lua may run those Redis allows in scripts — BLMPOP, XREAD without BLOCK).
  */
 const WASM_DENIED = new Set(['select', 'flushall', 'flushdb', 'swapdb', 'move']);
-const wasmDenied = (cmd: Command): boolean => WASM_DENIED.has(cmd.fullName) || cmd.fullName.startsWith('wasm.');
+const wasmDenied = (cmd: Command): boolean =>
+  WASM_DENIED.has(cmd.fullName) || cmd.fullName.startsWith('wasm.') || cmd.spec.flags.includes('blocking');
 
 export interface FunctionIdentity {
   name: string;

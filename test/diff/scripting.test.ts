@@ -154,6 +154,24 @@ describe.skipIf(skipReason('scripting differential tests', 'redis-server'))('scr
     ]);
   });
 
+  it('runs blocking commands the way Redis 7.0 allows them in scripts', async () => {
+    await run([
+      ['RPUSH', 'l', 'a'],
+      ['XADD', 's', '1-1', 'f', 'v'],
+      ['XGROUP', 'CREATE', 's', 'g', '0'],
+      ev("return redis.call('blpop', 'l', 0)"),
+      ev("return redis.call('bzpopmin', 'z', 0)"),
+      ev("return redis.call('blmpop', '0', '1', 'l', 'left')"),
+      ev("return redis.call('blmpop', '0', '1', 'nokey', 'left')"),
+      ev("return redis.call('bzmpop', '0', '1', 'nokey', 'min')"),
+      ev("return redis.call('xread', 'count', '1', 'streams', 's', '0')"),
+      ev("return redis.call('xread', 'block', '0', 'streams', 's', '$')"),
+      ev("return redis.call('xreadgroup', 'group', 'g', 'c', 'block', '0', 'streams', 's', '>')"),
+      ev("return redis.call('xreadgroup', 'group', 'g', 'c', 'streams', 's', '>')"),
+      ['LLEN', 'l'],
+    ]);
+  });
+
   it('caches scripts: SCRIPT LOAD / EXISTS / FLUSH, EVALSHA, NOSCRIPT', async () => {
     await run([
       ['SCRIPT', 'LOAD', 'return ARGV[1]'],
