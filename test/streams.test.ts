@@ -90,6 +90,19 @@ describe('blocking', () => {
     await until(() => h.server.blocking.waiters(0, 's') === 1, 5000, 'client blocked again');
     await b.call('XGROUP', 'DESTROY', 's', 'g');
     expect(await again).toEqual({ t: 'error', v: 'NOGROUP the consumer group this client was blocked on no longer exists' });
+
+    // Deleting the stream releases a blocked group reader too (Redis 7.0's UNBLOCKED); a plain
+    // XREAD on it keeps waiting.
+    await b.call('XGROUP', 'CREATE', 's', 'g2', '$');
+    const third = a.call('XREADGROUP', 'GROUP', 'g2', 'bob', 'BLOCK', '0', 'STREAMS', 's', '>');
+    const c = await client(h);
+    const plain = c.call('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$');
+    await until(() => h.server.blocking.waiters(0, 's') === 2, 5000, 'both blocked');
+    await b.call('DEL', 's');
+    expect(await third).toEqual({ t: 'error', v: 'UNBLOCKED the stream key no longer exists' });
+    expect(h.server.blocking.waiters(0, 's')).toBe(1);
+    await b.call('XADD', 's', '9-0', 'f', 'v');
+    expect(show(await plain)).toContain('bulk("9-0")');
   });
 
   it('inside MULTI, XREAD BLOCK answers a null array at once', async () => {

@@ -640,7 +640,11 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
     const bdb = server.dbs[dbId];
     for (let k = 0; k < n; k++) {
       const s = bdb.peek(keys[k]);
-      if (!(s instanceof Stream)) continue;
+      if (!(s instanceof Stream)) {
+        // Redis 7.0: a group reader whose stream was deleted (it existed: the group did) is released.
+        if (groupName !== null) return ERR_UNBLOCKED_NOKEY;
+        continue;
+      }
       let [gms, gseq] = ids[k];
       let g: ConsumerGroup | undefined;
       if (groupName !== null) {
@@ -669,6 +673,8 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
     return undefined;
   });
 }
+
+const ERR_UNBLOCKED_NOKEY = new ReplyError('UNBLOCKED', 'the stream key no longer exists');
 
 /** Key positions of XREAD / XREADGROUP: the keys after STREAMS (first half of what follows). */
 function xreadKeys(args: string[]): number[] {
