@@ -265,15 +265,31 @@ describe('eviction policies', () => {
     expect(await present(plain)).toEqual(plain);
   });
 
-  it('allkeys-lfu falls back to idle-time order', async () => {
-    const keys = await fill(6);
-    clock.advance(50_000);
-    for (const k of keys.slice(3)) await r.get(k);
-    await limitToNowThenOverflow('allkeys-lfu');
+  it('allkeys-lfu evicts the least frequently used keys, not the least recently used; counters decay', async () => {
+    await r.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu');
+    const keys = await fill(8);
+    const hot = keys.slice(0, 4);
+    const cold = keys.slice(4);
+    // Hot keys are read 300 times each (their Morris counters climb well above the initial 5)…
+    for (let i = 0; i < 300; i++) await r.pipeline(hot.map((k) => ['get', k])).exec();
+    // …cold keys once each, and last: they are the most recently used.
+    for (const k of cold) await r.get(k);
+    const freq = async (k: string) => Number(await r.object('FREQ', k));
+    const hotFreq = await Promise.all(hot.map(freq));
+    const coldFreq = await Promise.all(cold.map(freq));
+    expect(Math.min(...hotFreq)).toBeGreaterThan(Math.max(...coldFreq));
+    expect(coldFreq).toEqual([6, 6, 6, 6]); // LFU_INIT_VAL 5, plus the one certain first increment
+    await expect(r.object('IDLETIME', hot[0])).rejects.toThrow(/An LFU maxmemory policy is selected, idle time not tracked/);
+    // lfu-decay-time 1: ten idle minutes take ten off every counter (OBJECT FREQ does not touch).
+    clock.advance(10 * 60_000);
+    expect(await Promise.all(hot.map(freq))).toEqual(hotFreq.map((f) => Math.max(0, f - 10)));
+    expect(await Promise.all(cold.map(freq))).toEqual([0, 0, 0, 0]);
+    clock.advance(-10 * 60_000);
+    // Room for a bit more than the hot half: the cold keys must go, although they were used last.
+    await r.call('CONFIG', 'SET', 'maxmemory', String(Math.floor((await used()) * 0.6)));
     await r.ping();
-    const left = await present(keys);
-    for (const k of keys.slice(3)) expect(left).toContain(k);
-    expect(await evicted()).toBeGreaterThan(0);
+    expect((await present(keys)).sort()).toEqual(hot);
+    expect(await evicted()).toBe(cold.length);
   });
 });
 

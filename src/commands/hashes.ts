@@ -52,7 +52,7 @@ function hashForWrite(db: Database, key: string): Map<string, string> | null {
   const v = db.peek(key);
   if (v === undefined) return null;
   if (!(v instanceof Map)) throw ERR_WRONGTYPE;
-  db.access.set(key, (db.clock.now() / 1000) | 0);
+  db.touch(key);
   return v;
 }
 

@@ -51,6 +51,7 @@ import { globMatch } from '../util/glob.js';
 import { INT64_MAX, parseLongLong } from '../util/numbers.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateExpire } from './effects.js';
+import { lfuCounter } from '../keyspace/lfu.js';
 import { cloneValue } from '../keyspace/undo.js';
 
 const ERR_SAME_OBJECT = new ReplyError('ERR', 'source and destination objects are the same');
@@ -828,9 +829,7 @@ export const keysCommands: CommandSpec[] = [
           const v = lookupNoTouch(ctx.db, args[2]);
           if (v === undefined) return null;
           if (!lfuPolicy(ctx)) throw ERR_NO_LFU;
-          // No per-key LFU counter is kept: report Redis's initial counter (LFU_INIT_VAL = 5)
-          // decayed by one per idle minute (lfu-decay-time 1), its shape without the access boosts.
-          return Math.max(0, 5 - Math.floor(idleSeconds(ctx.db, args[2]) / 60));
+          return lfuCounter(ctx.db.access.get(args[2]) ?? 0, ctx.db.clock.now(), ctx.db.lfu!);
         },
       },
       {

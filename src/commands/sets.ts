@@ -40,7 +40,7 @@ function setForWrite(db: Database, key: string): Set<string> | null {
   const v = db.peek(key);
   if (v === undefined) return null;
   if (!(v instanceof Set)) throw ERR_WRONGTYPE;
-  db.access.set(key, (db.clock.now() / 1000) | 0);
+  db.touch(key);
   return v;
 }
 

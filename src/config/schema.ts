@@ -87,6 +87,8 @@ export const PARAMS: ParamSpec[] = [
     values: ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-random', 'volatile-ttl', 'allkeys-lfu', 'volatile-lfu'],
   }),
   p('maxmemory-samples', 'int', 5, 'Keys sampled per eviction.', { min: 1, max: 64 }),
+  p('lfu-log-factor', 'int', 10, 'LFU counter growth: higher needs more accesses to reach 255 (about 1M at 10).', { min: 0 }),
+  p('lfu-decay-time', 'int', 1, 'Minutes after which an idle key\'s LFU counter drops by one (0 = never).', { min: 0 }),
   p('lazyfree-lazy-user-del', 'bool', false, 'Accepted for compatibility; deletes are always synchronous.', { noop: true }),
   // Encoding knobs: accepted and reported, no effect (Lodestone's structures do not change encoding).
   ...[

@@ -18,6 +18,7 @@
 import { Deque } from './deque.js';
 import { SortedSet } from './zset.js';
 import { Stream } from './stream.js';
+import { LfuParams, lfuTouch } from './lfu.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from './memsize.js';
 
 export type RedisValue = string | Map<string, string> | Set<string> | Deque<string> | SortedSet | Stream;
@@ -59,6 +60,8 @@ export class Database {
   /** The estimate each collection value was last accounted at (strings are measured from the value). */
   private readonly collBytes = new Map<string, number>();
   private sweep: Iterator<[string, number]> | null = null;
+  /** LFU parameters while an LFU maxmemory-policy is selected (access then holds LFU counters). */
+  lfu: LfuParams | null = null;
   /** Set while the AOF or a snapshot is replayed: keys are not expired lazily meanwhile (Redis's `server.loading`). */
   loading = false;
 
@@ -91,7 +94,7 @@ export class Database {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     const v = this.dict.get(key);
     if (v !== undefined) {
-      this.access.set(key, (this.clock.now() / 1000) | 0);
+      this.touch(key);
       this.hits++;
     } else {
       this.misses++;
@@ -116,7 +119,18 @@ export class Database {
     this.dict.set(key, value);
     this.usedBytes += this.account(key, value);
     if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
-    this.access.set(key, (this.clock.now() / 1000) | 0);
+    this.touch(key);
+  }
+
+  /**
+   * Record an access to a key: its last access second (LRU, OBJECT IDLETIME), or — while an LFU
+   * maxmemory-policy is selected (`lfu` set by Memory) — its LFU counter (lfu.ts). An overwritten
+   * key keeps and bumps its counter, as Redis's dbSetValue keeps the old object's LFU.
+   */
+  touch(key: string): void {
+    const now = this.clock.now();
+    if (this.lfu === null) this.access.set(key, (now / 1000) | 0);
+    else this.access.set(key, lfuTouch(this.access.get(key), now, this.lfu));
   }
 
   delete(key: string): boolean {

@@ -19,8 +19,9 @@
 //     by a random stride, so they are random-ish rather than uniform.
 //   - A pool entry whose key was touched (or whose TTL changed) since it was sampled is dropped
 //     instead of evicted on stale data (Redis evicts on the stale idle time).
-//   - allkeys-lfu / volatile-lfu score by idle time like the LRU policies: there is no Morris
-//     access counter per key (that would cost memory on every key for a rarely used policy).
+//   - allkeys-lfu / volatile-lfu score by Redis's LFU counter (src/keyspace/lfu.ts: 16-bit minutes +
+//     8-bit Morris counter, lfu-log-factor, lfu-decay-time), kept in the per-key access slot while
+//     such a policy is selected: the lower the decayed counter, the better the candidate.
 //   - The time budget per call is 5 ms after at least 64 evictions (Redis: 500 µs at
 //     maxmemory-eviction-tenacity 10); the rest continues on setImmediate, like Redis's
 //     evictionTimeProc, and the command meanwhile is not rejected (EVICT_RUNNING).
@@ -28,6 +29,7 @@
 
 import type { Command } from '../commands/table.js';
 import type { Database } from '../keyspace/db.js';
+import { lfuCounter, type LfuParams } from '../keyspace/lfu.js';
 import { ReplyError } from '../protocol/reply.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
@@ -72,9 +74,15 @@ export class Memory {
       if (policy !== this.policy) this.pool.length = 0;
       this.policy = policy;
       this.samples = cfg.getInt('maxmemory-samples');
+      const lfu: LfuParams | null = policy.endsWith('-lfu')
+        ? { logFactor: cfg.getInt('lfu-log-factor'), decayTime: cfg.getInt('lfu-decay-time') }
+        : null;
+      for (const db of server.dbs) db.lfu = lfu;
     };
     load();
     cfg.onChange('maxmemory-policy', load);
+    cfg.onChange('lfu-log-factor', load);
+    cfg.onChange('lfu-decay-time', load);
     cfg.onChange('maxmemory-samples', load);
     cfg.onChange('maxmemory', () => {
       load();
@@ -184,12 +192,14 @@ export class Memory {
   private populate(db: Database, m: Map<string, unknown>): void {
     const count = Math.min(this.samples, m.size);
     const ttl = this.policy === 'volatile-ttl';
-    const nowSec = (db.clock.now() / 1000) | 0;
+    const lfu = db.lfu;
+    const nowMs = db.clock.now();
+    const nowSec = (nowMs / 1000) | 0;
     const pool = this.pool;
     for (let i = 0; i < count; i++) {
       const key = this.nextKey(m);
       const stamp = this.stampOf(db, key);
-      const score = ttl ? Number.MAX_SAFE_INTEGER - stamp : nowSec - stamp;
+      const score = ttl ? Number.MAX_SAFE_INTEGER - stamp : lfu ? 255 - lfuCounter(stamp, nowMs, lfu) : nowSec - stamp;
       const dup = pool.findIndex((e) => e.db === db.id && e.key === key);
       if (dup >= 0) pool.splice(dup, 1);
       let k = 0;
@@ -200,7 +210,7 @@ export class Memory {
     }
   }
 
-  /** Access second (LRU) or expiry (volatile-ttl) the key is scored by. */
+  /** Access second (LRU), LFU slot (LFU) or expiry (volatile-ttl) the key is scored by. */
   private stampOf(db: Database, key: string): number {
     return (this.policy === 'volatile-ttl' ? db.expires.get(key) : db.access.get(key)) ?? 0;
   }
