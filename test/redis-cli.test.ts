@@ -102,6 +102,24 @@ describe.skipIf(skipReason('redis-cli compatibility', 'redis-cli'))('redis-cli a
     expect(err.out).toContain("can't set immutable config");
   });
 
+  it('finds hot keys with --hotkeys under an LFU policy (OBJECT FREQ)', async () => {
+    const p = String(ls.port);
+    await cli(['-p', p, 'config', 'set', 'maxmemory-policy', 'allkeys-lfu']);
+    try {
+      await cli(['-p', p, 'select', '0']);
+      for (const k of ['hk:hot', 'hk:cold']) await cli(['-p', p, 'set', k, 'v']);
+      for (let i = 0; i < 30; i++) await cli(['-p', p, 'get', 'hk:hot']);
+      const r = await cli(['-p', p, '--hotkeys']);
+      expect(r.code).toBe(0);
+      const hot = Number(/hot key found with counter: (\d+)\tkeyname: "hk:hot"/.exec(r.out)?.[1]);
+      const cold = Number(/hot key found with counter: (\d+)\tkeyname: "hk:cold"/.exec(r.out)?.[1]);
+      expect(cold).toBe(5);
+      expect(hot).toBeGreaterThan(cold);
+    } finally {
+      await cli(['-p', p, 'config', 'set', 'maxmemory-policy', 'noeviction']);
+    }
+  });
+
   it('prints INFO server', async () => {
     const r = await cli(['-p', String(ls.port), 'info', 'server']);
     expect(r.code).toBe(0);
