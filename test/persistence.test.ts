@@ -5,6 +5,7 @@
 // and — against a real redis-server — that Redis itself loads a Lodestone AOF to the same dataset.
 // Crash (kill -9), full-disk and signal tests of the server *process* live in durability.test.ts.
 
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -438,6 +439,30 @@ describe('run-time switches and SHUTDOWN', () => {
     await stop(c);
     const d = await start(dir, { appendonly: 'yes' });
     expect(await d.r.mget('k', 'k2')).toEqual(['v', 'v2']);
+  });
+});
+
+const HAVE_CHECK_AOF = spawnSync('sh', ['-c', 'command -v redis-check-aof']).status === 0;
+if (!HAVE_CHECK_AOF) console.log('[skip] redis-check-aof on a Lodestone AOF: redis-check-aof is not installed (apt-get install -y redis-tools)');
+
+describe.skipIf(!HAVE_CHECK_AOF)('redis-check-aof on a Lodestone AOF', () => {
+  it('finds it valid, and agrees with Lodestone on where a torn tail starts', async () => {
+    const dir = tempDir();
+    const a = await start(dir, AOF);
+    await populate(a.r);
+    await stop(a);
+    const path = join(dir, 'appendonly.aof');
+    const check = () => spawnSync('redis-check-aof', [path], { encoding: 'utf8' }).stdout;
+    expect(check()).toContain('is valid');
+    const good = statSync(path).size;
+    appendFileSync(path, '*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$5\r\nabc');
+    const out = check();
+    expect(out).toContain('is not valid');
+    expect(out).toContain(`ok_up_to=${good},`);
+    // Lodestone trims at the same byte.
+    const b = await start(dir, AOF);
+    expect(statSync(path).size).toBe(good);
+    expect(await b.r.exists('z')).toBe(0);
   });
 });
 
