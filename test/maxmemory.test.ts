@@ -371,6 +371,33 @@ describe('CONFIG SET at run time', () => {
   });
 });
 
+describe('MEMORY USAGE / STATS: the same estimate maxmemory evicts by', () => {
+  it('MEMORY USAGE of a key is exactly what it adds to used_memory, TTL included', async () => {
+    const before = await used();
+    await r.set('mu:s', 'x'.repeat(100));
+    await r.hset('mu:h', 'a', '1', 'b', '2');
+    await r.set('mu:t', 'v', 'EX', 100);
+    const sizes = await Promise.all(['mu:s', 'mu:h', 'mu:t'].map((k) => r.call('MEMORY', 'USAGE', k) as Promise<number>));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe((await used()) - before);
+    expect(await r.call('MEMORY', 'USAGE', 'mu:s', 'SAMPLES', '0')).toBe(sizes[0]);
+    await r.set('mu:s', 'x'.repeat(1000));
+    expect(Number(await r.call('MEMORY', 'USAGE', 'mu:s'))).toBeGreaterThan(sizes[0] + 800);
+    expect(await r.call('MEMORY', 'USAGE', 'nokey')).toBeNull();
+  });
+
+  it('MEMORY STATS splits total.allocated into overhead and dataset, per db', async () => {
+    await fill(10);
+    const flat = (await r.call('MEMORY', 'STATS')) as unknown[];
+    const stats = new Map<string, unknown>();
+    for (let i = 0; i < flat.length; i += 2) stats.set(String(flat[i]), flat[i + 1]);
+    expect(stats.get('total.allocated')).toBe(await used());
+    expect(stats.get('keys.count')).toBe(10);
+    expect(Number(stats.get('overhead.total')) + Number(stats.get('dataset.bytes'))).toBe(await used());
+    expect(stats.has('db.0')).toBe(true);
+    expect(stats.has('db.1')).toBe(false);
+  });
+});
+
 describe('differential: OOM replies against redis-server', () => {
   const skip = skipReason('maxmemory differential', 'redis-server');
   let redis: ProcessHandle;
@@ -418,5 +445,27 @@ describe('differential: OOM replies against redis-server', () => {
     const want = await session(redis.port);
     expect(await session(lsDiff.port)).toEqual(want);
     expect(want[0]).toBe(`ERROR ${OOM}`);
+  });
+
+  it.skipIf(skip)('MEMORY: the same help, errors and replies whose values do not depend on the allocator', async () => {
+    const run = async (port: number): Promise<unknown[]> => {
+      const c = new Redis({ port, maxRetriesPerRequest: 0 });
+      try {
+        await c.flushall();
+        await c.set('k', 'v');
+        const out: unknown[] = [];
+        for (const step of [
+          ['MEMORY', 'HELP'], ['MEMORY', 'USAGE', 'nokey'], ['MEMORY', 'USAGE', 'k', 'SAMPLES', 'x'],
+          ['MEMORY', 'USAGE', 'k', 'SAMPLES', '-1'], ['MEMORY', 'USAGE', 'k', 'FOO', '1'], ['MEMORY', 'USAGE', 'k', 'SAMPLES'],
+          ['MEMORY', 'USAGE'], ['MEMORY', 'NOSUCH'], ['MEMORY', 'PURGE'], ['MEMORY', 'DOCTOR'],
+        ]) out.push(await reply(c, ...step));
+        const usage = await c.call('MEMORY', 'USAGE', 'k');
+        out.push(typeof usage === 'number' && usage > 0);
+        return out;
+      } finally {
+        c.disconnect();
+      }
+    };
+    expect(await run(lsDiff.port)).toEqual(await run(redis.port));
   });
 });

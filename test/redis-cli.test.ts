@@ -120,6 +120,18 @@ describe.skipIf(skipReason('redis-cli compatibility', 'redis-cli'))('redis-cli a
     }
   });
 
+  it('sizes keys with --memkeys (MEMORY USAGE)', async () => {
+    const p = String(ls.port);
+    await cli(['-p', p, 'set', 'mk:big', 'x'.repeat(5000)]);
+    await cli(['-p', p, 'set', 'mk:small', 'x']);
+    const r = await cli(['-p', p, '--memkeys']);
+    expect(r.code).toBe(0);
+    const m = /Biggest string found '"mk:big"' has (\d+) bytes/.exec(r.out);
+    expect(m, r.out).not.toBeNull();
+    const bytes = Number(m![1]);
+    expect(bytes).toBeGreaterThan(5000);
+  });
+
   it('prints INFO server', async () => {
     const r = await cli(['-p', String(ls.port), 'info', 'server']);
     expect(r.code).toBe(0);

@@ -17,6 +17,7 @@
 
 import { resolve as resolvePath } from 'node:path';
 import {
+  DoubleReply,
   errArity,
   ERR_NOT_INTEGER,
   ERR_SYNTAX,
@@ -31,7 +32,8 @@ import {
 } from '../protocol/reply.js';
 import { PARAM_BY_NAME, PARAMS, ParamSpec, ParamValue, parseMemory, parseParam } from '../config/schema.js';
 import { globMatch } from '../util/glob.js';
-import { parseDouble, parseIntArg } from '../util/numbers.js';
+import { parseDouble, parseInt64, parseIntArg } from '../util/numbers.js';
+import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from '../keyspace/memsize.js';
 import { pinoLevel } from '../log.js';
 import { genInfo } from '../server/info.js';
 import type { Client } from '../server/client.js';
@@ -1267,6 +1269,173 @@ export const serverCommands: CommandSpec[] = [
       })();
       return NO_REPLY;
     },
+  },
+  {
+    name: 'memory',
+    arity: -2,
+    flags: [],
+    keys: [0, 0, 0],
+    group: 'server',
+    summary: 'A container for memory diagnostics commands',
+    since: '4.0.0',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      {
+        name: 'usage',
+        arity: -3,
+        flags: ['readonly'],
+        keys: [2, 2, 1],
+        group: 'keyspace',
+        summary: 'Estimate the memory usage of a key',
+        since: '4.0.0',
+        complexity: 'O(N) where N is the number of samples.',
+        syntax: 'key [SAMPLES count]',
+        // The figure is the same per-key estimate maxmemory and INFO used_memory count
+        // (src/keyspace/memsize.ts): key, value, map entries, TTL. Collections beyond 32 elements
+        // are extrapolated from a sample, whatever SAMPLES says (it is parsed and checked as in
+        // Redis, so redis-cli --memkeys and scripts passing it keep working).
+        handler: (ctx, args) => {
+          for (let i = 3; i < args.length; i += 2) {
+            if (args[i].toLowerCase() !== 'samples' || i + 1 >= args.length) return ERR_SYNTAX;
+            const n = parseInt64(args[i + 1]);
+            if (n === null) return ERR_NOT_INTEGER;
+            if (n < 0n) return ERR_SYNTAX;
+          }
+          const db = ctx.db;
+          const v = db.peek(args[2]);
+          if (v === undefined) return null;
+          const value = typeof v === 'string' ? stringBytes(v.length) : valueBytes(v);
+          return keyBytes(args[2]) + value + (db.expires.has(args[2]) ? EXPIRE_BYTES : 0);
+        },
+      },
+      {
+        name: 'stats',
+        arity: 2,
+        flags: [],
+        keys: [0, 0, 0],
+        group: 'server',
+        summary: 'Show memory usage details',
+        since: '4.0.0',
+        complexity: 'O(1)',
+        // Redis 7.0's fields, filled from the same figures as INFO memory: the dataset estimate for
+        // the allocated/overhead/dataset parts, V8's heap for allocator.*, the process RSS.
+        handler: (ctx) => {
+          const server = ctx.server;
+          const m = process.memoryUsage();
+          const used = server.memory.used();
+          server.metrics.notePeak(used);
+          const peak = server.metrics.peakMemory;
+          let overhead = 0;
+          let keys = 0;
+          let clients = 0;
+          for (const c of server.clients.values()) clients += c.enc.buf.length + c.parser.pending + c.outputPending;
+          const flat: Reply[] = [
+            'peak.allocated', peak,
+            'total.allocated', used,
+            'startup.allocated', 0,
+            'replication.backlog', 0,
+            'clients.slaves', 0,
+            'clients.normal', clients,
+            'cluster.links', 0,
+            'aof.buffer', 0,
+            'lua.caches', 0,
+            'functions.caches', 0,
+          ];
+          for (const db of server.dbs) {
+            if (db.size === 0) continue;
+            const main = db.size * KEY_ENTRIES;
+            const exp = db.expires.size * EXPIRE_BYTES;
+            overhead += main + exp;
+            keys += db.size;
+            flat.push(`db.${db.id}`, new MapReply(['overhead.hashtable.main', main, 'overhead.hashtable.expires', exp, 'overhead.hashtable.slot-to-keys', 0]));
+          }
+          const dataset = Math.max(0, used - overhead);
+          const ratio = (a: number, b: number) => new DoubleReply(b > 0 ? a / b : 0);
+          flat.push(
+            'overhead.total', overhead,
+            'keys.count', keys,
+            'keys.bytes-per-key', keys > 0 ? Math.floor(used / keys) : 0,
+            'dataset.bytes', dataset,
+            'dataset.percentage', new DoubleReply(used > 0 ? (dataset * 100) / used : 0),
+            'peak.percentage', new DoubleReply(peak > 0 ? (used * 100) / peak : 0),
+            'allocator.allocated', m.heapUsed,
+            'allocator.active', m.heapTotal,
+            'allocator.resident', m.rss,
+            'allocator-fragmentation.ratio', ratio(m.heapTotal, m.heapUsed),
+            'allocator-fragmentation.bytes', Math.max(0, m.heapTotal - m.heapUsed),
+            'allocator-rss.ratio', ratio(m.rss, m.heapTotal),
+            'allocator-rss.bytes', m.rss - m.heapTotal,
+            'rss-overhead.ratio', new DoubleReply(1),
+            'rss-overhead.bytes', 0,
+            'fragmentation', ratio(m.rss, used),
+            'fragmentation.bytes', m.rss - used,
+          );
+          return new MapReply(flat);
+        },
+      },
+      {
+        name: 'doctor',
+        arity: 2,
+        flags: [],
+        keys: [0, 0, 0],
+        group: 'server',
+        summary: 'Outputs memory problems report',
+        since: '4.0.0',
+        complexity: 'O(1)',
+        handler: (ctx) =>
+          new VerbatimReply(
+            ctx.server.memory.used() < 5 * 1024 * 1024
+              ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+              : "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n",
+          ),
+      },
+      {
+        name: 'purge',
+        arity: 2,
+        flags: [],
+        keys: [0, 0, 0],
+        group: 'server',
+        summary: 'Ask the allocator to release memory',
+        since: '4.0.0',
+        complexity: 'Depends on how much memory is allocated, could be slow',
+        handler: () => OK,
+      },
+      {
+        name: 'malloc-stats',
+        arity: 2,
+        flags: [],
+        keys: [0, 0, 0],
+        group: 'server',
+        summary: 'Show allocator internal stats',
+        since: '4.0.0',
+        complexity: 'Depends on how much memory is allocated, could be slow',
+        handler: () => new VerbatimReply('Stats not supported for the current allocator'),
+      },
+      {
+        name: 'help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        keys: [0, 0, 0],
+        group: 'server',
+        summary: 'Show helpful text about the different subcommands',
+        since: '4.0.0',
+        complexity: 'O(1)',
+        handler: () =>
+          helpReply('MEMORY', [
+            'DOCTOR',
+            '    Return memory problems reports.',
+            'MALLOC-STATS',
+            '    Return internal statistics report from the memory allocator.',
+            'PURGE',
+            '    Attempt to purge dirty pages for reclamation by the allocator.',
+            'STATS',
+            '    Return information about the memory usage of the server.',
+            'USAGE <key> [SAMPLES <count>]',
+            '    Return memory in bytes used by <key> and its value. Nested values are',
+            '    sampled up to <count> times (default: 5, 0 means sample all).',
+          ]),
+      },
+    ],
   },
   {
     name: 'debug',
