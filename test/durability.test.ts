@@ -29,6 +29,7 @@ import wabtInit from 'wabt';
 import { RawClient } from './helpers/raw-client.js';
 import { encodeCommand, show, type RespValue } from './helpers/resp.js';
 import { ProcessHandle, ROOT, startLodestoneProcess } from './helpers/servers.js';
+import { infoFields as parseInfo, sleep } from './helpers/poll.js';
 
 const BIN = join(ROOT, 'bin/lodestone.js');
 const AOF = 'appendonly.aof';
@@ -88,16 +89,10 @@ function runOnce(dir: string, args: string[] = []): { status: number | null; std
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (v: RespValue): string => (v as { v: string }).v;
 
 function infoFields(v: RespValue): Record<string, string> {
-  const o: Record<string, string> = {};
-  for (const line of text(v).split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) o[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return o;
+  return parseInfo(text(v));
 }
 
 async function mustOk(c: RawClient, ...args: (string | Buffer)[]): Promise<void> {

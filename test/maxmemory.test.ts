@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WriteEvent } from '../src/server/server.js';
 import { FakeClock, LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from './helpers/servers.js';
+import { infoFields } from './helpers/poll.js';
 
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -38,12 +39,7 @@ async function reply(c: Redis, ...args: (string | number)[]): Promise<unknown> {
 }
 
 async function info(c: Redis, section: string): Promise<Record<string, string>> {
-  const o: Record<string, string> = {};
-  for (const line of (await c.info(section)).split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) o[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return o;
+  return infoFields(await c.info(section));
 }
 
 const used = async () => Number((await info(r, 'memory')).used_memory);

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock, LodestoneHandle, ProcessHandle, ROOT, skipReason, startLodestone, startRedis } from './helpers/servers.js';
 import { datasetOf, keyCount } from './helpers/dataset.js';
+import { infoFields, until } from './helpers/poll.js';
 import type { Clock } from '../src/keyspace/db.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -47,20 +48,11 @@ async function stop(s: { h: LodestoneHandle; r: Redis }): Promise<void> {
   await s.h.close();
 }
 
+/** One INFO persistence field. */
 async function info(r: Redis, field: string): Promise<string> {
-  const text = (await r.info('persistence')) as string;
-  const m = new RegExp(`^${field}:(.*)\\r?$`, 'm').exec(text);
-  if (!m) throw new Error(`no ${field} in INFO persistence`);
-  return m[1].trim();
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  const v = infoFields(await r.info('persistence'))[field];
+  if (v === undefined) throw new Error(`no ${field} in INFO persistence`);
+  return v;
 }
 
 const AOF = { appendonly: 'yes', appendfsync: 'always' };
@@ -249,7 +241,7 @@ describe('BGREWRITEAOF', () => {
     const path = join(dir, 'appendonly.aof');
     const before = statSync(path).size;
     expect(await a.r.bgrewriteaof()).toBe('Background append only file rewriting started');
-    await waitFor('the rewrite', async () => (await info(a.r, 'aof_rewrites')) === '1');
+    await until(async () => (await info(a.r, 'aof_rewrites')) === '1', 10000, 'the rewrite');
     expect(await info(a.r, 'aof_last_bgrewrite_status')).toBe('ok');
     expect(statSync(path).size).toBeLessThan(before / 10);
     await a.r.set('after', 'rewrite');
@@ -286,7 +278,7 @@ describe('BGREWRITEAOF', () => {
     for (let round = 0; (await info(a.r, 'aof_rewrite_in_progress')) === '1' && round < 1000; round++) {
       await a.r.pipeline().set(`k${round + 100}`, `r${round}`).del(`k${round + 5000}`).rpush('list', `r${round}`).incr('during').exec();
     }
-    await waitFor('the rewrite', async () => (await info(a.r, 'aof_rewrites')) === '1');
+    await until(async () => (await info(a.r, 'aof_rewrites')) === '1', 10000, 'the rewrite');
     const live = await datasetOf(a.h.port);
     expect(live[2]).toEqual({ 'after-flush': { type: 'string', value: '1', expireAt: -1 } });
     await stop(a);
@@ -305,7 +297,7 @@ describe('BGREWRITEAOF', () => {
       [null, 'Background saving started'],
       [null, 'Background append only file rewriting scheduled'],
     ]);
-    await waitFor('the scheduled rewrite', async () => (await info(a.r, 'aof_rewrites')) === '1');
+    await until(async () => (await info(a.r, 'aof_rewrites')) === '1', 10000, 'the scheduled rewrite');
     expect(await info(a.r, 'rdb_saves')).toBe('1');
     // Growth: a rewrite starts once the file doubled since the last one.
     await a.r.config('SET', 'auto-aof-rewrite-percentage', '100');
@@ -314,7 +306,7 @@ describe('BGREWRITEAOF', () => {
     for (let i = 0; i < 2000; i++) q.incr('c');
     await q.exec();
     expect(Number(await info(a.r, 'aof_current_size'))).toBeGreaterThan(2 * base);
-    await waitFor('the automatic rewrite', async () => (await info(a.r, 'aof_rewrites')) === '2');
+    await until(async () => (await info(a.r, 'aof_rewrites')) === '2', 10000, 'the automatic rewrite');
     expect(Number(await info(a.r, 'aof_current_size'))).toBeLessThan(2 * base);
   }, 30000);
 });
@@ -351,7 +343,7 @@ describe('snapshots', () => {
     expect(r![0]).toEqual([null, 'Background saving started']);
     expect((r![1][0] as Error).message).toBe('ERR Background save already in progress');
     expect((r![2][0] as Error).message).toBe('ERR Background save already in progress');
-    await waitFor('the save', async () => (await info(a.r, 'rdb_saves')) === '1');
+    await until(async () => (await info(a.r, 'rdb_saves')) === '1', 10000, 'the save');
     expect(await info(a.r, 'rdb_last_bgsave_status')).toBe('ok');
     await stop(a);
     const b = await start(dir);
@@ -362,7 +354,7 @@ describe('snapshots', () => {
     const dir = tempDir();
     const a = await start(dir, { save: '1 1' });
     await a.r.set('k', 'v');
-    await waitFor('the rule', async () => (await info(a.r, 'rdb_saves')) === '1', 5000);
+    await until(async () => (await info(a.r, 'rdb_saves')) === '1', 5000, 'the rule');
     expect(existsSync(join(dir, 'dump.lsnap'))).toBe(true);
   });
 
@@ -413,7 +405,7 @@ describe('run-time switches and SHUTDOWN', () => {
     const a = await start(dir);
     await a.r.set('before', '1');
     await a.r.config('SET', 'appendonly', 'yes');
-    await waitFor('the AOF', async () => (await info(a.r, 'aof_rewrites')) === '1');
+    await until(async () => (await info(a.r, 'aof_rewrites')) === '1', 10000, 'the AOF');
     await a.r.set('while-on', '2');
     await a.r.config('SET', 'appendonly', 'no');
     expect(await info(a.r, 'aof_enabled')).toBe('0');
@@ -428,7 +420,7 @@ describe('run-time switches and SHUTDOWN', () => {
     const a = await start(dir, { appendonly: 'yes', appendfsync: 'no' });
     await a.r.set('k', 'v');
     await a.r.call('SHUTDOWN', 'SAVE').catch(() => undefined);
-    await waitFor('the snapshot', async () => existsSync(join(dir, 'dump.lsnap')));
+    await until(async () => existsSync(join(dir, 'dump.lsnap')), 10000, 'the snapshot');
     await stop(a);
     const b = await start(dir);
     expect(await b.r.get('k')).toBe('v');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LodestoneHandle, startLodestone } from './helpers/servers.js';
+import { until } from './helpers/poll.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -34,14 +35,6 @@ async function start(overrides: Record<string, string> = {}): Promise<{ h: Lodes
 async function stop(s: { close(): Promise<void> }): Promise<void> {
   open.splice(open.indexOf(s), 1);
   await s.close();
-}
-
-async function waitFor(cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await cond()) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error('condition not reached');
 }
 
 const LIB = `#!lua name=counter
@@ -166,7 +159,7 @@ describe('Lua scripting', () => {
     // 2. After BGREWRITEAOF the libraries are in the rewritten file.
     await s.r.function('LOAD', 'REPLACE', LIB.replace("'bump'", "'bump2'"));
     await s.r.bgrewriteaof();
-    await waitFor(async () => /aof_rewrites:1/.test(await s.r.info('persistence')));
+    await until(async () => /aof_rewrites:1/.test(await s.r.info('persistence')), 10000, 'the rewrite');
     await stop(s);
     s = await start(AOF);
     expect(await s.r.fcall('bump2', 1, 'n', 1)).toBe(7);
