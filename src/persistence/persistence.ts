@@ -115,7 +115,11 @@ export class Persistence {
     });
     config.onChange('appendonly', (v) => (v ? this.startAof() : this.stopAof()));
     config.onChange('stop-writes-on-bgsave-error', () => this.updateDeny());
-    config.onChange('save', () => this.updateDeny());
+    this.parseSaveRules();
+    config.onChange('save', () => {
+      this.parseSaveRules();
+      this.updateDeny();
+    });
     server.observeWrites((events) => this.observe(events));
     server.shutdownSave = (save) => this.shutdown(save);
     extendInfo(server, 'persistence', () => this.info());
@@ -484,12 +488,19 @@ export class Persistence {
     }
   }
 
-  saveRules(): [number, number][] {
+  /** The `save` rules as (seconds, changes) pairs, parsed when the parameter changes, not per write. */
+  private rules: [number, number][] = [];
+
+  private parseSaveRules(): void {
     const parts = this.server.config.getString('save').split(/\s+/).filter(Boolean).map(Number);
-    const rules: [number, number][] = [];
-    for (let i = 0; i + 1 < parts.length; i += 2) rules.push([parts[i], parts[i + 1]]);
-    return rules;
+    this.rules = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) this.rules.push([parts[i], parts[i + 1]]);
   }
+
+  saveRules(): [number, number][] {
+    return this.rules;
+  }
+
 
   // ---- Background jobs ------------------------------------------------------------------------
 
