@@ -104,7 +104,6 @@ export class Persistence {
     rewriteFailures: 0,
     loadedKeys: 0,
     loadedFrom: 'none' as 'none' | 'aof' | 'snapshot',
-    aofDelayedFsync: 0,
   };
 
   constructor(private readonly server: Server) {
@@ -504,14 +503,6 @@ export class Persistence {
 
   // ---- Background jobs ------------------------------------------------------------------------
 
-  get rewriteInProgress(): boolean {
-    return this.job?.kind === 'rewrite';
-  }
-
-  get bgsaveInProgress(): boolean {
-    return this.job?.kind === 'bgsave';
-  }
-
   /** BGREWRITEAOF. Returns the status line, or an error. */
   requestRewrite(): string | ReplyError {
     if (this.job?.kind === 'rewrite') return new ReplyError('ERR', 'Background append only file rewriting already in progress');
@@ -834,7 +825,8 @@ export class Persistence {
             ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
             ['aof_buffer_length', this.buf.pos],
             ['aof_pending_bio_fsync', this.fsyncInFlight ? 1 : 0],
-            ['aof_delayed_fsync', this.stats.aofDelayedFsync],
+            // Redis counts writes postponed behind a slow background fsync; Lodestone never postpones.
+            ['aof_delayed_fsync', 0],
             // Lodestone's own: bytes of the AOF known to be on disk, and how old the last fsync is.
             ['aof_fsynced_size', this.fsyncedSize],
             ['aof_last_fsync_ms_ago', now - this.lastFsync],
