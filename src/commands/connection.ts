@@ -1,23 +1,11 @@
 // Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET — per-connection state only.
 
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { MapReply, NO_REPLY, OK, PONG, ReplyError, Status } from '../protocol/reply.js';
 import { REDIS_VERSION } from '../version.js';
 import type { CommandSpec, Context } from './table.js';
 import { isOpt } from './util.js';
 import type { Client } from '../server/client.js';
-
-const ERR_WRONGPASS = new ReplyError('WRONGPASS', 'invalid username-password pair or user is disabled.');
-
-function passwordMatches(ctx: Context, user: string, pass: string): boolean {
-  const required = ctx.server.config.getString('requirepass');
-  if (user !== 'default') return false;
-  if (required === '') return true;
-  // Compare digests so the comparison time does not depend on where the strings differ.
-  const a = createHash('sha256').update(pass, 'latin1').digest();
-  const b = createHash('sha256').update(required, 'latin1').digest();
-  return timingSafeEqual(a, b);
-}
+import { authenticate, ERR_WRONGPASS, initialAuth } from '../acl/hooks.js';
 
 /** Return a client to its freshly connected state (RESET). */
 export function resetClient(ctx: Context, c: Client): void {
@@ -29,7 +17,7 @@ export function resetClient(ctx: Context, c: Client): void {
   c.db = 0;
   c.enc.resp = 2;
   c.name = '';
-  c.authenticated = ctx.server.config.getString('requirepass') === '';
+  initialAuth(ctx.server, c);
 }
 
 export const connectionCommands: CommandSpec[] = [
@@ -91,16 +79,18 @@ export const connectionCommands: CommandSpec[] = [
     syntax: '[username] password',
     handler: (ctx, args) => {
       if (args.length > 3) return new ReplyError('ERR', 'syntax error');
+      // Redis redacts the password (and the username) in SLOWLOG and MONITOR, even on failure.
+      ctx.client.redact(1);
+      if (args.length === 3) ctx.client.redact(2);
       const user = args.length === 3 ? args[1] : 'default';
       const pass = args[args.length - 1];
-      if (args.length === 2 && ctx.server.config.getString('requirepass') === '') {
+      if (args.length === 2 && ctx.server.acl.defaultUser.nopass) {
         return new ReplyError(
           'ERR',
           'AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
         );
       }
-      if (!passwordMatches(ctx, user, pass)) return ERR_WRONGPASS;
-      ctx.client.authenticated = true;
+      if (!authenticate(ctx.server, ctx.client, user, pass, args[0])) return ERR_WRONGPASS;
       return OK;
     },
   },
@@ -128,12 +118,15 @@ export const connectionCommands: CommandSpec[] = [
         i = 2;
       }
       let setName: string | null = null;
-      let authed = false;
+      let authUser: string | null = null;
+      let authPass = '';
       for (; i < args.length; i++) {
         const more = args.length - i - 1;
         if (isOpt(args[i], 'AUTH') && more >= 2) {
-          if (!passwordMatches(ctx, args[i + 1], args[i + 2])) return ERR_WRONGPASS;
-          authed = true;
+          ctx.client.redact(i + 1);
+          ctx.client.redact(i + 2);
+          authUser = args[i + 1];
+          authPass = args[i + 2];
           i += 2;
         } else if (isOpt(args[i], 'SETNAME') && more >= 1) {
           setName = args[i + 1];
@@ -145,13 +138,15 @@ export const connectionCommands: CommandSpec[] = [
           return new ReplyError('ERR', `Syntax error in HELLO option '${args[i]}'`);
         }
       }
+      // Redis authenticates once every option parsed (a later syntax error leaves the client as it was).
+      const authed = authUser !== null;
+      if (authed && !authenticate(ctx.server, c, authUser!, authPass, args[0])) return ERR_WRONGPASS;
       if (!c.authenticated && !authed) {
         return new ReplyError(
           'NOAUTH',
           'HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
         );
       }
-      if (authed) c.authenticated = true;
       if (setName !== null) c.name = setName;
       c.enc.resp = proto;
       return new MapReply([

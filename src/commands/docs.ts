@@ -401,9 +401,14 @@ function groupWords(spec: CommandSpec): string[] {
   return spec.group.split(/[\s,]+/).filter(Boolean).map((w) => w.replace(/^@/, '').toLowerCase());
 }
 
+/** Group words that name categories to add, without the `-cat` removals (docsGroup reads the first). */
+function firstGroupWord(spec: CommandSpec): string | undefined {
+  return groupWords(spec).find((w) => w[0] !== '-');
+}
+
 /** The COMMAND DOCS group: the first word of the spec's group, in Redis's naming. */
 export function docsGroup(spec: CommandSpec): string {
-  const w = groupWords(spec)[0] ?? 'server';
+  const w = firstGroupWord(spec) ?? 'server';
   return DOCS_GROUP[w] ?? w;
 }
 
@@ -420,11 +425,17 @@ export function flagWords(spec: CommandSpec): string[] {
 /** ACL categories (without `@`) like Redis: explicit ones from the group, implicit from flags. */
 export function aclCategories(spec: CommandSpec): string[] {
   const cats = new Set<string>();
+  // A group word `-cat` removes a category the flags would add (WASM.CALL writes, yet is in
+  // @scripting only, like EVAL), or the family's (PUBSUB HELP is in @slow only).
+  const removed = new Set<string>();
   // Containers (CONFIG, CLIENT …) carry no categories of their own in Redis, only @slow.
   if (!spec.subcommands) {
     for (const w of groupWords(spec)) {
-      const c = CATEGORY_ALIASES[w] ?? w;
-      if (ACL_SET.has(c)) cats.add(c);
+      if (w[0] === '-') removed.add(w.slice(1));
+      else {
+        const c = CATEGORY_ALIASES[w] ?? w;
+        if (ACL_SET.has(c)) cats.add(c);
+      }
     }
   }
   const f = new Set<string>(spec.flags);
@@ -438,7 +449,7 @@ export function aclCategories(spec: CommandSpec): string[] {
   if (f.has('fast')) cats.add('fast');
   if (f.has('blocking')) cats.add('blocking');
   if (!cats.has('fast')) cats.add('slow');
-  return ACL_CATEGORIES.filter((c) => cats.has(c));
+  return ACL_CATEGORIES.filter((c) => cats.has(c) && !removed.has(c));
 }
 
 /** Command tips of Redis 7.0 (COMMAND INFO element 8), by full name. */

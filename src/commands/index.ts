@@ -16,6 +16,7 @@ import { serverCommands } from './server.js';
 import { wasmCommands } from './wasm.js';
 import { persistenceCommands } from './persistence.js';
 import { scriptingCommands } from './scripting.js';
+import { aclCommands } from './acl.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -33,5 +34,6 @@ export function allCommands(): CommandSpec[] {
     ...persistenceCommands,
     ...wasmCommands,
     ...scriptingCommands,
+    ...aclCommands,
   ];
 }

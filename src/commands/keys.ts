@@ -694,7 +694,7 @@ export const keysCommands: CommandSpec[] = [
     arity: 2,
     flags: ['readonly'],
     keys: [0, 0, 0],
-    group: 'keyspace',
+    group: 'keyspace dangerous',
     summary: 'Find all keys matching the given pattern',
     since: '1.0.0',
     complexity:

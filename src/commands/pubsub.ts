@@ -239,7 +239,7 @@ export const pubsubCommands: CommandSpec[] = [
         arity: 2,
         flags: ['loading', 'stale'],
         keys: [0, 0, 0],
-        group: 'pubsub',
+        group: 'pubsub -pubsub',
         summary: 'Show helpful text about the different subcommands',
         since: '6.2.0',
         complexity: 'O(1)',

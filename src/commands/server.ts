@@ -30,6 +30,7 @@ import {
   Status,
   VerbatimReply,
 } from '../protocol/reply.js';
+import type { AclUser } from '../acl/acl.js';
 import { PARAM_BY_NAME, PARAMS, ParamSpec, ParamValue, parseMemory, parseParam } from '../config/schema.js';
 import { globMatch } from '../util/glob.js';
 import { parseDouble, parseInt64, parseIntArg } from '../util/numbers.js';
@@ -378,13 +379,15 @@ function configGet(ctx: Context, args: string[]): Reply {
     const pat = args[i];
     if (!/[*?[]/.test(pat)) {
       const spec = PARAM_BY_NAME.get(pat.toLowerCase());
-      if (spec) add(spec.name, pat);
+      if (spec && !spec.hidden) add(spec.name, pat);
       continue;
     }
-    for (const p of PARAMS) if (globMatch(pat, p.name, true)) add(p.name, p.name);
+    for (const p of PARAMS) if (!p.hidden && globMatch(pat, p.name, true)) add(p.name, p.name);
   }
   return new MapReply(out);
 }
+
+const SENSITIVE_CONFIGS = new Set(['requirepass', 'masterauth']);
 
 function configSet(ctx: Context, args: string[]): Reply {
   if (args.length < 4 || args.length % 2 !== 0) return ERR_SYNTAX;
@@ -397,6 +400,8 @@ function configSet(ctx: Context, args: string[]): Reply {
   for (let i = 2; i < args.length; i += 2) {
     const name = args[i];
     const spec = PARAM_BY_NAME.get(name.toLowerCase());
+    // Redis's SENSITIVE_CONFIG: the value never shows in SLOWLOG or MONITOR.
+    if (spec && SENSITIVE_CONFIGS.has(spec.name)) ctx.client.redact(i + 1);
     if (!spec) {
       if (!invalid) {
         unknown = name;
@@ -630,7 +635,7 @@ export function clientInfoLine(c: Client, current?: { args: string[]; cmd: strin
     `flags=${clientFlags(c)} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 ` +
     `multi=${c.multi ? c.multi.queue.length : -1} qbuf=${qbuf} qbuf-free=${Math.max(0, c.parser.allocated - qbuf)} argv-mem=${argvMem} ` +
     `multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=${oll} omem=${omem} tot-mem=${totMem} ` +
-    `events=${obl + omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=default redir=-1 resp=${c.resp}`
+    `events=${obl + omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=${c.user.name} redir=-1 resp=${c.resp}`
   );
 }
 
@@ -660,6 +665,7 @@ function clientKill(ctx: Context, args: string[]): Reply {
   let id = 0;
   let type: ClientType | null = null;
   let skipme = true;
+  let user: AclUser | null = null;
   if (args.length === 3) {
     addr = args[2];
     skipme = false; // with the old form a client may kill itself
@@ -677,7 +683,8 @@ function clientKill(ctx: Context, args: string[]): Reply {
       } else if (opt === 'LADDR') {
         laddr = val;
       } else if (opt === 'USER') {
-        if (val !== 'default') return new ReplyError('ERR', `No such user '${val}'`);
+        user = ctx.server.acl.users.get(val) ?? null;
+        if (!user) return new ReplyError('ERR', `No such user '${val}'`);
       } else if (opt === 'SKIPME') {
         if (isOpt(val, 'YES')) skipme = true;
         else if (isOpt(val, 'NO')) skipme = false;
@@ -696,6 +703,7 @@ function clientKill(ctx: Context, args: string[]): Reply {
     if (laddr !== null && c.laddr !== laddr) continue;
     if (type !== null && clientType(c) !== type) continue;
     if (id !== 0 && c.id !== id) continue;
+    if (user !== null && c.user !== user) continue;
     if (c === ctx.client && skipme) continue;
     if (c === ctx.client) killSelf = true;
     else killClient(server, c);
@@ -1285,7 +1293,7 @@ export const serverCommands: CommandSpec[] = [
         arity: -3,
         flags: ['readonly'],
         keys: [2, 2, 1],
-        group: 'keyspace',
+        group: 'server',
         summary: 'Estimate the memory usage of a key',
         since: '4.0.0',
         complexity: 'O(N) where N is the number of samples.',

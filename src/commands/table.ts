@@ -82,6 +82,8 @@ export interface Command {
   noPropagate: boolean;
   /** Allowed in RESP2 subscribed context. */
   isPubsubCtx: boolean;
+  /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
+  aclId: number;
   /** Statistics for INFO commandstats. */
   calls: number;
   usec: number;
@@ -111,6 +113,7 @@ export class CommandTable {
       isAdmin: spec.flags.includes('admin'),
       noPropagate: spec.flags.includes('no_propagate'),
       isPubsubCtx: PUBSUB_CTX.has(fullName),
+      aclId: -1,
       calls: 0,
       usec: 0,
       rejectedCalls: 0,

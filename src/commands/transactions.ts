@@ -15,6 +15,7 @@
 // (isWatchedKeyExpired) — EXEC expires each watched key through db.expireIfNeeded, whose
 // keyModified hook marks the watchers dirty.
 
+import { aclCheckQueued } from '../acl/hooks.js';
 import { call } from '../server/dispatch.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -81,7 +82,10 @@ function exec(ctx: Context): Reply {
       else c.enc.arrayHeader(queue.length);
     }
     for (let i = 0; i < queue.length; i++) {
-      const r = call(server, c, queue[i].cmd, queue[i].args);
+      // The rules may have changed since the command was queued (Redis's execCommand re-check).
+      const denied = aclCheckQueued(server, c, queue[i].cmd, queue[i].args);
+      const r = denied ?? call(server, c, queue[i].cmd, queue[i].args);
+      if (denied) server.countError(denied);
       if (direct) c.write(r);
       else collected.push(r);
     }

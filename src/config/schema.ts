@@ -25,6 +25,10 @@ export interface ParamSpec {
    * value, given the current one (a value may change only part of it); throws Error(message).
    */
   parse?: (raw: string, current: string) => string;
+  /** In TOML an array of strings, stored joined with newlines (`user`). */
+  list?: boolean;
+  /** Not listed by CONFIG GET (it holds secrets Redis does not expose there: `user`). */
+  hidden?: boolean;
   doc: string;
 }
 
@@ -47,12 +51,16 @@ export const PARAMS: ParamSpec[] = [
   // Network
   p('port', 'int', 6379, 'TCP port to listen on (0 = pick a free port).', { mutable: false, min: 0, max: 65535 }),
   p('bind', 'string', '127.0.0.1', 'Addresses to listen on, space separated.', { mutable: false }),
-  p('protected-mode', 'bool', true, 'Accepted for redis.conf compatibility; Lodestone binds to `bind` only.'),
+  p('protected-mode', 'bool', true, 'Redis 7.0 protected mode: while the default user has no password, only clients from 127.0.0.1 / ::1 are served; others get -DENIED and are closed.'),
   p('timeout', 'int', 0, 'Close a client after this many idle seconds (0 = never).', { min: 0 }),
   p('tcp-keepalive', 'int', 300, 'TCP keepalive interval in seconds (0 = off).', { min: 0 }),
   p('maxclients', 'int', 10000, 'Maximum simultaneous clients; more get "-ERR max number of clients reached".', { min: 1 }),
   // Security
-  p('requirepass', 'string', '', 'Password for AUTH; empty = no authentication.'),
+  p('requirepass', 'string', '', "The default user's password (AUTH <password>); empty = the default user needs none (nopass)."),
+  p('aclfile', 'string', '', 'ACL file with `user <name> <rules>` lines, loaded at startup and by ACL LOAD, written by ACL SAVE (relative to `dir`); empty = none. Cannot be combined with `user` lines.', { mutable: false }),
+  p('user', 'string', '', 'ACL users defined in the configuration: in config.toml an array of strings, each "<name> <rules…>" (e.g. "alice on >secret ~app:* +@read"); one per line when given as text.', { mutable: false, list: true, hidden: true }),
+  p('acllog-max-len', 'int', 128, 'Entries kept in the ACL LOG.', { min: 0 }),
+  p('acl-pubsub-default', 'enum', 'resetchannels', 'Channel permissions of new users: resetchannels (none, Redis 7 default) or allchannels.', { values: ['resetchannels', 'allchannels'] }),
   // Protocol limits
   p('proto-max-bulk-len', 'memory', 512 * MB, 'Largest bulk string a client may send.', { min: 1024 * 1024, max: 512 * MB }),
   p('client-query-buffer-limit', 'memory', GB, 'Close a client whose unparsed input exceeds this.', { min: 1024 * 1024 }),
@@ -183,6 +191,10 @@ export function parseParam(spec: ParamSpec, raw: string, current: ParamValue = s
 
 /** Validate a value coming from TOML (already typed). */
 export function checkTomlValue(spec: ParamSpec, v: unknown, current: ParamValue = spec.default): ParamValue {
+  if (spec.list && Array.isArray(v)) {
+    if (!v.every((x) => typeof x === 'string')) throw new Error('expected an array of strings');
+    return v.join('\n');
+  }
   if (spec.parse) {
     if (typeof v === 'string') return spec.parse(v, String(current));
     throw new Error('expected a string');

@@ -24,6 +24,7 @@ import { Encoder } from '../protocol/encoder.js';
 import { RequestParser } from '../protocol/parser.js';
 import { NO_REPLY, ProtocolError, PushReply, Reply } from '../protocol/reply.js';
 import type { Command } from '../commands/table.js';
+import type { AclUser } from '../acl/acl.js';
 import type { Server } from './server.js';
 
 /** Unsent output (bytes) at which the client's input is paused until its socket drains. */
@@ -60,6 +61,16 @@ export class Client {
   readonly laddr: string;
   db = 0;
   authenticated: boolean;
+  /** The ACL user the connection is authenticated as (the default user until AUTH). */
+  user: AclUser;
+  /**
+   * Redis's redactClientCommandArgument: set by a handler (AUTH, HELLO AUTH, CONFIG SET requirepass,
+   * ACL SETUSER) to the argument indexes that SLOWLOG and MONITOR show as `(redacted)`; dispatch
+   * clears it before every command, so it costs one assignment per call.
+   */
+  redacted: number[] | null = null;
+  /** Close once the current command's reply is written (the client's own user was deleted). */
+  closeAfterCommand = false;
   name = '';
   libName = '';
   libVer = '';
@@ -107,7 +118,10 @@ export class Client {
     this.id = id;
     this.addr = socket ? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` : 'internal';
     this.laddr = socket ? `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}` : 'internal';
-    this.authenticated = server.config.get('requirepass') === '';
+    // createClient: the default user, authenticated when it needs no password and is enabled.
+    const d = server.acl.defaultUser;
+    this.user = d;
+    this.authenticated = d.nopass && d.enabled;
     // Before AUTH, Redis refuses large frames; the getter reads the live auth state.
     const client = this;
     this.parser = new RequestParser({
@@ -134,6 +148,17 @@ export class Client {
       this.pendingFlush = true;
       this.server.markPending(this);
     }
+  }
+
+  /** Redact arguments `from` … argc-1 in SLOWLOG and MONITOR (ACL SETUSER). */
+  redactFrom(from: number, argc: number): void {
+    const r = (this.redacted ??= []);
+    for (let i = from; i < argc; i++) r.push(i);
+  }
+
+  /** Redact one argument in SLOWLOG and MONITOR (redactClientCommandArgument). */
+  redact(i: number): void {
+    (this.redacted ??= []).push(i);
   }
 
   /** Send a pub/sub style push (RESP3 `>`, RESP2 array). */
@@ -246,6 +271,7 @@ export class Client {
     if (this.closing) return false;
     const r = this.server.execute(this, args);
     this.write(r);
+    if (this.closeAfterCommand) this.closeAfterReply();
     this.server.afterCommand();
     if (this.enc.pos >= REPLY_BATCH && this.throttle === '') this.throttle = 'batch';
     return !this.blocked && !this.paused && !this.closing && this.throttle === '';

@@ -19,6 +19,7 @@ import {
 } from '../protocol/reply.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import { aclCheck } from '../acl/hooks.js';
 
 const ERR_NOAUTH = new ReplyError('NOAUTH', 'Authentication required.');
 
@@ -80,6 +81,11 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   }
   if (client.multi && cmd.spec.flags.includes('no_multi')) {
     return reject(server, client, cmd, ERR_NO_MULTI);
+  }
+  // ACL (Redis 7.0: after auth and no_multi, before OOM). Users allowed everything skip it.
+  if (!client.user.unrestricted) {
+    const denied = aclCheck(server, client, cmd, args);
+    if (denied) return reject(server, client, cmd, denied);
   }
   // maxmemory (Redis's performEvictions + OOM rejection, src/server/memory.ts).
   if (server.memory.maxmemory !== 0) {
@@ -183,6 +189,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   const ctx: Context = { server, client, db: server.dbs[client.db] };
   const dirtyBefore = server.dirty;
   const t0 = performance.now();
+  client.redacted = null;
   let reply: Reply;
   try {
     reply = cmd.spec.handler!(ctx, args);
@@ -219,12 +226,20 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   }
   const slower = server.config.getInt('slowlog-log-slower-than');
   if (slower >= 0 && usec >= slower && !cmd.spec.flags.includes('skip_slowlog')) {
-    recordSlow(server, client, args, usec);
+    recordSlow(server, client, client.redacted ? redactArgs(args, client.redacted) : args, usec);
   }
   if (server.monitors.size > 0 && !cmd.spec.flags.includes('skip_monitor') && !cmd.isAdmin) {
-    feedMonitors(server, client, args);
+    feedMonitors(server, client, client.redacted ? redactArgs(args, client.redacted) : args);
   }
+  client.redacted = null;
   return reply;
+}
+
+/** The arguments as SLOWLOG and MONITOR show them: the redacted ones as `(redacted)`. */
+function redactArgs(args: string[], idx: number[]): string[] {
+  const out = args.slice();
+  for (const i of idx) if (i < out.length) out[i] = '(redacted)';
+  return out;
 }
 
 function recordSlow(server: Server, client: Client, args: string[], usec: number): void {

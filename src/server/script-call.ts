@@ -16,6 +16,8 @@ import type { UndoLog } from '../keyspace/undo.js';
 import type { Database } from '../keyspace/db.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import { aclDenial, logDenial, scriptAclMessage } from '../acl/hooks.js';
+import type { AclLogContext } from '../acl/acl.js';
 
 /** Why a command was refused. */
 export type Refusal =
@@ -26,7 +28,8 @@ export type Refusal =
   | 'no-write' // a write without the WRITE permission (WASM)
   | 'no-admin' // an admin command without ADMIN (WASM)
   | 'no-read' // a read without READ (WASM)
-  | 'oom'; // a denyoom command while over maxmemory
+  | 'oom' // a denyoom command while over maxmemory
+  | 'acl'; // the calling user's ACL denies the command, a key or a channel (detail: Redis's script text)
 
 /** Commands no script may run: they change connection state or the server, not data. */
 export const SCRIPT_DENIED = new Set([
@@ -42,6 +45,8 @@ export interface ScriptCallPolicy {
   canWrite: boolean;
   canRead: boolean;
   canAdmin: boolean;
+  /** ACL LOG context of a denial: 'lua' for Lua (as Redis), 'module' for WASM functions. */
+  aclContext?: AclLogContext;
   /** Refuse writes flagged denyoom while over maxmemory (Lua: Redis's -OOM rule inside scripts). */
   checkOom?: boolean;
   /** Turn a refusal into the engine's error: throw it, or return the reply the script gets. */
@@ -68,6 +73,15 @@ export function runScriptCommand(
     flags.includes('pubsub')
   ) {
     return policy.refuse('denied', cmd, null);
+  }
+  // Functions run with the caller's rights (Redis's scriptVerifyACL): every command, key and
+  // channel a script touches is checked against the calling client's user.
+  if (!client.user.unrestricted) {
+    const d = aclDenial(server, client.user, cmd, args);
+    if (d) {
+      logDenial(server, client, d, args, policy.aclContext ?? 'lua');
+      return policy.refuse('acl', cmd, new ReplyError('ERR', `The user executing the script ${scriptAclMessage(d.code)}`));
+    }
   }
   if (cmd.isWrite) {
     if (policy.readonly) return policy.refuse('readonly', cmd, null);

@@ -24,6 +24,8 @@ import { Persistence } from '../persistence/persistence.js';
 import { OutputLimits, outputLimitsOf } from '../config/output-limits.js';
 import { clientInfoLine } from '../commands/server.js';
 import { Memory } from './memory.js';
+import { Acl, AclUser } from '../acl/acl.js';
+import { aclLoad, aclPath, DENIED_PROTECTED, killClientsOf, killPubsubClientsIfNeeded, loadUsersAtStartup, protectedModeDenies } from '../acl/hooks.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -119,6 +121,8 @@ export class Server implements KeyspaceHooks {
   readonly metrics = new InstantMetrics();
   /** maxmemory: used-memory figure, eviction, OOM rejection (memory.ts). */
   readonly memory: Memory;
+  /** ACL users, rules and log (src/acl). */
+  readonly acl: Acl;
 
   constructor(opts: ServerOptions) {
     this.config = opts.config;
@@ -128,6 +132,11 @@ export class Server implements KeyspaceHooks {
     this.dbs = Array.from({ length: n }, (_, i) => new Database(i, this.clock, this));
     this.watchers = Array.from({ length: n }, () => new Map());
     this.table.register(allCommands());
+    this.acl = new Acl(this.table.commands.values());
+    loadUsersAtStartup(this);
+    this.config.onChange('requirepass', (v) => this.acl.setDefaultPassword(String(v)));
+    this.config.onChange('acllog-max-len', (v) => (this.acl.logMaxLen = Number(v)));
+    this.config.onChange('acl-pubsub-default', (v) => (this.acl.pubsubAllDefault = v === 'allchannels'));
     this.outputLimits = outputLimitsOf(this.config.getString('client-output-buffer-limit'));
     this.config.onChange('client-output-buffer-limit', (v) => (this.outputLimits = outputLimitsOf(String(v))));
     this.internalClient = new Client(this, null, 0);
@@ -235,6 +244,26 @@ export class Server implements KeyspaceHooks {
     if (this.blocking.hasReady()) this.blocking.serveReady();
   }
 
+  // ---- ACL ------------------------------------------------------------------------------------
+
+  /** ACL SETUSER changed `u`: close its subscribed clients whose channels are no longer allowed. */
+  aclUserChanged(u: AclUser): void {
+    killPubsubClientsIfNeeded(this, u);
+  }
+
+  /** ACL DELUSER removed `u`: its clients are closed (`current`, the caller, after its reply). */
+  aclUserDeleted(u: AclUser, current: Client | null): void {
+    killClientsOf(this, u, current);
+  }
+
+  aclPath(): string {
+    return aclPath(this);
+  }
+
+  aclLoad(): void {
+    aclLoad(this);
+  }
+
   /** A client as Redis's log lines show it (catClientInfoString: the CLIENT LIST line). */
   describeClient(c: Client): string {
     return clientInfoLine(c);
@@ -297,6 +326,13 @@ export class Server implements KeyspaceHooks {
       // client cannot stay half-open.
       sock.on('error', () => {});
       sock.write('-ERR max number of clients reached\r\n');
+      sock.destroySoon();
+      return;
+    }
+    if (protectedModeDenies(this, sock.remoteAddress)) {
+      this.stats.rejectedConnections++;
+      sock.on('error', () => {});
+      sock.end(DENIED_PROTECTED);
       sock.destroySoon();
       return;
     }

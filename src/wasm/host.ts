@@ -11,6 +11,8 @@
 // observers see them. Permission checks and the undo log (for rollback on failure) sit in front.
 
 import { runScriptCommand, Refusal, ScriptCallPolicy } from '../server/script-call.js';
+import { DENIED_KEY, PERM_READ } from '../acl/acl.js';
+import { clientInfoLine } from '../commands/server.js';
 import type { Command } from '../commands/table.js';
 import { encodeReply } from '../protocol/encoder.js';
 import { RequestParser } from '../protocol/parser.js';
@@ -88,6 +90,7 @@ export class CallContext {
       canWrite: this.fn.perms.has('WRITE'),
       canRead: this.fn.perms.has('READ'),
       canAdmin: this.fn.perms.has('ADMIN'),
+      aclContext: 'module',
       refuse: wasmRefusal,
     };
     return runScriptCommand(this.server, this.client, args, this.policy, this.undo);
@@ -111,6 +114,9 @@ function wasmRefusal(kind: Refusal, cmd: Command | null, detail: ReplyError | nu
       throw new WasmError('permission', `admin command '${name}' needs the ADMIN permission`);
     case 'no-read':
       throw new WasmError('permission', `command '${name}' reads keys and needs the READ permission`);
+    case 'acl':
+      // The caller's ACL bounds the function: a module permission never widens it.
+      throw new WasmError('permission', `${detail!.message.replace('The user executing the script', 'the user calling the function')} ('${name}')`);
   }
 }
 
@@ -194,6 +200,11 @@ export class HostBinding {
         const ctx = this.current('get_key', true);
         if (!ctx.fn.perms.has('READ')) throw new WasmError('permission', 'get_key needs the READ permission');
         const key = this.str('get_key', kp, kl);
+        const user = ctx.client.user;
+        if (!user.unrestricted && !user.checkKey(key, PERM_READ)) {
+          ctx.server.acl.addLog(DENIED_KEY, 'module', key, user.name, clientInfoLine(ctx.client));
+          throw new WasmError('permission', `the user calling the function can't access at least one of the keys mentioned in the command arguments ('get_key')`);
+        }
         const v = ctx.server.dbs[ctx.client.db].get(key);
         if (v === undefined) {
           ctx.result = null;
