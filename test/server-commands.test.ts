@@ -77,8 +77,10 @@ describe('CONFIG', () => {
     const c = await connect();
     const all = pairs(await c.call('CONFIG', 'GET', '*'));
     const { PARAMS } = await import('../src/config/schema.js');
-    for (const p of PARAMS) expect(all, p.name).toHaveProperty([p.name]);
-    expect(Object.keys(all).length).toBe(PARAMS.length);
+    // Hidden parameters (`user`: ACL users with their passwords) are not listed, as in Redis.
+    const shown = PARAMS.filter((p) => !p.hidden);
+    for (const p of shown) expect(all, p.name).toHaveProperty([p.name]);
+    expect(Object.keys(all).length).toBe(shown.length);
     c.close();
   });
 

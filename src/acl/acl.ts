@@ -331,7 +331,9 @@ export class Selector {
       for (let j = 0; j < keys.length; j++) {
         let si = j < specs.length ? j : specs.length - 1;
         if (specs.length > keys.length && j === keys.length - 1 && j > 0) si = specs.length - 1;
-        if (!this.checkKey(args[keys[j]], specs[si])) {
+        // SET's key spec has VARIABLE_FLAGS: it reads the key only with GET (setGetKeys).
+        const need = c.fullName === 'set' && !setHasGet(args) ? PERM_WRITE : specs[si];
+        if (!this.checkKey(args[keys[j]], need)) {
           pos.i = keys[j];
           return DENIED_KEY;
         }
@@ -795,6 +797,11 @@ function strerror(e: unknown): string {
   return (e as Error).message;
 }
 
+function setHasGet(args: string[]): boolean {
+  for (let i = 3; i < args.length; i++) if (args[i].length === 3 && args[i].toLowerCase() === 'get') return true;
+  return false;
+}
+
 export function hashPassword(p: string): string {
   return createHash('sha256').update(p, 'latin1').digest('hex');
 }
@@ -822,7 +829,7 @@ export function mergeSelectorArgs(argv: string[]): { ok: true; args: string[] } 
   let sel = '';
   for (let j = 0; j < argv.length; j++) {
     const op = argv[j];
-    if (open === -1 && op[0] === '(' && op[op.length - 1] !== ')') {
+    if (op[0] === '(' && op[op.length - 1] !== ')') {
       sel = op;
       open = j;
       continue;

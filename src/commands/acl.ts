@@ -110,7 +110,7 @@ export const aclCommands: CommandSpec[] = [
       }),
       sub('getuser', 3, ADMIN, 'Get the rules for a specific ACL user', 'O(N). Where N is the number of password, command and pattern rules that the user has.', 'username', (ctx, args) => {
         const u = ctx.server.acl.users.get(args[2]);
-        if (!u) return new ReplyError('ERR', `Can not find user '${args[2]}' in ACL`);
+        if (!u) return null; // Redis 7.0.15 answers a null bulk for an unknown user
         const sels: Reply[] = u.selectors.slice(1).map((s) => new MapReply(selectorFields(s)));
         return new MapReply([
           'flags', new SetReply(u.flagWords()),
