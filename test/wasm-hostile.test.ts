@@ -84,7 +84,8 @@ let writes: WriteEvent[][];
 
 beforeAll(async () => {
   wabt = await wabtInit();
-  ls = await startLodestone();
+  // The tests tune wasm.limits.* with CONFIG SET: protected configs, allowed here by the operator.
+  ls = await startLodestone({ 'enable-protected-configs': 'yes' });
   c = await RawClient.connect(ls.port);
   other = await RawClient.connect(ls.port);
   ls.server.observeWrites((events) => writes.push(events));

@@ -10,8 +10,8 @@
 //   - COMMAND is dispatched as a plain command that handles its own subcommands (dispatch requires a
 //     subcommand for containers, but bare COMMAND is valid); COMMAND INFO/DOCS still list them.
 //   - CONFIG REWRITE answers an error: config.toml is not rewritten.
-//   - DEBUG is enabled (Redis 7.0 refuses it unless enable-debug-command is set) with SLEEP, OBJECT
-//     and HELP only.
+//   - DEBUG has SLEEP, OBJECT and HELP only; as in Redis 7.0 it is refused unless
+//     enable-debug-command allows it (dispatch, CommandSpec.protectedBy).
 //   - CLIENT SETINFO and CLIENT NO-TOUCH (Redis 7.2) are accepted, since node-redis 4.7+/5 send
 //     SETINFO on connect.
 
@@ -32,6 +32,9 @@ import {
 } from '../protocol/reply.js';
 import { PARAM_BY_NAME, PARAMS, ParamSpec, ParamValue, parseMemory, parseParam } from '../config/schema.js';
 import { globMatch } from '../util/glob.js';
+import { fileConflict } from '../config/paths.js';
+import { allowProtectedAction } from '../server/protected-action.js';
+import { checkMaxclients } from '../server/fd-limit.js';
 import { parseDouble, parseInt64, parseIntArg } from '../util/numbers.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from '../keyspace/memsize.js';
 import { pinoLevel } from '../log.js';
@@ -363,6 +366,9 @@ function parseConfigValue(spec: ParamSpec, raw: string, current: ParamValue): Pa
   }
 }
 
+/** Parameters whose change is checked against the other files (paths.ts fileConflict). */
+const PATH_PARAMS = new Set(['dir', 'dbfilename', 'appendfilename', 'logfile', 'aclfile', 'wasm.module_dir']);
+
 function configGet(ctx: Context, args: string[]): Reply {
   const seen = new Set<string>();
   const out: Reply[] = [];
@@ -405,8 +411,9 @@ function configSet(ctx: Context, args: string[]): Reply {
       continue;
     }
     if (invalid) continue;
-    if (!spec.mutable) {
-      errStr = "can't set immutable config";
+    // Redis's order: immutable first, then protected (enable-protected-configs, schema `protected`).
+    if (!spec.mutable || (spec.protected && !allowProtectedAction(ctx.server, ctx.client, 'enable-protected-configs'))) {
+      errStr = spec.mutable ? "can't set protected config" : "can't set immutable config";
       errArg = name;
       invalid = true;
       continue;
@@ -430,6 +437,27 @@ function configSet(ctx: Context, args: string[]): Reply {
         errStr = (e as Error).message;
         invalid = true;
         break;
+      }
+    }
+    if (!invalid) {
+      // Rules across parameters (src/config/paths.ts) and maxclients against the open-file limit,
+      // on the values as they would be after this CONFIG SET: still nothing applied.
+      const after = (n: string): ParamValue | undefined => {
+        const i = specs.findIndex((s) => s.name === n || CONFIG_ALIASES[s.name] === n);
+        return i >= 0 ? values[i] : PARAM_BY_NAME.has(n) ? ctx.server.config.get(n) : undefined;
+      };
+      const conflict = specs.some((s) => PATH_PARAMS.has(s.name)) ? fileConflict(after, ctx.server.config.file) : null;
+      const mi = specs.findIndex((s) => s.name === 'maxclients');
+      if (conflict) {
+        [errArg, errStr] = conflict;
+        invalid = true;
+      } else if (mi >= 0) {
+        const err = checkMaxclients(ctx.server, values[mi] as number);
+        if (err) {
+          errArg = specs[mi].name;
+          errStr = err;
+          invalid = true;
+        }
       }
     }
     if (!invalid) {
@@ -1172,6 +1200,7 @@ export const serverCommands: CommandSpec[] = [
     arity: -1,
     flags: ['write'],
     keys: [0, 0, 0],
+    otherDb: () => true,
     group: 'server keyspace dangerous',
     summary: 'Remove all keys from all databases',
     since: '1.0.0',
@@ -1192,6 +1221,7 @@ export const serverCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'fast'],
     keys: [0, 0, 0],
+    otherDb: () => true,
     group: 'server keyspace dangerous',
     summary: 'Swaps two Redis databases',
     since: '4.0.0',
@@ -1441,6 +1471,7 @@ export const serverCommands: CommandSpec[] = [
     name: 'debug',
     arity: -2,
     flags: ['admin', 'noscript', 'loading', 'stale'],
+    protectedBy: 'enable-debug-command',
     keys: [0, 0, 0],
     group: 'server',
     summary: 'A container for debugging commands',

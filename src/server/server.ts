@@ -24,6 +24,7 @@ import { Persistence } from '../persistence/persistence.js';
 import { OutputLimits, outputLimitsOf } from '../config/output-limits.js';
 import { clientInfoLine } from '../commands/server.js';
 import { Memory } from './memory.js';
+import { adjustOpenFilesLimit } from './fd-limit.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -115,6 +116,8 @@ export class Server implements KeyspaceHooks {
   writeDenied: ReplyError | null = null;
   /** The TCP port actually listened on (INFO tcp_port; differs from the config when it is 0). */
   port = 0;
+  /** RLIMIT_NOFILE found at listen() (fd-limit.ts; 0 = unknown or unlimited): bounds maxclients. */
+  openFilesLimit = 0;
   /** Sampled rates for INFO (instantaneous_ops_per_sec …), fed by serverCron. */
   readonly metrics = new InstantMetrics();
   /** maxmemory: used-memory figure, eviction, OOM rejection (memory.ts). */
@@ -265,6 +268,7 @@ export class Server implements KeyspaceHooks {
   // ---- Connections ----------------------------------------------------------------------------
 
   async listen(): Promise<number> {
+    this.openFilesLimit = adjustOpenFilesLimit(this.config, this.log);
     this.restore();
     // The dataset is loaded before the port opens, so no client ever sees a half-loaded server.
     this.persistence.load();
