@@ -309,6 +309,7 @@ for (const [a, b] of Object.entries(CONFIG_ALIASES)) CONFIG_ALIASES[b] = a;
 const INT_MAX = '2147483647';
 const LLONG_MAX = '9223372036854775807';
 /** Redis 7.0's bounds, for its "argument must be between" text when a value is outside them. */
+const INT_MIN = '-2147483648';
 const REDIS_RANGE: Record<string, [string, string]> = {
   timeout: ['0', INT_MAX],
   'tcp-keepalive': ['0', INT_MAX],
@@ -319,6 +320,21 @@ const REDIS_RANGE: Record<string, [string, string]> = {
   'proto-max-bulk-len': ['1048576', LLONG_MAX],
   'client-query-buffer-limit': ['1048576', LLONG_MAX],
   maxmemory: ['0', '18446744073709551615'],
+  'auto-aof-rewrite-percentage': ['0', INT_MAX],
+  'lfu-log-factor': ['0', INT_MAX],
+  'lfu-decay-time': ['0', INT_MAX],
+  'busy-reply-threshold': ['0', LLONG_MAX],
+  'lua-time-limit': ['0', LLONG_MAX],
+  'list-max-listpack-size': [INT_MIN, INT_MAX],
+  'list-max-ziplist-size': [INT_MIN, INT_MAX],
+  'list-compress-depth': ['0', INT_MAX],
+  'hash-max-listpack-entries': ['0', LLONG_MAX],
+  'hash-max-ziplist-entries': ['0', LLONG_MAX],
+  'set-max-intset-entries': ['0', LLONG_MAX],
+  'set-max-listpack-entries': ['0', LLONG_MAX],
+  'zset-max-listpack-entries': ['0', LLONG_MAX],
+  'zset-max-ziplist-entries': ['0', LLONG_MAX],
+  'stream-node-max-entries': ['0', LLONG_MAX],
 };
 /** Enum values in the order Redis lists them in its error text. */
 const REDIS_ENUM_ORDER: Record<string, string> = {
@@ -331,9 +347,11 @@ const REDIS_ENUM_ORDER: Record<string, string> = {
 function parseConfigValue(spec: ParamSpec, raw: string, current: ParamValue): ParamValue {
   if (spec.name === 'hz') {
     // Redis accepts any non-negative int and clamps it to 1..500.
-    if (!/^-?\d+$/.test(raw)) throw new Error("argument couldn't be parsed into an integer");
+    if (!/^(0|-?[1-9]\d{0,18})$/.test(raw) || BigInt(raw) > 9223372036854775807n || BigInt(raw) < -9223372036854775808n) {
+      throw new Error("argument couldn't be parsed into an integer");
+    }
     const n = Number(raw);
-    if (n < 0) throw new Error('argument must be between 0 and 2147483647 inclusive');
+    if (n < 0 || BigInt(raw) > 2147483647n) throw new Error('argument must be between 0 and 2147483647 inclusive');
     return Math.min(500, Math.max(1, n));
   }
   if (spec.name === 'save') {
@@ -346,7 +364,14 @@ function parseConfigValue(spec: ParamSpec, raw: string, current: ParamValue): Pa
   }
   if (spec.type === 'memory' && raw.trim().startsWith('-')) throw new Error('argument must be a memory value');
   try {
-    return parseParam(spec, raw, current);
+    const v = parseParam(spec, raw, current);
+    // Redis's own bounds bind even where Lodestone's table has none (timeout 4294967296, -1 entries).
+    const range = REDIS_RANGE[spec.name];
+    const big = typeof v !== 'number' ? 0n : /^-?\d+$/.test(raw) ? BigInt(raw) : BigInt(Math.trunc(v));
+    if (range && typeof v === 'number' && (big < BigInt(range[0]) || big > BigInt(range[1]))) {
+      throw new Error(`argument must be between ${range[0]} and ${range[1]} inclusive`);
+    }
+    return v;
   } catch (e) {
     let msg = (e as Error).message;
     const range = REDIS_RANGE[spec.name];

@@ -40,6 +40,7 @@ import { DEFAULT_OUTPUT_LIMITS, parseOutputLimits } from './output-limits.js';
 import { checkDir, checkFileName, checkPath, PROTECTED_ACTION_VALUES } from './paths.js';
 
 const GB = 1024 * 1024 * 1024;
+const INT64_MAX = 9223372036854775807n;
 const MB = 1024 * 1024;
 
 function p(
@@ -171,7 +172,11 @@ export function parseParam(spec: ParamSpec, raw: string, current: ParamValue = s
       break;
     }
     case 'int': {
-      if (!/^-?\d+$/.test(raw.trim())) throw new Error('argument couldn\'t be parsed into an integer');
+      // Redis's string2ll: no spaces, sign '+', leading zeros or "-0", and within a signed 64-bit
+      // integer (past it Number() would round: 9223372036854775808 must not become a valid limit).
+      if (!/^(0|-?[1-9]\d{0,18})$/.test(raw) || BigInt(raw) > INT64_MAX || BigInt(raw) < -INT64_MAX - 1n) {
+        throw new Error('argument couldn\'t be parsed into an integer');
+      }
       v = Number(raw);
       break;
     }
