@@ -7,7 +7,8 @@
 // Redis first raises RLIMIT_NOFILE towards maxclients + 32. Node.js has no setrlimit, but it raises
 // the soft limit to the hard limit itself at startup (node.cc PlatformInit), so the soft limit read
 // here is already the most this process can get; past it maxclients is lowered with Redis's log lines,
-// and at 32 or less the server refuses to start, as Redis does. CONFIG SET maxclients above the limit
+// and at 32 or less the server refuses to start, as Redis does (in practice Node.js itself cannot
+// load its modules under so low a limit). CONFIG SET maxclients above the limit
 // answers Redis's "The operating system is not able to handle the specified number of clients".
 
 import { readFileSync } from 'node:fs';
@@ -56,8 +57,7 @@ function logLowered(log: Logger, requested: number, limit: { soft: number; hard:
  * At startup: lower maxclients to the open-file limit minus the reserve. Returns the limit (0 when
  * unknown or unlimited). Throws OpenFilesLimitFatal when the limit leaves no room for any client.
  */
-export function adjustOpenFilesLimit(config: Config, log: Logger): number {
-  const limit = readOpenFilesLimit();
+export function adjustOpenFilesLimit(config: Config, log: Logger, limit = readOpenFilesLimit()): number {
   const requested = config.getInt('maxclients');
   if (!limit) {
     log.warn('Unable to obtain the current NOFILE limit, assuming 1024 and setting the max clients configuration accordingly.');
