@@ -8,7 +8,8 @@ import { LodestoneHandle, startLodestone } from './helpers/servers.js';
 
 let ls: LodestoneHandle;
 beforeAll(async () => {
-  ls = await startLodestone();
+  // DEBUG SLEEP / OBJECT are tested here: DEBUG is refused unless enable-debug-command allows it.
+  ls = await startLodestone({ 'enable-debug-command': 'yes' });
 });
 afterAll(async () => {
   await ls.close();

@@ -131,7 +131,8 @@ let PROXY: Buffer;
 beforeAll(async () => {
   wabt = await wabtInit();
   PROXY = wat(PROXY_WAT);
-  ls = await startLodestone();
+  // wasm.security.allow_network is a protected config, which this suite changes with CONFIG SET.
+  ls = await startLodestone({ 'enable-protected-configs': 'yes' });
   c = await RawClient.connect(ls.port);
 });
 
@@ -362,9 +363,9 @@ describe('WASM.UNLOAD and WASM.CALL', () => {
       [['WASM.LOAD', 'x', 'y'], "command 'wasm.load' is not allowed from a WASM function"],
       [['FLUSHALL'], "command 'flushall' is not allowed from a WASM function"],
       [['FLUSHDB'], "command 'flushdb' is not allowed from a WASM function"],
-      [['SELECT', '1'], "command 'select' is not allowed from a WASM function"],
-      [['SWAPDB', '0', '1'], "command 'swapdb' is not allowed from a WASM function"],
-      [['MOVE', 'dn', '1'], "command 'move' is not allowed from a WASM function"],
+      [['SELECT', '1'], "command 'select' is not allowed from a WASM function: it reaches a database other than the caller's"],
+      [['SWAPDB', '0', '1'], "command 'swapdb' is not allowed from a WASM function: it reaches a database other than the caller's"],
+      [['MOVE', 'dn', '1'], "command 'move' is not allowed from a WASM function: it reaches a database other than the caller's"],
       [['CLIENT', 'SETNAME', 'x'], "command 'client|setname' is not allowed from a WASM function"],
       [['CONFIG', 'SET', 'maxmemory', '1'], "command 'config|set' is not allowed from a WASM function"],
       [['SLOWLOG', 'RESET'], "admin command 'slowlog|reset' needs the ADMIN permission"],

@@ -11,6 +11,7 @@ import { PARAM_BY_NAME, PARAMS } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { Server } from '../server/server.js';
 import { PersistenceFatal } from '../persistence/persistence.js';
+import { OpenFilesLimitFatal } from '../server/fd-limit.js';
 import { LODESTONE_VERSION, REDIS_VERSION } from '../version.js';
 
 /** The embedded default configuration: config.toml at the package's top level. */
@@ -81,6 +82,7 @@ export function buildConfig(argv: string[]): Config {
       throw new ConfigError(`bad value for --${name}: ${(e as Error).message}`);
     }
   }
+  config.checkFiles();
   return config;
 }
 
@@ -101,7 +103,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     port = await server.listen();
   } catch (e) {
-    if (e instanceof PersistenceFatal) {
+    if (e instanceof OpenFilesLimitFatal) {
+      log.fatal({ err: e.message }, e.message);
+      process.stderr.write(`lodestone: ${e.message}\n`);
+    } else if (e instanceof PersistenceFatal) {
       // A corrupt or truncated data file: stop with the reason, never run on part of the data.
       log.fatal({ err: e.message }, 'could not load the data');
       process.stderr.write(`lodestone: could not load the data: ${e.message}\n`);

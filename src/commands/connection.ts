@@ -54,6 +54,7 @@ export const connectionCommands: CommandSpec[] = [
     arity: 2,
     flags: ['fast', 'stale', 'loading'],
     keys: [0, 0, 0],
+    otherDb: () => true,
     group: 'connection',
     summary: 'Changes the selected database.',
     since: '1.0.0',

@@ -515,6 +515,15 @@ const OBJECT_HELP = [
 
 const EXPIRE_OPTS = '[NX | XX | GT | LT]';
 
+/** COPY … DB n with n other than the current database (CommandSpec.otherDb). */
+function copyOtherDb(args: string[], db: number): boolean {
+  for (let j = 3; j < args.length; j++) {
+    if (args[j].toLowerCase() !== 'db' || j + 1 >= args.length) continue;
+    if (args[++j] !== String(db)) return true;
+  }
+  return false;
+}
+
 export const keysCommands: CommandSpec[] = [
   {
     name: 'del',
@@ -744,6 +753,7 @@ export const keysCommands: CommandSpec[] = [
     arity: -3,
     flags: ['write', 'denyoom'],
     keys: [1, 2, 1],
+    otherDb: copyOtherDb,
     group: 'keyspace',
     summary: 'Copy a key',
     since: '6.2.0',
@@ -756,6 +766,7 @@ export const keysCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    otherDb: () => true,
     group: 'keyspace',
     summary: 'Move a key to another database',
     since: '1.0.0',

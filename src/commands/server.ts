@@ -10,8 +10,8 @@
 //   - COMMAND is dispatched as a plain command that handles its own subcommands (dispatch requires a
 //     subcommand for containers, but bare COMMAND is valid); COMMAND INFO/DOCS still list them.
 //   - CONFIG REWRITE answers an error: config.toml is not rewritten.
-//   - DEBUG is enabled (Redis 7.0 refuses it unless enable-debug-command is set) with SLEEP, OBJECT
-//     and HELP only.
+//   - DEBUG has SLEEP, OBJECT and HELP only; as in Redis 7.0 it is refused unless
+//     enable-debug-command allows it (dispatch, CommandSpec.protectedBy).
 //   - CLIENT SETINFO and CLIENT NO-TOUCH (Redis 7.2) are accepted, since node-redis 4.7+/5 send
 //     SETINFO on connect.
 
@@ -33,6 +33,9 @@ import {
 import type { AclUser } from '../acl/acl.js';
 import { PARAM_BY_NAME, PARAMS, ParamSpec, ParamValue, parseMemory, parseParam } from '../config/schema.js';
 import { globMatch } from '../util/glob.js';
+import { fileConflict } from '../config/paths.js';
+import { allowProtectedAction } from '../server/protected-action.js';
+import { checkMaxclients } from '../server/fd-limit.js';
 import { parseDouble, parseInt64, parseIntArg } from '../util/numbers.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from '../keyspace/memsize.js';
 import { pinoLevel } from '../log.js';
@@ -307,6 +310,7 @@ for (const [a, b] of Object.entries(CONFIG_ALIASES)) CONFIG_ALIASES[b] = a;
 const INT_MAX = '2147483647';
 const LLONG_MAX = '9223372036854775807';
 /** Redis 7.0's bounds, for its "argument must be between" text when a value is outside them. */
+const INT_MIN = '-2147483648';
 const REDIS_RANGE: Record<string, [string, string]> = {
   timeout: ['0', INT_MAX],
   'tcp-keepalive': ['0', INT_MAX],
@@ -317,6 +321,21 @@ const REDIS_RANGE: Record<string, [string, string]> = {
   'proto-max-bulk-len': ['1048576', LLONG_MAX],
   'client-query-buffer-limit': ['1048576', LLONG_MAX],
   maxmemory: ['0', '18446744073709551615'],
+  'auto-aof-rewrite-percentage': ['0', INT_MAX],
+  'lfu-log-factor': ['0', INT_MAX],
+  'lfu-decay-time': ['0', INT_MAX],
+  'busy-reply-threshold': ['0', LLONG_MAX],
+  'lua-time-limit': ['0', LLONG_MAX],
+  'list-max-listpack-size': [INT_MIN, INT_MAX],
+  'list-max-ziplist-size': [INT_MIN, INT_MAX],
+  'list-compress-depth': ['0', INT_MAX],
+  'hash-max-listpack-entries': ['0', LLONG_MAX],
+  'hash-max-ziplist-entries': ['0', LLONG_MAX],
+  'set-max-intset-entries': ['0', LLONG_MAX],
+  'set-max-listpack-entries': ['0', LLONG_MAX],
+  'zset-max-listpack-entries': ['0', LLONG_MAX],
+  'zset-max-ziplist-entries': ['0', LLONG_MAX],
+  'stream-node-max-entries': ['0', LLONG_MAX],
 };
 /** Enum values in the order Redis lists them in its error text. */
 const REDIS_ENUM_ORDER: Record<string, string> = {
@@ -329,9 +348,11 @@ const REDIS_ENUM_ORDER: Record<string, string> = {
 function parseConfigValue(spec: ParamSpec, raw: string, current: ParamValue): ParamValue {
   if (spec.name === 'hz') {
     // Redis accepts any non-negative int and clamps it to 1..500.
-    if (!/^-?\d+$/.test(raw)) throw new Error("argument couldn't be parsed into an integer");
+    if (!/^(0|-?[1-9]\d{0,18})$/.test(raw) || BigInt(raw) > 9223372036854775807n || BigInt(raw) < -9223372036854775808n) {
+      throw new Error("argument couldn't be parsed into an integer");
+    }
     const n = Number(raw);
-    if (n < 0) throw new Error('argument must be between 0 and 2147483647 inclusive');
+    if (n < 0 || BigInt(raw) > 2147483647n) throw new Error('argument must be between 0 and 2147483647 inclusive');
     return Math.min(500, Math.max(1, n));
   }
   if (spec.name === 'save') {
@@ -344,7 +365,14 @@ function parseConfigValue(spec: ParamSpec, raw: string, current: ParamValue): Pa
   }
   if (spec.type === 'memory' && raw.trim().startsWith('-')) throw new Error('argument must be a memory value');
   try {
-    return parseParam(spec, raw, current);
+    const v = parseParam(spec, raw, current);
+    // Redis's own bounds bind even where Lodestone's table has none (timeout 4294967296, -1 entries).
+    const range = REDIS_RANGE[spec.name];
+    const big = typeof v !== 'number' ? 0n : /^-?\d+$/.test(raw) ? BigInt(raw) : BigInt(Math.trunc(v));
+    if (range && typeof v === 'number' && (big < BigInt(range[0]) || big > BigInt(range[1]))) {
+      throw new Error(`argument must be between ${range[0]} and ${range[1]} inclusive`);
+    }
+    return v;
   } catch (e) {
     let msg = (e as Error).message;
     const range = REDIS_RANGE[spec.name];
@@ -363,6 +391,9 @@ function parseConfigValue(spec: ParamSpec, raw: string, current: ParamValue): Pa
     throw new Error(msg);
   }
 }
+
+/** Parameters whose change is checked against the other files (paths.ts fileConflict). */
+const PATH_PARAMS = new Set(['dir', 'dbfilename', 'appendfilename', 'logfile', 'aclfile', 'wasm.module_dir']);
 
 function configGet(ctx: Context, args: string[]): Reply {
   const seen = new Set<string>();
@@ -410,8 +441,9 @@ function configSet(ctx: Context, args: string[]): Reply {
       continue;
     }
     if (invalid) continue;
-    if (!spec.mutable) {
-      errStr = "can't set immutable config";
+    // Redis's order: immutable first, then protected (enable-protected-configs, schema `protected`).
+    if (!spec.mutable || (spec.protected && !allowProtectedAction(ctx.server, ctx.client, 'enable-protected-configs'))) {
+      errStr = spec.mutable ? "can't set protected config" : "can't set immutable config";
       errArg = name;
       invalid = true;
       continue;
@@ -435,6 +467,27 @@ function configSet(ctx: Context, args: string[]): Reply {
         errStr = (e as Error).message;
         invalid = true;
         break;
+      }
+    }
+    if (!invalid) {
+      // Rules across parameters (src/config/paths.ts) and maxclients against the open-file limit,
+      // on the values as they would be after this CONFIG SET: still nothing applied.
+      const after = (n: string): ParamValue | undefined => {
+        const i = specs.findIndex((s) => s.name === n || CONFIG_ALIASES[s.name] === n);
+        return i >= 0 ? values[i] : PARAM_BY_NAME.has(n) ? ctx.server.config.get(n) : undefined;
+      };
+      const conflict = specs.some((s) => PATH_PARAMS.has(s.name)) ? fileConflict(after, ctx.server.config.file) : null;
+      const mi = specs.findIndex((s) => s.name === 'maxclients');
+      if (conflict) {
+        [errArg, errStr] = conflict;
+        invalid = true;
+      } else if (mi >= 0) {
+        const err = checkMaxclients(ctx.server, values[mi] as number);
+        if (err) {
+          errArg = specs[mi].name;
+          errStr = err;
+          invalid = true;
+        }
       }
     }
     if (!invalid) {
@@ -1180,6 +1233,7 @@ export const serverCommands: CommandSpec[] = [
     arity: -1,
     flags: ['write'],
     keys: [0, 0, 0],
+    otherDb: () => true,
     group: 'server keyspace dangerous',
     summary: 'Remove all keys from all databases',
     since: '1.0.0',
@@ -1200,6 +1254,7 @@ export const serverCommands: CommandSpec[] = [
     arity: 3,
     flags: ['write', 'fast'],
     keys: [0, 0, 0],
+    otherDb: () => true,
     group: 'server keyspace dangerous',
     summary: 'Swaps two Redis databases',
     since: '4.0.0',
@@ -1449,6 +1504,7 @@ export const serverCommands: CommandSpec[] = [
     name: 'debug',
     arity: -2,
     flags: ['admin', 'noscript', 'loading', 'stale'],
+    protectedBy: 'enable-debug-command',
     keys: [0, 0, 0],
     group: 'server',
     summary: 'A container for debugging commands',

@@ -67,6 +67,16 @@ export interface CommandSpec {
   propagate?: (ctx: Context, args: string[], reply: Reply) => string[][] | null;
   /** Container commands (CONFIG, CLIENT, OBJECT …) dispatch on their first argument. */
   subcommands?: CommandSpec[];
+  /**
+   * Redis's CMD_PROTECTED: the protected-action parameter that must allow this command for the
+   * client ('enable-debug-command' for DEBUG), checked by dispatch right after arity.
+   */
+  protectedBy?: string;
+  /**
+   * Whether these arguments reach a database other than `db` (SELECT, MOVE, SWAPDB, FLUSHALL,
+   * COPY … DB n): script-call.ts refuses them for engines confined to the caller's database (WASM).
+   */
+  otherDb?: (args: string[], db: number) => boolean;
 }
 
 /** A resolved spec plus derived data the dispatcher uses on every call. */

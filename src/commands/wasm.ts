@@ -1,12 +1,11 @@
 // WASM.* commands (ADR-0009's command interface): LOAD, UNLOAD, CALL, CALL_RO, LIST, INFO, STATS.
 // The subsystem itself lives in src/wasm/ (registry, instrument, executor, pool, host, abi).
 
-import { readFileSync } from 'node:fs';
 import { MapReply, OK, Reply, ReplyError } from '../protocol/reply.js';
 import { parsePermission, Permission } from '../wasm/abi.js';
 import { LoadError } from '../wasm/errors.js';
 import { runCall } from '../wasm/executor.js';
-import { isWasmBytes, WasmFunction, WasmRegistry } from '../wasm/registry.js';
+import { isWasmBytes, readFileNoFollow, WasmFunction, WasmRegistry } from '../wasm/registry.js';
 import type { CommandSpec, Context } from './table.js';
 import { isOpt } from './util.js';
 
@@ -67,7 +66,7 @@ function load(ctx: Context, args: string[]): Reply {
 function readModuleFile(reg: WasmRegistry, file: string): Buffer {
   const path = reg.resolveModuleFile(file);
   try {
-    return readFileSync(path);
+    return readFileNoFollow(path);
   } catch (e) {
     throw new LoadError(`cannot read module file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { checkTomlValue, formatParam, PARAM_BY_NAME, PARAMS, ParamValue, parseParam } from './schema.js';
+import { fileConflict } from './paths.js';
 
 export class ConfigError extends Error {}
 
@@ -100,6 +101,15 @@ export class Config {
       }
     }
     this.file = file;
+  }
+
+  /**
+   * The rules that involve several parameters (src/config/paths.ts): dbfilename, appendfilename and
+   * the other files must be different files. Run once the whole configuration is read (startup).
+   */
+  checkFiles(): void {
+    const c = fileConflict((n) => this.values.get(n), this.file);
+    if (c) throw new ConfigError(`bad value for '${c[0]}': ${c[1]}`);
   }
 
   loadFile(path: string): void {

@@ -21,6 +21,14 @@ export interface ParamSpec {
   /** Accepted for compatibility, has no effect (Redis's encoding tuning knobs). */
   noop?: boolean;
   /**
+   * Redis's PROTECTED_CONFIG: CONFIG SET may change it only when `enable-protected-configs` allows
+   * it (`yes`, or `local` from a loopback connection); config.toml and flags always may. Set on
+   * every parameter that names a path and on every safety net (src/config/paths.ts, docs).
+   */
+  protected?: boolean;
+  /** Extra validation of a parsed value, wherever it comes from; throws Error(message). */
+  check?: (v: ParamValue) => void;
+  /**
    * A structured string value with its own syntax: turns text (TOML, CLI, CONFIG SET) into the stored
    * value, given the current one (a value may change only part of it); throws Error(message).
    */
@@ -33,8 +41,10 @@ export interface ParamSpec {
 }
 
 import { DEFAULT_OUTPUT_LIMITS, parseOutputLimits } from './output-limits.js';
+import { checkDir, checkFileName, checkPath, PROTECTED_ACTION_VALUES } from './paths.js';
 
 const GB = 1024 * 1024 * 1024;
+const INT64_MAX = 9223372036854775807n;
 const MB = 1024 * 1024;
 
 function p(
@@ -57,10 +67,14 @@ export const PARAMS: ParamSpec[] = [
   p('maxclients', 'int', 10000, 'Maximum simultaneous clients; more get "-ERR max number of clients reached".', { min: 1 }),
   // Security
   p('requirepass', 'string', '', "The default user's password (AUTH <password>); empty = the default user needs none (nopass)."),
-  p('aclfile', 'string', '', 'ACL file with `user <name> <rules>` lines, loaded at startup and by ACL LOAD, written by ACL SAVE (relative to `dir`); empty = none. Cannot be combined with `user` lines.', { mutable: false }),
+  p('aclfile', 'string', '', 'ACL file with `user <name> <rules>` lines, loaded at startup and by ACL LOAD, written by ACL SAVE (relative to `dir`); empty = none. Cannot be combined with `user` lines.', { mutable: false, protected: true, check: checkPath }),
   p('user', 'string', '', 'ACL users defined in the configuration: in config.toml an array of strings, each "<name> <rules…>" (e.g. "alice on >secret ~app:* +@read"); one per line when given as text.', { mutable: false, list: true, hidden: true }),
   p('acllog-max-len', 'int', 128, 'Entries kept in the ACL LOG.', { min: 0 }),
   p('acl-pubsub-default', 'enum', 'resetchannels', 'Channel permissions of new users: resetchannels (none, Redis 7 default) or allchannels.', { values: ['resetchannels', 'allchannels'] }),
+  // Redis 7.0's protected actions: no | yes | local (local = only from a loopback connection).
+  p('enable-protected-configs', 'enum', 'no', 'Whether CONFIG SET may change protected parameters (paths and safety nets): no, yes, or local (from loopback connections only).', { mutable: false, values: PROTECTED_ACTION_VALUES }),
+  p('enable-debug-command', 'enum', 'no', 'Whether the DEBUG command is allowed: no, yes, or local (from loopback connections only).', { mutable: false, values: PROTECTED_ACTION_VALUES }),
+  p('enable-module-command', 'enum', 'no', 'Whether the MODULE command is allowed: no, yes, or local. Lodestone has no Redis modules (WASM.* is its extension mechanism); kept for redis.conf compatibility.', { mutable: false, values: PROTECTED_ACTION_VALUES }),
   // Protocol limits
   p('proto-max-bulk-len', 'memory', 512 * MB, 'Largest bulk string a client may send.', { min: 1024 * 1024, max: 512 * MB }),
   p('client-query-buffer-limit', 'memory', GB, 'Close a client whose unparsed input exceeds this.', { min: 1024 * 1024 }),
@@ -70,20 +84,20 @@ export const PARAMS: ParamSpec[] = [
   // General
   p('databases', 'int', 16, 'Number of logical databases (SELECT 0..n-1).', { mutable: false, min: 1, max: 1 << 16 }),
   p('loglevel', 'enum', 'notice', 'Log verbosity.', { values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] }),
-  p('logfile', 'string', '', 'Log to this file instead of stdout (empty = stdout).', { mutable: false }),
+  p('logfile', 'string', '', 'Log to this file instead of stdout (empty = stdout).', { mutable: false, protected: true, check: checkPath }),
   p('hz', 'int', 10, 'Background task frequency (active expiry runs hz times per second).', { min: 1, max: 500 }),
-  p('dir', 'string', '.', 'Working directory for persistence files.', { mutable: false }),
+  p('dir', 'string', '.', 'Working directory for persistence files (the snapshot, the AOF, their temporary files; relative module_dir).', { protected: true, check: checkDir }),
   // Slow log
   // Scripting (Lua)
-  p('busy-reply-threshold', 'int', 5000, 'Milliseconds a Lua script or function may run; past it the script is aborted and its writes undone (Redis answers BUSY to other clients instead; see docs/LUA.md). 0 = no limit.', { min: 0 }),
-  p('lua-time-limit', 'int', 5000, 'Old name of busy-reply-threshold (Redis 7 keeps both); setting either sets both.', { min: 0 }),
+  p('busy-reply-threshold', 'int', 5000, 'Milliseconds a Lua script or function may run; past it the script is aborted and its writes undone (Redis answers BUSY to other clients instead; see docs/LUA.md). 0 = no limit. Protected (Redis does not protect it): it is what stops a runaway script.', { min: 0, protected: true }),
+  p('lua-time-limit', 'int', 5000, 'Old name of busy-reply-threshold (Redis 7 keeps both); setting either sets both.', { min: 0, protected: true }),
   p('slowlog-log-slower-than', 'int', 10000, 'Log commands slower than this many microseconds (-1 = off).', { min: -1 }),
   p('slowlog-max-len', 'int', 128, 'Entries kept in the slow log.', { min: 0 }),
   // Persistence (used by the persistence subsystem)
   p('appendonly', 'bool', false, 'Append every write to the AOF.'),
   p('appendfsync', 'enum', 'everysec', 'When to fsync the AOF.', { values: ['always', 'everysec', 'no'] }),
-  p('appendfilename', 'string', 'appendonly.aof', 'AOF file name inside `dir`.', { mutable: false }),
-  p('dbfilename', 'string', 'dump.lsnap', 'Snapshot file name inside `dir` (Lodestone\'s snapshot format, docs/PERSISTENCE.md; not RDB).'),
+  p('appendfilename', 'string', 'appendonly.aof', 'AOF file name inside `dir` (a plain file name, not a path).', { mutable: false, protected: true, check: (v) => checkFileName('appendfilename', String(v)) }),
+  p('dbfilename', 'string', 'dump.lsnap', 'Snapshot file name inside `dir` (a plain file name, not a path; Lodestone\'s snapshot format, docs/PERSISTENCE.md; not RDB).', { protected: true, check: (v) => checkFileName('dbfilename', String(v)) }),
   p('save', 'string', '', 'Snapshot rules ("seconds changes" pairs); empty = no automatic snapshots.'),
   p('auto-aof-rewrite-percentage', 'int', 100, 'Rewrite the AOF when it has grown by this percentage over its size after the last rewrite (0 = never).', { min: 0 }),
   p('auto-aof-rewrite-min-size', 'memory', 64 * MB, 'Do not rewrite the AOF automatically while it is smaller than this.', { min: 0 }),
@@ -122,17 +136,17 @@ export const PARAMS: ParamSpec[] = [
   ),
   // WebAssembly UDFs (ADR-0009 [wasm] sections)
   p('wasm.enabled', 'bool', true, 'Enable the WASM.* commands.', { mutable: false }),
-  p('wasm.module_dir', 'string', './wasm', 'Directory WASM.LOAD reads module files from; loaded modules persist in its .loaded/ subdirectory.', { mutable: false }),
-  p('wasm.metering', 'bool', true, 'Instrument modules for fuel, time and depth limits. Turn off only to measure the cost of metering: without it a runaway guest cannot be stopped.'),
-  p('wasm.limits.max_memory', 'memory', 64 * MB, 'Linear memory cap per instance, bytes.', { min: 65536 }),
-  p('wasm.limits.max_fuel', 'int', 1_000_000, 'Fuel (metered work units) per call.', { min: 1 }),
-  p('wasm.limits.max_duration_ms', 'int', 5000, 'Wall-clock limit per call, milliseconds.', { min: 1 }),
-  p('wasm.limits.max_call_depth', 'int', 1000, 'Maximum guest call depth.', { min: 1 }),
+  p('wasm.module_dir', 'string', './wasm', 'Directory WASM.LOAD reads module files from (relative = inside `dir`); loaded modules persist in its .loaded/ subdirectory. Symbolic links out of it are not followed.', { mutable: false, protected: true, check: checkPath }),
+  p('wasm.metering', 'bool', true, 'Instrument modules for fuel, time and depth limits. Turn off only to measure the cost of metering: without it a runaway guest cannot be stopped.', { protected: true }),
+  p('wasm.limits.max_memory', 'memory', 64 * MB, 'Linear memory cap per instance, bytes.', { min: 65536, protected: true }),
+  p('wasm.limits.max_fuel', 'int', 1_000_000, 'Fuel (metered work units) per call.', { min: 1, protected: true }),
+  p('wasm.limits.max_duration_ms', 'int', 5000, 'Wall-clock limit per call, milliseconds.', { min: 1, protected: true }),
+  p('wasm.limits.max_call_depth', 'int', 1000, 'Maximum guest call depth.', { min: 1, protected: true }),
   p('wasm.pool.min_instances', 'int', 2, 'Warm instances kept per function.', { min: 0 }),
   p('wasm.pool.max_instances', 'int', 16, 'Most instances per function.', { min: 1 }),
   p('wasm.pool.idle_timeout_secs', 'int', 300, 'Idle instances above the minimum are dropped after this.', { min: 0 }),
-  p('wasm.security.allow_network', 'bool', false, 'Whether modules may be granted NETWORK at all.'),
-  p('wasm.security.allow_filesystem', 'bool', false, 'Whether modules may be granted FILESYSTEM at all.'),
+  p('wasm.security.allow_network', 'bool', false, 'Whether modules may be granted NETWORK at all.', { protected: true }),
+  p('wasm.security.allow_filesystem', 'bool', false, 'Whether modules may be granted FILESYSTEM at all.', { protected: true }),
   p('wasm.security.default_permissions', 'enum', 'readonly', 'Permissions of a module loaded without PERMISSIONS.', {
     values: ['none', 'readonly', 'readwrite'],
   }),
@@ -166,7 +180,11 @@ export function parseParam(spec: ParamSpec, raw: string, current: ParamValue = s
       break;
     }
     case 'int': {
-      if (!/^-?\d+$/.test(raw.trim())) throw new Error('argument couldn\'t be parsed into an integer');
+      // Redis's string2ll: no spaces, sign '+', leading zeros or "-0", and within a signed 64-bit
+      // integer (past it Number() would round: 9223372036854775808 must not become a valid limit).
+      if (!/^(0|-?[1-9]\d{0,18})$/.test(raw) || BigInt(raw) > INT64_MAX || BigInt(raw) < -INT64_MAX - 1n) {
+        throw new Error('argument couldn\'t be parsed into an integer');
+      }
       v = Number(raw);
       break;
     }
@@ -186,6 +204,7 @@ export function parseParam(spec: ParamSpec, raw: string, current: ParamValue = s
       v = raw;
   }
   checkRange(spec, v);
+  spec.check?.(v);
   return v;
 }
 
@@ -215,7 +234,10 @@ export function checkTomlValue(spec: ParamSpec, v: unknown, current: ParamValue 
       if (typeof v === 'string') return parseParam(spec, v);
       throw new Error(`expected one of ${spec.values!.join(', ')}`);
     default:
-      if (typeof v === 'string') return v;
+      if (typeof v === 'string') {
+        spec.check?.(v);
+        return v;
+      }
       throw new Error(`expected a string`);
   }
 }

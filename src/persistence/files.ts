@@ -6,7 +6,7 @@
 // stored some bytes of a record. Redis ftruncates the AOF back to its last good size so the file
 // stays a sequence of whole records; the caller keeps the unwritten bytes and retries later.
 
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class AppendFile {
@@ -14,8 +14,14 @@ export class AppendFile {
   /** Bytes in the file (all of them whole records). */
   size: number;
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'a');
+  /**
+   * `fresh`: create a new file and fail if the name exists — even as a symbolic link (O_EXCL,
+   * O_NOFOLLOW) — so a temporary file can never be aimed at another file.
+   */
+  constructor(readonly path: string, fresh = false) {
+    this.fd = fresh
+      ? openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644)
+      : openSync(path, 'a');
     this.size = fstatSync(this.fd).size;
   }
 

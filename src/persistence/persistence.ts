@@ -27,8 +27,10 @@
 // AOF, then the AOF continues in the new file. Only one job runs at a time, as in Redis; the other
 // is scheduled. File formats and guarantees: docs/PERSISTENCE.md.
 
+import { randomBytes } from 'node:crypto';
 import { existsSync, fsync, readdirSync, truncateSync, unlinkSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { dataDir, TEMP_REWRITE_RE, TEMP_SNAPSHOT_RE } from '../config/paths.js';
 import { Encoder } from '../protocol/encoder.js';
 import { ReplyError } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
@@ -51,6 +53,8 @@ interface Job {
   dump: DatasetDump;
   file: AppendFile;
   tmp: string;
+  /** The file the job replaces, fixed when it starts (as Redis's child renames to the name it forked with). */
+  target: string;
   sum: Checksum | null;
   started: number;
 }
@@ -127,8 +131,7 @@ export class Persistence {
   // ---- Paths ----------------------------------------------------------------------------------
 
   get dir(): string {
-    const d = this.server.config.getString('dir');
-    return isAbsolute(d) ? d : join(process.cwd(), d);
+    return dataDir(this.server.config.getString('dir'));
   }
 
   get aofPath(): string {
@@ -230,7 +233,7 @@ export class Persistence {
       return;
     }
     for (const n of names) {
-      if (/^temp-rewriteaof-\d+\.aof$/.test(n) || /^temp-\d+\.lsnap$/.test(n)) {
+      if (TEMP_REWRITE_RE.test(n) || TEMP_SNAPSHOT_RE.test(n)) {
         try {
           unlinkSync(join(this.dir, n));
         } catch {
@@ -540,17 +543,18 @@ export class Persistence {
     }
   }
 
+  /**
+   * A new temporary file name inside dir: pid and 64 random bits, so it collides with no other
+   * file (dbfilename and appendfilename may not match these names: config/paths.ts).
+   */
   private tempPath(kind: JobKind): string {
-    return join(this.dir, kind === 'rewrite' ? `temp-rewriteaof-${process.pid}.aof` : `temp-${process.pid}.lsnap`);
+    const tag = `${process.pid}-${randomBytes(8).toString('hex')}`;
+    return join(this.dir, kind === 'rewrite' ? `temp-rewriteaof-${tag}.aof` : `temp-${tag}.lsnap`);
   }
 
+  /** Create the temporary file; refuses an existing name or a symbolic link (AppendFile `fresh`). */
   private freshFile(path: string): AppendFile {
-    try {
-      unlinkSync(path);
-    } catch {
-      // did not exist
-    }
-    return new AppendFile(path);
+    return new AppendFile(path, true);
   }
 
   private newJob(kind: JobKind): Job {
@@ -563,7 +567,8 @@ export class Persistence {
           sum.update(b);
         }
       : (b: Buffer) => file.append(b);
-    const job: Job = { kind, dump: new DatasetDump(this.server, sink), file, tmp, sum, started: Date.now() };
+    const target = kind === 'rewrite' ? this.aofPath : this.snapshotPath;
+    const job: Job = { kind, dump: new DatasetDump(this.server, sink), file, tmp, target, sum, started: Date.now() };
     if (sum) sink(snapshotHeader(this.server.version));
     return job;
   }
@@ -645,7 +650,7 @@ export class Persistence {
     if (job.sum) job.file.append(snapshotTrailer(job.sum.value, job.dump.records));
     job.file.fsync();
     job.file.close();
-    replaceFile(job.tmp, job.kind === 'rewrite' ? this.aofPath : this.snapshotPath);
+    replaceFile(job.tmp, job.target);
   }
 
   /** The rewritten file replaced the AOF: continue appending there; everything buffered is in it. */

@@ -18,6 +18,7 @@ import {
   Status,
 } from '../protocol/reply.js';
 import type { Client } from './client.js';
+import { allowProtectedAction } from './protected-action.js';
 import type { Server } from './server.js';
 import { aclCheck } from '../acl/hooks.js';
 
@@ -76,6 +77,10 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   // through reject() (Redis's rejectCommand): it flags an open transaction, and a rejected EXEC
   // itself answers EXECABORT.
   if (!arityOk(cmd.spec.arity, args.length)) return reject(server, client, cmd, errArity(cmd.fullName));
+  const guard = (cmd.parent ?? cmd).spec.protectedBy;
+  if (guard !== undefined && !allowProtectedAction(server, client, guard)) {
+    return reject(server, client, cmd, protectedCommandError(cmd, guard));
+  }
   if (!client.authenticated && !cmd.spec.flags.includes('no_auth')) {
     return reject(server, client, cmd, ERR_NOAUTH);
   }
@@ -135,6 +140,15 @@ function lc(s: string, i: number): number {
 }
 
 const ERR_NO_MULTI = new ReplyError('ERR', 'Command not allowed inside a transaction');
+
+/** Redis's text for a CMD_PROTECTED command its enable-*-command parameter does not allow. */
+function protectedCommandError(cmd: Command, param: string): ReplyError {
+  const name = (cmd.parent ?? cmd).spec.name.toUpperCase();
+  return new ReplyError(
+    'ERR',
+    `${name} command not allowed. If the ${param} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+  );
+}
 
 /**
  * Redis's rejectCommand: count the rejection, flag the open transaction (EXEC will answer

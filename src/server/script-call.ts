@@ -38,6 +38,8 @@ export const SCRIPT_DENIED = new Set([
   'sunsubscribe', 'client|pause', 'quit', 'reset', 'hello', 'auth',
 ]);
 
+const ERR_OTHER_DB = new ReplyError('ERR', "it reaches a database other than the caller's");
+
 export interface ScriptCallPolicy {
   /** Extra commands refused for this engine (WASM also refuses SELECT and WASM.*). */
   extraDenied?: (cmd: Command) => boolean;
@@ -47,6 +49,12 @@ export interface ScriptCallPolicy {
   canAdmin: boolean;
   /** ACL LOG context of a denial: 'lua' for Lua (as Redis), 'module' for WASM functions. */
   aclContext?: AclLogContext;
+  /**
+   * Confine the script to the caller's database: refuse every command whose CommandSpec.otherDb
+   * says it reaches another one (SELECT, MOVE, SWAPDB, FLUSHALL, COPY … DB n). WASM sets it; Lua
+   * does not (Redis lets scripts SELECT, MOVE and COPY … DB n).
+   */
+  sameDbOnly?: boolean;
   /** Refuse writes flagged denyoom while over maxmemory (Lua: Redis's -OOM rule inside scripts). */
   checkOom?: boolean;
   /** Turn a refusal into the engine's error: throw it, or return the reply the script gets. */
@@ -73,6 +81,9 @@ export function runScriptCommand(
     flags.includes('pubsub')
   ) {
     return policy.refuse('denied', cmd, null);
+  }
+  if (policy.sameDbOnly && cmd.spec.otherDb?.(args, client.db) === true) {
+    return policy.refuse('denied', cmd, ERR_OTHER_DB);
   }
   // Functions run with the caller's rights (Redis's scriptVerifyACL): every command, key and
   // channel a script touches is checked against the calling client's user.

@@ -26,6 +26,7 @@ import { clientInfoLine } from '../commands/server.js';
 import { Memory } from './memory.js';
 import { Acl, AclUser } from '../acl/acl.js';
 import { aclLoad, aclPath, DENIED_PROTECTED, killClientsOf, killPubsubClientsIfNeeded, loadUsersAtStartup, protectedModeDenies } from '../acl/hooks.js';
+import { adjustOpenFilesLimit } from './fd-limit.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -117,6 +118,8 @@ export class Server implements KeyspaceHooks {
   writeDenied: ReplyError | null = null;
   /** The TCP port actually listened on (INFO tcp_port; differs from the config when it is 0). */
   port = 0;
+  /** RLIMIT_NOFILE found at listen() (fd-limit.ts; 0 = unknown or unlimited): bounds maxclients. */
+  openFilesLimit = 0;
   /** Sampled rates for INFO (instantaneous_ops_per_sec …), fed by serverCron. */
   readonly metrics = new InstantMetrics();
   /** maxmemory: used-memory figure, eviction, OOM rejection (memory.ts). */
@@ -294,6 +297,7 @@ export class Server implements KeyspaceHooks {
   // ---- Connections ----------------------------------------------------------------------------
 
   async listen(): Promise<number> {
+    this.openFilesLimit = adjustOpenFilesLimit(this.config, this.log);
     this.restore();
     // The dataset is loaded before the port opens, so no client ever sees a half-loaded server.
     this.persistence.load();

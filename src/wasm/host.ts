@@ -24,14 +24,13 @@ import type { Server } from '../server/server.js';
 import { HOST_MODULE, Permission } from './abi.js';
 import { HostTrap, WasmError } from './errors.js';
 
-/** WASM refuses, beyond the shared script rules, SELECT (a function works on the caller's database)
- * and its own WASM.* commands. */
 /**
- * WASM functions are key-scoped plugins: besides what no script may run, they may not switch
- * databases or touch whole databases (FLUSHALL, FLUSHDB, SWAPDB, MOVE), nor manage WASM functions,
- * nor run blocking commands (Lua may run those Redis allows in scripts — BLMPOP, XREAD without BLOCK).
+ * WASM functions are key-scoped plugins: besides what no script may run, they may not reach another
+ * database (SELECT, MOVE, SWAPDB, COPY … DB n: the policy's sameDbOnly, read from the command
+ * table's otherDb) or touch whole databases (FLUSHALL, FLUSHDB), nor manage WASM functions, nor run
+ * blocking commands (Lua may run those Redis allows in scripts — BLMPOP, XREAD without BLOCK).
  */
-const WASM_DENIED = new Set(['select', 'flushall', 'flushdb', 'swapdb', 'move']);
+const WASM_DENIED = new Set(['flushall', 'flushdb']);
 const wasmDenied = (cmd: Command): boolean =>
   WASM_DENIED.has(cmd.fullName) || cmd.fullName.startsWith('wasm.') || cmd.spec.flags.includes('blocking');
 
@@ -86,6 +85,7 @@ export class CallContext {
   runCommand(args: string[]): Reply {
     this.policy ??= {
       extraDenied: wasmDenied,
+      sameDbOnly: true,
       readonly: this.readonly,
       canWrite: this.fn.perms.has('WRITE'),
       canRead: this.fn.perms.has('READ'),
@@ -105,7 +105,7 @@ function wasmRefusal(kind: Refusal, cmd: Command | null, detail: ReplyError | nu
     case 'oom':
       return detail!;
     case 'denied':
-      throw new WasmError('permission', `command '${name}' is not allowed from a WASM function`);
+      throw new WasmError('permission', `command '${name}' is not allowed from a WASM function${detail ? `: ${detail.message}` : ''}`);
     case 'readonly':
       throw new WasmError('permission', `write command '${name}' is not allowed in WASM.CALL_RO`);
     case 'no-write':

@@ -8,9 +8,15 @@
 //
 // Loaded modules persist: the original bytes and a small JSON sidecar (permissions, sha256) are
 // written to module_dir atomically (write, fsync, rename) and loaded again at startup.
+//
+// Symbolic links never lead out of module_dir: a module file is resolved with realpath and must
+// still be inside module_dir's real path, and is opened with O_NOFOLLOW; the .loaded/ store must be
+// a real directory inside it, its files are read with O_NOFOLLOW, and its temporary files are
+// created with O_EXCL | O_NOFOLLOW under unguessable names.
 
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import * as loader from '@assemblyscript/loader';
@@ -151,7 +157,32 @@ export class WasmRegistry {
     const rel = relative(base, p);
     if (rel.startsWith('..') || isAbsolute(rel) || rel === '') throw new LoadError(`module file must be a name inside module_dir: '${file}'`);
     if (!existsSync(p)) throw new LoadError(`no module file '${file}' in module_dir (${base})`);
-    return p;
+    // Symbolic links (the file, or a directory on the way) may not lead out of module_dir.
+    let real: string;
+    try {
+      real = realpathSync(p);
+      const realRel = relative(realpathSync(base), real);
+      if (realRel.startsWith('..') || isAbsolute(realRel) || realRel === '') throw new Error('outside');
+    } catch {
+      throw new LoadError(`module file '${file}' leads out of module_dir through a symbolic link`);
+    }
+    return real;
+  }
+
+  /**
+   * The .loaded/ store, checked: a real directory (not a symbolic link) inside module_dir. `create`
+   * makes it when missing (persisting); otherwise null when it does not exist.
+   */
+  private checkedPersistDir(create: boolean): string | null {
+    const dir = this.persistDir;
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    else if (!existsSync(dir)) return null;
+    const st = lstatSync(dir);
+    const rel = relative(realpathSync(this.moduleDir), realpathSync(dir));
+    if (!st.isDirectory() || st.isSymbolicLink() || rel !== '.loaded') {
+      throw new LoadError(`${dir} is not a directory inside module_dir (a symbolic link?); not using it`);
+    }
+    return dir;
   }
 
   defaultPermissions(): Permission[] {
@@ -494,8 +525,7 @@ export class WasmRegistry {
   }
 
   private persist(fn: WasmFunction): void {
-    const dir = this.persistDir;
-    mkdirSync(dir, { recursive: true });
+    const dir = this.checkedPersistDir(true)!;
     writeAtomic(join(dir, `${fn.name}.wasm`), fn.bytes);
     writeAtomic(join(dir, `${fn.name}.json`), Buffer.from(JSON.stringify({ name: fn.name, permissions: fn.permissions, sha256: fn.sha256, abi: ABI_VERSION }) + '\n'));
   }
@@ -504,13 +534,18 @@ export class WasmRegistry {
   restore(): { loaded: string[]; failed: { name: string; error: string }[] } {
     const loaded: string[] = [];
     const failed: { name: string; error: string }[] = [];
-    const dir = this.persistDir;
-    if (!existsSync(dir)) return { loaded, failed };
+    let dir: string | null;
+    try {
+      dir = this.checkedPersistDir(false);
+    } catch (e) {
+      return { loaded, failed: [{ name: '.loaded', error: (e as Error).message }] };
+    }
+    if (dir === null) return { loaded, failed };
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
       const name = f.slice(0, -5);
       try {
-        const meta = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { permissions: Permission[] };
-        const bytes = readFileSync(join(dir, `${name}.wasm`));
+        const meta = JSON.parse(readFileNoFollow(join(dir, f)).toString('utf8')) as { permissions: Permission[] };
+        const bytes = readFileNoFollow(join(dir, `${name}.wasm`));
         this.load(name, bytes, { replace: true, permissions: meta.permissions, persist: false });
         loaded.push(name);
       } catch (e) {
@@ -521,9 +556,29 @@ export class WasmRegistry {
   }
 }
 
+/** Read a whole regular file without following a symbolic link at `path` (O_NOFOLLOW: ELOOP). */
+export function readFileNoFollow(path: string): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EISDIR' });
+    const out = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < out.length) {
+      const n = readSync(fd, out, off, out.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === out.length ? out : out.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write, fsync, rename; the temporary name is new (O_EXCL) and never a followed link (O_NOFOLLOW). */
 function writeAtomic(path: string, data: Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     writeSync(fd, data);
     fsyncSync(fd);
