@@ -301,7 +301,7 @@ export class Persistence {
         encodeCommand(enc, ['SELECT', String(e.db)]);
         this.selectedDb = e.db;
       }
-      encodeCommand(enc, e.args);
+      encodeCommand(enc, e.args, e.big);
     }
     if (group) encodeCommand(enc, ['EXEC']);
     const seq = ++this.seq;
