@@ -33,6 +33,7 @@ import { Encoder } from '../protocol/encoder.js';
 import { ReplyError } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { Server, WriteEvent } from '../server/server.js';
+import { publishAofFd } from '../server/watchdog.js';
 import { extendInfo, Field } from '../server/info.js';
 import { DatasetDump, encodeCommand } from './dump.js';
 import { AppendFile, replaceFile, strerror } from './files.js';
@@ -242,6 +243,7 @@ export class Persistence {
 
   private openAof(): void {
     this.aof = new AppendFile(this.aofPath);
+    publishAofFd(this.aof.fd); // fsynced by the SIGTERM watchdog before a hard exit
     this.aofBaseSize = this.aof.size;
     this.fsyncedSize = this.aof.size;
     this.selectedDb = -1;
@@ -751,6 +753,7 @@ export class Persistence {
     if (!aof) return;
     const ok = this.flushAof();
     this.aof = null;
+    publishAofFd(-1);
     try {
       if (ok) aof.fsync();
     } finally {

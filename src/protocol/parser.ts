@@ -190,7 +190,7 @@ export class RequestParser {
     }
     this.off = 0;
     if (this.stalled) return;
-    this.resume(onCommand);
+    this.parseBuffered(onCommand);
   }
 
   /** Make room in the big bulk buffer for `n` bytes (n <= bigLen). */
@@ -210,12 +210,7 @@ export class RequestParser {
   /** Continue parsing what is buffered (after a client paused by a blocking command is released). */
   resume(onCommand: (args: string[]) => boolean | void): void {
     if (this.dead) return;
-    this.stalled = false;
-    this.parse(onCommand);
-    if (this.off >= this.buf.length) {
-      this.buf = EMPTY;
-      this.off = 0;
-    }
+    this.parseBuffered(onCommand);
     // Then what arrived while stalled, chunk by chunk, until the next stall.
     let i = 0;
     while (!this.stalled && !this.dead && i < this.queued.length) {
@@ -224,6 +219,16 @@ export class RequestParser {
       this.feedNow(c, onCommand);
     }
     if (i > 0 && !this.dead) this.queued.splice(0, i);
+  }
+
+  /** Parse what `buf` holds, until it runs out or onCommand stalls. */
+  private parseBuffered(onCommand: (args: string[]) => boolean | void): void {
+    this.stalled = false;
+    this.parse(onCommand);
+    if (this.off >= this.buf.length) {
+      this.buf = EMPTY;
+      this.off = 0;
+    }
   }
 
   private parse(onCommand: (args: string[]) => boolean | void): void {

@@ -9,6 +9,7 @@
 // Loaded modules persist: the original bytes and a small JSON sidecar (permissions, sha256) are
 // written to module_dir atomically (write, fsync, rename) and loaded again at startup.
 
+import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
@@ -253,6 +254,7 @@ export class WasmRegistry {
         if (meter.granted - left >= meter.maxFuel) {
           throw new WasmError('fuel', `fuel exhausted (max_fuel ${meter.maxFuel})`);
         }
+        if (terminationRequested()) throw new WasmError('timeout', 'stopped: the server is shutting down');
         if (performance.now() > meter.deadline) {
           throw new WasmError('timeout', `timed out (max_duration_ms ${this.server.config.getInt('wasm.limits.max_duration_ms')})`);
         }
