@@ -2,6 +2,7 @@
 // the server. Like redis-server, every configuration parameter can be given as `--name value`
 // (`--appendonly yes --dir /tmp/x`, `--wasm.limits.max_fuel 5000000`); flags override the file.
 
+import { shutdownStarted, startWatchdog } from '../server/watchdog.js';
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -127,6 +128,7 @@ export async function main(argv: string[]): Promise<void> {
   let failedAttempts = 0;
   let stopping = false;
   const stop = (signal: string) => {
+    shutdownStarted(); // the watchdog (watchdog.ts) leaves the shutdown to this handler now
     if (stopping) return;
     log.warn({ signal }, `Received ${signal} scheduling shutdown...`);
     try {
@@ -147,6 +149,9 @@ export async function main(argv: string[]): Promise<void> {
     server.close().then(() => process.exit(code));
   };
   server.onShutdown = () => process.exit(0);
+  // Signals also reach a watchdog thread, which stops busy scripts and, if the main thread stays
+  // stuck, exits anyway (src/server/watchdog.ts).
+  startWatchdog();
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

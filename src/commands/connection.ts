@@ -47,7 +47,8 @@ export const connectionCommands: CommandSpec[] = [
     since: '1.0.0',
     complexity: 'O(1)',
     syntax: 'message',
-    handler: (_ctx, args) => args[1],
+    // A message too long for a string comes back as the bytes it arrived as (keyspace/bigstring.ts).
+    handler: (ctx, args) => ctx.client.bigArgs?.get(args[1]) ?? args[1],
   },
   {
     name: 'select',

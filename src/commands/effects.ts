@@ -13,13 +13,17 @@
 
 import { SetReply, type Reply } from '../protocol/reply.js';
 import type { Context } from './table.js';
+import { BigString, bigArgFor } from '../keyspace/bigstring.js';
 
 /** SET, SETEX, PSETEX: the key's string value and absolute expiry as they are now. */
 export function propagateSet(ctx: Context, args: string[]): string[][] | null {
   if (args.length === 3) return null; // plain SET: deterministic as it is
   const key = args[1];
-  const v = ctx.db.dict.get(key);
-  if (typeof v !== 'string') return [['DEL', key]];
+  const d = ctx.db.dict.get(key);
+  let v: string;
+  if (d instanceof BigString) v = bigArgFor(ctx.client, d.buf);
+  else if (typeof d === 'string') v = d;
+  else return [['DEL', key]];
   const at = ctx.db.expires.get(key);
   return [at === undefined ? ['SET', key, v] : ['SET', key, v, 'PXAT', String(at)]];
 }

@@ -53,6 +53,7 @@ import type { CommandSpec, Context } from './table.js';
 import { propagateExpire } from './effects.js';
 import { lfuCounter } from '../keyspace/lfu.js';
 import { cloneValue } from '../keyspace/undo.js';
+import { BigString } from '../keyspace/bigstring.js';
 
 const ERR_SAME_OBJECT = new ReplyError('ERR', 'source and destination objects are the same');
 const ERR_DB_RANGE = new ReplyError('ERR', 'DB index is out of range');
@@ -447,6 +448,7 @@ function moveCommand(ctx: Context, args: string[]): Reply {
  */
 function encodingOf(ctx: Context, v: RedisValue): string {
   const cfg = ctx.server.config;
+  if (v instanceof BigString) return 'raw';
   if (typeof v === 'string') {
     if (v.length <= 20 && parseLongLong(v) !== null) return 'int';
     return v.length <= 44 ? 'embstr' : 'raw';

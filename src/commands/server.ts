@@ -44,6 +44,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import type { Database } from '../keyspace/db.js';
 import { Deque } from '../keyspace/deque.js';
+import { BigString } from '../keyspace/bigstring.js';
 import { Stream } from '../keyspace/stream.js';
 import { arityOk, Command, CommandSpec, Context, keyIndexes } from './table.js';
 import {
@@ -1108,6 +1109,7 @@ function sleepSync(ms: number): void {
 
 function encodingOf(server: Server, v: unknown): string {
   const cfg = server.config;
+  if (v instanceof BigString) return 'raw';
   if (typeof v === 'string') {
     if (v.length <= 20 && /^-?[1-9]\d*$|^0$/.test(v)) return 'int';
     return v.length <= 44 ? 'embstr' : 'raw';
@@ -1522,7 +1524,7 @@ export const serverCommands: CommandSpec[] = [
       if (sub === 'OBJECT' && args.length === 3) {
         const v = ctx.db.peek(args[2]);
         if (v === undefined) return new ReplyError('ERR', 'no such key');
-        const len = typeof v === 'string' ? v.length : ((v as { size?: number; length?: number }).size ?? (v as { length?: number }).length ?? 0);
+        const len = typeof v === 'string' || v instanceof BigString ? v.length : ((v as { size?: number; length?: number }).size ?? (v as { length?: number }).length ?? 0);
         const idle = Math.max(0, Math.floor(ctx.db.clock.now() / 1000) - (ctx.db.access.get(args[2]) ?? 0));
         return new Status(
           `Value at:0x0 refcount:1 encoding:${encodingOf(ctx.server, v)} serializedlength:${len} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`,

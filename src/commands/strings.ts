@@ -23,6 +23,21 @@ import {
 import { INT64_MAX, INT64_MIN, addInt64, incrByFloatText, parseLongLong } from '../util/numbers.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateExpire, propagateIncrByFloat, propagateSet } from './effects.js';
+import { BigString, StringValue, sliceReply, spliceValue, valueReply } from '../keyspace/bigstring.js';
+
+/**
+ * Argument `i` as a string value: a BigString when the client sent it longer than a JS string can
+ * be (the parser's side channel, keyspace/bigstring.ts), else the argument itself. Dispatch only
+ * lets big arguments reach the value positions of the commands that call this.
+ */
+function valueArg(ctx: Context, args: string[], i: number): StringValue {
+  const big = ctx.client.bigArgs;
+  if (big !== null) {
+    const b = big.get(args[i]);
+    if (b !== undefined) return new BigString(b);
+  }
+  return args[i];
+}
 
 const ERR_STRING_TOO_LONG = new ReplyError('ERR', 'string exceeds maximum allowed size (proto-max-bulk-len)');
 const ERR_OFFSET_RANGE = new ReplyError('ERR', 'offset is out of range');
@@ -159,7 +174,7 @@ function setGeneric(
   ctx: Context,
   flags: number,
   key: string,
-  value: string,
+  value: StringValue,
   expire: string | null,
   seconds: boolean,
   cmd: string,
@@ -171,8 +186,11 @@ function setGeneric(
   if (expire !== null) {
     when = expireArgToMs(expire, seconds, (flags & (F_EX | F_PX)) !== 0, db.clock.now(), cmd);
   }
-  let old: string | null = null;
-  if (flags & F_GET) old = readString(db, key);
+  let old: string | Buffer | null = null;
+  if (flags & F_GET) {
+    const o = readString(db, key);
+    old = o === null ? null : valueReply(o);
+  }
   if (flags & (F_NX | F_XX)) {
     const found = db.peek(key) !== undefined;
     if ((flags & F_NX && found) || (flags & F_XX && !found)) {
@@ -186,18 +204,24 @@ function setGeneric(
 }
 
 /** The string at key for reading (counts a hit/miss), null if missing, WRONGTYPE otherwise. */
-function readString(db: Database, key: string): string | null {
+function readString(db: Database, key: string): StringValue | null {
   const v = db.get(key);
   if (v === undefined) return null;
-  if (typeof v !== 'string') throw ERR_WRONGTYPE;
+  if (typeof v !== 'string' && !(v instanceof BigString)) throw ERR_WRONGTYPE;
   return v;
 }
 
 /** The string at key for writing (no stats), null if missing, WRONGTYPE otherwise. */
-function writeString(db: Database, key: string): string | null {
+function writeString(db: Database, key: string): StringValue | null {
   const v = db.peek(key);
   if (v === undefined) return null;
-  if (typeof v !== 'string') throw ERR_WRONGTYPE;
+  if (typeof v !== 'string' && !(v instanceof BigString)) throw ERR_WRONGTYPE;
+  return v;
+}
+
+/** A string that can hold a number (INCR*, LCS): a BigString never can. */
+function numericString(v: StringValue | null, err: ReplyError): string | null {
+  if (v instanceof BigString) throw err;
   return v;
 }
 
@@ -213,6 +237,7 @@ function incrDecr(ctx: Context, key: string, incr: number | bigint): Reply {
   const v = db.peek(key);
   let cur: number | bigint = 0;
   if (v !== undefined) {
+    if (v instanceof BigString) throw ERR_NOT_INTEGER;
     if (typeof v !== 'string') throw ERR_WRONGTYPE;
     const p = parseLongLong(v);
     if (p === null) throw ERR_NOT_INTEGER;
@@ -246,13 +271,13 @@ function getrange(ctx: Context, args: string[]): Reply {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return '';
-  return s.slice(start, end + 1);
+  return sliceReply(s, start, end + 1);
 }
 
 function setrange(ctx: Context, args: string[]): Reply {
   const db = ctx.db;
   const key = args[1];
-  const value = args[3];
+  const value = valueArg(ctx, args, 3);
   const offset = Number(int64Arg(args[2]));
   if (offset < 0) throw ERR_OFFSET_RANGE;
   const old = writeString(db, key);
@@ -262,18 +287,8 @@ function setrange(ctx: Context, args: string[]): Reply {
     return old.length;
   }
   if (offset + value.length > maxBulkLen(ctx)) throw ERR_STRING_TOO_LONG;
-  const base = old ?? '';
-  let next: string;
-  try {
-    next =
-      base.length <= offset
-        ? base + '\0'.repeat(offset - base.length) + value
-        : base.slice(0, offset) + value + base.slice(offset + value.length);
-  } catch (err) {
-    // V8's string length limit (~2^29 - 24 chars) is a little below 512MB.
-    if (err instanceof RangeError) throw ERR_STRING_TOO_LONG;
-    throw err;
-  }
+  // Past V8's string length limit (a little below 512 MB) the result becomes a BigString.
+  const next = spliceValue(old ?? '', offset, value);
   db.set(key, next, true);
   ctx.server.dirty++;
   return next.length;
@@ -286,6 +301,8 @@ function lcs(ctx: Context, args: string[]): Reply {
   const db = ctx.db;
   const oa = db.get(args[1]);
   const ob = db.get(args[2]);
+  // A BigString's DP table would exceed any proto-max-bulk-len: Redis answers the memory error.
+  if (oa instanceof BigString || ob instanceof BigString) throw ERR_LCS_MEM;
   if ((oa !== undefined && typeof oa !== 'string') || (ob !== undefined && typeof ob !== 'string')) {
     throw ERR_LCS_TYPE;
   }
@@ -399,7 +416,10 @@ export const stringsCommands: CommandSpec[] = [
     handler: (ctx, args) => {
       const v = ctx.db.get(args[1]);
       if (v === undefined) return null;
-      if (typeof v !== 'string') throw ERR_WRONGTYPE;
+      if (typeof v !== 'string') {
+        if (v instanceof BigString) return v.buf;
+        throw ERR_WRONGTYPE;
+      }
       return v;
     },
   },
@@ -417,12 +437,12 @@ export const stringsCommands: CommandSpec[] = [
     handler: (ctx, args) => {
       if (args.length === 3) {
         // Hot path: plain SET.
-        ctx.db.set(args[1], args[2]);
+        ctx.db.set(args[1], ctx.client.bigArgs === null ? args[2] : valueArg(ctx, args, 2));
         ctx.server.dirty++;
         return OK;
       }
       const o = parseExtended(args, true);
-      return setGeneric(ctx, o.flags, args[1], args[2], o.expire, o.seconds, 'set', OK, null);
+      return setGeneric(ctx, o.flags, args[1], valueArg(ctx, args, 2), o.expire, o.seconds, 'set', OK, null);
     },
   },
   {
@@ -435,7 +455,7 @@ export const stringsCommands: CommandSpec[] = [
     since: '1.0.0',
     complexity: 'O(1)',
     syntax: 'key value',
-    handler: (ctx, args) => setGeneric(ctx, F_NX, args[1], args[2], null, true, 'setnx', ONE, ZERO),
+    handler: (ctx, args) => setGeneric(ctx, F_NX, args[1], valueArg(ctx, args, 2), null, true, 'setnx', ONE, ZERO),
   },
   {
     name: 'setex',
@@ -448,7 +468,7 @@ export const stringsCommands: CommandSpec[] = [
     complexity: 'O(1)',
     syntax: 'key seconds value',
     propagate: propagateSet,
-    handler: (ctx, args) => setGeneric(ctx, F_EX, args[1], args[3], args[2], true, 'setex', OK, null),
+    handler: (ctx, args) => setGeneric(ctx, F_EX, args[1], valueArg(ctx, args, 3), args[2], true, 'setex', OK, null),
   },
   {
     name: 'psetex',
@@ -461,7 +481,7 @@ export const stringsCommands: CommandSpec[] = [
     complexity: 'O(1)',
     syntax: 'key milliseconds value',
     propagate: propagateSet,
-    handler: (ctx, args) => setGeneric(ctx, F_PX, args[1], args[3], args[2], false, 'psetex', OK, null),
+    handler: (ctx, args) => setGeneric(ctx, F_PX, args[1], valueArg(ctx, args, 3), args[2], false, 'psetex', OK, null),
   },
   {
     name: 'getset',
@@ -474,7 +494,7 @@ export const stringsCommands: CommandSpec[] = [
     complexity: 'O(1)',
     syntax: 'key value',
     // Redis's getsetCommand is GET followed by an unconditional set that clears the TTL.
-    handler: (ctx, args) => setGeneric(ctx, F_GET, args[1], args[2], null, true, 'getset', OK, null),
+    handler: (ctx, args) => setGeneric(ctx, F_GET, args[1], valueArg(ctx, args, 2), null, true, 'getset', OK, null),
   },
   {
     name: 'getdel',
@@ -489,7 +509,7 @@ export const stringsCommands: CommandSpec[] = [
     handler: (ctx, args) => {
       const v = readString(ctx.db, args[1]);
       if (v !== null && ctx.db.delete(args[1])) ctx.server.dirty++;
-      return v;
+      return v === null ? null : valueReply(v);
     },
   },
   {
@@ -521,7 +541,7 @@ export const stringsCommands: CommandSpec[] = [
       } else if (o.flags & F_PERSIST) {
         if (db.persist(key)) ctx.server.dirty++;
       }
-      return v;
+      return valueReply(v);
     },
   },
   {
@@ -539,7 +559,7 @@ export const stringsCommands: CommandSpec[] = [
       const out: Reply[] = new Array(args.length - 1);
       for (let i = 1; i < args.length; i++) {
         const v = db.get(args[i]);
-        out[i - 1] = typeof v === 'string' ? v : null;
+        out[i - 1] = typeof v === 'string' ? v : v instanceof BigString ? v.buf : null;
       }
       return out;
     },
@@ -633,7 +653,7 @@ export const stringsCommands: CommandSpec[] = [
     propagate: propagateIncrByFloat,
     handler: (ctx, args) => {
       const db = ctx.db;
-      const cur = writeString(db, args[1]);
+      const cur = numericString(writeString(db, args[1]), ERR_NOT_FLOAT);
       const r = incrByFloatText(cur, args[2]);
       if (r === 'notfloat') throw ERR_NOT_FLOAT;
       if (r === 'naninf') throw ERR_NAN_INF;
@@ -656,17 +676,14 @@ export const stringsCommands: CommandSpec[] = [
     handler: (ctx, args) => {
       const db = ctx.db;
       const old = writeString(db, args[1]);
-      let next: string;
+      const value = valueArg(ctx, args, 2);
+      let next: StringValue;
       if (old === null) {
-        next = args[2];
+        next = value;
       } else {
-        if (old.length + args[2].length > maxBulkLen(ctx)) throw ERR_STRING_TOO_LONG;
-        try {
-          next = old + args[2];
-        } catch (err) {
-          if (err instanceof RangeError) throw ERR_STRING_TOO_LONG;
-          throw err;
-        }
+        if (old.length + value.length > maxBulkLen(ctx)) throw ERR_STRING_TOO_LONG;
+        // Past V8's string length limit (a little below 512 MB) the result becomes a BigString.
+        next = spliceValue(old, old.length, value);
       }
       db.set(args[1], next, true);
       ctx.server.dirty++;
@@ -748,7 +765,7 @@ function msetGeneric(ctx: Context, args: string[], nx: boolean): Reply {
   if (nx) {
     for (let j = 1; j < args.length; j += 2) if (db.peek(args[j]) !== undefined) return ZERO;
   }
-  for (let j = 1; j < args.length; j += 2) db.set(args[j], args[j + 1]);
+  for (let j = 1; j < args.length; j += 2) db.set(args[j], valueArg(ctx, args, j + 1));
   ctx.server.dirty += (args.length - 1) / 2;
   return nx ? ONE : OK;
 }

@@ -19,13 +19,14 @@ import { Deque } from './deque.js';
 import { SortedSet } from './zset.js';
 import { Stream } from './stream.js';
 import { LfuParams, lfuTouch } from './lfu.js';
+import { BigString } from './bigstring.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from './memsize.js';
 
-export type RedisValue = string | Map<string, string> | Set<string> | Deque<string> | SortedSet | Stream;
+export type RedisValue = string | BigString | Map<string, string> | Set<string> | Deque<string> | SortedSet | Stream;
 export type TypeName = 'string' | 'hash' | 'set' | 'list' | 'zset' | 'stream';
 
 export function typeOf(v: RedisValue): TypeName {
-  if (typeof v === 'string') return 'string';
+  if (typeof v === 'string' || v instanceof BigString) return 'string';
   if (v instanceof Map) return 'hash';
   if (v instanceof Set) return 'set';
   if (v instanceof Deque) return 'list';
@@ -149,7 +150,7 @@ export class Database {
   /** Re-estimate a collection changed in place (called for every key a write modified). */
   refresh(key: string): void {
     const v = this.dict.get(key);
-    if (v === undefined || typeof v === 'string') return;
+    if (v === undefined || typeof v === 'string' || v instanceof BigString) return;
     this.usedBytes -= this.collBytes.get(key) ?? 0;
     this.usedBytes += this.account(key, v);
   }
@@ -163,7 +164,7 @@ export class Database {
 
   /** The value's estimate, remembered for collections (their contents change without a set()). */
   private account(key: string, v: RedisValue): number {
-    if (typeof v === 'string') return stringBytes(v.length);
+    if (typeof v === 'string' || v instanceof BigString) return stringBytes(v.length);
     const b = valueBytes(v);
     this.collBytes.set(key, b);
     return b;
@@ -171,7 +172,7 @@ export class Database {
 
   /** The estimate the value was accounted at, forgotten. */
   private unaccount(key: string, v: RedisValue): number {
-    if (typeof v === 'string') return stringBytes(v.length);
+    if (typeof v === 'string' || v instanceof BigString) return stringBytes(v.length);
     const b = this.collBytes.get(key) ?? 0;
     this.collBytes.delete(key);
     return b;

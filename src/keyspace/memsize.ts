@@ -38,6 +38,7 @@
 
 import type { RedisValue } from './db.js';
 import { Deque } from './deque.js';
+import { BigString } from './bigstring.js';
 import { Stream } from './stream.js';
 
 /** Elements whose strings are summed exactly before extrapolating from the first SAMPLE. */
@@ -79,7 +80,7 @@ export function keyBytes(key: string): number {
 
 /** Estimated bytes of a value (strings exactly, collections' strings sampled past SAMPLE elements). */
 export function valueBytes(v: RedisValue): number {
-  if (typeof v === 'string') return stringBytes(v.length);
+  if (typeof v === 'string' || v instanceof BigString) return stringBytes(v.length);
   if (v instanceof Map) {
     let sum = 0;
     let n = 0;

@@ -23,6 +23,7 @@
 import { formatDouble, Encoder } from '../protocol/encoder.js';
 import { Database, RedisValue } from '../keyspace/db.js';
 import { Deque } from '../keyspace/deque.js';
+import { BigString } from '../keyspace/bigstring.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { cmpID, fmtID, Stream, StreamEntry } from '../keyspace/stream.js';
 import { keyIndexes } from '../commands/table.js';
@@ -166,6 +167,13 @@ export class DatasetDump {
     if (at !== undefined && at <= now) return; // already expired: its DEL is on its way
     this.select(db.id);
     if (typeof v === 'string') this.command(['SET', key, v]);
+    else if (v instanceof BigString) {
+      this.enc.arrayHeader(3);
+      this.enc.bulk('SET');
+      this.enc.bulk(key);
+      this.enc.bulkBuffer(v.buf);
+      this.records++;
+    }
     else if (v instanceof Map) this.chunked('HSET', key, v.size * 2, function* () {
       for (const [f, x] of v) {
         yield f;
@@ -263,8 +271,15 @@ export class DatasetDump {
   }
 }
 
-/** Append `args` to `enc` as a RESP array of bulk strings (the request form, as in an AOF). */
-export function encodeCommand(enc: Encoder, args: string[]): void {
+/**
+ * Append `args` to `enc` as a RESP array of bulk strings (the request form, as in an AOF). `big`
+ * maps the placeholders of arguments too long for a string to their bytes (keyspace/bigstring.ts).
+ */
+export function encodeCommand(enc: Encoder, args: string[], big?: Map<string, Buffer> | null): void {
   enc.arrayHeader(args.length);
-  for (let i = 0; i < args.length; i++) enc.bulk(args[i]);
+  for (let i = 0; i < args.length; i++) {
+    const b = big ? big.get(args[i]) : undefined;
+    if (b !== undefined) enc.bulkBuffer(b);
+    else enc.bulk(args[i]);
+  }
 }

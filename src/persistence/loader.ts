@@ -15,6 +15,7 @@ import { resolve } from '../server/dispatch.js';
 import { arityOk, Command } from '../commands/table.js';
 import { Client } from '../server/client.js';
 import { ReplyError } from '../protocol/reply.js';
+import { bigArgsAllowed } from '../keyspace/bigstring.js';
 import type { Server } from '../server/server.js';
 
 export interface LoadResult {
@@ -36,12 +37,12 @@ export function replayFile(server: Server, path: string, skip?: (args: string[])
   const client = new Client(server, null, 0);
   client.authenticated = true;
   let commands = 0;
-  let group: { cmd: Command; args: string[] }[] | null = null;
+  let group: { cmd: Command; args: string[]; big: Map<string, Buffer> | null }[] | null = null;
   let groupStart = 0;
   let lastEnd = 0;
   for (const db of server.dbs) db.loading = true;
   try {
-    const r = readRecords(path, (args, end) => {
+    const r = readRecords(path, (args, end, big) => {
       const start = lastEnd;
       lastEnd = end;
       if (skip?.(args)) return;
@@ -54,7 +55,7 @@ export function replayFile(server: Server, path: string, skip?: (args: string[])
       }
       if (name === 'exec') {
         if (!group) throw new CorruptFileError(path, start, 'EXEC without MULTI');
-        for (const q of group) apply(server, client, q.cmd, q.args);
+        for (const q of group) apply(server, client, q.cmd, q.args, q.big);
         commands += group.length;
         group = null;
         return;
@@ -62,9 +63,12 @@ export function replayFile(server: Server, path: string, skip?: (args: string[])
       const cmd = resolve(server, args);
       if (cmd instanceof ReplyError) throw new CorruptFileError(path, start, `${cmd.message.split(',')[0]} in the file`);
       if (!arityOk(cmd.spec.arity, args.length)) throw new CorruptFileError(path, start, `wrong number of arguments for '${cmd.fullName}'`);
-      if (group) group.push({ cmd, args });
+      if (big && !bigArgsAllowed(cmd.fullName, args, big, false)) {
+        throw new CorruptFileError(path, start, `an argument of '${cmd.fullName}' too long for a string`);
+      }
+      if (group) group.push({ cmd, args, big });
       else {
-        apply(server, client, cmd, args);
+        apply(server, client, cmd, args, big);
         commands++;
       }
     });
@@ -76,13 +80,17 @@ export function replayFile(server: Server, path: string, skip?: (args: string[])
   }
 }
 
-function apply(server: Server, client: Client, cmd: Command, args: string[]): void {
+function apply(server: Server, client: Client, cmd: Command, args: string[], big: Map<string, Buffer> | null): void {
   // The handler itself, as Redis's loader calls cmd->proc: no command stats, slow log or MONITOR
   // for loading. Replies are discarded: an error here (say WRONGTYPE) is what the command answered
   // when it first ran, and it changed nothing then either.
+  // Arguments too long for a string reach the handler as Client.bigArgs, as from a socket.
+  client.bigArgs = big;
   try {
     cmd.spec.handler!({ server, client, db: server.dbs[client.db] }, args);
   } catch (err) {
     if (!(err instanceof ReplyError)) throw err;
+  } finally {
+    client.bigArgs = null;
   }
 }

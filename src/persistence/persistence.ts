@@ -35,6 +35,7 @@ import { Encoder } from '../protocol/encoder.js';
 import { ReplyError } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { Server, WriteEvent } from '../server/server.js';
+import { publishAofFd } from '../server/watchdog.js';
 import { extendInfo, Field } from '../server/info.js';
 import { DatasetDump, encodeCommand } from './dump.js';
 import { AppendFile, replaceFile, strerror } from './files.js';
@@ -245,6 +246,7 @@ export class Persistence {
 
   private openAof(): void {
     this.aof = new AppendFile(this.aofPath);
+    publishAofFd(this.aof.fd); // fsynced by the SIGTERM watchdog before a hard exit
     this.aofBaseSize = this.aof.size;
     this.fsyncedSize = this.aof.size;
     this.selectedDb = -1;
@@ -304,7 +306,7 @@ export class Persistence {
         encodeCommand(enc, ['SELECT', String(e.db)]);
         this.selectedDb = e.db;
       }
-      encodeCommand(enc, e.args);
+      encodeCommand(enc, e.args, e.big);
     }
     if (group) encodeCommand(enc, ['EXEC']);
     const seq = ++this.seq;
@@ -756,6 +758,7 @@ export class Persistence {
     if (!aof) return;
     const ok = this.flushAof();
     this.aof = null;
+    publishAofFd(-1);
     try {
       if (ok) aof.fsync();
     } finally {

@@ -8,10 +8,15 @@
 // The file is read in 1 MiB chunks, so a multi-gigabyte AOF is never held in memory at once.
 
 import { closeSync, openSync, readSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { MAX_STRING, bigPlaceholder } from '../protocol/parser.js';
 
 const CHUNK = 1 << 20;
-/** Redis's proto-max-bulk-len ceiling; a larger length in a file is corruption, not data. */
-const MAX_BULK = 512 * 1024 * 1024;
+/**
+ * The largest bulk a file may hold: a value can be as long as proto-max-bulk-len allows, and that
+ * can be raised past 512 MB, so only what no Buffer could hold is corruption.
+ */
+const MAX_BULK = bufferConstants.MAX_LENGTH;
 const MAX_ARGS = 1024 * 1024;
 
 export class CorruptFileError extends Error {
@@ -40,7 +45,10 @@ export interface ReadResult {
  * latin1 strings (one char per byte, as everywhere in the server). Throws CorruptFileError for bytes
  * that cannot be a record; a record cut short by the end of the file is reported, not thrown.
  */
-export function readRecords(path: string, onRecord: (args: string[], end: number) => void): ReadResult {
+export function readRecords(
+  path: string,
+  onRecord: (args: string[], end: number, big: Map<string, Buffer> | null) => void,
+): ReadResult {
   const fd = openSync(path, 'r');
   try {
     let buf = Buffer.alloc(0);
@@ -69,7 +77,7 @@ export function readRecords(path: string, onRecord: (args: string[], end: number
         continue;
       }
       records++;
-      onRecord(r.args, base + r.end);
+      onRecord(r.args, base + r.end, r.big);
       buf = buf.subarray(r.end);
       base += r.end;
     }
@@ -80,7 +88,7 @@ export function readRecords(path: string, onRecord: (args: string[], end: number
 }
 
 /** Parse one record at the start of `b`; null when `b` ends before the record does. */
-function parseRecord(b: Buffer, file: string, base: number): { args: string[]; end: number } | null {
+function parseRecord(b: Buffer, file: string, base: number): { args: string[]; end: number; big: Map<string, Buffer> | null } | null {
   if (b.length === 0) return null;
   if (b[0] !== 0x2a /* * */) throw new CorruptFileError(file, base, `expected '*', found ${describe(b[0])}`);
   const head = readNumber(b, 1, file, base);
@@ -89,6 +97,7 @@ function parseRecord(b: Buffer, file: string, base: number): { args: string[]; e
   if (n < 1 || n > MAX_ARGS) throw new CorruptFileError(file, base, `bad argument count ${n}`);
   let pos = head.next;
   const args = new Array<string>(n);
+  let big: Map<string, Buffer> | null = null;
   for (let i = 0; i < n; i++) {
     if (pos >= b.length) return null;
     if (b[pos] !== 0x24 /* $ */) throw new CorruptFileError(file, base + pos, `expected '$', found ${describe(b[pos])}`);
@@ -99,10 +108,17 @@ function parseRecord(b: Buffer, file: string, base: number): { args: string[]; e
     const end = start + len.value;
     if (end + 2 > b.length) return null;
     if (b[end] !== 0x0d || b[end + 1] !== 0x0a) throw new CorruptFileError(file, base + end, 'bulk string not followed by CRLF');
-    args[i] = b.latin1Slice(start, end);
+    if (end - start <= MAX_STRING) args[i] = b.latin1Slice(start, end);
+    else {
+      // Too long for a string (a BigString value, keyspace/bigstring.ts): passed on as bytes, the
+      // way the request parser does. Copied: `b` is the reader's window, reused as it moves on.
+      const ph = bigPlaceholder();
+      (big ??= new Map()).set(ph, Buffer.from(b.subarray(start, end)));
+      args[i] = ph;
+    }
     pos = end + 2;
   }
-  return { args, end: pos };
+  return { args, end: pos, big };
 }
 
 /** Read `<digits>\r\n` at `i`; null when the buffer ends first. */

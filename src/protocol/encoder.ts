@@ -22,6 +22,8 @@ import {
 const INITIAL = 16 * 1024;
 /** Above this size a flushed buffer is handed to the socket as-is rather than copied. */
 const HANDOFF = 64 * 1024;
+/** A write at least this large sizes the buffer exactly instead of doubling it. */
+const HUGE = 64 * 1024 * 1024;
 
 const CRLF = 0x0a0d; // "\r\n" little-endian for writeUInt16LE
 
@@ -56,8 +58,10 @@ export class Encoder {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(INITIAL, this.buf.length * 2);
     while (size < this.pos + n) size *= 2;
+    // A huge bulk (hundreds of MB) gets what it needs, not the next power of two (up to 2x more).
+    if (n >= HUGE) size = this.pos + n + INITIAL;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;

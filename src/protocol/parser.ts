@@ -7,7 +7,32 @@
 // bulks into one preallocated Buffer instead of re-concatenating. bench/parser.ts measures it against
 // redis-parser on the same pipelined input.
 
+import { randomBytes } from 'node:crypto';
+import { constants as bufferConstants } from 'node:buffer';
 import { ProtocolError } from './reply.js';
+
+/**
+ * The longest JS string V8 can make (2^29 - 24 chars in Node 20), a little below Redis's default
+ * proto-max-bulk-len (512 MB). A bulk longer than this cannot become a latin1 string: the parser
+ * hands it over as a Buffer in the big-argument side channel (RequestParser.bigArgs) instead.
+ */
+export const MAX_STRING = bufferConstants.MAX_STRING_LENGTH;
+
+/**
+ * Heap cost charged per completed argument of a multibulk in progress, on top of its bytes, when
+ * the query buffer is measured: `*1000000` followed by tiny bulks costs a string header and an
+ * array slot per argument, which must count against client-query-buffer-limit too.
+ */
+const ARG_OVERHEAD = 32;
+
+/**
+ * The argv entry standing for a big argument: an unguessable token (fresh random bytes per
+ * argument), so no argument a client sends can be mistaken for one. The token is the key of the
+ * argument's Buffer in the command's bigArgs map.
+ */
+export function bigPlaceholder(): string {
+  return `\0big-argument:${randomBytes(12).toString('hex')}`;
+}
 
 export interface ParserLimits {
   /** proto-max-bulk-len: the largest bulk string accepted (Redis default 512 MB). */
@@ -54,12 +79,70 @@ export class RequestParser {
    * buffer — until resume() is called.
    */
   private stalled = false;
+  /** Chunks that arrived while stalled, kept as they came (concatenating each would be O(n²)). */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  /** Bytes (plus ARG_OVERHEAD each) of the arguments already parsed in the multibulk in progress. */
+  private argBytes = 0;
+  /** Set by discard(): the connection is closing, every later byte is dropped unparsed. */
+  private dead = false;
+  /** Big arguments of the multibulk in progress (placeholder → bytes). */
+  private pendingBig: Map<string, Buffer> | null = null;
+  /**
+   * The big arguments (longer than MAX_STRING) of the command being delivered to onCommand, by
+   * placeholder; null for every ordinary command. Valid only during the onCommand call.
+   */
+  bigArgs: Map<string, Buffer> | null = null;
 
   constructor(private readonly limits: ParserLimits) {}
 
   /** Bytes received but not yet parsed (for the query-buffer limit and CLIENT LIST qbuf). */
   get pending(): number {
-    return this.buf.length - this.off + (this.big ? this.bigFilled : 0);
+    return this.buf.length - this.off + (this.big ? this.bigFilled : 0) + this.queuedBytes + this.argBytes;
+  }
+
+  /** Drop everything buffered and ignore all later input (the connection is being closed). */
+  discard(): void {
+    this.dead = true;
+    this.buf = EMPTY;
+    this.off = 0;
+    this.big = null;
+    this.bigFilled = 0;
+    this.args = [];
+    this.argsLeft = -1;
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.argBytes = 0;
+    this.pendingBig = null;
+    this.bigArgs = null;
+  }
+
+  /** Hand a complete command to onCommand, with its big arguments in bigArgs meanwhile. */
+  private deliver(onCommand: (args: string[]) => boolean | void): boolean {
+    const args = this.args;
+    this.args = [];
+    this.argsLeft = -1;
+    this.argBytes = 0;
+    this.bigArgs = this.pendingBig;
+    this.pendingBig = null;
+    try {
+      return onCommand(args) !== false;
+    } finally {
+      this.bigArgs = null;
+    }
+  }
+
+  /** A bulk's bytes as an argument: a latin1 string, or a placeholder for a Buffer too long for one. */
+  private pushArg(buf: Buffer, start: number, end: number): void {
+    const len = end - start;
+    this.argBytes += len + ARG_OVERHEAD;
+    if (len <= MAX_STRING) {
+      this.args.push(buf.latin1Slice(start, end));
+      return;
+    }
+    const ph = bigPlaceholder();
+    (this.pendingBig ??= new Map()).set(ph, start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+    this.args.push(ph);
   }
 
   /**
@@ -67,6 +150,16 @@ export class RequestParser {
    * malformed frame: the connection answers it and closes, as Redis does.
    */
   feed(chunk: Buffer, onCommand: (args: string[]) => boolean | void): void {
+    if (this.dead) return;
+    if (this.stalled) {
+      this.queued.push(chunk);
+      this.queuedBytes += chunk.length;
+      return;
+    }
+    this.feedNow(chunk, onCommand);
+  }
+
+  private feedNow(chunk: Buffer, onCommand: (args: string[]) => boolean | void): void {
     if (this.big) {
       const n = Math.min(this.bigLen - this.bigFilled, chunk.length);
       this.growBig(this.bigFilled + n);
@@ -77,15 +170,12 @@ export class RequestParser {
       this.big = null;
       this.bigFilled = 0;
       // The two bytes after the data (normally CRLF) are skipped without looking, like Redis.
-      this.args.push(big.latin1Slice(0, this.bigLen - 2));
+      this.pushArg(big, 0, this.bigLen - 2);
       this.bulkLen = -1;
       this.argsLeft--;
       chunk = chunk.subarray(n);
       if (this.argsLeft === 0) {
-        const args = this.args;
-        this.args = [];
-        this.argsLeft = -1;
-        if (onCommand(args) === false) {
+        if (!this.deliver(onCommand)) {
           this.stalled = true;
           this.buf = chunk;
           this.off = 0;
@@ -100,7 +190,7 @@ export class RequestParser {
     }
     this.off = 0;
     if (this.stalled) return;
-    this.resume(onCommand);
+    this.parseBuffered(onCommand);
   }
 
   /** Make room in the big bulk buffer for `n` bytes (n <= bigLen). */
@@ -119,6 +209,20 @@ export class RequestParser {
 
   /** Continue parsing what is buffered (after a client paused by a blocking command is released). */
   resume(onCommand: (args: string[]) => boolean | void): void {
+    if (this.dead) return;
+    this.parseBuffered(onCommand);
+    // Then what arrived while stalled, chunk by chunk, until the next stall.
+    let i = 0;
+    while (!this.stalled && !this.dead && i < this.queued.length) {
+      const c = this.queued[i++];
+      this.queuedBytes -= c.length;
+      this.feedNow(c, onCommand);
+    }
+    if (i > 0 && !this.dead) this.queued.splice(0, i);
+  }
+
+  /** Parse what `buf` holds, until it runs out or onCommand stalls. */
+  private parseBuffered(onCommand: (args: string[]) => boolean | void): void {
     this.stalled = false;
     this.parse(onCommand);
     if (this.off >= this.buf.length) {
@@ -169,6 +273,7 @@ export class RequestParser {
         if (n <= 0) continue; // `*0` / `*-1`: nothing to run, like Redis
         this.argsLeft = n;
         this.args = [];
+        this.argBytes = 0;
       }
       // Inside a multibulk.
       while (this.argsLeft > 0) {
@@ -215,15 +320,12 @@ export class RequestParser {
           return;
         }
         // The two bytes after the data (normally CRLF) are skipped without looking, like Redis.
-        this.args.push(buf.latin1Slice(this.off, this.off + this.bulkLen));
+        this.pushArg(buf, this.off, this.off + this.bulkLen);
         this.off += this.bulkLen + 2;
         this.bulkLen = -1;
         this.argsLeft--;
       }
-      const args = this.args;
-      this.args = [];
-      this.argsLeft = -1;
-      if (onCommand(args) === false) {
+      if (!this.deliver(onCommand)) {
         this.stalled = true;
         return;
       }

@@ -13,6 +13,7 @@
 // swallow it with pcall. Redis instead keeps serving other clients with -BUSY and waits for SCRIPT
 // KILL; Node cannot serve sockets while a synchronous script runs, so here the threshold is a hard stop.
 
+import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
 import type { Command } from '../commands/table.js';
 import { formatDouble } from '../protocol/encoder.js';
@@ -185,7 +186,14 @@ export class LuaEngine {
   }
 
   private hook(): void {
-    if (performance.now() <= this.deadline) return;
+    if (performance.now() <= this.deadline) {
+      if (!terminationRequested()) return;
+      // SIGTERM/SIGINT arrived while the script runs: stop it so the shutdown can run (watchdog.ts).
+      this.killed = true;
+      this.pushErrorTable('ERR Script killed: the server is shutting down');
+      this.vm.raise();
+      return;
+    }
     this.killed = true;
     this.pushErrorTable(this.killMessage);
     this.vm.raise();

@@ -37,9 +37,12 @@ export class Blocking {
     }
     if (timeoutMs > 0) {
       state.timer = setTimeout(() => {
-        if (client.blocked === state) {
+        if (client.blocked !== state) return;
+        try {
           this.unblock(client, state.timeoutReply);
           this.server.flushPending();
+        } catch (err) {
+          client.abort(err); // a timer callback that throws would end the process
         }
       }, timeoutMs);
     }

@@ -31,6 +31,14 @@ import type { Server } from './server.js';
 export const OUTPUT_PAUSE = 8 * 1024 * 1024;
 /** Reply bytes one client may produce in one event-loop turn before its pipeline yields. */
 export const REPLY_BATCH = 1024 * 1024;
+/**
+ * Both of the above for a client that has not authenticated (requirepass set): it can only get
+ * -NOAUTH and the few no_auth commands, so it gets little room — a crowd of them that pipeline and
+ * never read must not cost the server 8 MB each.
+ */
+export const UNAUTH_OUTPUT_PAUSE = 64 * 1024;
+/** How long a closing connection may take to accept its last reply before it is dropped anyway. */
+export const CLOSE_GRACE_MS = 2000;
 
 export interface BlockState {
   /** db id and keys the client waits on. */
@@ -91,6 +99,12 @@ export class Client {
   noEvict = false;
   noTouch = false;
   closing = false;
+  /**
+   * The big arguments (longer than a JS string can be, see parser.ts) of the command being
+   * executed, by their placeholder in argv; null for ordinary commands. Dispatch refuses them for
+   * commands that do not read them (commands/bigstring.ts).
+   */
+  bigArgs: Map<string, Buffer> | null = null;
   /** True while this client's commands run inside EXEC or a function call (blocking ops don't block). */
   inExec = false;
   /** True while a Lua script runs for this client (Redis's CLIENT_SCRIPT): XREAD BLOCK refuses. */
@@ -188,8 +202,9 @@ export class Client {
       this.closeForOutputLimit();
       return;
     }
-    if (this.throttle === 'batch' || (this.throttle === '' && unsent >= OUTPUT_PAUSE)) {
-      if (unsent >= OUTPUT_PAUSE) {
+    const pauseAt = this.authenticated ? OUTPUT_PAUSE : UNAUTH_OUTPUT_PAUSE;
+    if (this.throttle === 'batch' || (this.throttle === '' && unsent >= pauseAt)) {
+      if (unsent >= pauseAt) {
         this.throttle = 'drain';
         sock.pause();
         sock.once('drain', this.unthrottle);
@@ -245,6 +260,9 @@ export class Client {
 
   /** Socket data: parse and execute every complete command in it. */
   onData(chunk: Buffer): void {
+    // A closing connection is not read any more (closeAfterReply paused it); a chunk already on
+    // its way is dropped unparsed.
+    if (this.closing) return;
     this.lastInteraction = Date.now();
     try {
       this.parser.feed(chunk, this.onCommand);
@@ -256,7 +274,9 @@ export class Client {
         this.closeAfterReply();
         return;
       }
-      throw err;
+      // Nothing a client sends may throw out of the event loop: close this client, keep serving.
+      this.abort(err);
+      return;
     }
     const limit = this.server.config.get('client-query-buffer-limit') as number;
     if (this.parser.pending > limit) {
@@ -269,11 +289,16 @@ export class Client {
   /** Called by the parser per command; returning false pauses parsing (blocked, paused, closing). */
   readonly onCommand = (args: string[]): boolean => {
     if (this.closing) return false;
+    this.bigArgs = this.parser.bigArgs;
     const r = this.server.execute(this, args);
+    // A command held by CLIENT PAUSE keeps its big arguments until it runs (Server.unpause).
+    if (!this.paused) this.bigArgs = null;
     this.write(r);
     if (this.closeAfterCommand) this.closeAfterReply();
     this.server.afterCommand();
-    if (this.enc.pos >= REPLY_BATCH && this.throttle === '') this.throttle = 'batch';
+    if (this.enc.pos >= (this.authenticated ? REPLY_BATCH : UNAUTH_OUTPUT_PAUSE) && this.throttle === '') {
+      this.throttle = 'batch';
+    }
     return !this.blocked && !this.paused && !this.closing && this.throttle === '';
   };
 
@@ -289,21 +314,48 @@ export class Client {
       this.parser.resume(this.onCommand);
     } catch (err) {
       if (err instanceof ProtocolError) {
+        this.server.stats.protocolErrors++;
         this.write(err);
         this.closeAfterReply();
         return;
       }
-      throw err;
+      this.abort(err);
     }
   }
 
-  /** Flush what is pending, then close (QUIT, protocol errors, CLIENT KILL). */
+  /**
+   * Flush what is pending, then close (QUIT, protocol errors, CLIENT KILL, query buffer limit).
+   * Like Redis's CLIENT_CLOSE_AFTER_REPLY, nothing more is read or parsed: the socket is paused,
+   * the parser's buffers are dropped, and the connection is destroyed as soon as the last reply is
+   * handed to the kernel — or after CLOSE_GRACE_MS if the peer does not read it.
+   */
   closeAfterReply(): void {
     if (this.closing) return;
     // The reply goes out now, so the writes it acknowledges must be in the AOF now (QUIT after SET).
     if (this.lastWriteSeq > this.server.durableSeq) this.server.persistence.flushAof();
     this.flush();
     this.closing = true;
-    this.socket?.end();
+    this.bigArgs = null;
+    this.parser.discard();
+    const sock = this.socket;
+    if (!sock || sock.destroyed) return;
+    sock.pause();
+    sock.once('finish', () => sock.destroy());
+    const t = setTimeout(() => sock.destroy(), CLOSE_GRACE_MS);
+    t.unref();
+    sock.once('close', () => clearTimeout(t));
+    sock.end();
+  }
+
+  /** Close at once after an unexpected exception while serving this client (see Server.accept). */
+  abort(err: unknown): void {
+    this.server.log.error(
+      { client: this.id, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+      'unexpected error while serving a client, closing it',
+    );
+    this.closing = true;
+    this.bigArgs = null;
+    this.parser.discard();
+    this.socket?.destroy();
   }
 }

@@ -19,6 +19,7 @@ import {
 } from '../protocol/reply.js';
 import type { Client } from './client.js';
 import { allowProtectedAction } from './protected-action.js';
+import { bigArgsAllowed, errBigArg } from '../keyspace/bigstring.js';
 import type { Server } from './server.js';
 import { aclCheck } from '../acl/hooks.js';
 
@@ -73,6 +74,10 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
     return resolved;
   }
   const cmd = resolved;
+  // An argument too long for a JS string reached only the commands that store it as a value.
+  if (client.bigArgs !== null && !bigArgsAllowed(cmd.fullName, args, client.bigArgs, client.multi !== null)) {
+    return reject(server, client, cmd, errBigArg(cmd.fullName, client.bigArgs));
+  }
   // The checks below run in the order of Redis 7.0's processCommand, and every rejection goes
   // through reject() (Redis's rejectCommand): it flags an open transaction, and a rejected EXEC
   // itself answers EXECABORT.
@@ -234,8 +239,9 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
       // The command emitted its effects itself (EXEC, WASM.CALL, blocking pops).
     } else {
       const rewritten = cmd.spec.propagate ? cmd.spec.propagate(ctx, args, reply) : null;
-      if (rewritten === null) server.emitWrite({ db: client.db, cmd, args, client });
-      else for (const a of rewritten) server.emitWrite({ db: ctx.db.id, cmd: server.table.lookup(a[0])!, args: a, client });
+      const big = client.bigArgs;
+      if (rewritten === null) server.emitWrite({ db: client.db, cmd, args, client, big });
+      else for (const a of rewritten) server.emitWrite({ db: ctx.db.id, cmd: server.table.lookup(a[0])!, args: a, client, big: client.bigArgs });
     }
   }
   const slower = server.config.getInt('slowlog-log-slower-than');

@@ -35,6 +35,8 @@ export interface WriteEvent {
   /** The command as executed (argv[0] is the name). Observers must not mutate it. */
   args: string[];
   client: Client;
+  /** Bytes of the arguments in `args` too long for a string, by placeholder (keyspace/bigstring.ts). */
+  big?: Map<string, Buffer> | null;
 }
 
 export interface SlowlogEntry {
@@ -290,7 +292,14 @@ export class Server implements KeyspaceHooks {
   readonly flushPending = (): void => {
     this.flushScheduled = false;
     const list = this.pending;
-    for (let i = 0; i < list.length; i++) list[i].flush();
+    for (let i = 0; i < list.length; i++) {
+      // A microtask that throws would end the process: one client's failure closes that client.
+      try {
+        list[i].flush();
+      } catch (err) {
+        list[i].abort(err);
+      }
+    }
     list.length = 0;
   };
 
@@ -346,7 +355,13 @@ export class Server implements KeyspaceHooks {
     this.clients.set(client.id, client);
     sock.on('data', (chunk: Buffer) => {
       this.stats.netInputBytes += chunk.length;
-      client.onData(chunk);
+      // onData catches what it knows; this is the backstop for everything else it reaches (flushes,
+      // blocked clients served by this command …): one client's request never ends the process.
+      try {
+        client.onData(chunk);
+      } catch (err) {
+        client.abort(err);
+      }
     });
     sock.on('error', (err) => this.log.debug({ client: client.id, err: err.message }, 'client socket error'));
     sock.on('close', () => this.disconnect(client));
@@ -380,7 +395,13 @@ export class Server implements KeyspaceHooks {
 
   private startCron(): void {
     const hz = this.config.getInt('hz');
-    this.cron = setInterval(() => this.serverCron(), Math.max(1, Math.floor(1000 / hz)));
+    this.cron = setInterval(() => {
+      try {
+        this.serverCron();
+      } catch (err) {
+        this.log.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'serverCron failed');
+      }
+    }, Math.max(1, Math.floor(1000 / hz)));
     this.cron.unref();
   }
 
@@ -442,9 +463,14 @@ export class Server implements KeyspaceHooks {
       const args = c.paused;
       c.paused = null;
       if (args && !c.closing) {
-        c.write(this.execute(c, args));
-        this.afterCommand();
-        c.resume();
+        try {
+          c.write(this.execute(c, args));
+          c.bigArgs = null;
+          this.afterCommand();
+          c.resume();
+        } catch (err) {
+          c.abort(err);
+        }
       }
     }
     this.flushPending();

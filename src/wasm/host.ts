@@ -19,6 +19,7 @@ import { RequestParser } from '../protocol/parser.js';
 import { decodeReply, ReplyDecodeError } from '../protocol/reply-decode.js';
 import { NIL_ARRAY, Reply, ReplyError, Status } from '../protocol/reply.js';
 import { UndoLog } from '../keyspace/undo.js';
+import { BigString } from '../keyspace/bigstring.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { HOST_MODULE, Permission } from './abi.js';
@@ -210,6 +211,10 @@ export class HostBinding {
           ctx.result = null;
           return -1;
         }
+        if (v instanceof BigString) {
+          ctx.result = v.buf;
+          return v.length;
+        }
         if (typeof v !== 'string') {
           ctx.result = null;
           return -2;
@@ -232,10 +237,14 @@ export class HostBinding {
         const bytes = Buffer.from(this.view('call', cp, cl)); // copy: the guest may reuse its buffer
         let argv: string[] | null = null;
         let count = 0;
+        let big = false;
         try {
           this.parser.feed(bytes, (a) => {
             count++;
             argv = a;
+            // An argument too long for a JS string arrives as a placeholder (parser.ts): refuse it
+            // rather than let a command take the placeholder for data.
+            if (this.parser.bigArgs !== null) big = true;
           });
         } catch (e) {
           this.resetParser();
@@ -245,6 +254,7 @@ export class HostBinding {
           this.resetParser();
           throw new HostTrap('call', 'the buffer must hold exactly one complete RESP command');
         }
+        if (big) throw new HostTrap('call', 'argument too long (longer than a string can be)');
         const reply = ctx.runCommand(argv!);
         ctx.result = encodeReply(reply, 2);
         return ctx.result.length;

@@ -14,6 +14,7 @@
 // a real directory inside it, its files are read with O_NOFOLLOW, and its temporary files are
 // created with O_EXCL | O_NOFOLLOW under unguessable names.
 
+import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
@@ -284,6 +285,7 @@ export class WasmRegistry {
         if (meter.granted - left >= meter.maxFuel) {
           throw new WasmError('fuel', `fuel exhausted (max_fuel ${meter.maxFuel})`);
         }
+        if (terminationRequested()) throw new WasmError('timeout', 'stopped: the server is shutting down');
         if (performance.now() > meter.deadline) {
           throw new WasmError('timeout', `timed out (max_duration_ms ${this.server.config.getInt('wasm.limits.max_duration_ms')})`);
         }
