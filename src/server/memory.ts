@@ -18,7 +18,7 @@
 //   - cron() compares RSS with startup RSS + maxmemory x (1 + RSS_MARGIN); while it is above, the
 //     eviction target is lowered below maxmemory (up to MAX_SQUEEZE of it), so the dataset - and
 //     with it the garbage it churns - shrinks until RSS is back within the margin. noeviction never
-//     evicts, so it only gets the GC flags.
+//     evicts, so it only gets the GC flags; nor does a maxmemory under RSS_FEEDBACK_MIN (32 MB).
 //
 // Eviction follows evict.c:
 //   - before each command (when maxmemory is set), while used > maxmemory, evict one key per policy;
@@ -62,6 +62,11 @@ const MULTI_OOM_EXEMPT = new Set(['exec', 'discard', 'quit', 'reset']);
 const ENCODER_INITIAL = 16 * 1024;
 /** RSS allowed above startup RSS, as a fraction of maxmemory, before eviction is pushed below maxmemory. */
 export const RSS_MARGIN = 0.5;
+/**
+ * The RSS feedback applies from this maxmemory up: below it, what the runtime itself moves by (JIT
+ * code, socket buffers, V8's page pools: tens of MB) dwarfs the data, and evicting cannot bound it.
+ */
+const RSS_FEEDBACK_MIN = 32 * 1024 * 1024;
 /** The eviction target never goes lower than maxmemory x (1 - MAX_SQUEEZE). */
 const MAX_SQUEEZE = 0.5;
 /** V8 heap growth before a major GC while maxmemory is set (V8's own default is dynamic, up to 300%). */
@@ -181,17 +186,17 @@ export class Memory {
 
   /**
    * serverCron's memory step: refresh the client-buffer figure, then the RSS feedback (see the top
-   * of this file): squeeze grows by an eighth of the excess per tick while RSS is over
+   * of this file): squeeze grows by half the excess per tick while RSS is over
    * baselineRss + maxmemory x (1 + RSS_MARGIN), and relaxes by 1% of maxmemory per tick once RSS is
    * 5% of maxmemory under it; eviction runs whenever used memory is over the target.
    */
   cron(): void {
     this.refreshClients();
     if (this.maxmemory === 0) return;
-    if (this.policy !== 'noeviction') {
+    if (this.policy !== 'noeviction' && this.maxmemory >= RSS_FEEDBACK_MIN) {
       const rss = process.memoryUsage.rss();
       const allowed = this.baselineRss + this.maxmemory * (1 + RSS_MARGIN);
-      if (rss > allowed) this.squeeze = Math.min(this.maxmemory * MAX_SQUEEZE, this.squeeze + (rss - allowed) / 8);
+      if (rss > allowed) this.squeeze = Math.min(this.maxmemory * MAX_SQUEEZE, this.squeeze + (rss - allowed) / 2);
       else if (rss < allowed - this.maxmemory * 0.05) this.squeeze = Math.max(0, this.squeeze - this.maxmemory * 0.01);
     } else {
       this.squeeze = 0;
