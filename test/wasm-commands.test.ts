@@ -493,7 +493,7 @@ describe('WASM.LIST, WASM.INFO, WASM.STATS, INFO wasm', () => {
 
   it('WASM.STATS and INFO wasm agree', async () => {
     const st = obj(await f.call('WASM.STATS'));
-    expect(Object.keys(st)).toEqual(['functions', 'calls', 'failed_calls', 'fuel_used', 'compilations', 'compile_cache_hits', 'errors']);
+    expect(Object.keys(st)).toEqual(['functions', 'calls', 'failed_calls', 'fuel_used', 'compilations', 'compile_cache_hits', 'compile_cache_entries', 'compile_cache_bytes', 'instances', 'used_memory', 'errors']);
     const info = ((await f.call('INFO', 'wasm')) as { v: string }).v;
     expect(info).toMatch(/^# Wasm\r\n/);
     const fields = Object.fromEntries(

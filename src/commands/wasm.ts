@@ -256,6 +256,10 @@ export const wasmCommands: CommandSpec[] = [
         'fuel_used', t.fuel,
         'compilations', reg.compilations,
         'compile_cache_hits', reg.cacheHits,
+        'compile_cache_entries', reg.cacheStats().entries,
+        'compile_cache_bytes', reg.cacheStats().bytes,
+        'instances', reg.instanceCount(),
+        'used_memory', reg.memory().total,
         'errors', new MapReply([...errors].flatMap(([k, n]) => [k, n])),
       ]);
     },

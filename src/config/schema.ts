@@ -139,6 +139,8 @@ export const PARAMS: ParamSpec[] = [
   p('wasm.module_dir', 'string', './wasm', 'Directory WASM.LOAD reads module files from (relative = inside `dir`); loaded modules persist in its .loaded/ subdirectory. Symbolic links out of it are not followed.', { mutable: false, protected: true, check: checkPath }),
   p('wasm.metering', 'bool', true, 'Instrument modules for fuel, time and depth limits. Turn off only to measure the cost of metering: without it a runaway guest cannot be stopped.', { protected: true }),
   p('wasm.limits.max_memory', 'memory', 64 * MB, 'Linear memory cap per instance, bytes.', { min: 65536, protected: true }),
+  p('wasm.limits.max_total_memory', 'memory', GB, 'Cap on the linear memory of all WASM instances together (warm pools included), bytes; 0 = only maxmemory.', { min: 0, protected: true }),
+  p('wasm.limits.max_reply_bytes', 'memory', 64 * MB, 'Largest reply a WASM function may build (reply_* host calls), bytes.', { min: 1024, protected: true }),
   p('wasm.limits.max_fuel', 'int', 1_000_000, 'Fuel (metered work units) per call.', { min: 1, protected: true }),
   p('wasm.limits.max_duration_ms', 'int', 5000, 'Wall-clock limit per call, milliseconds.', { min: 1, protected: true }),
   p('wasm.limits.max_call_depth', 'int', 1000, 'Maximum guest call depth.', { min: 1, protected: true }),

@@ -33,8 +33,8 @@
 //   100k string keys, 100-byte values, half with a TTL:     25.8 MB /  25.2 MB  (1.02)
 //   10k hashes x 20 fields, 100 hashes x 1000 fields:       21.1 / 21.0 MB, 7.7 / 7.7 MB (1.00)
 //   10k sets, lists, sorted sets x 20 members:              13.6 / 13.6, 10.0 / 10.1, 61.4 / 61.4 MB
-// The figure leaves out what is not the dataset — client buffers, the command table, compiled WASM,
-// V8's own baseline — see README "Memory limits".
+// This is the dataset part of used_memory; Memory.used (src/server/memory.ts) adds WASM memory and
+// client buffers. The command table and V8's own baseline are left out — see README "Memory limits".
 
 import type { RedisValue } from './db.js';
 import { Deque } from './deque.js';

@@ -219,22 +219,25 @@ function clientsSection(server: Server): Field[] {
 /**
  * used_memory is Memory.used(), the estimate eviction compares with maxmemory (keys, values, TTLs);
  * used_memory_overhead is its map-entry part (dict, access time, TTL), used_memory_dataset the
- * key and value contents. Nothing is counted for startup (used_memory_startup 0). What the process really holds is in
+ * key and value contents, client buffers (mem_clients_normal) and WASM (used_memory_wasm) are overhead
+ * too. Nothing is counted for startup (used_memory_startup 0). What the process really holds is in
  * used_memory_rss, allocator_allocated (V8 heapUsed), allocator_active (heapTotal) and
  * used_memory_process (heapUsed + external, a Lodestone field).
  */
 function memorySection(server: Server): Field[] {
   const m = process.memoryUsage();
+  server.memory.refreshClients();
   const used = server.memory.used();
   server.metrics.notePeak(used);
   const peak = server.metrics.peakMemory;
   const total = os.totalmem();
   const maxmemory = server.memory.maxmemory;
-  let overhead = 0;
+  // used_memory counts client buffers and WASM memory (Memory.used); like Redis, both are overhead.
+  const clientsMem = server.memory.clientBytes;
+  const wasm = server.wasm?.memory() ?? { linear: 0, code: 0, total: 0 };
+  let overhead = clientsMem + wasm.total;
   for (const db of server.dbs) overhead += db.overheadBytes();
   const dataset = Math.max(0, used - overhead);
-  let clientsMem = 0;
-  for (const c of server.clients.values()) clientsMem += c.enc.buf.length + c.parser.pending + c.outputPending;
   const pct = (a: number, b: number) => (b > 0 ? ((a * 100) / b).toFixed(2) : '0.00');
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '0.00');
   return [
@@ -267,6 +270,10 @@ function memorySection(server: Server): Field[] {
     ['used_memory_functions', 0],
     ['used_memory_scripts', 0],
     ['used_memory_scripts_human', '0B'],
+    ['used_memory_wasm', wasm.total],
+    ['used_memory_wasm_human', bytesToHuman(wasm.total)],
+    ['used_memory_wasm_instances', wasm.linear],
+    ['used_memory_wasm_code', wasm.code],
     ['maxmemory', maxmemory],
     ['maxmemory_human', bytesToHuman(maxmemory)],
     ['maxmemory_policy', server.memory.policy],
@@ -491,6 +498,10 @@ function wasmSection(server: Server): Field[] {
     ['wasm_compilations', reg.compilations],
     ['wasm_compile_cache_hits', reg.cacheHits],
     ['wasm_instances_idle', idle],
+    ['wasm_instances', reg.instanceCount()],
+    ['wasm_compile_cache_entries', reg.cacheStats().entries],
+    ['wasm_compile_cache_bytes', reg.cacheStats().bytes],
+    ['wasm_used_memory', reg.memory().total],
   ];
   for (const [k, n] of errors) fields.push([`wasm_errors_${k}`, n]);
   return fields;

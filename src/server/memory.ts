@@ -2,7 +2,23 @@
 //
 // Used memory is the dataset estimate the databases keep incrementally (src/keyspace/memsize.ts),
 // not process.memoryUsage(): it is cheap to read before every command and deterministic, so the same
-// commands evict the same keys. INFO used_memory reports this figure.
+// commands evict the same keys. To it are added, as Redis counts them in used_memory too, what the
+// WASM registry holds (instances' linear memory, module and compiled code; registry.memory()) and
+// the clients' query and output buffers (recomputed by cron(), 10 times a second at hz 10). INFO
+// used_memory reports this sum.
+//
+// What the process really uses is more than what it holds live: V8 frees garbage only at its next
+// major GC, and by default lets the old generation grow to up to 4x the live heap first, so under a
+// write flood that evicts (every SET of a new key turns an evicted value into garbage) RSS reached 6x
+// maxmemory (bench/results/memory-flood.md). Two things bound it while maxmemory is set:
+//   - V8 is told to grow its heap by at most HEAP_GROWING_PERCENT before a major GC and to keep its
+//     young generation small (SEMI_SPACE_MB), so garbage is collected while it is a fraction of the
+//     live heap (v8.setFlagsFromString; these flags are read by V8 at each GC, and restored to V8's
+//     defaults when maxmemory goes back to 0);
+//   - cron() compares RSS with startup RSS + maxmemory x (1 + RSS_MARGIN); while it is above, the
+//     eviction target is lowered below maxmemory (up to MAX_SQUEEZE of it), so the dataset - and
+//     with it the garbage it churns - shrinks until RSS is back within the margin. noeviction never
+//     evicts, so it only gets the GC flags; nor does a maxmemory under RSS_FEEDBACK_MIN (32 MB).
 //
 // Eviction follows evict.c:
 //   - before each command (when maxmemory is set), while used > maxmemory, evict one key per policy;
@@ -27,6 +43,7 @@
 //     evictionTimeProc, and the command meanwhile is not rejected (EVICT_RUNNING).
 //   - mem_not_counted_for_evict is 0: the estimate holds no replication or AOF buffers.
 
+import v8 from 'node:v8';
 import type { Command } from '../commands/table.js';
 import type { Database } from '../keyspace/db.js';
 import { lfuCounter, type LfuParams } from '../keyspace/lfu.js';
@@ -41,6 +58,31 @@ const BUDGET_MS = 5;
 const MIN_PER_CALL = 64;
 /** Commands Redis still runs inside MULTI under OOM (processCommand's reject_cmd_on_oom). */
 const MULTI_OOM_EXEMPT = new Set(['exec', 'discard', 'quit', 'reset']);
+/** An encoder's initial buffer (protocol/encoder.ts INITIAL): not counted per client. */
+const ENCODER_INITIAL = 16 * 1024;
+/** RSS allowed above startup RSS, as a fraction of maxmemory, before eviction is pushed below maxmemory. */
+export const RSS_MARGIN = 0.5;
+/**
+ * The RSS feedback applies from this maxmemory up: below it, what the runtime itself moves by (JIT
+ * code, socket buffers, V8's page pools: tens of MB) dwarfs the data, and evicting cannot bound it.
+ */
+const RSS_FEEDBACK_MIN = 32 * 1024 * 1024;
+/** The eviction target never goes lower than maxmemory x (1 - MAX_SQUEEZE). */
+const MAX_SQUEEZE = 0.5;
+/** V8 heap growth before a major GC while maxmemory is set (V8's own default is dynamic, up to 300%). */
+const HEAP_GROWING_PERCENT = 15;
+/** V8 semi-space size while maxmemory is set (V8's default grows to 16 MB, a 48 MB young generation). */
+const SEMI_SPACE_MB = 4;
+
+/** Tell V8 to collect garbage early (maxmemory set) or go back to its defaults. */
+function tuneGc(bounded: boolean): void {
+  try {
+    v8.setFlagsFromString(`--heap-growing-percent=${bounded ? HEAP_GROWING_PERCENT : 0}`);
+    v8.setFlagsFromString(`--max-semi-space-size=${bounded ? SEMI_SPACE_MB : 16}`);
+  } catch {
+    // an engine without these flags: the RSS feedback in cron() still bounds the process
+  }
+}
 
 type Result = 'ok' | 'running' | 'fail';
 
@@ -64,6 +106,13 @@ export class Memory {
   private readonly cursors = new WeakMap<Map<string, unknown>, Iterator<string>>();
   private nextDb = 0;
   private continuing = false;
+  /** Client query + output buffers, bytes (cron()). */
+  clientBytes = 0;
+  /** RSS when the server was created, before any data: the process's own baseline. */
+  readonly baselineRss = process.memoryUsage.rss();
+  /** Bytes the eviction target is currently lowered below maxmemory because RSS is over its margin. */
+  squeeze = 0;
+  private gcTuned = false;
 
   constructor(private readonly server: Server) {
     const cfg = server.config;
@@ -74,6 +123,11 @@ export class Memory {
       if (policy !== this.policy) this.pool.length = 0;
       this.policy = policy;
       this.samples = cfg.getInt('maxmemory-samples');
+      if ((this.maxmemory > 0) !== this.gcTuned) {
+        this.gcTuned = this.maxmemory > 0;
+        tuneGc(this.gcTuned);
+      }
+      if (this.maxmemory === 0) this.squeeze = 0;
       const lfu: LfuParams | null = policy.endsWith('-lfu')
         ? { logFactor: cfg.getInt('lfu-log-factor'), decayTime: cfg.getInt('lfu-decay-time') }
         : null;
@@ -97,11 +151,57 @@ export class Memory {
     });
   }
 
-  /** The figure maxmemory is compared with (INFO used_memory): the dataset estimate of every db. */
+  /**
+   * The figure maxmemory is compared with (INFO used_memory): the dataset estimate of every db,
+   * plus WASM (instances, code) and client buffers.
+   */
   used(): number {
-    let n = 0;
+    let n = this.clientBytes;
     for (const db of this.server.dbs) n += db.usedBytes;
+    const w = this.server.wasm;
+    if (w) n += w.memory().total;
     return n;
+  }
+
+  /** What eviction brings used memory down to: maxmemory, lowered while RSS is over its margin. */
+  target(): number {
+    return this.maxmemory - this.squeeze;
+  }
+
+  /**
+   * Recompute clientBytes: every client's query buffer (unparsed input), output not yet taken by the
+   * kernel, and its encoder buffer when it grew past its initial size (the fixed 16 KB every
+   * connection starts with is left out, as Redis leaves out its startup memory). A client that is
+   * reading its replies holds none of it between commands.
+   */
+  refreshClients(): number {
+    let n = 0;
+    for (const c of this.server.clients.values()) {
+      const enc = c.enc.buf.length;
+      n += c.parser.pending + c.outputPending + (enc > ENCODER_INITIAL ? enc : 0);
+    }
+    this.clientBytes = n;
+    return n;
+  }
+
+  /**
+   * serverCron's memory step: refresh the client-buffer figure, then the RSS feedback (see the top
+   * of this file): squeeze grows by half the excess per tick while RSS is over
+   * baselineRss + maxmemory x (1 + RSS_MARGIN), and relaxes by 1% of maxmemory per tick once RSS is
+   * 5% of maxmemory under it; eviction runs whenever used memory is over the target.
+   */
+  cron(): void {
+    this.refreshClients();
+    if (this.maxmemory === 0) return;
+    if (this.policy !== 'noeviction' && this.maxmemory >= RSS_FEEDBACK_MIN) {
+      const rss = process.memoryUsage.rss();
+      const allowed = this.baselineRss + this.maxmemory * (1 + RSS_MARGIN);
+      if (rss > allowed) this.squeeze = Math.min(this.maxmemory * MAX_SQUEEZE, this.squeeze + (rss - allowed) / 2);
+      else if (rss < allowed - this.maxmemory * 0.05) this.squeeze = Math.max(0, this.squeeze - this.maxmemory * 0.01);
+    } else {
+      this.squeeze = 0;
+    }
+    if (this.used() > this.target()) this.performEvictions();
   }
 
   /**
@@ -118,12 +218,14 @@ export class Memory {
   /** Evict until used <= maxmemory. "fail" when over the limit and nothing can be evicted. */
   performEvictions(): Result {
     if (this.maxmemory === 0 || !this.safe()) return 'ok';
-    if (this.used() <= this.maxmemory) return 'ok';
+    const target = this.target();
+    if (this.used() <= target) return 'ok';
     if (this.policy === 'noeviction') return 'fail';
     const t0 = performance.now();
     let n = 0;
-    while (this.used() > this.maxmemory) {
-      if (!this.evictOne()) return 'fail';
+    while (this.used() > target) {
+      // Nothing left to evict: an error only when over maxmemory itself (not just the RSS squeeze).
+      if (!this.evictOne()) return this.used() > this.maxmemory ? 'fail' : 'ok';
       if (++n >= MIN_PER_CALL && performance.now() - t0 > BUDGET_MS) {
         this.continueLater();
         return 'running';

@@ -408,6 +408,7 @@ export class Server implements KeyspaceHooks {
   serverCron(): void {
     this.activeExpireCycle();
     this.wasm?.shrinkPools();
+    this.memory.cron();
     this.persistence.cron();
     const timeout = this.config.getInt('timeout');
     if (timeout > 0) {

@@ -34,6 +34,7 @@ export interface Limits {
   maxDurationMs: number;
   maxMemory: number;
   maxDepth: number;
+  maxReplyBytes: number;
 }
 
 export function limitsOf(server: Server): Limits {
@@ -43,6 +44,7 @@ export function limitsOf(server: Server): Limits {
     maxDurationMs: c.getInt('wasm.limits.max_duration_ms'),
     maxMemory: c.getInt('wasm.limits.max_memory'),
     maxDepth: c.getInt('wasm.limits.max_call_depth'),
+    maxReplyBytes: c.getInt('wasm.limits.max_reply_bytes'),
   };
 }
 
@@ -56,7 +58,7 @@ export function classify(e: unknown, inst: PooledInstance | null, limits: Limits
   // A guest whose allocator hits max_memory sees memory.grow return -1 and usually traps or aborts
   // right after. Every memory.grow goes through the meter's memory_grow import (instrument.ts), which
   // sets growRefused exactly when max_memory refused a grow — no guessing from how full memory is.
-  if (inst?.meter.growRefused === true) return new WasmError('memory', `memory limit exceeded (max_memory ${limits.maxMemory} bytes): ${msg}`);
+  if (inst?.meter.growRefused === true) return new WasmError('memory', `memory limit exceeded (${inst.meter.refusal || `max_memory ${limits.maxMemory} bytes`}): ${msg}`);
   if (e instanceof WebAssembly.RuntimeError) return new WasmError('trap', `trap: ${msg}`);
   if (msg.startsWith('abort:')) return new WasmError('abort', msg);
   return new WasmError('internal', `host error: ${msg}`, 'host');
@@ -86,6 +88,7 @@ export function armMeter(inst: PooledInstance, limits: Limits): void {
   m.maxDepth = limits.maxDepth;
   m.maxMemory = limits.maxMemory;
   m.growRefused = false;
+  m.refusal = '';
   setGlobal(inst.fuel, m.granted);
   setGlobal(inst.depth, 0);
 }
@@ -123,6 +126,7 @@ export function runCall(
   const ctx = new CallContext(server, client, fn, keys, args, readonly);
   ctx.deadline = performance.now() + limits.maxDurationMs;
   ctx.maxDurationMs = limits.maxDurationMs;
+  ctx.maxReplyBytes = limits.maxReplyBytes;
   inst.binding.ctx = ctx;
   const m = inst.meter;
   armMeter(inst, limits);

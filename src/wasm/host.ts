@@ -52,6 +52,9 @@ export class CallContext {
   /** performance.now() deadline of the call (max_duration_ms), checked on every host call. */
   deadline = Infinity;
   maxDurationMs = 0;
+  /** wasm.limits.max_reply_bytes, and what the reply built so far is charged (about its RESP size). */
+  maxReplyBytes = Infinity;
+  replyBytes = 0;
 
   constructor(
     readonly server: Server,
@@ -61,6 +64,18 @@ export class CallContext {
     readonly args: string[],
     readonly readonly: boolean,
   ) {}
+
+  /**
+   * Charge `bytes` to the reply being built, before anything is allocated for it: a guest can build
+   * replies far larger than its own memory (the same 64 MB bulk many times in an array), and every
+   * byte of it is held in the heap until the client reads it, so the whole reply is bounded.
+   */
+  chargeReply(fnName: string, bytes: number): void {
+    this.replyBytes += bytes;
+    if (this.replyBytes > this.maxReplyBytes) {
+      throw new WasmError('memory', `reply too large: ${fnName} takes it to ${this.replyBytes} bytes, over max_reply_bytes (${this.maxReplyBytes})`);
+    }
+  }
 
   /** Append a reply value (reply_* host functions). */
   addReply(fnName: string, r: Reply): void {
@@ -280,22 +295,40 @@ export class HostBinding {
       },
       reply_int: (v: bigint) => {
         const n = Number(v);
-        this.current('reply_int').addReply('reply_int', Number.isSafeInteger(n) ? n : v);
+        const ctx = this.current('reply_int');
+        ctx.chargeReply('reply_int', 24);
+        ctx.addReply('reply_int', Number.isSafeInteger(n) ? n : v);
       },
-      reply_bulk: (p: number, l: number) => this.current('reply_bulk').addReply('reply_bulk', this.str('reply_bulk', p, l)),
+      reply_bulk: (p: number, l: number) => {
+        const ctx = this.current('reply_bulk');
+        this.view('reply_bulk', p, l); // bounds first: a bad pointer is reported as such
+        ctx.chargeReply('reply_bulk', (l >>> 0) + 16);
+        ctx.addReply('reply_bulk', this.str('reply_bulk', p, l));
+      },
       reply_status: (p: number, l: number) => {
+        const ctx = this.current('reply_status');
+        this.view('reply_status', p, l); // bounds first: a bad pointer is reported as such
+        ctx.chargeReply('reply_status', (l >>> 0) + 3);
         const s = this.str('reply_status', p, l);
         if (/[\r\n]/.test(s)) throw new HostTrap('reply_status', 'status text contains CR or LF');
-        this.current('reply_status').addReply('reply_status', new Status(s));
+        ctx.addReply('reply_status', new Status(s));
       },
       reply_error: (p: number, l: number) => {
+        const ctx = this.current('reply_error');
+        this.view('reply_error', p, l); // bounds first: a bad pointer is reported as such
+        ctx.chargeReply('reply_error', (l >>> 0) + 3);
         const s = this.str('reply_error', p, l).replace(/[\r\n]+/g, ' ');
         const e = /^[A-Z][A-Z0-9_]+ /.test(s) ? ReplyError.fromWire(s) : new ReplyError('ERR', s);
-        this.current('reply_error').addReply('reply_error', e);
+        ctx.addReply('reply_error', e);
       },
-      reply_nil: () => this.current('reply_nil').addReply('reply_nil', null),
+      reply_nil: () => {
+        const ctx = this.current('reply_nil');
+        ctx.chargeReply('reply_nil', 5);
+        ctx.addReply('reply_nil', null);
+      },
       reply_array: (n: number) => {
         const ctx = this.current('reply_array');
+        ctx.chargeReply('reply_array', 16);
         if (n < 0) return ctx.addReply('reply_array', NIL_ARRAY);
         if (n === 0) return ctx.addReply('reply_array', []);
         if (ctx.reply !== undefined && ctx.stack.length === 0) throw new HostTrap('reply_array', 'the reply is already complete');
@@ -304,6 +337,8 @@ export class HostBinding {
       },
       reply_raw: (p: number, l: number) => {
         const ctx = this.current('reply_raw');
+        this.view('reply_raw', p, l);
+        ctx.chargeReply('reply_raw', l >>> 0);
         let r: Reply;
         try {
           r = decodeReply(Buffer.from(this.view('reply_raw', p, l)));

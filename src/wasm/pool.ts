@@ -6,6 +6,11 @@
 // warm instances ready, to replace an instance after a trap or limit trip (its heap and shadow stack
 // may be half-updated, so it is never reused), to drop instances whose memory grew large, and to
 // shrink back to min_instances after idle time. max_instances bounds what the pool keeps.
+//
+// The pool also knows every instance it handed out and has not got back (`busy`), so the registry
+// can count the linear memory of all live instances (idle and in a call) in used_memory and hold
+// it to wasm.limits.max_total_memory (registry.ts). An instance discarded or dropped is no longer
+// counted: its memory is garbage, freed at V8's next GC.
 
 import type { HostBinding } from './host.js';
 
@@ -36,8 +41,10 @@ export interface MeterState {
   maxDepth: number;
   /** The call's max_memory in bytes (checked by the memory_grow meter import on every grow). */
   maxMemory: number;
-  /** A memory.grow was refused because of max_memory (classifies the trap that usually follows). */
+  /** A memory.grow was refused because of a memory limit (classifies the trap that usually follows). */
   growRefused: boolean;
+  /** Which limit refused it when it was not max_memory (max_total_memory, maxmemory); '' otherwise. */
+  refusal: string;
 }
 
 export interface PoolConfig {
@@ -57,6 +64,8 @@ export interface PoolStats {
 
 export class InstancePool {
   private readonly idle: PooledInstance[] = [];
+  /** Instances handed out by acquire() and not yet released or discarded. */
+  private readonly busy = new Set<PooledInstance>();
   created = 0;
   reused = 0;
   evicted = 0;
@@ -64,6 +73,8 @@ export class InstancePool {
   constructor(
     private readonly create: () => PooledInstance,
     private readonly config: () => PoolConfig,
+    /** Called when the set of live instances changes (the registry's memory figure). */
+    private readonly changed: () => void = () => {},
   ) {}
 
   /** Fill the pool up to min_instances (at load time, so the first calls find warm instances). */
@@ -72,25 +83,31 @@ export class InstancePool {
     while (this.idle.length < Math.min(min, max)) {
       this.idle.push(this.create());
       this.created++;
+      this.changed();
     }
   }
 
   acquire(): PooledInstance {
-    const i = this.idle.pop();
+    let i = this.idle.pop();
     if (i) {
       this.reused++;
-      return i;
+    } else {
+      i = this.create();
+      this.created++;
+      this.changed();
     }
-    this.created++;
-    return this.create();
+    this.busy.add(i);
+    return i;
   }
 
   /** Return an instance after a successful call. */
   release(i: PooledInstance, now: number): void {
+    this.busy.delete(i);
     const { max, maxKeepBytes } = this.config();
     const bytes = i.memory ? i.memory.buffer.byteLength : 0;
     if (this.idle.length >= max || (bytes > maxKeepBytes && bytes > i.initialBytes)) {
       this.evicted++;
+      this.changed();
       return;
     }
     i.lastUsed = now;
@@ -98,8 +115,10 @@ export class InstancePool {
   }
 
   /** Throw an instance away (after a trap or a limit trip). */
-  discard(_i: PooledInstance): void {
+  discard(i: PooledInstance): void {
+    this.busy.delete(i);
     this.evicted++;
+    this.changed();
   }
 
   /** Drop idle instances above min_instances that have not been used for idle_timeout. */
@@ -109,12 +128,28 @@ export class InstancePool {
       if (now - this.idle[k].lastUsed >= idleMs) {
         this.idle.splice(k, 1);
         this.evicted++;
+        this.changed();
       } else k++;
     }
   }
 
   clear(): void {
     this.idle.length = 0;
+    this.busy.clear();
+    this.changed();
+  }
+
+  /** Linear memory of the live instances (idle and busy), bytes. */
+  memoryBytes(): number {
+    let n = 0;
+    for (const i of this.idle) n += i.memory ? i.memory.buffer.byteLength : 0;
+    for (const i of this.busy) n += i.memory ? i.memory.buffer.byteLength : 0;
+    return n;
+  }
+
+  /** Live instances (idle and busy). */
+  get size(): number {
+    return this.idle.length + this.busy.size;
   }
 
   stats(): PoolStats {

@@ -13,6 +13,16 @@
 // still be inside module_dir's real path, and is opened with O_NOFOLLOW; the .loaded/ store must be
 // a real directory inside it, its files are read with O_NOFOLLOW, and its temporary files are
 // created with O_EXCL | O_NOFOLLOW under unguessable names.
+//
+// Memory (docs/ABI.md "Memory accounting"): what the registry holds is part of INFO used_memory
+// (Memory.used), so maxmemory, eviction and -OOM see it — the linear memory of every live instance
+// (warm pool instances and the one in a call), the module bytes of loaded functions, and the
+// compiled modules (instrumented bytes plus an estimate of V8's machine code). The linear memory of
+// all instances together is capped by wasm.limits.max_total_memory (instantiation and every
+// memory.grow, including those of start functions and data segments at WASM.LOAD); with maxmemory
+// set and the noeviction policy a grow that would take used_memory past maxmemory is refused too.
+// The compile cache only keeps what loaded functions use (UNLOAD drops the rest) and is bounded
+// in bytes; restore() loads the module store at startup under the same limits.
 
 import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
@@ -46,6 +56,19 @@ import { InstancePool, MeterState, PooledInstance } from './pool.js';
 
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 const PAGE = 65536;
+/**
+ * Bytes charged for a compiled module per byte of instrumented WebAssembly: the instrumented bytes
+ * the cache holds plus V8's machine code, which is not observable from JavaScript; Liftoff and
+ * TurboFan code is a few times the size of the wasm code it comes from, so 4 are charged for it.
+ */
+const COMPILED_PER_BYTE = 5;
+/** The compile cache keeps at most this many bytes (as charged by compiledBytes) of compiled modules. */
+const CACHE_MAX_BYTES = 256 * 1024 * 1024;
+
+/** What a compiled module is charged in used_memory (see COMPILED_PER_BYTE). */
+function compiledBytes(c: { meta: InstrumentResult }): number {
+  return Math.max(1, c.meta.bytes.length * COMPILED_PER_BYTE);
+}
 export const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function isWasmBytes(s: string): boolean {
@@ -129,9 +152,22 @@ export interface LoadOptions {
 
 export class WasmRegistry {
   readonly functions = new Map<string, WasmFunction>();
-  private readonly cache = new LRUCache<string, Compiled>({ max: 128 });
+  /**
+   * Compiled modules by sha256 + compile settings, for loading the same bytes under another name
+   * or again with REPLACE. Bounded by count and bytes; entries no loaded function uses are dropped
+   * at UNLOAD and REPLACE (dropUnused), so unloading frees the compiled code.
+   */
+  private readonly cache = new LRUCache<string, Compiled>({ max: 128, maxSize: CACHE_MAX_BYTES, sizeCalculation: compiledBytes });
   compilations = 0;
   cacheHits = 0;
+  /** Cached sums for memory(): recomputed when an instance is created, grows or is dropped, or on LOAD / UNLOAD. */
+  private memDirty = true;
+  private linearCache = 0;
+  private codeCache = 0;
+  /** The memory of an instance being instantiated (not in its pool yet; its start function may grow it). */
+  private creating: WebAssembly.Memory | null = null;
+  /** A function being loaded (its pool is warm before it is registered). */
+  private loading: WasmFunction | null = null;
   /** Stats of unloaded functions still count registry-wide. */
   private retired = { calls: 0, failed: 0, fuel: 0 };
 
@@ -277,7 +313,7 @@ export class WasmRegistry {
     const binding = new HostBinding();
     const maxMemory = this.server.config.getInt('wasm.limits.max_memory');
     // maxMemory is set again before every call (executor); this value covers the start function.
-    const meter: MeterState = { granted: 0, maxFuel: 0, deadline: 0, maxDepth: 0, maxMemory, growRefused: false };
+    const meter: MeterState = { granted: 0, maxFuel: 0, deadline: 0, maxDepth: 0, maxMemory, growRefused: false, refusal: '' };
     const inst = {} as PooledInstance;
     const meterImports: WebAssembly.ModuleImports = {
       [c.meta.meterImports.refill]: (remaining: number | bigint) => {
@@ -310,7 +346,16 @@ export class WasmRegistry {
           meter.growRefused = true;
           return -1;
         }
+        if (pages > 0) {
+          const refusal = this.refuseGrowth(pages * PAGE);
+          if (refusal) {
+            meter.growRefused = true;
+            meter.refusal = refusal;
+            return -1;
+          }
+        }
         try {
+          this.memDirty = true;
           return mem.grow(pages);
         } catch (e) {
           // Within max_memory, so this is the module's own declared maximum (or the engine could
@@ -329,7 +374,10 @@ export class WasmRegistry {
         throw new WasmError('memory', `module needs ${spec.initialPages * PAGE} bytes of memory at start, over max_memory (${maxPages * PAGE})`);
       }
       const maximum = Math.min(spec.maximumPages ?? maxPages, maxPages);
+      const refusal = this.refuseGrowth(spec.initialPages * PAGE);
+      if (refusal) throw new WasmError('memory', `cannot create an instance with ${spec.initialPages * PAGE} bytes of memory: ${refusal}`);
       memory = new WebAssembly.Memory({ initial: spec.initialPages, maximum });
+      this.memDirty = true;
       (imports[spec.module] ??= {})[spec.name] = memory;
       binding.memory = memory; // before instantiation: a start function may already grow it
     }
@@ -344,12 +392,18 @@ export class WasmRegistry {
     meter.maxDepth = cfg.getInt('wasm.limits.max_call_depth');
     meter.deadline = performance.now() + cfg.getInt('wasm.limits.max_duration_ms');
     meter.granted = 0;
+    this.creating = memory;
     try {
       instance = loader.instantiateSync(c.module, imports as Record<string, Record<string, unknown>>).instance;
     } catch (e) {
+      this.creating = null;
+      this.memDirty = true;
       if (e instanceof WasmError) throw e;
+      if (meter.growRefused) throw new WasmError('memory', `start function: memory limit exceeded (${meter.refusal || `max_memory ${maxMemory} bytes`}): ${(e as Error).message}`);
       throw new WasmError('trap', `instantiation failed: ${(e as Error).message}`);
     }
+    this.creating = null;
+    this.memDirty = true;
     const exp = instance.exports;
     binding.memory = memory ?? ((exp.memory as WebAssembly.Memory | undefined) ?? null);
     Object.assign(inst, {
@@ -432,19 +486,30 @@ export class WasmRegistry {
         idleMs: cfg.getInt('wasm.pool.idle_timeout_secs') * 1000,
         maxKeepBytes: Math.max(16 * 1024 * 1024, cfg.getInt('wasm.limits.max_memory') / 2),
       }),
+      () => (this.memDirty = true),
     );
     // Instantiate now: proves the module links, runs its start function, and warms the pool.
+    this.loading = fn;
     try {
       fn.pool.warm();
       if (cfg.getInt('wasm.pool.min_instances') === 0) fn.pool.release(fn.pool.acquire(), Date.now());
+      this.checkAbiVersion(fn);
     } catch (e) {
+      fn.pool.clear();
+      this.loading = null;
+      this.dropUnused(compiled);
+      if (e instanceof LoadError) throw e;
       throw new LoadError(e instanceof WasmError ? e.message : `instantiation failed: ${(e as Error).message}`);
     }
-    this.checkAbiVersion(fn);
+    this.loading = null;
     if (opts.persist !== false) this.persist(fn);
     const old = this.functions.get(name);
-    if (old) this.retire(old);
     this.functions.set(name, fn);
+    if (old) {
+      this.retire(old);
+      this.dropUnused(old.compiled);
+    }
+    this.memDirty = true;
     return fn;
   }
 
@@ -488,6 +553,73 @@ export class WasmRegistry {
     if (c.maxDepth === cfg.getInt('wasm.limits.max_call_depth') && c.metering === cfg.getBool('wasm.metering')) return;
     fn.compiled = this.compile(fn.bytes);
     fn.pool.clear();
+    this.dropUnused(c);
+    this.memDirty = true;
+  }
+
+  /**
+   * Forget a compiled module once no loaded function uses it (UNLOAD, REPLACE, a refresh under new
+   * settings), so the compile cache never keeps code of functions that are gone.
+   */
+  private dropUnused(c: Compiled): void {
+    for (const f of this.functions.values()) if (f.compiled === c) return;
+    for (const [k, v] of this.cache.entries()) if (v === c) this.cache.delete(k);
+    this.memDirty = true;
+  }
+
+  /** Why `bytes` more linear memory may not be allocated now ('' when it may). */
+  private refuseGrowth(bytes: number): string {
+    const total = this.server.config.getInt('wasm.limits.max_total_memory');
+    if (total > 0 && this.memory().linear + bytes > total) return `max_total_memory ${total} bytes for all instances`;
+    const mem = this.server.memory;
+    // memory is undefined while the server is being constructed; restore() runs after that.
+    if (mem && mem.maxmemory > 0 && mem.policy === 'noeviction' && mem.used() + bytes > mem.maxmemory) {
+      return `used memory would exceed maxmemory ${mem.maxmemory} bytes`;
+    }
+    return '';
+  }
+
+  /**
+   * What the registry holds, in bytes: `linear` is the linear memory of every live instance (idle
+   * and busy), `code` the module bytes of loaded functions plus the compiled modules they and the
+   * cache hold (compiledBytes). Part of used_memory.
+   */
+  memory(): { linear: number; code: number; total: number } {
+    if (this.memDirty || this.creating) {
+      this.memDirty = false;
+      let linear = 0;
+      let code = 0;
+      const compiled = new Set<Compiled>();
+      for (const f of this.functions.values()) {
+        linear += f.pool.memoryBytes();
+        code += f.bytes.length;
+        compiled.add(f.compiled);
+      }
+      const l = this.loading;
+      if (l && this.functions.get(l.name) !== l) {
+        linear += l.pool.memoryBytes();
+        code += l.bytes.length;
+        compiled.add(l.compiled);
+      }
+      for (const c of this.cache.values()) compiled.add(c);
+      for (const c of compiled) code += compiledBytes(c);
+      if (this.creating) linear += this.creating.buffer.byteLength;
+      this.linearCache = linear;
+      this.codeCache = code;
+    }
+    return { linear: this.linearCache, code: this.codeCache, total: this.linearCache + this.codeCache };
+  }
+
+  /** Compile cache entries and the bytes they are charged (WASM.STATS). */
+  cacheStats(): { entries: number; bytes: number } {
+    return { entries: this.cache.size, bytes: this.cache.calculatedSize };
+  }
+
+  /** Live instances of every function (WASM.STATS, INFO wasm). */
+  instanceCount(): number {
+    let n = 0;
+    for (const f of this.functions.values()) n += f.pool.size;
+    return n;
   }
 
   unload(name: string): boolean {
@@ -495,6 +627,7 @@ export class WasmRegistry {
     if (!fn) return false;
     this.functions.delete(name);
     this.retire(fn);
+    this.dropUnused(fn.compiled);
     for (const ext of ['.wasm', '.json']) {
       const p = join(this.persistDir, name + ext);
       if (existsSync(p)) unlinkSync(p);
@@ -507,6 +640,7 @@ export class WasmRegistry {
     this.retired.failed += fn.stats.failed;
     this.retired.fuel += fn.stats.fuelUsed;
     fn.pool.clear();
+    this.memDirty = true;
   }
 
   totals(): { calls: number; failed: number; fuel: number } {
@@ -546,6 +680,13 @@ export class WasmRegistry {
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
       const name = f.slice(0, -5);
       try {
+        // The store is loaded under the limits a WASM.LOAD meets (max_total_memory, max_memory in
+        // createInstance); over maxmemory with noeviction a module is not loaded at all, as WASM.LOAD
+        // (denyoom) would get -OOM. What is not loaded stays in the store and is logged.
+        const mem = this.server.memory;
+        if (mem && mem.maxmemory > 0 && mem.policy === 'noeviction' && mem.used() > mem.maxmemory) {
+          throw new LoadError(`used memory (${mem.used()} bytes) is over maxmemory (${mem.maxmemory} bytes)`);
+        }
         const meta = JSON.parse(readFileNoFollow(join(dir, f)).toString('utf8')) as { permissions: Permission[] };
         const bytes = readFileNoFollow(join(dir, `${name}.wasm`));
         this.load(name, bytes, { replace: true, permissions: meta.permissions, persist: false });
