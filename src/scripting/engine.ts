@@ -32,6 +32,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { REDIS_VERSION } from '../version.js';
 import { PRELUDE_LUA } from './libs/prelude.js';
+import { DEFAULT_PATTERN_BUDGET } from './libs/pattern.js';
 import {
   cstr, LuaVM, LUA_ERRMEM, LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER,
   LUA_TSTRING, LUA_TTABLE, M,
@@ -56,6 +57,14 @@ export function requestScriptStop(): void {
 }
 export function clearScriptStop(): void {
   Atomics.store(scriptStopFlag, 0, 0);
+}
+let patternBudget = DEFAULT_PATTERN_BUDGET;
+/**
+ * Estimated C pattern-matching steps above which string.find/match/gmatch/gsub run the Lua port
+ * (libs/pattern.ts). Read when an engine is created; tests set 0 to run every match in Lua.
+ */
+export function setPatternBudget(n: number): void {
+  patternBudget = n;
 }
 const STOP_MESSAGE = 'ERR Script killed: the server is shutting down; its writes were undone';
 
@@ -160,7 +169,7 @@ export class LuaEngine {
   ) {
     const vm = this.vm;
     const L = vm.L;
-    // Arguments of the prelude chunk: NULL, js, version, versionNum, mode.
+    // Arguments of the prelude chunk: NULL, js, version, versionNum, mode, patternBudget.
     if (!vm.load(PRELUDE_LUA, '=prelude')) throw new Error(`lua prelude: ${vm.toString(-1)}`);
     M._lua_pushlightuserdata(L, 0);
     M._lua_createtable(L, 0, 8);
@@ -174,11 +183,17 @@ export class LuaEngine {
       M._lua_pushboolean(l, this.killed ? 1 : 0);
       return 1;
     });
+    // Raises the stop (like the hook) when the run is over its budget: libs/pattern.ts calls it.
+    vm.setFunctionField('check', (l) => {
+      if (this.run !== null || this.deadline !== Infinity) this.hook(l);
+      return 0;
+    });
     vm.setFunctionField('register_function', (l) => (this.onRegister ? this.onRegister(l) : 0));
     vm.pushString(REDIS_VERSION);
     M._lua_pushinteger(L, BigInt(versionNum(REDIS_VERSION)));
     vm.pushString(mode);
-    if (M._lua_pcallk(L, 5, 1, 0, 0, 0) !== LUA_OK) throw new Error(`lua prelude: ${vm.toString(-1)}`);
+    M._lua_pushnumber(L, patternBudget);
+    if (M._lua_pcallk(L, 6, 1, 0, 0, 0) !== LUA_OK) throw new Error(`lua prelude: ${vm.toString(-1)}`);
     const R = M._lua_gettop(L);
     const field = (name: string): number => {
       M._lua_getfield(L, R, cstr(name));
@@ -208,6 +223,8 @@ export class LuaEngine {
     this.deadline = this.limitMs > 0 ? performance.now() + this.limitMs : Infinity;
     this.killed = false;
     this.stopped = false;
+    // Asked to stop before the run starts: it is refused even if too short to reach a hook tick.
+    if (Atomics.load(scriptStopFlag, 0) !== 0) this.killed = this.stopped = true;
     this.armMemory();
   }
 

@@ -13,6 +13,7 @@ import { BIT_LUA } from './bit.js';
 import { CJSON_LUA } from './cjson.js';
 import { CMSGPACK_LUA } from './cmsgpack.js';
 import { STRUCT_LUA } from './struct.js';
+import { PATTERN_LUA } from './pattern.js';
 
 function lib(name: string, src: string): string {
   return `local ${name} = load(${JSON.stringify(src)}, '=${name}')(NULL)\n`;
@@ -20,7 +21,7 @@ function lib(name: string, src: string): string {
 
 export const PRELUDE_LUA =
   String.raw`
-local NULL, js, version, versionNum, mode = ...
+local NULL, js, version, versionNum, mode, patternBudget = ...
 local G = _G
 local dbg = debug
 local rawset0, setmt0, getmt0, load0, type, error, tostring, next = rawset, setmetatable, getmetatable, load, type, error, tostring, next
@@ -55,7 +56,8 @@ G.unpack = table.unpack
 table.getn = function(t) return #t end
 math.mod = math.fmod
 math.pow = function(a, b) return a ^ b end
-string.gfind = string.gmatch
+-- find / match / gmatch / gsub with a bounded C cost (libs/pattern.ts); also sets gfind.
+load(${JSON.stringify(PATTERN_LUA)}, '=pattern')(patternBudget, js.check)
 local function argcheck(ok, n, fname, expected, v)
   if not ok then error("bad argument #" .. n .. " to '" .. fname .. "' (" .. expected .. " expected, got " .. type(v) .. ")", 3) end
 end
