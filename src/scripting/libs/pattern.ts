@@ -64,11 +64,11 @@ local function match_class(c, cl)
   return cl == c
 end
 
--- Worst-case cost of the C matcher; cached per pattern (bounded cache).
+-- Worst-case cost of the C matcher, per pattern (bounded cache): { plain, m·2^qq, q, m/10 } so
+-- that a call costs one lookup and one power: plain search (n+1)·m/10, else m·2^qq·(n+1)^q.
 local costs, ncosts = {}, 0
 local function shape(p)
-  local e = costs[p]
-  if e then return e[1], e[2], e[3] end
+  local m = #p + 1
   local plain = not find0(p, '[%^%$%*%+%?%.%(%[%%%-]')
   local _, q = gsub0(p, '[%*%+%-]', '')
   local _, qq = gsub0(p, '%?', '')
@@ -78,9 +78,11 @@ local function shape(p)
   if last == '?' then qq = qq - 1 elseif last then q = q - 1 end
   if byte(p, 1) ~= 94 then q = q + 1 end
   if ncosts > 1000 then costs, ncosts = {}, 0 end
-  costs[p] = { plain, q, qq }
+  -- gmatch does not anchor: its entry (key false .. p) counts one more power.
+  local e = { plain, m * 2 ^ qq, q, m / 10 }
+  costs[p] = e
   ncosts = ncosts + 1
-  return plain, q, qq
+  return e
 end
 -- C work done since the last check: the count hook only fires every few thousand VM
 -- instructions, so many cheap-looking C calls in a short loop are checked here.
@@ -91,21 +93,6 @@ local function charge(c)
     work = 0
     check()
   end
-end
--- true: run the Lua port; false: the C call is cheap enough (and was charged).
-local function too_costly(n, p, plainflag, noanchor)
-  local m = #p + 1
-  local plain, q, qq = shape(p)
-  local c
-  if plain or plainflag then
-    c = (n + 1) * m / 10
-  else
-    if noanchor and byte(p, 1) == 94 then q = q + 1 end
-    c = m * (n + 1) ^ q * 2 ^ qq
-  end
-  if c > budget then return true end
-  charge(c)
-  return false
 end
 
 -- ---- The port of lstrlib.c's matcher --------------------------------------------------------------
@@ -423,29 +410,59 @@ local function find_aux(isfind, s0, p0, init0, plain0)
   return nil
 end
 
+local gmatch_lua
 local C = { find = string.find, match = string.match, gmatch = string.gmatch, gsub = string.gsub }
 
+-- The C path has no pcall (in this wasm build every pcall is a JS round trip): an error there
+-- names the wrapper's line; the script error handler puts the caller's line back (prelude.ts).
+-- Arguments that are not two strings (numbers: short) go to C as they are, as does an init C
+-- would refuse (it raises before matching).
 string.find = function(s, p, init, plain, ...)
-  local ss, pp = str(s), str(p)
-  if not ss or not pp or not int(init, 1) or not too_costly(#ss, pp, plain) then
-    return rethrow(pcall0(C.find, s, p, init, plain, ...))
+  if type(s) == 'string' and type(p) == 'string' then
+    local e = costs[p] or shape(p)
+    local c = (plain or e[1]) and (#s + 1) * e[4] or e[2] * (#s + 1) ^ e[3]
+    if c <= budget then
+      work = work + c
+      if work > budget then work = 0 check() end
+    elseif int(init, 1) then
+      return rethrow(pcall0(find_aux, true, s, p, init, plain))
+    end
   end
-  return rethrow(pcall0(find_aux, true, ss, pp, init, plain))
+  local find = C.find
+  return find(s, p, init, plain, ...)
 end
 
 string.match = function(s, p, init, ...)
-  local ss, pp = str(s), str(p)
-  if not ss or not pp or not int(init, 1) or not too_costly(#ss, pp, false) then
-    return rethrow(pcall0(C.match, s, p, init, ...))
+  if type(s) == 'string' and type(p) == 'string' then
+    local e = costs[p] or shape(p)
+    local c = e[2] * (#s + 1) ^ e[3]
+    if c <= budget then
+      work = work + c
+      if work > budget then work = 0 check() end
+    elseif int(init, 1) then
+      return rethrow(pcall0(find_aux, false, s, p, init))
+    end
   end
-  return rethrow(pcall0(find_aux, false, ss, pp, init))
+  local match = C.match
+  return match(s, p, init, ...)
 end
 
 string.gmatch = function(s, p, init, ...)
-  local ss, pp = str(s), str(p)
-  if not ss or not pp or not int(init, 1) or not too_costly(#ss, pp, false, true) then
-    return rethrow(pcall0(C.gmatch, s, p, init, ...))
+  if type(s) == 'string' and type(p) == 'string' then
+    local e = costs[p] or shape(p)
+    -- '^' is no anchor for gmatch: one more power than the entry counted.
+    local c = e[2] * (#s + 1) ^ (byte(p, 1) == 94 and e[3] + 1 or e[3])
+    if c <= budget then
+      charge(c)
+    elseif int(init, 1) then
+      return gmatch_lua(s, p, init)
+    end
   end
+  local gmatch = C.gmatch
+  return gmatch(s, p, init, ...)
+end
+
+gmatch_lua = function(ss, pp, init)
   local ls = #ss
   local src = posrelat(int(init, 1), ls)
   if src > ls + 1 then src = ls + 2 end
@@ -493,13 +510,20 @@ end
 
 local gsub_lua
 string.gsub = function(s, p, repl, max_s, ...)
-  local ss, pp = str(s), str(p)
-  local tr = type(repl)
-  if not ss or not pp or not (tr == 'number' or tr == 'string' or tr == 'function' or tr == 'table')
-    or (max_s ~= nil and not int(max_s)) or not too_costly(#ss, pp, false) then
-    return rethrow(pcall0(C.gsub, s, p, repl, max_s, ...))
+  if type(s) == 'string' and type(p) == 'string' then
+    local e = costs[p] or shape(p)
+    local c = e[2] * (#s + 1) ^ e[3]
+    if c <= budget then
+      charge(c)
+    else
+      local tr = type(repl)
+      if (tr == 'number' or tr == 'string' or tr == 'function' or tr == 'table') and (max_s == nil or int(max_s)) then
+        return rethrow(pcall0(gsub_lua, s, p, repl, tr, max_s))
+      end
+    end
   end
-  return rethrow(pcall0(gsub_lua, ss, pp, repl, tr, max_s))
+  local gsub = C.gsub
+  return gsub(s, p, repl, max_s, ...)
 end
 gsub_lua = function(ss, pp, repl, tr, max_s)
   local srcl = #ss

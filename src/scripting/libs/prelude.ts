@@ -191,7 +191,12 @@ local function handler(err)
     lvl = lvl + 1
     i = dbg.getinfo(lvl, 'nSl')
   end
-  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if type(err) ~= 'table' then
+    err = tostring(err)
+    -- A C string function called through libs/pattern.ts's wrapper names the wrapper's line.
+    if i and err:sub(1, 8) == 'pattern:' then err = err:gsub('^pattern:%d+: ', i.short_src .. ':' .. i.currentline .. ': ', 1) end
+    err = { err = 'ERR ' .. err }
+  end
   if i then
     err['source'] = i.source
     err['line'] = i.currentline
