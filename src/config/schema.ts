@@ -91,6 +91,7 @@ export const PARAMS: ParamSpec[] = [
   // Scripting (Lua)
   p('busy-reply-threshold', 'int', 5000, 'Milliseconds a Lua script or function may run; past it the script is aborted and its writes undone (Redis answers BUSY to other clients instead; see docs/LUA.md). 0 = no limit. Protected (Redis does not protect it): it is what stops a runaway script.', { min: 0, protected: true }),
   p('lua-time-limit', 'int', 5000, 'Old name of busy-reply-threshold (Redis 7 keeps both); setting either sets both.', { min: 0, protected: true }),
+  p('lua-memory-limit', 'memory', 256 * MB, 'Bytes by which a Lua script (or a function library while it loads) may grow its Lua heap; past it the script fails and its writes are undone (see docs/LUA.md). 0 = no limit. Lodestone only.', { min: 0, protected: true }),
   p('slowlog-log-slower-than', 'int', 10000, 'Log commands slower than this many microseconds (-1 = off).', { min: -1 }),
   p('slowlog-max-len', 'int', 128, 'Entries kept in the slow log.', { min: 0 }),
   // Persistence (used by the persistence subsystem)

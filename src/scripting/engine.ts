@@ -8,10 +8,17 @@
 // captured; when the script fails (runtime error, redis.call error, budget) its writes are rolled
 // back and the events dropped; on success the events reach the observers as one MULTI/EXEC group.
 //
-// Budget: a Lua count hook fires every HOOK_EVERY VM instructions and checks the clock; past
-// busy-reply-threshold it raises an error, and keeps raising on every later hook so a script cannot
-// swallow it with pcall. Redis instead keeps serving other clients with -BUSY and waits for SCRIPT
+// Budget: a Lua count hook fires every HOOK_EVERY VM instructions (on every thread: coroutines
+// inherit it) and checks the clock and the stop flag; past busy-reply-threshold, or once
+// requestScriptStop() was called, it raises an error, and keeps raising on every later hook so a
+// script cannot swallow it with pcall (the prelude's pcall/xpcall/coroutine/load wrappers re-raise
+// it too). The allocator checks the same condition on big allocations, so one C call building a
+// huge string stops too. Redis instead keeps serving other clients with -BUSY and waits for SCRIPT
 // KILL; Node cannot serve sockets while a synchronous script runs, so here the threshold is a hard stop.
+//
+// Memory: while a run (or a compile) is armed, the state's heap may grow by at most lua-memory-limit
+// bytes; past it allocations fail and the script fails with a clear error. A run that grew the heap
+// by more than GC_AFTER bytes is followed by a full collection, so the heap does not stay at its peak.
 
 import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
@@ -26,13 +33,41 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { REDIS_VERSION } from '../version.js';
 import { PRELUDE_LUA } from './libs/prelude.js';
+import { DEFAULT_PATTERN_BUDGET } from './libs/pattern.js';
 import {
-  cstr, LuaVM, LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER,
+  cstr, LuaVM, LUA_ERRMEM, LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER,
   LUA_TSTRING, LUA_TTABLE, M,
 } from './lua-vm.js';
 
 /** VM instructions between two clock checks (a few µs of work each). */
 const HOOK_EVERY = 10000;
+/** Heap growth during a run past which a full GC follows it. */
+const GC_AFTER = 16 * 1024 * 1024;
+
+/**
+ * The stop flag every Lua engine's hook reads (Atomics.load) at each tick, and the allocator on big
+ * allocations. Nonzero: the running script — and every later one, until clearScriptStop() — is
+ * aborted at its next tick with STOP_MESSAGE, its writes undone. It lives in a SharedArrayBuffer so
+ * that a worker thread can set it while the main thread is busy inside a script (a signal handler
+ * cannot run then: it waits for the event loop).
+ */
+export const scriptStopFlag = new Int32Array(new SharedArrayBuffer(4));
+/** Make every running or later Lua script abort at its next hook tick (e.g. on SIGTERM). */
+export function requestScriptStop(): void {
+  Atomics.store(scriptStopFlag, 0, 1);
+}
+export function clearScriptStop(): void {
+  Atomics.store(scriptStopFlag, 0, 0);
+}
+let patternBudget = DEFAULT_PATTERN_BUDGET;
+/**
+ * Estimated C pattern-matching steps above which string.find/match/gmatch/gsub run the Lua port
+ * (libs/pattern.ts). Read when an engine is created; tests set 0 to run every match in Lua.
+ */
+export function setPatternBudget(n: number): void {
+  patternBudget = n;
+}
+const STOP_MESSAGE = 'ERR Script killed: the server is shutting down; its writes were undone';
 
 /** What the JS primitives need while a script runs. */
 interface Run {
@@ -116,7 +151,11 @@ export class LuaEngine {
   private run: Run | null = null;
   private deadline = Infinity;
   private killed = false;
+  private stopped = false;
   private limitMs = 0;
+  private memLimit = 0;
+  private usedAtArm = 0;
+  private readonly collectRef: number;
   /** The function engine's register_function, set by functions.ts. */
   onRegister: ((L: number) => number) | null = null;
   private readonly undo = new UndoLog();
@@ -131,7 +170,7 @@ export class LuaEngine {
   ) {
     const vm = this.vm;
     const L = vm.L;
-    // Arguments of the prelude chunk: NULL, js, version, versionNum, mode.
+    // Arguments of the prelude chunk: NULL, js, version, versionNum, mode, patternBudget.
     if (!vm.load(PRELUDE_LUA, '=prelude')) throw new Error(`lua prelude: ${vm.toString(-1)}`);
     M._lua_pushlightuserdata(L, 0);
     M._lua_createtable(L, 0, 8);
@@ -145,11 +184,17 @@ export class LuaEngine {
       M._lua_pushboolean(l, this.killed ? 1 : 0);
       return 1;
     });
+    // Raises the stop (like the hook) when the run is over its budget: libs/pattern.ts calls it.
+    vm.setFunctionField('check', (l) => {
+      if (this.run !== null || this.deadline !== Infinity) this.hook(l);
+      return 0;
+    });
     vm.setFunctionField('register_function', (l) => (this.onRegister ? this.onRegister(l) : 0));
     vm.pushString(REDIS_VERSION);
     M._lua_pushinteger(L, BigInt(versionNum(REDIS_VERSION)));
     vm.pushString(mode);
-    if (M._lua_pcallk(L, 5, 1, 0, 0, 0) !== LUA_OK) throw new Error(`lua prelude: ${vm.toString(-1)}`);
+    M._lua_pushnumber(L, patternBudget);
+    if (M._lua_pcallk(L, 6, 1, 0, 0, 0) !== LUA_OK) throw new Error(`lua prelude: ${vm.toString(-1)}`);
     const R = M._lua_gettop(L);
     const field = (name: string): number => {
       M._lua_getfield(L, R, cstr(name));
@@ -163,40 +208,86 @@ export class LuaEngine {
       this.newEnvRef = field('new_env');
       this.loadingRef = field('loading');
     }
+    M._lua_getfield(L, R, cstr('collect'));
+    this.collectRef = vm.ref();
     M._lua_settop(L, 0);
-    const hook = M.addFunction(() => this.hook(), 'vii');
+    const hook = M.addFunction((l: number) => this.hook(l), 'vii');
     M._lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+    vm.interrupt = () => this.mustStop();
   }
 
   // ---- Budget -----------------------------------------------------------------------------------
 
-  /** Arm the time budget for a run or a library load. */
+  /** Arm the time budget and the memory limit for a run or a library load. */
   arm(): void {
     this.limitMs = this.server.config.getInt('busy-reply-threshold');
     this.deadline = this.limitMs > 0 ? performance.now() + this.limitMs : Infinity;
     this.killed = false;
+    this.stopped = false;
+    // Asked to stop before the run starts: it is refused even if too short to reach a hook tick.
+    if (Atomics.load(scriptStopFlag, 0) !== 0 || terminationRequested()) this.killed = this.stopped = true;
+    this.armMemory();
+  }
+
+  /** Arm only the memory limit (compiling a script). */
+  armMemory(): void {
+    const vm = this.vm;
+    this.memLimit = this.server.config.getInt('lua-memory-limit');
+    this.usedAtArm = vm.used;
+    vm.limit = this.memLimit > 0 ? vm.used + this.memLimit : Infinity;
+    vm.hitLimit = false;
   }
 
   disarm(): void {
     this.deadline = Infinity;
+    const vm = this.vm;
+    vm.limit = Infinity;
+    vm.L = vm.main;
+    // A run that grew the heap a lot (or hit the limit) is followed by a full collection: what it
+    // allocated is unreachable now, and the incremental collector alone would keep it for long.
+    if (vm.used - this.usedAtArm > GC_AFTER || vm.hitLimit) {
+      const L = vm.main;
+      const top = M._lua_gettop(L);
+      vm.pushRef(this.collectRef);
+      M._lua_pcallk(L, 0, 0, 0, 0, 0);
+      M._lua_settop(L, top);
+    }
+  }
+
+  /** Did the last run fail because it reached lua-memory-limit? */
+  get hitMemoryLimit(): boolean {
+    return this.vm.hitLimit;
+  }
+
+  get memoryMessage(): string {
+    return `ERR Script killed: it used more than lua-memory-limit (${this.memLimit} bytes) of Lua memory; its writes were undone`;
   }
 
   get killMessage(): string {
+    if (this.stopped) return STOP_MESSAGE;
     return `ERR Script killed: it ran longer than busy-reply-threshold (${this.limitMs} ms); its writes were undone`;
   }
 
-  private hook(): void {
-    if (performance.now() <= this.deadline) {
-      if (!terminationRequested()) return;
-      // SIGTERM/SIGINT arrived while the script runs: stop it so the shutdown can run (watchdog.ts).
-      this.killed = true;
-      this.pushErrorTable('ERR Script killed: the server is shutting down');
-      this.vm.raise();
-      return;
-    }
+  /** Is the run over its budget or asked to stop? Marks it killed (the mark is never taken back). */
+  private mustStop(): boolean {
+    if (this.killed) return true;
+    if (Atomics.load(scriptStopFlag, 0) !== 0 || terminationRequested()) this.stopped = true;
+    else if (performance.now() <= this.deadline) return false;
     this.killed = true;
+    return true;
+  }
+
+  /** The count hook, on thread `l` (the main thread or a coroutine). */
+  private hook(l: number): void {
+    if (!this.mustStop()) return;
+    this.vm.L = l;
     this.pushErrorTable(this.killMessage);
     this.vm.raise();
+  }
+
+  /** Ask the running script (if any) and every later one to stop at its next hook tick. */
+  requestStop(): void {
+    requestScriptStop();
   }
 
   get wasKilled(): boolean {
@@ -213,7 +304,10 @@ export class LuaEngine {
   compile(code: string, chunkName: string, envOnStack = false): number | string {
     const vm = this.vm;
     const L = vm.L;
-    if (!vm.load(code, chunkName)) {
+    this.armMemory();
+    const loaded = vm.load(code, chunkName);
+    vm.limit = Infinity;
+    if (!loaded) {
       const msg = vm.toString(-1) ?? 'unknown error';
       M._lua_settop(L, envOnStack ? -3 : -2);
       return fixSyntaxMessage(msg);
@@ -299,6 +393,11 @@ export class LuaEngine {
   errorReply(idx: number | null, name: string): ReplyError {
     const L = this.vm.L;
     let err = this.killed ? this.killMessage : null;
+    if (err === null && this.vm.hitLimit && idx !== null) {
+      const t = M._lua_type(L, idx);
+      const msg = t === LUA_TTABLE ? this.rawField(idx < 0 ? M._lua_gettop(L) + idx + 1 : idx, F_ERR) : t === LUA_TSTRING ? this.vm.toString(idx) : null;
+      if (msg !== null && msg.includes('not enough memory')) err = this.memoryMessage;
+    }
     let where = '';
     if (idx !== null && M._lua_type(L, idx) === LUA_TTABLE) {
       const t = M._lua_gettop(L);

@@ -21,6 +21,7 @@ export const LUA_TSTRING = 4;
 export const LUA_TTABLE = 5;
 export const LUA_TFUNCTION = 6;
 export const LUA_OK = 0;
+export const LUA_ERRMEM = 4;
 export const LUA_MASKCOUNT = 8;
 const LUAI_MAXSTACK = 1000000;
 export const LUA_REGISTRYINDEX = -LUAI_MAXSTACK - 1000;
@@ -67,6 +68,8 @@ export interface LuaModule {
   _lua_checkstack(L: number, n: number): number;
   _lua_pushlightuserdata(L: number, p: number): void;
   _lua_setupvalue(L: number, f: number, n: number): number;
+  _lua_setallocf(L: number, f: number, ud: number): void;
+  _realloc(p: number, n: number): number;
 }
 
 /**
@@ -116,19 +119,69 @@ export function cstr(s: string): number {
 /** A JS function callable from Lua: reads its arguments off L's stack, returns the number of results. */
 export type LuaCFunction = (L: number) => number;
 
+/** Allocations of at least this size check `interrupt` (the clock) every time; smaller ones every 1024th. */
+const BIG_ALLOC = 64 * 1024;
+
 export class LuaVM {
-  readonly L: number;
+  /** The main thread: every top-level call runs on it. */
+  readonly main: number;
+  /**
+   * The thread the current JS entry (a primitive or the hook) was called on: the main thread, or a
+   * coroutine. Set by every C closure made with pushFunction (and by the hook), reset to `main`
+   * when a top-level call returns; everything that pushes or reads uses it.
+   */
+  L: number;
+  /** Bytes held by this state's allocator: exactly what collectgarbage('count') reports, in bytes. */
+  used = 0;
+  /** Growth past this many bytes is refused (Lua raises "not enough memory"). */
+  limit = Infinity;
+  /** Set when an allocation was refused for `limit`; cleared by the caller. */
+  hitLimit = false;
+  /**
+   * Asked by the allocator (big allocations, and every 1024th small one) while a run is armed: true
+   * when the run must stop. Allocations of BIG_ALLOC or more are then refused, so a C function that
+   * builds a large result (string.rep, table.concat, gsub …) stops at its next allocation even
+   * between two count-hook ticks.
+   */
+  interrupt: (() => boolean) | null = null;
+  private allocTick = 0;
   private scratch = 0;
   private scratchCap = 0;
   private readonly lenPtr: number;
   private heapBuf: Buffer;
 
   constructor() {
-    this.L = M._luaL_newstate();
+    this.main = this.L = M._luaL_newstate();
     if (!this.L) throw new Error('lua: cannot create a state (out of memory)');
+    // Our allocator (the same malloc as luaL_newstate's, plus accounting): what the state allocated
+    // before the switch is freed through it too, so `used` ends a hair below 0 at close — harmless.
+    M._lua_setallocf(this.L, M.addFunction((_ud: number, ptr: number, osize: number, nsize: number) => this.alloc(ptr, osize >>> 0, nsize >>> 0), 'iiiii'), 0);
     M._luaL_openlibs(this.L);
     this.lenPtr = M._malloc(8);
     this.heapBuf = Buffer.from(M.HEAPU8.buffer);
+  }
+
+  /** lua_Alloc: realloc/free with a byte count, the per-run limit and the interrupt check. */
+  private alloc(ptr: number, osize: number, nsize: number): number {
+    const old = ptr ? osize : 0;
+    if (nsize === 0) {
+      if (ptr) {
+        M._free(ptr);
+        this.used -= old;
+      }
+      return 0;
+    }
+    const delta = nsize - old;
+    if (delta > 0) {
+      if (this.used + delta > this.limit) {
+        this.hitLimit = true;
+        return 0;
+      }
+      if (this.interrupt !== null && (nsize >= BIG_ALLOC || (++this.allocTick & 1023) === 0) && this.interrupt() && nsize >= BIG_ALLOC) return 0;
+    }
+    const p = M._realloc(ptr, nsize);
+    if (p) this.used += delta;
+    return p;
   }
 
   /** A Buffer over the whole wasm heap (re-made when memory grows and the old one detaches). */
@@ -167,10 +220,14 @@ export class LuaVM {
     return heap.latin1Slice(p, p + n);
   }
 
-  /** Compile `code` as a chunk named `name`; leaves the function (or the error message) on the stack. */
+  /**
+   * Compile `code` as a chunk named `name`; leaves the function (or the error message) on the stack.
+   * Source text only (mode "t"): Lua does not verify bytecode, so a binary chunk (string.dump
+   * output, possibly mutated) could corrupt the heap every later script runs in.
+   */
   load(code: string, name: string): boolean {
     const p = this.stage(code);
-    return M._luaL_loadbufferx(this.L, p, code.length, cstr(name), 0) === LUA_OK;
+    return M._luaL_loadbufferx(this.L, p, code.length, cstr(name), cstr('t')) === LUA_OK;
   }
 
   /** Run Lua source (the prelude) and throw on error. */
@@ -184,7 +241,10 @@ export class LuaVM {
 
   /** Make a JS function callable from Lua (one function-table slot for the life of the process). */
   pushFunction(fn: LuaCFunction): void {
-    const ptr = M.addFunction(fn, 'ii');
+    const ptr = M.addFunction((l: number) => {
+      this.L = l;
+      return fn(l);
+    }, 'ii');
     M._lua_pushcclosure(this.L, ptr, 0);
   }
 
@@ -218,6 +278,8 @@ export class LuaVM {
   }
 
   close(): void {
-    M._lua_close(this.L);
+    this.interrupt = null;
+    this.limit = Infinity;
+    M._lua_close(this.main);
   }
 }

@@ -13,6 +13,7 @@ import { BIT_LUA } from './bit.js';
 import { CJSON_LUA } from './cjson.js';
 import { CMSGPACK_LUA } from './cmsgpack.js';
 import { STRUCT_LUA } from './struct.js';
+import { PATTERN_LUA } from './pattern.js';
 
 function lib(name: string, src: string): string {
   return `local ${name} = load(${JSON.stringify(src)}, '=${name}')(NULL)\n`;
@@ -20,10 +21,11 @@ function lib(name: string, src: string): string {
 
 export const PRELUDE_LUA =
   String.raw`
-local NULL, js, version, versionNum, mode = ...
+local NULL, js, version, versionNum, mode, patternBudget = ...
 local G = _G
 local dbg = debug
 local rawset0, setmt0, getmt0, load0, type, error, tostring, next = rawset, setmetatable, getmetatable, load, type, error, tostring, next
+local pcall_raw = pcall
 ` +
   lib('cjson', CJSON_LUA) +
   lib('cmsgpack', CMSGPACK_LUA) +
@@ -36,36 +38,59 @@ local function readonly(t)
   local p = setmt0({}, {
     __index = t,
     __newindex = ro_error,
-    __pairs = function() return next, t, nil end,
+    -- The iterator closes over the real table: pairs() must never hand it out (its state value
+    -- would be a writable reference to the library).
+    __pairs = function(p) return function(_, k) return next(t, k) end, p, nil end,
     __len = function() return #t end,
     __metatable = false,
   })
   protected[p] = true
   return p
 end
+-- The real globals are protected too: nothing may rawset/setmetatable them (a chunk made by load
+-- runs with the read-only env, never with G, but defence in depth).
+protected[G] = true
 
 -- Lua 5.1 names Redis scripts use.
 G.unpack = table.unpack
 table.getn = function(t) return #t end
 math.mod = math.fmod
 math.pow = function(a, b) return a ^ b end
-string.gfind = string.gmatch
--- Redis 7 removed loadstring; load accepts only functions (5.1 semantics: no source strings).
-G.load = function(f, ...)
-  if type(f) ~= 'function' then error("bad argument #1 to 'load' (function expected, got " .. type(f) .. ")", 2) end
-  return load0(f, ...)
+-- find / match / gmatch / gsub with a bounded C cost (libs/pattern.ts); also sets gfind.
+load(${JSON.stringify(PATTERN_LUA)}, '=pattern')(patternBudget, js.check)
+local function argcheck(ok, n, fname, expected, v)
+  if not ok then error("bad argument #" .. n .. " to '" .. fname .. "' (" .. expected .. " expected, got " .. type(v) .. ")", 3) end
 end
 G.rawset = function(t, k, v)
-  if protected[t] then error('Attempt to modify a readonly table', 2) end
-  return rawset0(t, k, v)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  argcheck(type(t) == 'table', 1, 'rawset', 'table', t)
+  local rawset = rawset0
+  return (rawset(t, k, v))
 end
+-- setmetatable: protected tables refuse; a __gc field is never registered (Lua 5.1, which Redis
+-- runs, ignores __gc on tables, and a finalizer would run with the VM's hooks off: a looping one
+-- could never be stopped). The field stays in the metatable, as 5.4 does for a __gc added later.
+local rawget0 = rawget
 G.setmetatable = function(t, m)
-  if protected[t] then error('Attempt to modify a readonly table', 2) end
-  return setmt0(t, m)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  local setmetatable = setmt0
+  argcheck(type(t) == 'table', 1, 'setmetatable', 'table', t)
+  argcheck(m == nil or type(m) == 'table', 2, 'setmetatable', 'nil or table', m)
+  if m == nil or protected[m] or rawget0(m, '__gc') == nil then
+    return (setmetatable(t, m))
+  end
+  local gc = rawget0(m, '__gc')
+  rawset0(m, '__gc', nil)
+  local ok, e = pcall_raw(setmt0, t, m)
+  rawset0(m, '__gc', gc)
+  if not ok then error(e, 2) end
+  return t
 end
 -- Redis 7's pcall (luaRedisPcall): an error table with a string 'err' is returned as that string.
--- Once the time budget has stopped a script, no pcall/xpcall/coroutine.resume may catch the stop.
-local pcall0, xpcall0, resume0, killed = pcall, xpcall, coroutine.resume, js.killed
+-- Once the time budget has stopped a script, nothing may catch the stop: pcall, xpcall (whose
+-- message handler is not called either: it runs with the count hook off when the stop is raised
+-- from the hook), coroutine.resume / close, and load's reader function re-raise it.
+local pcall0, xpcall0, resume0, close0, killed = pcall, xpcall, coroutine.resume, coroutine.close, js.killed
 local function pcall_result(ok, ...)
   if ok then return true, ... end
   local e = ...
@@ -81,12 +106,52 @@ local function rethrow_if_killed(ok, ...)
   if not ok and killed() then error((...), 0) end
   return ok, ...
 end
-G.xpcall = function(f, h, ...) return rethrow_if_killed(xpcall0(f, h, ...)) end
+G.xpcall = function(f, h, ...)
+  local function handler(e)
+    if killed() then return e end
+    return h(e)
+  end
+  return rethrow_if_killed(xpcall0(f, handler, ...))
+end
 coroutine.resume = function(co, ...) return rethrow_if_killed(resume0(co, ...)) end
+coroutine.close = function(co) return rethrow_if_killed(close0(co)) end
+-- collectgarbage as in Redis, minus the options that would change the collector for every later
+-- script (stop, setpause, setstepmul, incremental, generational): the collector is shared state.
+local cg0 = collectgarbage
+local cg_ok = { collect = true, count = true, step = true, isrunning = true }
+G.collectgarbage = function(opt, arg)
+  if opt == nil then opt = 'collect' end
+  if type(opt) == 'string' and not cg_ok[opt] then
+    error("bad argument #1 to 'collectgarbage' (option '" .. opt .. "' is not allowed in scripts)", 2)
+  end
+  local collectgarbage = cg0
+  return collectgarbage(opt, arg)
+end
+G.gcinfo = function() return math.floor(cg0('count')) end
+-- load / loadstring compile source text only: mode 't' is forced (a binary chunk — string.dump's
+-- output, mutated or not — is refused: Lua does not verify bytecode, and a crafted chunk corrupts
+-- the VM's heap), and the chunk always runs in the read-only script environment (a caller's env
+-- argument is not taken: Lua 5.1's load has none). load takes only a function, as in 5.1.
+local loadenv -- set below, once the environment exists
+local function text_load(chunk, name)
+  local f, e = load0(chunk, name, 't', loadenv)
+  -- The reader function runs inside lua_load's protected call: a stop raised there is re-raised.
+  if f == nil and killed() then error(e, 0) end
+  return f, e
+end
+G.load = function(f, name)
+  if type(f) ~= 'function' then error("bad argument #1 to 'load' (function expected, got " .. type(f) .. ")", 2) end
+  return text_load(f, name)
+end
+G.loadstring = function(s, name)
+  if type(s) ~= 'string' and type(s) ~= 'number' then
+    error("bad argument #1 to 'loadstring' (string expected, got " .. (s == nil and 'no value' or type(s)) .. ")", 2)
+  end
+  s = tostring(s)
+  return text_load(s, name or s)
+end
 -- Not in Redis's sandbox.
-G.io, G.os, G.package, G.require, G.dofile, G.loadfile, G.debug, G.utf8, G.warn, G.collectgarbage = nil
-G.loadstring = nil
-
+G.io, G.os, G.package, G.require, G.dofile, G.loadfile, G.debug, G.utf8, G.warn, G.print = nil
 local redis = {}
 redis.REDIS_VERSION = version
 redis.REDIS_VERSION_NUM = versionNum
@@ -126,7 +191,12 @@ local function handler(err)
     lvl = lvl + 1
     i = dbg.getinfo(lvl, 'nSl')
   end
-  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if type(err) ~= 'table' then
+    err = tostring(err)
+    -- A C string function called through libs/pattern.ts's wrapper names the wrapper's line.
+    if i and err:sub(1, 8) == 'pattern:' then err = err:gsub('^pattern:%d+: ', i.short_src .. ':' .. i.currentline .. ': ', 1) end
+    err = { err = 'ERR ' .. err }
+  end
   if i then
     err['source'] = i.source
     err['line'] = i.currentline
@@ -135,8 +205,6 @@ local function handler(err)
 end
 
 local missing = function(_, k)
-  -- Redis 7 removed loadstring but still answers nil for it (it is on its globals allow-list).
-  if k == 'loadstring' then return nil end
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end
 local function env_of(globals)
@@ -151,8 +219,14 @@ G.cjson = readonly(cjson)
 G.cmsgpack = readonly(cmsgpack)
 G.bit = readonly(bit)
 G.struct = readonly(struct)
+-- The string metatable: its __index is the read-only string library, and getmetatable('') gives a
+-- read-only view of it (Redis: the metatable is a readonly table), so no script can add or replace
+-- a string method for the scripts after it.
+local smt = getmt0('')
+smt.__index = G.string
+smt.__metatable = readonly(smt)
 
-local R = { handler = handler }
+local R = { handler = handler, collect = function() cg0('collect') end }
 if mode == 'eval' then
   G.redis = readonly(redis)
   local env = env_of(G)
@@ -186,5 +260,6 @@ else
   G._G = env_of(G)
   setmt0(G, { __index = missing, __newindex = ro_error })
 end
+loadenv = rawget(G, '_G')
 return R
 `;
