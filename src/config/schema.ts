@@ -40,6 +40,7 @@ export interface ParamSpec {
   doc: string;
 }
 
+import { notifyFlagsToString, parseNotifyFlags } from '../server/notify.js';
 import { DEFAULT_OUTPUT_LIMITS, parseOutputLimits } from './output-limits.js';
 import { checkDir, checkFileName, checkPath, PROTECTED_ACTION_VALUES } from './paths.js';
 
@@ -93,6 +94,14 @@ export const PARAMS: ParamSpec[] = [
   p('lua-time-limit', 'int', 5000, 'Old name of busy-reply-threshold (Redis 7 keeps both); setting either sets both.', { min: 0, protected: true }),
   p('lua-memory-limit', 'memory', 256 * MB, 'Bytes by which a Lua script (or a function library while it loads) may grow its Lua heap; past it the script fails and its writes are undone (see docs/LUA.md). 0 = no limit. Lodestone only.', { min: 0, protected: true }),
   p('slowlog-log-slower-than', 'int', 10000, 'Log commands slower than this many microseconds (-1 = off).', { min: -1 }),
+  // Keyspace notifications (src/server/notify.ts): stored in Redis's canonical form (`KEA` → `AKE`).
+  p('notify-keyspace-events', 'string', '', "Keyspace events to publish, Redis's classes: K (keyspace) E (keyevent) g $ l s h z x e t m d n, A = g$lshzxetd; empty = off.", {
+    parse: (raw) => {
+      const f = parseNotifyFlags(raw);
+      if (f < 0) throw new Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+      return notifyFlagsToString(f);
+    },
+  }),
   p('slowlog-max-len', 'int', 128, 'Entries kept in the slow log.', { min: 0 }),
   // Persistence (used by the persistence subsystem)
   p('appendonly', 'bool', false, 'Append every write to the AOF.'),

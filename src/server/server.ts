@@ -24,6 +24,7 @@ import { Persistence } from '../persistence/persistence.js';
 import { OutputLimits, outputLimitsOf } from '../config/output-limits.js';
 import { clientInfoLine } from '../commands/server.js';
 import { Memory } from './memory.js';
+import { parseNotifyFlags } from './notify.js';
 import { Acl, AclUser } from '../acl/acl.js';
 import { aclLoad, aclPath, DENIED_PROTECTED, killClientsOf, killPubsubClientsIfNeeded, loadUsersAtStartup, protectedModeDenies } from '../acl/hooks.js';
 import { adjustOpenFilesLimit } from './fd-limit.js';
@@ -62,6 +63,8 @@ export class Server implements KeyspaceHooks {
   readonly dbs: Database[];
   readonly clients = new Map<number, Client>();
   readonly pubsub = new PubSub(this);
+  /** notify-keyspace-events as a mask (src/server/notify.ts); 0 = off, the default. */
+  notifyFlags = 0;
   readonly blocking = new Blocking(this);
   readonly monitors = new Set<Client>();
   /** The WASM function registry, or null when wasm.enabled = false. */
@@ -144,6 +147,8 @@ export class Server implements KeyspaceHooks {
     this.config.onChange('acl-pubsub-default', (v) => (this.acl.pubsubAllDefault = v === 'allchannels'));
     this.outputLimits = outputLimitsOf(this.config.getString('client-output-buffer-limit'));
     this.config.onChange('client-output-buffer-limit', (v) => (this.outputLimits = outputLimitsOf(String(v))));
+    this.notifyFlags = parseNotifyFlags(this.config.getString('notify-keyspace-events'));
+    this.config.onChange('notify-keyspace-events', (v) => (this.notifyFlags = parseNotifyFlags(String(v))));
     this.internalClient = new Client(this, null, 0);
     this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
     this.persistence = new Persistence(this);
