@@ -31,7 +31,7 @@ import {
 } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateHincrByFloat } from './effects.js';
-import { getHash, removeMembers } from './util.js';
+import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getHash, MAX_SAMPLED_REPLY_BYTES, removeMembers } from './util.js';
 
 const ERR_HASH_NOT_INT = new ReplyError('ERR', 'hash value is not an integer');
 const ERR_HASH_NOT_FLOAT = new ReplyError('ERR', 'hash value is not a float');
@@ -127,7 +127,14 @@ function hrandfieldWithCount(ctx: Context, h: Map<string, string> | null, l: num
   // CASE 1: negative count — sampling with repetitions, in random order.
   if (l < 0 || l === 1) {
     const n = l < 0 ? -l : 1;
-    for (let i = 0; i < n; i++) push(randomMember(h));
+    checkSampledCount(withvalues ? n * 2 : n);
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const f = randomMember(h);
+      bytes += f.length + 16 + (withvalues ? h.get(f)!.length + 16 : 0);
+      if (bytes > MAX_SAMPLED_REPLY_BYTES) throw ERR_SAMPLED_REPLY_TOO_LARGE;
+      push(f);
+    }
     return out;
   }
   // CASE 2: the whole hash, in hash order.

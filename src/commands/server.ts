@@ -1014,8 +1014,10 @@ const slowlogCommand: CommandSpec = {
         const log = ctx.server.slowlog;
         let count = 10;
         if (args.length === 3) {
-          count = rangeInt(args[2], -1, Number.MAX_SAFE_INTEGER, 'count should be greater than or equal to -1');
-          if (count === -1) count = log.length;
+          // Redis takes any long >= -1 (SLOWLOG GET 9223372036854775807 lists everything).
+          const v = parseInt64(args[2]);
+          if (v === null || v < -1n) throw new ReplyError('ERR', 'count should be greater than or equal to -1');
+          count = v === -1n || v > BigInt(log.length) ? log.length : Number(v);
         }
         return log.slice(0, count).map((e) => [e.id, e.time, e.usec, e.args.slice(), e.addr, e.name]);
       },

@@ -28,7 +28,7 @@ import {
 } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateSpop } from './effects.js';
-import { getSet, removeMembers } from './util.js';
+import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getSet, MAX_SAMPLED_REPLY_BYTES, removeMembers } from './util.js';
 
 const ERR_NOT_POSITIVE = new ReplyError('ERR', 'value is out of range, must be positive');
 const ERR_NUMKEYS = new ReplyError('ERR', 'numkeys should be greater than 0');
@@ -196,8 +196,15 @@ function srandmemberWithCount(ctx: Context, args: string[]): Reply {
   // CASE 1: negative count (or 1): sampling with repetitions.
   if (l < 0 || l === 1) {
     const n = l < 0 ? -l : 1;
-    const out: Reply[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = randomMember(s);
+    checkSampledCount(n);
+    const out: Reply[] = [];
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const m = randomMember(s);
+      bytes += m.length + 16;
+      if (bytes > MAX_SAMPLED_REPLY_BYTES) throw ERR_SAMPLED_REPLY_TOO_LARGE;
+      out.push(m);
+    }
     return out;
   }
   // CASE 2: the whole set.

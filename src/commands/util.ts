@@ -86,3 +86,22 @@ export function removeMembers(ctx: Context, key: string, c: Map<string, string> 
   ctx.server.dirty += deleted;
   return deleted;
 }
+
+/**
+ * Replies that a tiny request can make arbitrarily large: SRANDMEMBER / HRANDFIELD / ZRANDMEMBER
+ * with a negative count repeat members as often as asked (`SRANDMEMBER s -2147483648`). Redis streams
+ * such a reply into an unbounded output buffer; in V8 an array of 2^31 entries, or a heap past its
+ * limit, ends the whole process (a fatal error, not an exception). So Lodestone bounds what one
+ * such reply may hold — a deliberate difference from Redis, documented in docs/SECURITY.md.
+ */
+export const MAX_SAMPLED_REPLY_ELEMENTS = 1 << 24;
+export const MAX_SAMPLED_REPLY_BYTES = 512 * 1024 * 1024;
+export const ERR_SAMPLED_REPLY_TOO_LARGE = new ReplyError(
+  'ERR',
+  `reply too large: a negative count may return at most ${MAX_SAMPLED_REPLY_ELEMENTS} elements and ${MAX_SAMPLED_REPLY_BYTES} bytes (see docs/SECURITY.md)`,
+);
+
+/** Throw ERR_SAMPLED_REPLY_TOO_LARGE unless `n` repetitions fit the bound. */
+export function checkSampledCount(n: number | bigint): void {
+  if (n > MAX_SAMPLED_REPLY_ELEMENTS) throw ERR_SAMPLED_REPLY_TOO_LARGE;
+}

@@ -33,7 +33,7 @@ import { formatDouble } from '../protocol/encoder.js';
 import { parseInt64 } from '../util/numbers.js';
 import { parseScanCursor, parseScanOptions, scanStep } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
-import { getZSet } from './util.js';
+import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getZSet, MAX_SAMPLED_REPLY_BYTES } from './util.js';
 // Circular with lists.ts (which uses the number parsers here): only functions cross, never at load time.
 import { blockOn, cannotBlock, parseMpop, parseTimeout, propagate } from './lists.js';
 import type { Client } from '../server/client.js';
@@ -846,8 +846,14 @@ function zrandmemberCommand(ctx: Context, args: string[]): Reply {
     if (v < 0n || v === 1n) {
       // With repetitions (or a single pick).
       const n = v < 0n ? -v : v;
-      if (n > 100_000_000n) throw new ReplyError('ERR', 'value is out of range');
-      for (let i = 0; i < Number(n); i++) pushMember(out, z.byRank(randomRank(size))!, withScores, resp3);
+      checkSampledCount(withScores ? n * 2n : n);
+      let bytes = 0;
+      for (let i = 0; i < Number(n); i++) {
+        const node = z.byRank(randomRank(size))!;
+        bytes += node.member.length + (withScores ? 48 : 16);
+        if (bytes > MAX_SAMPLED_REPLY_BYTES) throw ERR_SAMPLED_REPLY_TOO_LARGE;
+        pushMember(out, node, withScores, resp3);
+      }
       return out;
     }
     const count = Number(v);
