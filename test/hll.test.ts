@@ -3,7 +3,7 @@
 // 0xadc83b19 on x86-64), the header constants and an empty HLL's bytes. The byte-exact behaviour of
 // the commands is checked against a real redis-server in test/diff/hll.test.ts.
 import { describe, expect, it } from 'vitest';
-import { Hll, HLL_DENSE_SIZE, hashHi, hashLo, hllCount, murmur64a, murmur64aU64 } from '../src/keyspace/hll.js';
+import { Hll, HLL_DENSE_SIZE, hashHigh, hashLow, hllCount, murmur64a, murmur64aU64, patOf } from '../src/keyspace/hll.js';
 
 describe('MurmurHash64A (seed 0xadc83b19)', () => {
   // [input, hash] from Redis's MurmurHash64A(key, len, 0xadc83b19).
@@ -25,8 +25,17 @@ describe('MurmurHash64A (seed 0xadc83b19)', () => {
   }
   it('hashes a little-endian uint64 like the 8 bytes of its value (PFSELFTEST elements)', () => {
     murmur64aU64(0x01234567, 0x89abcdef);
-    expect(((BigInt(hashHi) << 32n) | BigInt(hashLo)).toString()).toBe('11739669899925215955');
+    expect(((BigInt(hashHigh()) << 32n) | BigInt(hashLow())).toString()).toBe('11739669899925215955');
     expect(murmur64a('\xef\xcd\xab\x89\x67\x45\x23\x01').toString()).toBe('11739669899925215955');
+  });
+});
+
+describe('hllPatLen', () => {
+  it('takes the register from the low 14 bits and the count from the zero run above them', () => {
+    // redis-server: PFADD t a; PFDEBUG DECODE t → "Z:12711 v:2,1 Z:3672".
+    expect(patOf('a')).toBe((2 << 14) | 12711);
+    expect(patOf('abc')).toBe((1 << 14) | 9474);
+    expect(patOf('hello world, this is murmur')).toBe((1 << 14) | 8227);
   });
 });
 

@@ -105,8 +105,9 @@ export function isHllString(s: string): boolean {
 
 // ---- MurmurHash64A ---------------------------------------------------------------------------------
 //
-// 64-bit arithmetic in two 32-bit halves (no BigInt on the hot path). The result is left in
-// hashHi / hashLo.
+// 64-bit arithmetic in two 32-bit halves (no BigInt on the hot path): the state lives in two
+// module variables (not exported: exported bindings are slower to write), read back through
+// hashHigh() / hashLow().
 
 const M_HI = 0xc6a4a793;
 const M_LO = 0x5bd1e995;
@@ -115,20 +116,15 @@ const M_LO1 = M_LO >>> 16;
 
 let hHi = 0;
 let hLo = 0;
-/** High and low 32 bits of the last hash computed. */
-export let hashHi = 0;
-export let hashLo = 0;
 
 /** (hi, lo) * m mod 2^64 into (hHi, hLo). */
 function mulM(hi: number, lo: number): void {
   const a0 = lo & 0xffff;
   const a1 = lo >>> 16;
-  const t = a0 * M_LO0;
   const mid1 = a1 * M_LO0;
   const mid2 = a0 * M_LO1;
-  const carry = ((t >>> 16) + (mid1 & 0xffff) + (mid2 & 0xffff)) >>> 16;
-  const hiOfLo = a1 * M_LO1 + (mid1 >>> 16) + (mid2 >>> 16) + carry;
-  hHi = (hiOfLo + Math.imul(lo, M_HI) + Math.imul(hi, M_LO)) | 0;
+  const carry = (((a0 * M_LO0) >>> 16) + (mid1 & 0xffff) + (mid2 & 0xffff)) >>> 16;
+  hHi = (a1 * M_LO1 + (mid1 >>> 16) + (mid2 >>> 16) + carry + Math.imul(lo, M_HI) + Math.imul(hi, M_LO)) | 0;
   hLo = Math.imul(lo, M_LO);
 }
 
@@ -137,25 +133,23 @@ function block(kHi: number, kLo: number): void {
   const sh = hHi;
   const sl = hLo;
   mulM(kHi, kLo);
-  // k ^= k >> 47
-  const kl = hLo ^ (hHi >>> 15);
-  mulM(hHi, kl);
-  mulM(sh ^ hHi, sl ^ hLo);
+  mulM(hHi, hLo ^ (hHi >>> 15)); // k ^= k >> 47; k *= m
+  mulM(sh ^ hHi, sl ^ hLo); // h ^= k; h *= m
 }
 
+/** h = seed ^ (len * m) */
 function init(len: number, seed: number): void {
   mulM(0, len);
   hLo ^= seed;
 }
 
+/** h ^= h >> 47; h *= m; h ^= h >> 47 */
 function finish(): void {
+  mulM(hHi, hLo ^ (hHi >>> 15));
   hLo ^= hHi >>> 15;
-  mulM(hHi, hLo);
-  hashLo = (hLo ^ (hHi >>> 15)) >>> 0;
-  hashHi = hHi >>> 0;
 }
 
-/** MurmurHash64A of a latin1 string's bytes (result in hashHi / hashLo). */
+/** MurmurHash64A of a latin1 string's bytes (read back with hashHigh / hashLow). */
 export function murmur64aString(s: string, seed = SEED): void {
   const len = s.length;
   init(len, seed);
@@ -175,9 +169,7 @@ export function murmur64aString(s: string, seed = SEED): void {
       if (j < 4) lo |= c << (8 * j);
       else hi |= c << (8 * (j - 4));
     }
-    hHi ^= hi;
-    hLo ^= lo;
-    mulM(hHi, hLo);
+    mulM(hHi ^ hi, hLo ^ lo);
   }
   finish();
 }
@@ -189,27 +181,40 @@ export function murmur64aU64(hi: number, lo: number, seed = SEED): void {
   finish();
 }
 
+/** High / low 32 bits (unsigned) of the last hash. */
+export function hashHigh(): number {
+  return hHi >>> 0;
+}
+export function hashLow(): number {
+  return hLo >>> 0;
+}
+
 /** MurmurHash64A as a bigint (tests, tools). */
 export function murmur64a(s: string, seed = SEED): bigint {
   murmur64aString(s, seed);
-  return (BigInt(hashHi) << 32n) | BigInt(hashLo);
+  return (BigInt(hashHigh()) << 32n) | BigInt(hashLow());
 }
 
-/** Register index and pattern length of the last hash (hllPatLen); the index is in `patIndex`. */
-export let patIndex = 0;
-function patLenOfHash(): number {
-  patIndex = hashLo & HLL_P_MASK;
-  // hash >>= 14, then bit 50 set so that the count is at most Q + 1.
-  const lo = ((hashLo >>> HLL_P) | (hashHi << (32 - HLL_P))) >>> 0;
-  if (lo !== 0) return 32 - Math.clz32(lo & -lo); // trailing zeros + 1
-  const hi = (hashHi >>> HLL_P) | (1 << (HLL_Q - 32));
-  return 64 - Math.clz32(hi & -hi); // 32 + trailing zeros + 1
+/**
+ * hllPatLen of the last hash, packed: (count << 14) | register index. The index is the low 14
+ * bits; count is 1 + the trailing zeros of the remaining 50 bits (bit 50 forced on, so <= Q + 1).
+ */
+function patOfHash(): number {
+  const index = hLo & HLL_P_MASK;
+  const lo = (hLo >>> HLL_P) | (hHi << (32 - HLL_P));
+  let count: number;
+  if (lo !== 0) count = 32 - Math.clz32(lo & -lo); // trailing zeros + 1
+  else {
+    const hi = (hHi >>> HLL_P) | (1 << (HLL_Q - 32));
+    count = 64 - Math.clz32(hi & -hi); // 32 + trailing zeros + 1
+  }
+  return (count << HLL_P) | index;
 }
 
-/** Redis's hllPatLen for an element: returns the count, sets `patIndex`. */
-export function patLen(ele: string): number {
+/** Redis's hllPatLen for an element, packed as (count << 14) | register index. */
+export function patOf(ele: string): number {
   murmur64aString(ele);
-  return patLenOfHash();
+  return patOfHash();
 }
 
 // ---- Dense registers ------------------------------------------------------------------------------
@@ -409,8 +414,8 @@ function promote(o: Hll, index: number, count: number): number {
 
 /** hllAdd: add one element; 1 = a register changed, 0 = not, -1 = corrupt / unknown encoding. */
 export function hllAdd(o: Hll, ele: string, maxBytes: number): number {
-  const count = patLen(ele);
-  return hllSet(o, patIndex, count, maxBytes);
+  const pat = patOf(ele);
+  return hllSet(o, pat & HLL_P_MASK, pat >>> HLL_P, maxBytes);
 }
 
 /** Raise one register of an HLL of either encoding. */
@@ -644,9 +649,10 @@ export function selfTest(maxBytes: number, random: () => number = Math.random): 
   const seedLo = (random() * 2 ** 32) >>> 0;
   const seedHi = (random() * 2 ** 32) >>> 0;
   for (let j = 1; j <= 10_000_000; j++) {
-    murmur64aU64(seedHi, (j ^ seedLo) >>> 0);
-    const count = patLenOfHash();
-    const index = patIndex;
+    murmur64aU64(seedHi, j ^ seedLo);
+    const pat = patOfHash();
+    const index = pat & HLL_P_MASK;
+    const count = pat >>> HLL_P;
     denseRaise(dense, index, count);
     hllSet(o, index, count, maxBytes);
     if (j !== checkpoint) continue;
