@@ -122,6 +122,7 @@ export const PARAMS: ParamSpec[] = [
   p('lfu-log-factor', 'int', 10, 'LFU counter growth: higher needs more accesses to reach 255 (about 1M at 10).', { min: 0 }),
   p('lfu-decay-time', 'int', 1, 'Minutes after which an idle key\'s LFU counter drops by one (0 = never).', { min: 0 }),
   p('lazyfree-lazy-user-del', 'bool', false, 'Accepted for compatibility; deletes are always synchronous.', { noop: true }),
+  p('hll-sparse-max-bytes', 'memory', 3000, 'Largest sparse HyperLogLog value (16-byte header included); past it, or with a register above 32, the HLL becomes the 12 KB dense encoding, as in Redis.', { min: 0 }),
   // Encoding knobs: accepted and reported, no effect (Lodestone's structures do not change encoding).
   ...[
     ['hash-max-listpack-entries', 512],
