@@ -21,7 +21,7 @@ export function propagateSet(ctx: Context, args: string[]): string[][] | null {
   const key = args[1];
   const d = ctx.db.dict.get(key);
   let v: string;
-  if (d instanceof BigString) v = bigArgFor(ctx.client, d.buf);
+  if (d instanceof BigString) v = bigArgFor(ctx.client, d.bytes());
   else if (typeof d === 'string') v = d;
   else return [['DEL', key]];
   const at = ctx.db.expires.get(key);

@@ -4,6 +4,7 @@
 import type { CommandSpec } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringsCommands } from './strings.js';
+import { bitmapsCommands } from './bitmaps.js';
 import { keysCommands } from './keys.js';
 import { hashesCommands } from './hashes.js';
 import { setsCommands } from './sets.js';
@@ -23,6 +24,7 @@ export function allCommands(): CommandSpec[] {
   return [
     ...connectionCommands,
     ...stringsCommands,
+    ...bitmapsCommands,
     ...keysCommands,
     ...hashesCommands,
     ...setsCommands,

@@ -23,7 +23,7 @@ import {
 import { INT64_MAX, INT64_MIN, addInt64, incrByFloatText, parseLongLong } from '../util/numbers.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateExpire, propagateIncrByFloat, propagateSet } from './effects.js';
-import { BigString, StringValue, sliceReply, spliceValue, valueReply } from '../keyspace/bigstring.js';
+import { BigString, MAX_STRING, StringValue, sliceReply, spliceValue, valueReply } from '../keyspace/bigstring.js';
 
 /**
  * Argument `i` as a string value: a BigString when the client sent it longer than a JS string can
@@ -219,9 +219,15 @@ function writeString(db: Database, key: string): StringValue | null {
   return v;
 }
 
-/** A string that can hold a number (INCR*, LCS): a BigString never can. */
+/**
+ * A string that can hold a number (INCRBYFLOAT): a BigString only when short (a bitmap converted
+ * by a bit write, keyspace/bigstring.ts); Redis's parsers reject anything over 5 KB anyway.
+ */
 function numericString(v: StringValue | null, err: ReplyError): string | null {
-  if (v instanceof BigString) throw err;
+  if (v instanceof BigString) {
+    if (v.length > 8192) throw err;
+    return v.toLatin1();
+  }
   return v;
 }
 
@@ -237,9 +243,9 @@ function incrDecr(ctx: Context, key: string, incr: number | bigint): Reply {
   const v = db.peek(key);
   let cur: number | bigint = 0;
   if (v !== undefined) {
-    if (v instanceof BigString) throw ERR_NOT_INTEGER;
-    if (typeof v !== 'string') throw ERR_WRONGTYPE;
-    const p = parseLongLong(v);
+    if (v instanceof BigString && v.length > 20) throw ERR_NOT_INTEGER;
+    if (typeof v !== 'string' && !(v instanceof BigString)) throw ERR_WRONGTYPE;
+    const p = parseLongLong(typeof v === 'string' ? v : v.toLatin1());
     if (p === null) throw ERR_NOT_INTEGER;
     cur = p;
   }
@@ -299,10 +305,13 @@ function setrange(ctx: Context, args: string[]): Reply {
 /** Redis 7.0's lcsCommand: the DP table, then the backward walk emitting LCS text or match ranges. */
 function lcs(ctx: Context, args: string[]): Reply {
   const db = ctx.db;
-  const oa = db.get(args[1]);
-  const ob = db.get(args[2]);
-  // A BigString's DP table would exceed any proto-max-bulk-len: Redis answers the memory error.
-  if (oa instanceof BigString || ob instanceof BigString) throw ERR_LCS_MEM;
+  let oa = db.get(args[1]);
+  let ob = db.get(args[2]);
+  // A BigString past MAX_STRING: its DP table would exceed any proto-max-bulk-len, Redis answers
+  // the memory error. A shorter one (a bitmap converted by a bit write) is read as a string.
+  if ((oa instanceof BigString && oa.length > MAX_STRING) || (ob instanceof BigString && ob.length > MAX_STRING)) throw ERR_LCS_MEM;
+  if (oa instanceof BigString) oa = oa.toLatin1();
+  if (ob instanceof BigString) ob = ob.toLatin1();
   if ((oa !== undefined && typeof oa !== 'string') || (ob !== undefined && typeof ob !== 'string')) {
     throw ERR_LCS_TYPE;
   }
@@ -417,7 +426,7 @@ export const stringsCommands: CommandSpec[] = [
       const v = ctx.db.get(args[1]);
       if (v === undefined) return null;
       if (typeof v !== 'string') {
-        if (v instanceof BigString) return v.buf;
+        if (v instanceof BigString) return v.bytes();
         throw ERR_WRONGTYPE;
       }
       return v;
@@ -559,7 +568,7 @@ export const stringsCommands: CommandSpec[] = [
       const out: Reply[] = new Array(args.length - 1);
       for (let i = 1; i < args.length; i++) {
         const v = db.get(args[i]);
-        out[i - 1] = typeof v === 'string' ? v : v instanceof BigString ? v.buf : null;
+        out[i - 1] = typeof v === 'string' ? v : v instanceof BigString ? v.bytes() : null;
       }
       return out;
     },

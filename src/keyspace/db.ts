@@ -147,10 +147,10 @@ export class Database {
     return this.dict.size * KEY_ENTRIES + this.expires.size * EXPIRE_BYTES;
   }
 
-  /** Re-estimate a collection changed in place (called for every key a write modified). */
+  /** Re-estimate a collection or BigString changed in place (called for every key a write modified). */
   refresh(key: string): void {
     const v = this.dict.get(key);
-    if (v === undefined || typeof v === 'string' || v instanceof BigString) return;
+    if (v === undefined || typeof v === 'string') return;
     this.usedBytes -= this.collBytes.get(key) ?? 0;
     this.usedBytes += this.account(key, v);
   }
@@ -162,9 +162,12 @@ export class Database {
     this.access.delete(key);
   }
 
-  /** The value's estimate, remembered for collections (their contents change without a set()). */
+  /**
+   * The value's estimate, remembered for collections and BigStrings (their contents change without
+   * a set()).
+   */
   private account(key: string, v: RedisValue): number {
-    if (typeof v === 'string' || v instanceof BigString) return stringBytes(v.length);
+    if (typeof v === 'string') return stringBytes(v.length);
     const b = valueBytes(v);
     this.collBytes.set(key, b);
     return b;
@@ -172,7 +175,7 @@ export class Database {
 
   /** The estimate the value was accounted at, forgotten. */
   private unaccount(key: string, v: RedisValue): number {
-    if (typeof v === 'string' || v instanceof BigString) return stringBytes(v.length);
+    if (typeof v === 'string') return stringBytes(v.length);
     const b = this.collBytes.get(key) ?? 0;
     this.collBytes.delete(key);
     return b;

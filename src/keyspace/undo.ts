@@ -9,7 +9,8 @@ import { BigString } from './bigstring.js';
 
 /** Deep copy of a value (strings are immutable and shared). Used by the undo log and COPY. */
 export function cloneValue(v: RedisValue): RedisValue {
-  if (typeof v === 'string' || v instanceof BigString) return v; // immutable
+  if (typeof v === 'string') return v; // immutable
+  if (v instanceof BigString) return v.clone(); // copy-on-write: bit writes modify in place
   if (v instanceof Map) return new Map(v);
   if (v instanceof Set) return new Set(v);
   if (v instanceof Deque) return new Deque(v);

@@ -171,7 +171,7 @@ export class DatasetDump {
       this.enc.arrayHeader(3);
       this.enc.bulk('SET');
       this.enc.bulk(key);
-      this.enc.bulkBuffer(v.buf);
+      this.enc.bulkBuffer(v.view()); // copied into the encoder right away
       this.records++;
     }
     else if (v instanceof Map) this.chunked('HSET', key, v.size * 2, function* () {

@@ -227,7 +227,7 @@ export class HostBinding {
           return -1;
         }
         if (v instanceof BigString) {
-          ctx.result = v.buf;
+          ctx.result = v.bytes(); // stable: a later write copies first
           return v.length;
         }
         if (typeof v !== 'string') {

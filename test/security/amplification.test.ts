@@ -2,7 +2,7 @@
 // ended the process with a V8 fatal error (a 2^31-slot array is a dictionary whose table cannot
 // grow that far): no exception, no log line, every client gone. The three sampling commands now
 // answer an error past MAX_SAMPLED_REPLY_ELEMENTS / _BYTES and the server keeps serving.
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LodestoneHandle, startLodestone } from '../helpers/servers.js';
 import { MAX_SAMPLED_REPLY_ELEMENTS } from '../../src/commands/util.js';
