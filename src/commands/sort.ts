@@ -88,6 +88,18 @@ const MIN_NORMAL = 2.2250738585072014e-308;
  * or null when SORT reports a conversion error. "" is 0 (strtod converts nothing, and stops at the end).
  */
 export function sortScore(raw: string): number | null {
+  // Fast path: a plain decimal integer of up to 15 digits is exact as a double.
+  const n = raw.length;
+  if (n > 0 && n <= 15) {
+    let i = raw.charCodeAt(0) === 45 /* - */ && n > 1 ? 1 : 0;
+    let v = 0;
+    for (; i < n; i++) {
+      const c = raw.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (i === n) return raw.charCodeAt(0) === 45 ? -v : v;
+  }
   const s = cString(raw);
   if (s.length === 0) return 0;
   let i = 0;
@@ -263,7 +275,12 @@ function sortGeneric(ctx: Context, args: string[], readonly: boolean): Reply {
   else els = Array.from((v as SortedSet).dict.keys());
 
   let convError = false;
-  if (!dontsort) {
+  if (!dontsort && alpha && sortby === null && (storekey !== null || !els.some((e) => e.indexOf('\0') >= 0))) {
+    // Elements compared as bytes: the built-in string order (UTF-16 code units = latin1 bytes) is the
+    // fastest sort V8 has; equal elements are identical, so reversing gives DESC.
+    els.sort();
+    if (desc) els.reverse();
+  } else if (!dontsort) {
     const items: Item[] = new Array(els.length);
     for (let k = 0; k < els.length; k++) {
       const el = els[k];
