@@ -32,6 +32,7 @@ import {
 import type { CommandSpec, Context } from './table.js';
 import { propagateHincrByFloat } from './effects.js';
 import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getHash, MAX_SAMPLED_REPLY_BYTES, removeMembers } from './util.js';
+import { hashFieldSet, hashPairsSet } from '../keyspace/encoding.js';
 
 const ERR_HASH_NOT_INT = new ReplyError('ERR', 'hash value is not an integer');
 const ERR_HASH_NOT_FLOAT = new ReplyError('ERR', 'hash value is not a float');
@@ -72,6 +73,7 @@ function hsetGeneric(ctx: Context, args: string[], isHmset: boolean): Reply {
   const h = hashForWriteOrCreate(ctx.db, args[1]);
   const before = h.size;
   for (let i = 2; i < args.length; i += 2) h.set(args[i], args[i + 1]);
+  hashPairsSet(ctx.server.config, h, args, 2);
   const created = h.size - before;
   if (created > 0) membersAdded(h);
   ctx.server.dirty += (args.length - 2) / 2;
@@ -188,6 +190,7 @@ export const hashesCommands: CommandSpec[] = [
       if (h !== null && h.has(args[2])) return 0;
       const t = h ?? hashForWriteOrCreate(ctx.db, args[1]);
       t.set(args[2], args[3]);
+      hashFieldSet(ctx.server.config, t, args[2], args[3]);
       membersAdded(t);
       ctx.server.dirty++;
       return 1;
@@ -356,7 +359,9 @@ export const hashesCommands: CommandSpec[] = [
       const sum = value + incr;
       if (sum > INT64_MAX || sum < INT64_MIN) throw ERR_OVERFLOW;
       const t = h ?? hashForWriteOrCreate(ctx.db, args[1]);
-      t.set(args[2], sum.toString());
+      const text = sum.toString();
+      t.set(args[2], text);
+      hashFieldSet(ctx.server.config, t, args[2], text);
       if (cur === undefined) membersAdded(t);
       ctx.server.dirty++;
       return sum >= -9007199254740991n && sum <= 9007199254740991n ? Number(sum) : sum;
@@ -392,6 +397,7 @@ export const hashesCommands: CommandSpec[] = [
       if (text === 'naninf') throw ERR_RESULT_NAN_INF;
       const t = h ?? hashForWriteOrCreate(ctx.db, args[1]);
       t.set(args[2], text);
+      hashFieldSet(ctx.server.config, t, args[2], text);
       if (cur === undefined) membersAdded(t);
       ctx.server.dirty++;
       return text;

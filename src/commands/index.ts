@@ -19,6 +19,7 @@ import { persistenceCommands } from './persistence.js';
 import { scriptingCommands } from './scripting.js';
 import { aclCommands } from './acl.js';
 import { hyperloglogCommands } from './hyperloglog.js';
+import { sortCommands } from './sort.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -39,5 +40,6 @@ export function allCommands(): CommandSpec[] {
     ...scriptingCommands,
     ...aclCommands,
     ...hyperloglogCommands,
+    ...sortCommands,
   ];
 }

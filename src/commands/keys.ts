@@ -34,9 +34,6 @@
 //   - SCAN inside MULTI or from a WASM function uses the same state; nothing is tied to a client.
 
 import { Database, RedisValue, typeOf } from '../keyspace/db.js';
-import { Deque } from '../keyspace/deque.js';
-import { SortedSet } from '../keyspace/zset.js';
-import { Stream } from '../keyspace/stream.js';
 import {
   ERR_NOT_INTEGER,
   ERR_NO_SUCH_KEY,
@@ -54,6 +51,7 @@ import { propagateExpire } from './effects.js';
 import { lfuCounter } from '../keyspace/lfu.js';
 import { cloneValue } from '../keyspace/undo.js';
 import { BigString } from '../keyspace/bigstring.js';
+import { encodingOf, forceStringEncoding, stringEncodingOf } from '../keyspace/encoding.js';
 
 const ERR_SAME_OBJECT = new ReplyError('ERR', 'source and destination objects are the same');
 const ERR_DB_RANGE = new ReplyError('ERR', 'DB index is out of range');
@@ -380,8 +378,10 @@ function renameGeneric(ctx: Context, args: string[], nx: boolean): Reply {
     if (nx) return 0;
     db.delete(dst);
   }
+  const enc = stringEncodingOf(db, src);
   db.delete(src);
   db.set(dst, v);
+  forceStringEncoding(db, dst, enc);
   if (at !== undefined) db.setExpire(dst, at);
   ctx.server.dirty++;
   return nx ? 1 : OK;
@@ -413,6 +413,7 @@ function copyCommand(ctx: Context, args: string[]): Reply {
     dst.delete(newkey);
   }
   dst.set(newkey, cloneValue(v));
+  forceStringEncoding(dst, newkey, stringEncodingOf(src, key));
   if (at !== undefined) dst.setExpire(newkey, at);
   // Dispatch marks the key positions in the selected db; the destination db is ours to signal.
   if (dst !== src) ctx.server.keyModified(dst, newkey);
@@ -430,6 +431,7 @@ function moveCommand(ctx: Context, args: string[]): Reply {
   const at = src.getExpire(key);
   if (dst.peek(key) !== undefined) return 0;
   dst.set(key, v);
+  forceStringEncoding(dst, key, stringEncodingOf(src, key));
   if (at !== undefined) dst.setExpire(key, at);
   src.delete(key);
   ctx.server.keyModified(dst, key);
@@ -438,40 +440,6 @@ function moveCommand(ctx: Context, args: string[]): Reply {
 }
 
 // ---- OBJECT ------------------------------------------------------------------------------------------
-
-/**
- * The encoding Redis 7.0 would report, derived from the value (no per-key bookkeeping): strings are
- * int / embstr (≤ 44 bytes) / raw, hashes and sorted sets listpack within the *-max-listpack-*
- * limits, sets intset when all members are integers within set-max-intset-entries, lists quicklist
- * (7.0 has no listpack lists). Redis's conversions are one-way and some writes force `raw`, so a
- * value that shrank back under a limit, or a string built by APPEND/SETRANGE/INCRBYFLOAT, can differ.
- */
-function encodingOf(ctx: Context, v: RedisValue): string {
-  const cfg = ctx.server.config;
-  if (v instanceof BigString) return 'raw';
-  if (typeof v === 'string') {
-    if (v.length <= 20 && parseLongLong(v) !== null) return 'int';
-    return v.length <= 44 ? 'embstr' : 'raw';
-  }
-  if (v instanceof Map) {
-    if (v.size > cfg.getInt('hash-max-listpack-entries')) return 'hashtable';
-    const max = cfg.getInt('hash-max-listpack-value');
-    for (const [f, x] of v) if (f.length > max || x.length > max) return 'hashtable';
-    return 'listpack';
-  }
-  if (v instanceof Set) {
-    if (v.size > cfg.getInt('set-max-intset-entries')) return 'hashtable';
-    for (const m of v) if (parseLongLong(m) === null) return 'hashtable';
-    return 'intset';
-  }
-  if (v instanceof Deque) return 'quicklist';
-  if (v instanceof Stream) return 'stream';
-  const z = v as SortedSet;
-  if (z.size > cfg.getInt('zset-max-listpack-entries')) return 'skiplist';
-  const max = cfg.getInt('zset-max-listpack-value');
-  for (const m of z.dict.keys()) if (m.length > max) return 'skiplist';
-  return 'listpack';
-}
 
 /** Whether Redis would store this string as one of its shared integer objects (OBJ_SHARED_INTEGERS). */
 function isSharedInteger(ctx: Context, v: string): boolean {
@@ -825,7 +793,7 @@ export const keysCommands: CommandSpec[] = [
         syntax: 'key',
         handler: (ctx, args) => {
           const v = lookupNoTouch(ctx.db, args[2]);
-          return v === undefined ? null : encodingOf(ctx, v);
+          return v === undefined ? null : encodingOf(ctx.server.config, ctx.db, args[2], v);
         },
       },
       {

@@ -15,6 +15,7 @@
 //   - CLIENT SETINFO and CLIENT NO-TOUCH (Redis 7.2) are accepted, since node-redis 4.7+/5 send
 //     SETINFO on connect.
 
+import { encodingOf } from '../keyspace/encoding.js';
 import { resolve as resolvePath } from 'node:path';
 import {
   DoubleReply,
@@ -1109,28 +1110,6 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function encodingOf(server: Server, v: unknown): string {
-  const cfg = server.config;
-  if (v instanceof BigString) return 'raw';
-  if (typeof v === 'string') {
-    if (v.length <= 20 && /^-?[1-9]\d*$|^0$/.test(v)) return 'int';
-    return v.length <= 44 ? 'embstr' : 'raw';
-  }
-  if (v instanceof Map) {
-    const small = v.size <= cfg.getInt('hash-max-listpack-entries');
-    return small ? 'listpack' : 'hashtable';
-  }
-  if (v instanceof Set) {
-    let ints = v.size <= cfg.getInt('set-max-intset-entries');
-    if (ints) for (const m of v) if (!/^-?[1-9]\d*$|^0$/.test(m)) { ints = false; break; }
-    return ints ? 'intset' : 'hashtable';
-  }
-  if (v instanceof Deque) return 'quicklist';
-  if (v instanceof Stream) return 'stream';
-  const size = (v as { size?: number }).size ?? 0;
-  return size <= cfg.getInt('zset-max-listpack-entries') ? 'listpack' : 'skiplist';
-}
-
 const DEBUG_HELP = [
   'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'OBJECT <key>',
@@ -1529,7 +1508,7 @@ export const serverCommands: CommandSpec[] = [
         const len = typeof v === 'string' || v instanceof BigString ? v.length : ((v as { size?: number; length?: number }).size ?? (v as { length?: number }).length ?? 0);
         const idle = Math.max(0, Math.floor(ctx.db.clock.now() / 1000) - (ctx.db.access.get(args[2]) ?? 0));
         return new Status(
-          `Value at:0x0 refcount:1 encoding:${encodingOf(ctx.server, v)} serializedlength:${len} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`,
+          `Value at:0x0 refcount:1 encoding:${encodingOf(ctx.server.config, ctx.db, args[2], v)} serializedlength:${len} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`,
         );
       }
       return subcommandSyntaxError(args);

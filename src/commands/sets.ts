@@ -26,6 +26,7 @@ import {
   randomMember,
   scanStep,
 } from './scan-util.js';
+import { setArgsAdded, setMemberAdded, settleEncoding } from '../keyspace/encoding.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateSpop } from './effects.js';
 import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getSet, MAX_SAMPLED_REPLY_BYTES, removeMembers } from './util.js';
@@ -88,6 +89,7 @@ function isIntset(ctx: Context, s: Set<string>): boolean {
 /** Store a computed set at dst (replacing any value, clearing its TTL) or delete dst when empty. */
 function storeResult(ctx: Context, dst: string, result: Set<string>): number {
   if (result.size > 0) {
+    settleEncoding(ctx.server.config, result);
     ctx.db.set(dst, result);
     ctx.server.dirty++;
     return result.size;
@@ -185,6 +187,8 @@ function spopWithCount(ctx: Context, args: string[]): Reply {
     s.delete(m);
     out[i] = m;
   }
+  // Redis 7.0 rebuilds the set from the few remaining members (SPOP_MOVE_STRATEGY_MUL = 5).
+  if (s.size * 5 <= count) settleEncoding(ctx.server.config, s);
   ctx.server.dirty += count;
   return new SetReply(out);
 }
@@ -240,6 +244,7 @@ export const setsCommands: CommandSpec[] = [
       for (let i = 2; i < args.length; i++) s.add(args[i]);
       const added = s.size - before;
       if (added > 0) {
+        setArgsAdded(ctx.server.config, s, args, 2);
         membersAdded(s);
         ctx.server.dirty += added;
       }
@@ -390,6 +395,7 @@ export const setsCommands: CommandSpec[] = [
       ctx.server.dirty++;
       if (!dst.has(member)) {
         dst.add(member);
+        setMemberAdded(ctx.server.config, dst, member);
         membersAdded(dst);
         ctx.server.dirty++;
       }

@@ -7,6 +7,7 @@
 // (64-bit semantics: numbers while safe, bigint beyond 2^53). INCRBYFLOAT runs in emulated C
 // `long double` (src/util/numbers.ts) because Redis's replies depend on its 64-bit mantissa.
 
+import { forceStringEncoding, STR_NOINT, STR_RAW } from '../keyspace/encoding.js';
 import type { Database } from '../keyspace/db.js';
 import {
   ERR_NOT_FLOAT,
@@ -296,6 +297,7 @@ function setrange(ctx: Context, args: string[]): Reply {
   // Past V8's string length limit (a little below 512 MB) the result becomes a BigString.
   const next = spliceValue(old ?? '', offset, value);
   db.set(key, next, true);
+  forceStringEncoding(db, key, STR_RAW); // Redis edits a raw copy in place
   ctx.server.dirty++;
   return next.length;
 }
@@ -667,6 +669,7 @@ export const stringsCommands: CommandSpec[] = [
       if (r === 'notfloat') throw ERR_NOT_FLOAT;
       if (r === 'naninf') throw ERR_NAN_INF;
       db.set(args[1], r, true);
+      forceStringEncoding(db, args[1], STR_NOINT); // createStringObjectFromLongDouble: no int encoding
       ctx.server.dirty++;
       return r;
     },
@@ -695,6 +698,7 @@ export const stringsCommands: CommandSpec[] = [
         next = spliceValue(old, old.length, value);
       }
       db.set(args[1], next, true);
+      if (old !== null) forceStringEncoding(db, args[1], STR_RAW); // appended to a raw copy
       ctx.server.dirty++;
       return next.length;
     },

@@ -17,6 +17,7 @@
 // RESP3 `,`); WITHSCORES is a flat [member, score, …] array in RESP2 and an array of [member, score]
 // pairs in RESP3; ZPOPMIN/ZPOPMAX with a COUNT nest pairs in RESP3 only.
 
+import { isConverted, settleEncoding, zsetMemberAdded } from '../keyspace/encoding.js';
 import type { Database } from '../keyspace/db.js';
 import { LexRange, ScoreRange, SortedSet, ZNode } from '../keyspace/zset.js';
 import {
@@ -363,17 +364,16 @@ function scoreRangeEmpty(r: ScoreRange): boolean {
 // ---- Helpers ---------------------------------------------------------------------------------------
 
 /**
- * Whether Redis would hold this zset as a listpack (≤ zset-max-listpack-entries members, none longer
- * than zset-max-listpack-value bytes). Redis's conversion is one-way; we only look at the current
- * contents. `extra` is a member about to be added.
+ * Whether Redis would hold this zset as a listpack: not converted yet (encoding.ts tracks Redis's
+ * one-way conversion), and `extra`, a member about to be added, would not convert it.
  */
 function isCompact(ctx: Context, z: SortedSet, extra?: string): boolean {
   const cfg = ctx.server.config;
-  const size = z.size + (extra !== undefined && z.score(extra) === undefined ? 1 : 0);
-  if (size > cfg.getInt('zset-max-listpack-entries')) return false;
-  const maxLen = cfg.getInt('zset-max-listpack-value');
-  if (extra !== undefined && extra.length > maxLen) return false;
-  for (const m of z.dict.keys()) if (m.length > maxLen) return false;
+  if (isConverted(cfg, z)) return false;
+  if (extra !== undefined && z.score(extra) === undefined) {
+    if (z.size + 1 > cfg.getInt('zset-max-listpack-entries')) return false;
+    if (extra.length > cfg.getInt('zset-max-listpack-value')) return false;
+  }
   return true;
 }
 
@@ -478,6 +478,7 @@ function zaddGeneric(ctx: Context, args: string[], presetFlags: number): Reply {
     } else if (!xx) {
       score = normaliseZero(ctx, z, score, member);
       z.add(member, score);
+      zsetMemberAdded(ctx.server.config, z, member);
       added++;
       processed++;
     }
@@ -584,6 +585,7 @@ function zrangeGeneric(ctx: Context, args: string[], argStart: number, store: bo
 function storeResult(ctx: Context, dstKey: string, dst: SortedSet): Reply {
   const db = ctx.db;
   if (dst.size > 0) {
+    settleEncoding(ctx.server.config, dst);
     if (isCompact(ctx, dst)) {
       for (const n of dst) {
         if (n.score === 0 && 1 / n.score < 0) {

@@ -61,6 +61,8 @@ export class Database {
   /** The estimate each collection value was last accounted at (strings are measured from the value). */
   private readonly collBytes = new Map<string, number>();
   private sweep: Iterator<[string, number]> | null = null;
+  /** String encodings a write forced (APPEND/SETRANGE: raw, INCRBYFLOAT: not int), per key (encoding.ts). */
+  readonly stringEnc = new Map<string, number>();
   /** LFU parameters while an LFU maxmemory-policy is selected (access then holds LFU counters). */
   lfu: LfuParams | null = null;
   /** Set while the AOF or a snapshot is replayed: keys are not expired lazily meanwhile (Redis's `server.loading`). */
@@ -118,6 +120,7 @@ export class Database {
     const old = this.dict.get(key);
     this.usedBytes += old === undefined ? keyBytes(key) : -this.unaccount(key, old);
     this.dict.set(key, value);
+    if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     this.usedBytes += this.account(key, value);
     if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
     this.touch(key);
@@ -157,6 +160,7 @@ export class Database {
 
   private remove(key: string, v: RedisValue): void {
     this.dict.delete(key);
+    if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     this.usedBytes -= keyBytes(key) + this.unaccount(key, v);
     if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
     this.access.delete(key);
@@ -203,6 +207,7 @@ export class Database {
     this.expires.clear();
     this.access.clear();
     this.collBytes.clear();
+    this.stringEnc.clear();
     this.usedBytes = 0;
     this.sweep = null;
   }
@@ -213,11 +218,13 @@ export class Database {
     const tmpE = new Map(this.expires);
     const tmpA = new Map(this.access);
     const tmpC = new Map(this.collBytes);
+    const tmpS = new Map(this.stringEnc);
     for (const [m, src] of [
       [this.dict, other.dict],
       [this.expires, other.expires],
       [this.access, other.access],
       [this.collBytes, other.collBytes],
+      [this.stringEnc, other.stringEnc],
     ] as [Map<string, unknown>, Map<string, unknown>][]) {
       m.clear();
       for (const [k, v] of src) m.set(k, v);
@@ -226,6 +233,8 @@ export class Database {
     other.expires.clear();
     other.access.clear();
     other.collBytes.clear();
+    other.stringEnc.clear();
+    for (const [k, v] of tmpS) other.stringEnc.set(k, v);
     for (const [k, v] of tmp) other.dict.set(k, v);
     for (const [k, v] of tmpE) other.expires.set(k, v);
     for (const [k, v] of tmpA) other.access.set(k, v);

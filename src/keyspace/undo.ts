@@ -3,6 +3,7 @@
 // every saved key, so a failed call leaves no trace — stronger than Redis, where a script error
 // keeps the writes made before it.
 
+import { copyEncoding } from './encoding.js';
 import { Database, RedisValue } from './db.js';
 import { Deque } from './deque.js';
 import { BigString } from './bigstring.js';
@@ -11,10 +12,11 @@ import { BigString } from './bigstring.js';
 export function cloneValue(v: RedisValue): RedisValue {
   if (typeof v === 'string') return v; // immutable
   if (v instanceof BigString) return v.clone(); // copy-on-write: bit writes modify in place
-  if (v instanceof Map) return new Map(v);
-  if (v instanceof Set) return new Set(v);
   if (v instanceof Deque) return new Deque(v);
-  return v.clone(); // SortedSet, Stream
+  // The copy keeps the original's OBJECT ENCODING (Redis's dup*Object keeps the encoding).
+  const c = v instanceof Map ? new Map(v) : v instanceof Set ? new Set(v) : v.clone(); // SortedSet, Stream
+  copyEncoding(v, c);
+  return c;
 }
 
 interface Saved {
