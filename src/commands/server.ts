@@ -59,6 +59,7 @@ import {
   walkViews,
 } from './docs.js';
 import { isOpt } from './util.js';
+import { KeyRef, metaGetKeys, metaHasKeys, redisMeta } from './meta.js';
 
 // ---- Helpers -----------------------------------------------------------------------------------
 
@@ -124,25 +125,37 @@ const COMMAND_HELP = [
   '    Return the keys and the access flags from a full Redis command.',
 ];
 
-/** COMMAND GETKEYS / GETKEYSANDFLAGS: the command named by args[2…] and its key indexes. */
-function getKeysOf(server: Server, args: string[]): { cmd: Command; argv: string[]; idx: number[] } {
+/**
+ * COMMAND GETKEYS / GETKEYSANDFLAGS (getKeysSubcommandImpl): the keys of the call in args[2…] with
+ * their key-spec flags — Redis's key specs and getkeys procs (meta.ts) for the commands Redis has,
+ * the spec's key positions for Lodestone's own.
+ */
+function getKeysOf(server: Server, args: string[]): Reply[] | ReplyError {
   const argv = args.slice(2);
   const top = server.table.lookup(argv[0]);
   let cmd: Command | undefined = top;
   if (top?.sub && argv.length >= 2) cmd = top.sub.get(argv[1].toLowerCase());
-  if (!cmd) throw new ReplyError('ERR', 'Invalid command specified');
-  if (!hasKeys(cmd.spec)) throw new ReplyError('ERR', 'The command has no key arguments');
+  if (!cmd) return new ReplyError('ERR', 'Invalid command specified');
+  const meta = redisMeta(cmd.fullName);
+  if (!(meta ? metaHasKeys(meta) : hasKeys(cmd.spec))) return new ReplyError('ERR', 'The command has no key arguments');
   if (!arityOk(cmd.spec.arity, argv.length)) {
-    throw new ReplyError('ERR', 'Invalid number of arguments specified for command');
+    return new ReplyError('ERR', 'Invalid number of arguments specified for command');
   }
-  let idx: number[];
-  try {
-    idx = keyIndexes(cmd, argv).filter((i) => i < argv.length);
-  } catch {
-    idx = [];
+  let keys: KeyRef[];
+  if (meta) keys = metaGetKeys(meta, argv);
+  else {
+    const flags = keyFlags(cmd.spec);
+    try {
+      keys = keyIndexes(cmd, argv).filter((i) => i < argv.length).map((pos) => ({ pos, flags }));
+    } catch {
+      keys = [];
+    }
   }
-  if (idx.length === 0) throw new ReplyError('ERR', 'Invalid arguments specified for command');
-  return { cmd, argv, idx };
+  if (keys.length === 0) {
+    if (meta?.flags.has('no_mandatory_keys')) return [];
+    return new ReplyError('ERR', 'Invalid arguments specified for command');
+  }
+  return keys.map((k) => [argv[k.pos], k.flags]);
 }
 
 const commandSubcommands: CommandSpec[] = [
@@ -177,7 +190,7 @@ const commandSubcommands: CommandSpec[] = [
           if (type === 'MODULE') filter = () => false;
           else if (type === 'ACLCAT') {
             const cat = arg.toLowerCase();
-            filter = (v) => aclCategories(v.spec).includes(cat);
+            filter = (v) => aclCategories(v.spec, v.fullName).includes(cat);
           } else if (type === 'PATTERN') filter = (v) => globMatch(arg, v.fullName, true);
           else return ERR_SYNTAX;
           i += 2;
@@ -241,8 +254,8 @@ const commandSubcommands: CommandSpec[] = [
     since: '2.8.13',
     complexity: 'O(N) where N is the number of arguments to the command',
     handler: (ctx, args) => {
-      const { argv, idx } = getKeysOf(ctx.server, args);
-      return idx.map((i) => argv[i]);
+      const r = getKeysOf(ctx.server, args);
+      return r instanceof ReplyError ? r : r.map((k) => (k as Reply[])[0]);
     },
   },
   {
@@ -255,9 +268,12 @@ const commandSubcommands: CommandSpec[] = [
     since: '7.0.0',
     complexity: 'O(N) where N is the number of arguments to the command',
     handler: (ctx, args) => {
-      const { cmd, argv, idx } = getKeysOf(ctx.server, args);
-      const flags = keyFlags(cmd.spec);
-      return idx.map((i) => [argv[i], new SetReply(flags.map((f) => new Status(f)))]);
+      const r = getKeysOf(ctx.server, args);
+      if (r instanceof ReplyError) return r;
+      return r.map((k) => {
+        const [key, flags] = k as [string, string[]];
+        return [key, new SetReply(flags.map((f) => new Status(f)))];
+      });
     },
   },
   {

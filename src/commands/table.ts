@@ -12,6 +12,7 @@ import type { Reply } from '../protocol/reply.js';
 import type { Database } from '../keyspace/db.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import { redisMeta } from './meta.js';
 
 export type CommandFlag =
   | 'write'
@@ -90,6 +91,8 @@ export interface Command {
   isReadonly: boolean;
   isAdmin: boolean;
   noPropagate: boolean;
+  /** Redis's CMD_WRITE | CMD_MAY_REPLICATE (PUBLISH, EVAL, FCALL …): held by CLIENT PAUSE WRITE. */
+  mayReplicate: boolean;
   /** Allowed in RESP2 subscribed context. */
   isPubsubCtx: boolean;
   /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
@@ -122,6 +125,7 @@ export class CommandTable {
       isReadonly: spec.flags.includes('readonly'),
       isAdmin: spec.flags.includes('admin'),
       noPropagate: spec.flags.includes('no_propagate'),
+      mayReplicate: spec.flags.includes('write') || redisMeta(fullName)?.flags.has('may_replicate') === true,
       isPubsubCtx: PUBSUB_CTX.has(fullName),
       aclId: -1,
       calls: 0,
