@@ -828,6 +828,8 @@ const CLIENT_HELP = [
   '    Stop the current client pause, resuming traffic.',
   'PAUSE <timeout> [WRITE|ALL]',
   '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
   'SETINFO <option> <value>',
@@ -940,10 +942,14 @@ const clientCommand: CommandSpec = {
           if (isOpt(args[3], 'WRITE')) writesOnly = true;
           else if (!isOpt(args[3], 'ALL')) return new ReplyError('ERR', 'CLIENT PAUSE mode must be WRITE or ALL');
         }
-        const ms = parseIntArg(args[2]);
+        // getTimeoutFromObjectOrReply (UNIT_MILLISECONDS): a long long, not negative. Redis 7.0.15
+        // then adds the time: an end past LLONG_MAX wraps negative there, so the call answers OK
+        // and pauses nothing (it does not pause forever); ends up to LLONG_MAX pause until then.
+        const ms = parseInt64(args[2]);
         if (ms === null) return new ReplyError('ERR', 'timeout is not an integer or out of range');
-        if (ms < 0) return new ReplyError('ERR', 'timeout is negative');
-        ctx.server.pause(ms, writesOnly);
+        if (ms < 0n) return new ReplyError('ERR', 'timeout is negative');
+        if (ms > 9223372036854775807n - BigInt(Date.now())) return OK;
+        ctx.server.pause(Number(ms), writesOnly);
         return OK;
       },
       'timeout [WRITE | ALL]',
@@ -973,6 +979,28 @@ const clientCommand: CommandSpec = {
         return 1;
       },
       'client-id [TIMEOUT | ERROR]',
+    ),
+    clientSub(
+      'reply', 3, CONN, 'Instruct the server whether to reply to commands', '3.2.0', 'O(1)',
+      (ctx, args) => {
+        // Redis's CLIENT_REPLY_OFF / CLIENT_REPLY_SKIP_NEXT (client.ts: Client.write, commandDone).
+        const c = ctx.client;
+        if (isOpt(args[2], 'ON')) {
+          c.replyOff = false;
+          c.replySkip = false;
+          return OK;
+        }
+        if (isOpt(args[2], 'OFF')) {
+          c.replyOff = true;
+          return NO_REPLY;
+        }
+        if (isOpt(args[2], 'SKIP')) {
+          if (!c.replyOff) c.replySkipNext = true;
+          return NO_REPLY;
+        }
+        return ERR_SYNTAX;
+      },
+      '<ON | OFF | SKIP>',
     ),
     clientSub('getredir', 2, CONN, 'Get tracking notifications redirection client ID if any', '6.0.0', 'O(1)', () => -1),
     clientSub(

@@ -97,6 +97,8 @@ export interface Command {
   isPubsubCtx: boolean;
   /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
   aclId: number;
+  /** LATENCY HISTOGRAM: calls per power-of-two latency bucket (src/server/latency.ts), once called. */
+  latencyHist?: number[];
   /** Statistics for INFO commandstats. */
   calls: number;
   usec: number;
