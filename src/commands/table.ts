@@ -12,7 +12,6 @@ import type { Reply } from '../protocol/reply.js';
 import type { Database } from '../keyspace/db.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { redisMeta } from './meta.js';
 
 export type CommandFlag =
   | 'write'
@@ -127,7 +126,7 @@ export class CommandTable {
       isReadonly: spec.flags.includes('readonly'),
       isAdmin: spec.flags.includes('admin'),
       noPropagate: spec.flags.includes('no_propagate'),
-      mayReplicate: spec.flags.includes('write') || redisMeta(fullName)?.flags.has('may_replicate') === true,
+      mayReplicate: spec.flags.includes('write') || MAY_REPLICATE.has(fullName),
       isPubsubCtx: PUBSUB_CTX.has(fullName),
       aclId: -1,
       calls: 0,
@@ -155,6 +154,12 @@ export class CommandTable {
     }
   }
 }
+
+/**
+ * Redis 7.0's CMD_MAY_REPLICATE commands. Its COMMAND INFO does not list the flag (so the metadata
+ * dump lacks it); the set was checked against redis-server 7.0.15 under CLIENT PAUSE WRITE.
+ */
+const MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'publish', 'spublish', 'pfcount']);
 
 /** Commands a RESP2 client may run while subscribed (Redis 7's list). */
 const PUBSUB_CTX = new Set([

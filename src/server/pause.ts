@@ -1,6 +1,6 @@
 // CLIENT PAUSE WRITE's test of a call (Redis 7.0's is_may_replicate_command in processCommand, fed
 // by getCommandFlags): a command is held when it is a write or may replicate (PUBLISH, PFCOUNT,
-// EVAL, FCALL … — CMD_MAY_REPLICATE in Redis's table, src/commands/meta.ts), except that a script
+// EVAL, FCALL … — CMD_MAY_REPLICATE, Command.mayReplicate in table.ts), except that a script
 // that declares flags is judged by them (scriptFlagsToCmdFlags): `#!lua flags=no-writes` or a
 // function registered with no-writes runs during the pause, a script with flags but without
 // no-writes is a write. EVAL without a shebang (compatibility mode) and an EVALSHA or FCALL of an
