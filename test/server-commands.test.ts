@@ -541,6 +541,11 @@ describe('COMMAND', () => {
       expect(await c.call('COMMAND', 'GETKEYS', 'SET', 'k', 'v')).toEqual({ t: 'array', v: [bulk('k')] });
       expect(await c.call('COMMAND', 'GETKEYSANDFLAGS', 'SET', 'k', 'v')).toEqual({
         t: 'array',
+        v: [{ t: 'array', v: [bulk('k'), { t: 'array', v: [status('OW'), status('update')] }] }],
+      });
+      // With GET, SET reads the old value too (Redis's setGetKeys).
+      expect(await c.call('COMMAND', 'GETKEYSANDFLAGS', 'SET', 'k', 'v', 'GET')).toEqual({
+        t: 'array',
         v: [{ t: 'array', v: [bulk('k'), { t: 'array', v: [status('RW'), status('access'), status('update')] }] }],
       });
       expect(await c.call('COMMAND', 'GETKEYS', 'SET', 'k')).toEqual(err('ERR Invalid number of arguments specified for command'));

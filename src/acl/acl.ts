@@ -110,7 +110,7 @@ export class AclCommands {
 
   private add(spec: CommandSpec, fullName: string, parent: AclCommand | null, cmd: Command | null): AclCommand {
     let cats = 0;
-    for (const name of aclCategories(spec)) cats |= 1 << ACL_CATEGORIES.indexOf(name);
+    for (const name of aclCategories(spec, fullName)) cats |= 1 << ACL_CATEGORIES.indexOf(name);
     const a: AclCommand = {
       id: this.list.length,
       fullName,

@@ -26,6 +26,7 @@
 
 import { MapReply, Reply, SetReply, Status } from '../protocol/reply.js';
 import type { Command, CommandFlag, CommandSpec } from './table.js';
+import { redisMeta } from './meta.js';
 
 // ---- Syntax parsing ---------------------------------------------------------------------------
 
@@ -422,8 +423,13 @@ export function flagWords(spec: CommandSpec): string[] {
   return FLAG_ORDER.filter((f) => have.has(f));
 }
 
-/** ACL categories (without `@`) like Redis: explicit ones from the group, implicit from flags. */
-export function aclCategories(spec: CommandSpec): string[] {
+/**
+ * ACL categories (without `@`): Redis 7.0.15's own for the commands it has (meta.ts); for the
+ * others, explicit ones from the group and implicit ones from the flags.
+ */
+export function aclCategories(spec: CommandSpec, fullName?: string): string[] {
+  const meta = fullName !== undefined ? redisMeta(fullName) : undefined;
+  if (meta) return meta.aclCategories;
   const cats = new Set<string>();
   // A group word `-cat` removes a category the flags would add (WASM.CALL writes, yet is in
   // @scripting only, like EVAL), or the family's (PUBSUB HELP is in @slow only).
@@ -616,9 +622,24 @@ export function* walkViews(views: Iterable<CommandView>): IterableIterator<Comma
 
 const statuses = (words: string[]): SetReply => new SetReply(words.map((w) => new Status(w)));
 
-/** One COMMAND INFO entry (10 elements, like Redis 7.0). */
+/** Subcommands in the order Redis lists them (those Redis lacks last). */
+function orderedSubs(v: CommandView, order: string[] | undefined): CommandView[] {
+  if (!order || v.subs.length < 2) return v.subs;
+  const rank = (s: CommandView): number => {
+    const i = order.indexOf(s.fullName);
+    return i < 0 ? order.length : i;
+  };
+  return [...v.subs].sort((a, b) => rank(a) - rank(b));
+}
+
+/** One COMMAND INFO entry (10 elements, like Redis 7.0): Redis's own where it has the command. */
 export function commandInfoReply(v: CommandView): Reply {
   const spec = v.spec;
+  const meta = redisMeta(v.fullName);
+  if (meta) {
+    const subs = orderedSubs(v, meta.subOrder);
+    return [...meta.infoHead, subs.length > 0 ? subs.map(commandInfoReply) : new SetReply([])];
+  }
   return [
     v.fullName,
     spec.arity,
@@ -665,6 +686,17 @@ function argReply(a: DocArg, hasKeySpec: boolean): MapReply {
 /** One COMMAND DOCS entry (the value; the caller pairs it with the name). */
 export function commandDocsReply(v: CommandView): MapReply {
   const spec = v.spec;
+  const meta = redisMeta(v.fullName);
+  if (meta) {
+    const m: Reply[] = [...meta.docsFlat];
+    const subs = orderedSubs(v, meta.subOrder);
+    if (subs.length > 0) {
+      const flat: Reply[] = [];
+      for (const s of subs) flat.push(s.fullName, commandDocsReply(s));
+      m.push('subcommands', new MapReply(flat));
+    }
+    return new MapReply(m);
+  }
   const m: Reply[] = ['summary', spec.summary, 'since', spec.since, 'group', docsGroup(spec)];
   if (spec.complexity !== undefined) m.push('complexity', spec.complexity);
   const args = specArgs(spec);

@@ -20,6 +20,7 @@ import { scriptingCommands } from './scripting.js';
 import { aclCommands } from './acl.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { sortCommands } from './sort.js';
+import { latencyCommands } from './latency.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -41,5 +42,6 @@ export function allCommands(): CommandSpec[] {
     ...aclCommands,
     ...hyperloglogCommands,
     ...sortCommands,
+    ...latencyCommands,
   ];
 }

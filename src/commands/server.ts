@@ -60,6 +60,7 @@ import {
   walkViews,
 } from './docs.js';
 import { isOpt } from './util.js';
+import { KeyRef, metaGetKeys, metaHasKeys, redisMeta } from './meta.js';
 
 // ---- Helpers -----------------------------------------------------------------------------------
 
@@ -125,25 +126,37 @@ const COMMAND_HELP = [
   '    Return the keys and the access flags from a full Redis command.',
 ];
 
-/** COMMAND GETKEYS / GETKEYSANDFLAGS: the command named by args[2…] and its key indexes. */
-function getKeysOf(server: Server, args: string[]): { cmd: Command; argv: string[]; idx: number[] } {
+/**
+ * COMMAND GETKEYS / GETKEYSANDFLAGS (getKeysSubcommandImpl): the keys of the call in args[2…] with
+ * their key-spec flags — Redis's key specs and getkeys procs (meta.ts) for the commands Redis has,
+ * the spec's key positions for Lodestone's own.
+ */
+function getKeysOf(server: Server, args: string[]): Reply[] | ReplyError {
   const argv = args.slice(2);
   const top = server.table.lookup(argv[0]);
   let cmd: Command | undefined = top;
   if (top?.sub && argv.length >= 2) cmd = top.sub.get(argv[1].toLowerCase());
-  if (!cmd) throw new ReplyError('ERR', 'Invalid command specified');
-  if (!hasKeys(cmd.spec)) throw new ReplyError('ERR', 'The command has no key arguments');
+  if (!cmd) return new ReplyError('ERR', 'Invalid command specified');
+  const meta = redisMeta(cmd.fullName);
+  if (!(meta ? metaHasKeys(meta) : hasKeys(cmd.spec))) return new ReplyError('ERR', 'The command has no key arguments');
   if (!arityOk(cmd.spec.arity, argv.length)) {
-    throw new ReplyError('ERR', 'Invalid number of arguments specified for command');
+    return new ReplyError('ERR', 'Invalid number of arguments specified for command');
   }
-  let idx: number[];
-  try {
-    idx = keyIndexes(cmd, argv).filter((i) => i < argv.length);
-  } catch {
-    idx = [];
+  let keys: KeyRef[];
+  if (meta) keys = metaGetKeys(meta, argv);
+  else {
+    const flags = keyFlags(cmd.spec);
+    try {
+      keys = keyIndexes(cmd, argv).filter((i) => i < argv.length).map((pos) => ({ pos, flags }));
+    } catch {
+      keys = [];
+    }
   }
-  if (idx.length === 0) throw new ReplyError('ERR', 'Invalid arguments specified for command');
-  return { cmd, argv, idx };
+  if (keys.length === 0) {
+    if (meta?.flags.has('no_mandatory_keys')) return [];
+    return new ReplyError('ERR', 'Invalid arguments specified for command');
+  }
+  return keys.map((k) => [argv[k.pos], k.flags]);
 }
 
 const commandSubcommands: CommandSpec[] = [
@@ -178,7 +191,7 @@ const commandSubcommands: CommandSpec[] = [
           if (type === 'MODULE') filter = () => false;
           else if (type === 'ACLCAT') {
             const cat = arg.toLowerCase();
-            filter = (v) => aclCategories(v.spec).includes(cat);
+            filter = (v) => aclCategories(v.spec, v.fullName).includes(cat);
           } else if (type === 'PATTERN') filter = (v) => globMatch(arg, v.fullName, true);
           else return ERR_SYNTAX;
           i += 2;
@@ -242,8 +255,8 @@ const commandSubcommands: CommandSpec[] = [
     since: '2.8.13',
     complexity: 'O(N) where N is the number of arguments to the command',
     handler: (ctx, args) => {
-      const { argv, idx } = getKeysOf(ctx.server, args);
-      return idx.map((i) => argv[i]);
+      const r = getKeysOf(ctx.server, args);
+      return r instanceof ReplyError ? r : r.map((k) => (k as Reply[])[0]);
     },
   },
   {
@@ -256,9 +269,12 @@ const commandSubcommands: CommandSpec[] = [
     since: '7.0.0',
     complexity: 'O(N) where N is the number of arguments to the command',
     handler: (ctx, args) => {
-      const { cmd, argv, idx } = getKeysOf(ctx.server, args);
-      const flags = keyFlags(cmd.spec);
-      return idx.map((i) => [argv[i], new SetReply(flags.map((f) => new Status(f)))]);
+      const r = getKeysOf(ctx.server, args);
+      if (r instanceof ReplyError) return r;
+      return r.map((k) => {
+        const [key, flags] = k as [string, string[]];
+        return [key, new SetReply(flags.map((f) => new Status(f)))];
+      });
     },
   },
   {
@@ -813,6 +829,8 @@ const CLIENT_HELP = [
   '    Stop the current client pause, resuming traffic.',
   'PAUSE <timeout> [WRITE|ALL]',
   '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
   'SETINFO <option> <value>',
@@ -925,10 +943,14 @@ const clientCommand: CommandSpec = {
           if (isOpt(args[3], 'WRITE')) writesOnly = true;
           else if (!isOpt(args[3], 'ALL')) return new ReplyError('ERR', 'CLIENT PAUSE mode must be WRITE or ALL');
         }
-        const ms = parseIntArg(args[2]);
+        // getTimeoutFromObjectOrReply (UNIT_MILLISECONDS): a long long, not negative. Redis 7.0.15
+        // then adds the time: an end past LLONG_MAX wraps negative there, so the call answers OK
+        // and pauses nothing (it does not pause forever); ends up to LLONG_MAX pause until then.
+        const ms = parseInt64(args[2]);
         if (ms === null) return new ReplyError('ERR', 'timeout is not an integer or out of range');
-        if (ms < 0) return new ReplyError('ERR', 'timeout is negative');
-        ctx.server.pause(ms, writesOnly);
+        if (ms < 0n) return new ReplyError('ERR', 'timeout is negative');
+        if (ms > 9223372036854775807n - BigInt(Date.now())) return OK;
+        ctx.server.pause(Number(ms), writesOnly);
         return OK;
       },
       'timeout [WRITE | ALL]',
@@ -958,6 +980,28 @@ const clientCommand: CommandSpec = {
         return 1;
       },
       'client-id [TIMEOUT | ERROR]',
+    ),
+    clientSub(
+      'reply', 3, CONN, 'Instruct the server whether to reply to commands', '3.2.0', 'O(1)',
+      (ctx, args) => {
+        // Redis's CLIENT_REPLY_OFF / CLIENT_REPLY_SKIP_NEXT (client.ts: Client.write, commandDone).
+        const c = ctx.client;
+        if (isOpt(args[2], 'ON')) {
+          c.replyOff = false;
+          c.replySkip = false;
+          return OK;
+        }
+        if (isOpt(args[2], 'OFF')) {
+          c.replyOff = true;
+          return NO_REPLY;
+        }
+        if (isOpt(args[2], 'SKIP')) {
+          if (!c.replyOff) c.replySkipNext = true;
+          return NO_REPLY;
+        }
+        return ERR_SYNTAX;
+      },
+      '<ON | OFF | SKIP>',
     ),
     clientSub('getredir', 2, CONN, 'Get tracking notifications redirection client ID if any', '6.0.0', 'O(1)', () => -1),
     clientSub(

@@ -90,10 +90,14 @@ export interface Command {
   isReadonly: boolean;
   isAdmin: boolean;
   noPropagate: boolean;
+  /** Redis's CMD_WRITE | CMD_MAY_REPLICATE (PUBLISH, EVAL, FCALL …): held by CLIENT PAUSE WRITE. */
+  mayReplicate: boolean;
   /** Allowed in RESP2 subscribed context. */
   isPubsubCtx: boolean;
   /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
   aclId: number;
+  /** LATENCY HISTOGRAM: calls per power-of-two latency bucket (src/server/latency.ts), once called. */
+  latencyHist?: number[];
   /** Statistics for INFO commandstats. */
   calls: number;
   usec: number;
@@ -122,6 +126,7 @@ export class CommandTable {
       isReadonly: spec.flags.includes('readonly'),
       isAdmin: spec.flags.includes('admin'),
       noPropagate: spec.flags.includes('no_propagate'),
+      mayReplicate: spec.flags.includes('write') || MAY_REPLICATE.has(fullName),
       isPubsubCtx: PUBSUB_CTX.has(fullName),
       aclId: -1,
       calls: 0,
@@ -149,6 +154,12 @@ export class CommandTable {
     }
   }
 }
+
+/**
+ * Redis 7.0's CMD_MAY_REPLICATE commands. Its COMMAND INFO does not list the flag (so the metadata
+ * dump lacks it); the set was checked against redis-server 7.0.15 under CLIENT PAUSE WRITE.
+ */
+const MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'publish', 'spublish', 'pfcount']);
 
 /** Commands a RESP2 client may run while subscribed (Redis 7's list). */
 const PUBSUB_CTX = new Set([

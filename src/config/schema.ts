@@ -123,6 +123,13 @@ export const PARAMS: ParamSpec[] = [
   p('lfu-decay-time', 'int', 1, 'Minutes after which an idle key\'s LFU counter drops by one (0 = never).', { min: 0 }),
   p('lazyfree-lazy-user-del', 'bool', false, 'Accepted for compatibility; deletes are always synchronous.', { noop: true }),
   p('hll-sparse-max-bytes', 'memory', 3000, 'Largest sparse HyperLogLog value (16-byte header included); past it, or with a register above 32, the HLL becomes the 12 KB dense encoding, as in Redis.', { min: 0 }),
+  p('lazyfree-lazy-eviction', 'bool', false, 'Accepted for compatibility; evictions free synchronously.', { noop: true }),
+  p('lazyfree-lazy-expire', 'bool', false, 'Accepted for compatibility; expired keys are freed synchronously.', { noop: true }),
+  p('lazyfree-lazy-server-del', 'bool', false, 'Accepted for compatibility; implicit deletes are synchronous.', { noop: true }),
+  p('lazyfree-lazy-user-flush', 'bool', false, 'Accepted for compatibility; FLUSHALL / FLUSHDB (with or without ASYNC) free synchronously.', { noop: true }),
+  // Latency monitor (src/server/latency.ts)
+  p('latency-monitor-threshold', 'int', 0, 'LATENCY: record events (command, fast-command, expire-cycle …) that take at least this many milliseconds (0 = off).', { min: 0 }),
+  p('latency-tracking', 'bool', true, 'Keep a latency histogram per command (LATENCY HISTOGRAM).'),
   // Encoding knobs: accepted and reported, no effect (Lodestone's structures do not change encoding).
   ...[
     ['hash-max-listpack-entries', 512],

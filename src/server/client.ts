@@ -154,9 +154,17 @@ export class Client {
     return this.enc.resp;
   }
 
+  /** CLIENT REPLY OFF: nothing is sent (Redis's CLIENT_REPLY_OFF). */
+  replyOff = false;
+  /** CLIENT REPLY SKIP: the command running now gets no reply (CLIENT_REPLY_SKIP) … */
+  replySkip = false;
+  /** … set by CLIENT REPLY SKIP for the command after it (CLIENT_REPLY_SKIP_NEXT). */
+  replySkipNext = false;
+
   /** Encode a reply for this client; it goes out at the end of the event-loop turn. */
   write(r: Reply): void {
     if (r === NO_REPLY || this.closing || !this.socket) return;
+    if (this.replyOff || this.replySkip) return;
     this.enc.write(r);
     if (!this.pendingFlush) {
       this.pendingFlush = true;
@@ -294,6 +302,7 @@ export class Client {
     // A command held by CLIENT PAUSE keeps its big arguments until it runs (Server.unpause).
     if (!this.paused) this.bigArgs = null;
     this.write(r);
+    if (!this.paused) this.commandDone();
     if (this.closeAfterCommand) this.closeAfterReply();
     this.server.afterCommand();
     if (this.enc.pos >= (this.authenticated ? REPLY_BATCH : UNAUTH_OUTPUT_PAUSE) && this.throttle === '') {
@@ -301,6 +310,13 @@ export class Client {
     }
     return !this.blocked && !this.paused && !this.closing && this.throttle === '';
   };
+
+  /** After a command's reply (Redis's resetClient): CLIENT REPLY SKIP takes effect for the next one. */
+  commandDone(): void {
+    if (!this.replySkip && !this.replySkipNext) return;
+    this.replySkip = this.replySkipNext;
+    this.replySkipNext = false;
+  }
 
   /** Output waiting in Node's socket buffer (CLIENT LIST omem, INFO clients). */
   get outputPending(): number {

@@ -22,6 +22,8 @@ import { allowProtectedAction } from './protected-action.js';
 import { bigArgsAllowed, errBigArg } from '../keyspace/bigstring.js';
 import type { Server } from './server.js';
 import { aclCheck } from '../acl/hooks.js';
+import { mayReplicateCall } from './pause.js';
+import { recordCommandLatency } from './latency.js';
 
 const ERR_NOAUTH = new ReplyError('NOAUTH', 'Authentication required.');
 
@@ -82,7 +84,7 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   // through reject() (Redis's rejectCommand): it flags an open transaction, and a rejected EXEC
   // itself answers EXECABORT.
   if (!arityOk(cmd.spec.arity, args.length)) return reject(server, client, cmd, errArity(cmd.fullName));
-  const guard = (cmd.parent ?? cmd).spec.protectedBy;
+  const guard = cmd.spec.protectedBy ?? cmd.parent?.spec.protectedBy; // MODULE LOAD, not MODULE LIST
   if (guard !== undefined && !allowProtectedAction(server, client, guard)) {
     return reject(server, client, cmd, protectedCommandError(cmd, guard));
   }
@@ -121,7 +123,7 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   }
   // CLIENT PAUSE comes before MULTI queueing in Redis: a paused client does not even get QUEUED,
   // and EXEC counts as a write when the transaction queued one (is_may_replicate_command).
-  if (server.pauseUntil && client.socket && isPaused(server, client, cmd)) {
+  if (server.pauseUntil && client.socket && isPaused(server, client, cmd, args)) {
     client.paused = args;
     server.pausedClients.add(client);
     return NO_REPLY;
@@ -176,12 +178,13 @@ function reject(server: Server, client: Client, cmd: Command, err: ReplyError): 
 
 /**
  * Redis's pause test (is_may_replicate_command): writes, commands flagged CMD_MAY_REPLICATE
- * (PUBLISH — it is propagated to replicas), and an EXEC whose queue holds either.
+ * (PUBLISH, EVAL …, judged by a script's declared flags: pause.ts), and an EXEC whose queue holds
+ * either.
  */
-function isPaused(server: Server, client: Client, cmd: Command): boolean {
-  if (server.isPausedFor(mayReplicate(cmd) ? AS_WRITE : cmd)) return true;
+function isPaused(server: Server, client: Client, cmd: Command, args: string[]): boolean {
+  if (server.isPausedFor(mayReplicateCall(server, cmd, args) ? AS_WRITE : cmd)) return true;
   if (cmd.fullName !== 'exec' || !client.multi) return false;
-  for (const q of client.multi.queue) if (mayReplicate(q.cmd)) return server.isPausedFor(AS_WRITE);
+  for (const q of client.multi.queue) if (mayReplicateCall(server, q.cmd, q.args)) return server.isPausedFor(AS_WRITE);
   return false;
 }
 
@@ -190,10 +193,6 @@ function queuesWrite(client: Client): boolean {
   return client.multi !== null && client.multi.queue.some((q) => q.cmd.isWrite);
 }
 
-const MAY_REPLICATE = new Set(['publish']);
-function mayReplicate(cmd: Command): boolean {
-  return cmd.isWrite || MAY_REPLICATE.has(cmd.fullName);
-}
 /** Stand-in for "some write command" when asking Server.isPausedFor (it only reads isWrite). */
 const AS_WRITE = { isWrite: true } as Command;
 
@@ -244,6 +243,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
       else for (const a of rewritten) server.emitWrite({ db: ctx.db.id, cmd: server.table.lookup(a[0])!, args: a, client, big: client.bigArgs });
     }
   }
+  if (!client.blocked) recordCommandLatency(server, cmd, usec, cmd.spec.flags.includes('fast'));
   const slower = server.config.getInt('slowlog-log-slower-than');
   if (slower >= 0 && usec >= slower && !cmd.spec.flags.includes('skip_slowlog')) {
     recordSlow(server, client, client.redacted ? redactArgs(args, client.redacted) : args, usec);

@@ -6,6 +6,7 @@
 // runs to completion before the next starts, which is what makes MULTI/EXEC and function calls
 // atomic without locks.
 
+import { addLatencySample } from './latency.js';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { CommandTable, Command } from '../commands/table.js';
@@ -435,21 +436,29 @@ export class Server implements KeyspaceHooks {
    */
   activeExpireCycle(budgetMs = 25): void {
     const start = performance.now();
-    for (const db of this.dbs) {
-      if (db.expires.size === 0) continue;
-      for (;;) {
-        const { examined, expired } = db.activeExpire(20);
-        if (examined === 0 || expired * 4 <= examined) break;
-        if (performance.now() - start > budgetMs) return;
+    try {
+      for (const db of this.dbs) {
+        if (db.expires.size === 0) continue;
+        for (;;) {
+          const { examined, expired } = db.activeExpire(20);
+          if (examined === 0 || expired * 4 <= examined) break;
+          if (performance.now() - start > budgetMs) return;
+        }
       }
+    } finally {
+      addLatencySample(this, 'expire-cycle', Math.floor(performance.now() - start));
     }
   }
 
   // ---- CLIENT PAUSE ---------------------------------------------------------------------------
 
   pause(ms: number, writesOnly: boolean): void {
-    this.pauseUntil = Math.max(this.pauseUntil, Date.now() + ms);
-    this.pauseWritesOnly = writesOnly;
+    // Redis's pauseClients: a pause already in force keeps the stronger type (ALL over WRITE) and
+    // the later end.
+    const now = Date.now();
+    const active = this.pauseUntil !== 0 && now < this.pauseUntil;
+    this.pauseWritesOnly = active ? this.pauseWritesOnly && writesOnly : writesOnly;
+    this.pauseUntil = Math.max(this.pauseUntil, Math.min(now + ms, 8.64e15));
   }
 
   isPausedFor(cmd: Command): boolean {
@@ -471,6 +480,7 @@ export class Server implements KeyspaceHooks {
       if (args && !c.closing) {
         try {
           c.write(this.execute(c, args));
+          if (!c.paused) c.commandDone();
           c.bigArgs = null;
           this.afterCommand();
           c.resume();
