@@ -17,6 +17,7 @@ import { wasmCommands } from './wasm.js';
 import { persistenceCommands } from './persistence.js';
 import { scriptingCommands } from './scripting.js';
 import { aclCommands } from './acl.js';
+import { dumpCommands } from './dump.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -35,5 +36,6 @@ export function allCommands(): CommandSpec[] {
     ...wasmCommands,
     ...scriptingCommands,
     ...aclCommands,
+    ...dumpCommands,
   ];
 }
