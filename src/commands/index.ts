@@ -21,6 +21,7 @@ import { aclCommands } from './acl.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
+import { dumpCommands } from './dump.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -43,5 +44,6 @@ export function allCommands(): CommandSpec[] {
     ...hyperloglogCommands,
     ...sortCommands,
     ...latencyCommands,
+    ...dumpCommands,
   ];
 }
