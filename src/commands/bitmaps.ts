@@ -22,6 +22,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, Reply, ReplyError } from '.
 import { parseLongLong } from '../util/numbers.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING, notifyKeyspaceEvent } from '../server/notify.js';
 import type { CommandSpec, Context } from './table.js';
+import { readString } from './strings.js';
 
 const ERR_BIT_OFFSET = new ReplyError('ERR', 'bit offset is not an integer or out of range');
 const ERR_BIT_VALUE = new ReplyError('ERR', 'bit is not an integer or out of range');
@@ -51,14 +52,6 @@ function optIs(arg: string, upper: string): boolean {
 }
 
 // ---- Reading values -------------------------------------------------------------------------------
-
-/** The string at key for reading, null if missing, WRONGTYPE otherwise. */
-function readValue(db: Database, key: string): StringValue | null {
-  const v = db.get(key);
-  if (v === undefined) return null;
-  if (typeof v !== 'string' && !(v instanceof BigString)) throw ERR_WRONGTYPE;
-  return v;
-}
 
 function byteAt(v: StringValue, i: number): number {
   if (typeof v === 'string') return i < v.length ? v.charCodeAt(i) : 0;
@@ -206,7 +199,7 @@ function setbit(ctx: Context, args: string[]): Reply {
 
 function getbit(ctx: Context, args: string[]): Reply {
   const offset = bitOffsetArg(ctx, args[2]);
-  const v = readValue(ctx.db, args[1]);
+  const v = readString(ctx.db, args[1]);
   if (v === null) return 0;
   const byte = Math.floor(offset / 8);
   if (byte >= v.length) return 0;
@@ -216,7 +209,7 @@ function getbit(ctx: Context, args: string[]): Reply {
 // ---- BITCOUNT / BITPOS ------------------------------------------------------------------------------
 
 function bitcount(ctx: Context, args: string[]): Reply {
-  const v = readValue(ctx.db, args[1]);
+  const v = readString(ctx.db, args[1]);
   if (v === null) return 0;
   const strlen = v.length;
   let start: number;
@@ -264,7 +257,7 @@ function bitpos(ctx: Context, args: string[]): Reply {
   if (bit === null) throw ERR_NOT_INTEGER;
   if (bit !== 0 && bit !== 1) throw ERR_BITPOS_BIT;
   // A missing key is an infinite run of zeros.
-  const v = readValue(ctx.db, args[1]);
+  const v = readString(ctx.db, args[1]);
   if (v === null) return bit ? -1 : 0;
   const strlen = v.length;
   let endGiven = false;
@@ -529,7 +522,7 @@ function bitfield(ctx: Context, args: string[], readonlyCmd: boolean): Reply {
   }
 
   if (readonly) {
-    const v = readValue(db, key);
+    const v = readString(db, key);
     const out: Reply[] = new Array(ops.length);
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i];

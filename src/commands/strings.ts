@@ -205,7 +205,7 @@ function setGeneric(
 }
 
 /** The string at key for reading (counts a hit/miss), null if missing, WRONGTYPE otherwise. */
-function readString(db: Database, key: string): StringValue | null {
+export function readString(db: Database, key: string): StringValue | null {
   const v = db.get(key);
   if (v === undefined) return null;
   if (typeof v !== 'string' && !(v instanceof BigString)) throw ERR_WRONGTYPE;

@@ -24,6 +24,7 @@ import { Stream } from '../../keyspace/stream.js';
 import { BigString, MAX_STRING } from '../../keyspace/bigstring.js';
 import type { RedisValue } from '../../keyspace/db.js';
 import { parseDouble, parseLongLong } from '../../util/numbers.js';
+import { formatDouble } from '../../protocol/encoder.js';
 import { LZF_MAX_RATIO, lzfCompress, lzfDecompress } from './lzf.js';
 import { ListpackWriter, LpValue, lpDecode, lpInteger, lpString } from './listpack.js';
 import { intsetDecode, zipmapDecode, zlDecode } from './ziplist.js';
@@ -323,22 +324,8 @@ function scoreText(d: number): string {
   if (d === -Infinity) return '-inf';
   if (d === 0) return 1 / d < 0 ? '-0' : '0';
   if (Number.isInteger(d) && d > -4503599627370495 && d < 4503599627370496) return String(d);
-  return g17(d);
-}
-
-/** printf %.17g. */
-function g17(d: number): string {
-  const exp = Math.floor(Math.log10(Math.abs(d)));
-  if (exp < -4 || exp >= 17) {
-    let [mant, e] = d.toExponential(16).split('e');
-    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
-    const en = Number(e);
-    return `${mant}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
-  }
-  let s = d.toPrecision(17);
-  if (s.includes('e')) s = d.toFixed(Math.max(0, 16 - exp));
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
+  // %.17g, the reply formatter's (the integral cases above are the only ones where they differ).
+  return formatDouble(d);
 }
 
 function writeList(w: RdbWriter, l: Deque<string>, o: EncodeOptions): void {
