@@ -15,7 +15,8 @@ import { SortedSet } from '../../src/keyspace/zset.js';
 
 type KStep =
   | string[]
-  | { cmd: string[]; sort?: boolean; deep?: boolean; ignore?: boolean; check?: (v: RespValue) => void };
+  | { cmd: string[]; sort?: boolean; deep?: boolean; ignore?: boolean; check?: (v: RespValue) => void }
+  | { pauseMs: number };
 
 function deepSort(v: RespValue): RespValue {
   if (v.t === 'array' || v.t === 'set') {
@@ -123,6 +124,10 @@ describe.skipIf(skipReason('keyspace differential tests', 'redis-server'))('keys
       }
       if (opts.resp3) for (const c of [a, b]) await c.call('HELLO', '3');
       for (const step of steps) {
+        if ('pauseMs' in step) {
+          await new Promise((resolve) => setTimeout(resolve, step.pauseMs));
+          continue;
+        }
         const s = Array.isArray(step) ? { cmd: step } : step;
         const [ra, rb] = await Promise.all([a.call(...s.cmd), b.call(...s.cmd)]);
         if (s.ignore) continue;
@@ -357,7 +362,9 @@ describe.skipIf(skipReason('keyspace differential tests', 'redis-server'))('keys
       ['SET', 'live', 'v'],
       ['SET', 'gone', 'v', 'PX', '1'],
       ['SET', 'gone2', 'v', 'PXAT', '1'],
-      // Let the 1 ms TTL pass on both servers (Redis sleeps; the call takes as long for both).
+      // Let the 1 ms TTL pass on both servers. A real pause, not DEBUG SLEEP alone: CI once saw
+      // Redis still list `gone` right after a 10 ms DEBUG SLEEP on a loaded machine.
+      { pauseMs: 50 },
       { cmd: ['DEBUG', 'SLEEP', '0.01'], ignore: true },
       { cmd: ['KEYS', '*'], sort: true },
       ['EXISTS', 'gone', 'live', 'gone2'],
