@@ -157,7 +157,7 @@ export const connectionCommands: CommandSpec[] = [
         'proto', proto,
         'id', c.id,
         'mode', 'standalone',
-        'role', 'master',
+        'role', ctx.server.replication.isReplica ? 'replica' : 'master',
         'modules', [],
       ]);
     },

@@ -664,11 +664,14 @@ function clientTypeByName(name: string): ClientType | null {
 }
 
 function clientType(c: Client): ClientType {
+  if (c.replRole !== '') return c.replRole;
   return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
 }
 
 function clientFlags(c: Client): string {
   let f = '';
+  if (c.replRole === 'slave') f += 'S';
+  if (c.replRole === 'master') f += 'M';
   if (c.monitor) f += 'O';
   if (c.subscriptionCount > 0) f += 'P';
   if (c.multi) f += 'x';
@@ -1567,6 +1570,6 @@ export const serverCommands: CommandSpec[] = [
     summary: 'Return the role of the instance in the context of replication',
     since: '2.8.12',
     complexity: 'O(1)',
-    handler: () => ['master', 0, []],
+    handler: (ctx) => ctx.server.replication.role(),
   },
 ];

@@ -48,6 +48,14 @@ const GB = 1024 * 1024 * 1024;
 const INT64_MAX = 9223372036854775807n;
 const MB = 1024 * 1024;
 
+/** `replicaof`: "<host> <port>". */
+function checkReplicaof(v: ParamValue): void {
+  const s = String(v).trim();
+  if (s === '') return;
+  const parts = s.split(/\s+/);
+  if (parts.length !== 2 || !/^\d+$/.test(parts[1]) || Number(parts[1]) > 65535) throw new Error('expected "<host> <port>"');
+}
+
 function p(
   name: string,
   type: ParamType,
@@ -113,6 +121,37 @@ export const PARAMS: ParamSpec[] = [
   p('auto-aof-rewrite-min-size', 'memory', 64 * MB, 'Do not rewrite the AOF automatically while it is smaller than this.', { min: 0 }),
   p('aof-load-truncated', 'bool', true, 'Load an AOF whose last record was cut short (crash mid-write), trimming it; no = refuse to start.'),
   p('stop-writes-on-bgsave-error', 'bool', true, 'Refuse writes (-MISCONF) while the last background snapshot failed and save rules are set.'),
+  // Replication (src/replication, docs/REPLICATION.md). The old slave-* names are aliases.
+  p('replicaof', 'string', '', 'Start as a replica of "<host> <port>" (REPLICAOF at run time; empty = a master).', { mutable: false, hidden: true, check: checkReplicaof }),
+  p('masterauth', 'string', '', 'Password for AUTH to the master (with masteruser: AUTH <masteruser> <masterauth>).'),
+  p('masteruser', 'string', '', 'ACL user to authenticate as to the master (empty = AUTH with the password only).'),
+  p('replica-read-only', 'bool', true, "A replica refuses writes from clients (-READONLY You can't write against a read only replica.)."),
+  p('slave-read-only', 'bool', true, 'Old name of replica-read-only.'),
+  p('replica-serve-stale-data', 'bool', true, 'While the link to the master is down, a replica still serves (possibly stale) data; no = -MASTERDOWN for every command without the stale flag.'),
+  p('slave-serve-stale-data', 'bool', true, 'Old name of replica-serve-stale-data.'),
+  p('repl-backlog-size', 'memory', MB, 'Bytes of the replication stream kept for partial resynchronization (a circular buffer).', { min: 16 * 1024 }),
+  p('repl-backlog-ttl', 'int', 3600, 'Accepted for compatibility; the backlog is kept as long as the server runs.', { min: 0, noop: true }),
+  p('repl-ping-replica-period', 'int', 10, 'Seconds between the PINGs a master sends into the replication stream.', { min: 1 }),
+  p('repl-ping-slave-period', 'int', 10, 'Old name of repl-ping-replica-period.', { min: 1 }),
+  p('repl-timeout', 'int', 60, 'Seconds without data after which a replication link (either side) is considered dead.', { min: 1 }),
+  p('repl-diskless-sync', 'bool', true, 'Send the RDB of a full resynchronization in the $EOF:<mark> form to replicas that announce capa eof (Lodestone never writes it to disk either way).'),
+  p('repl-diskless-sync-delay', 'int', 5, 'Accepted for compatibility; Lodestone produces the RDB at once, without waiting for more replicas.', { min: 0, noop: true }),
+  p('repl-diskless-sync-max-replicas', 'int', 0, 'Accepted for compatibility (see repl-diskless-sync-delay).', { min: 0, noop: true }),
+  p('repl-diskless-load', 'enum', 'disabled', 'Accepted for compatibility; a replica always receives the RDB into memory and loads it from there.', { values: ['disabled', 'on-empty-db', 'swapdb'], noop: true }),
+  p('repl-disable-tcp-nodelay', 'bool', false, 'Accepted for compatibility; the replication socket always uses TCP_NODELAY.', { noop: true }),
+  p('min-replicas-to-write', 'int', 0, 'Refuse writes (-NOREPLICAS) unless at least this many replicas acked within min-replicas-max-lag seconds (0 = off).', { min: 0 }),
+  p('min-slaves-to-write', 'int', 0, 'Old name of min-replicas-to-write.', { min: 0 }),
+  p('min-replicas-max-lag', 'int', 10, 'Seconds since its last ACK for a replica to count for min-replicas-to-write.', { min: 0 }),
+  p('min-slaves-max-lag', 'int', 10, 'Old name of min-replicas-max-lag.', { min: 0 }),
+  p('replica-priority', 'int', 100, 'Shown in INFO replication (slave_priority) for Sentinel: lower is preferred at failover, 0 = never promote.', { min: 0 }),
+  p('slave-priority', 'int', 100, 'Old name of replica-priority.', { min: 0 }),
+  p('replica-announced', 'bool', true, 'Shown in INFO replication for Sentinel: whether Sentinel reports this replica.'),
+  p('replica-announce-ip', 'string', '', 'IP the replica announces to its master (REPLCONF ip-address); empty = the master sees the connection address.'),
+  p('slave-announce-ip', 'string', '', 'Old name of replica-announce-ip.'),
+  p('replica-announce-port', 'int', 0, 'Port the replica announces to its master (REPLCONF listening-port); 0 = the port it listens on.', { min: 0, max: 65535 }),
+  p('slave-announce-port', 'int', 0, 'Old name of replica-announce-port.', { min: 0, max: 65535 }),
+  p('replica-lazy-flush', 'bool', false, 'Accepted for compatibility; the flush before loading a full resynchronization is synchronous.', { noop: true }),
+  p('replica-ignore-maxmemory', 'bool', true, 'Accepted for compatibility.', { noop: true }),
   // Memory
   p('maxmemory', 'memory', 0, 'Memory limit in bytes (0 = none).', { min: 0 }),
   p('maxmemory-policy', 'enum', 'noeviction', 'What to do when maxmemory is reached.', {

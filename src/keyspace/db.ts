@@ -67,6 +67,12 @@ export class Database {
   lfu: LfuParams | null = null;
   /** Set while the AOF or a snapshot is replayed: keys are not expired lazily meanwhile (Redis's `server.loading`). */
   loading = false;
+  /**
+   * Set on a replica: keys are not expired here (the master sends DEL), but reads treat a key past
+   * its TTL as absent (Redis's expireIfNeeded on a replica). The master's own commands run with
+   * `loading` set, so they see such keys as they are.
+   */
+  hideExpired = false;
 
   constructor(
     readonly id: number,
@@ -83,6 +89,7 @@ export class Database {
     if (this.expires.size === 0 || this.loading) return false;
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
+    if (this.hideExpired) return true;
     const v = this.dict.get(key);
     if (v !== undefined) this.remove(key, v);
     else if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES; // a TTL without a key: never set by the commands
@@ -94,7 +101,10 @@ export class Database {
 
   /** Look a key up for reading: expires it if due, records the access. */
   get(key: string): RedisValue | undefined {
-    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    if (this.expires.size !== 0 && this.expireIfNeeded(key) && this.hideExpired) {
+      this.misses++;
+      return undefined;
+    }
     const v = this.dict.get(key);
     if (v !== undefined) {
       this.touch(key);
@@ -107,7 +117,7 @@ export class Database {
 
   /** Look a key up without touching hit/miss stats or access time (internal use: TYPE, EXISTS, SCAN). */
   peek(key: string): RedisValue | undefined {
-    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    if (this.expires.size !== 0 && this.expireIfNeeded(key) && this.hideExpired) return undefined;
     return this.dict.get(key);
   }
 
@@ -138,7 +148,7 @@ export class Database {
   }
 
   delete(key: string): boolean {
-    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    if (this.expires.size !== 0 && this.expireIfNeeded(key) && this.hideExpired) return false;
     const v = this.dict.get(key);
     if (v === undefined) return false;
     this.remove(key, v);

@@ -95,6 +95,8 @@ export class Client {
   /** Args held back while CLIENT PAUSE is in effect. */
   paused: string[] | null = null;
   monitor = false;
+  /** Replication: 'slave' for a replica connected to us (it gets the stream, no replies), 'master' for our master's stream. */
+  replRole: '' | 'slave' | 'master' = '';
   /** CLIENT NO-EVICT / NO-TOUCH (accepted; shown in CLIENT LIST flags as `e` / `T`). */
   noEvict = false;
   noTouch = false;

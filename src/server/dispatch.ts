@@ -110,6 +110,12 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   if (server.writeDenied && (cmd.isWrite || cmd.fullName === 'ping' || (cmd.fullName === 'exec' && queuesWrite(client)))) {
     return reject(server, client, cmd, server.writeDenied);
   }
+  // Replication (src/replication): -NOREPLICAS (min-replicas-to-write), -READONLY on a read-only
+  // replica, -MASTERDOWN while its link is down. null unless one of them can apply.
+  if (server.replDeny !== null) {
+    const denied = server.replDeny(cmd, client);
+    if (denied) return reject(server, client, cmd, denied);
+  }
   if (client.resp === 2 && client.subscriptionCount > 0 && !cmd.isPubsubCtx) {
     return reject(
       server,

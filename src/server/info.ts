@@ -402,6 +402,7 @@ function statsSection(server: Server): Field[] {
 }
 
 function replicationSection(server: Server): Field[] {
+  if (server.replication) return server.replication.infoFields();
   return [
     ['role', 'master'],
     ['connected_slaves', 0],

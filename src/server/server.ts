@@ -29,6 +29,7 @@ import { parseNotifyFlags } from './notify.js';
 import { Acl, AclUser } from '../acl/acl.js';
 import { aclLoad, aclPath, DENIED_PROTECTED, killClientsOf, killPubsubClientsIfNeeded, loadUsersAtStartup, protectedModeDenies } from '../acl/hooks.js';
 import { adjustOpenFilesLimit } from './fd-limit.js';
+import { Replication } from '../replication/replication.js';
 
 /** What the write observers see for every executed write command (persistence, replication, WASM). */
 export interface WriteEvent {
@@ -122,6 +123,10 @@ export class Server implements KeyspaceHooks {
   durableSeq = 0;
   /** Set while writes must be refused because persisting failed (-MISCONF), checked by dispatch. */
   writeDenied: ReplyError | null = null;
+  /** Set by replication when it may refuse commands (-READONLY, -NOREPLICAS, -MASTERDOWN), checked by dispatch. */
+  replDeny: ((cmd: Command, client: Client) => ReplyError | null) | null = null;
+  /** PSYNC 2 replication, master and replica side (src/replication). */
+  readonly replication: Replication;
   /** The TCP port actually listened on (INFO tcp_port; differs from the config when it is 0). */
   port = 0;
   /** RLIMIT_NOFILE found at listen() (fd-limit.ts; 0 = unknown or unlimited): bounds maxclients. */
@@ -153,6 +158,7 @@ export class Server implements KeyspaceHooks {
     this.internalClient = new Client(this, null, 0);
     this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
     this.persistence = new Persistence(this);
+    this.replication = new Replication(this);
     this.memory = new Memory(this);
   }
 
@@ -334,6 +340,7 @@ export class Server implements KeyspaceHooks {
     }
     this.port = actualPort;
     this.startCron();
+    this.replication.start();
     return actualPort;
   }
 
@@ -412,7 +419,9 @@ export class Server implements KeyspaceHooks {
   }
 
   serverCron(): void {
-    this.activeExpireCycle();
+    // A replica does not expire keys itself: its master sends the DELs.
+    if (!this.replication.isReplica) this.activeExpireCycle();
+    this.replication.cron();
     this.wasm?.shrinkPools();
     this.memory.cron();
     this.persistence.cron();
@@ -420,7 +429,7 @@ export class Server implements KeyspaceHooks {
     if (timeout > 0) {
       const cutoff = Date.now() - timeout * 1000;
       for (const c of this.clients.values()) {
-        if (c.lastInteraction < cutoff && !c.blocked && c.subscriptionCount === 0 && !c.monitor) {
+        if (c.lastInteraction < cutoff && !c.blocked && c.subscriptionCount === 0 && !c.monitor && c.replRole === '') {
           c.closeAfterReply();
         }
       }
@@ -499,6 +508,7 @@ export class Server implements KeyspaceHooks {
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
     this.blocking.clearAll();
+    this.replication.close();
     this.persistence.close();
     for (const c of this.clients.values()) {
       c.flush();
