@@ -43,7 +43,7 @@ import { encodeCommand } from '../persistence/dump.js';
 import { call, resolve } from '../server/dispatch.js';
 import { Client } from '../server/client.js';
 import type { Server, WriteEvent } from '../server/server.js';
-import type { Field } from '../server/info.js';
+import { extendInfo, type Field } from '../server/info.js';
 import { PARAM_BY_NAME } from '../config/schema.js';
 import { Backlog } from './backlog.js';
 import { loadRdbBuffer, snapshotRdb } from './rdb.js';
@@ -129,7 +129,7 @@ export class Replication {
   /** The db the master's stream had selected when the link was lost (the cached master client's). */
   private cachedDb = 0;
   private transfer: { eofMark: string | null; len: number; chunks: Buffer[]; got: number; replid: string; offset: number } | null = null;
-  private readonly superuser: Client;
+  readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
 
   constructor(private readonly server: Server) {
     const config = server.config;
@@ -140,8 +140,13 @@ export class Replication {
     config.onChange('replica-serve-stale-data', () => this.updateDeny());
     config.onChange('min-replicas-to-write', () => this.refreshGood());
     config.onChange('min-replicas-max-lag', () => this.refreshGood());
-    this.superuser = new Client(server, null, 0);
-    this.superuser.authenticated = true;
+    extendInfo(server, 'stats', () => [
+      ['sync_full', this.stats.syncFull],
+      ['sync_partial_ok', this.stats.syncPartialOk],
+      ['sync_partial_err', this.stats.syncPartialErr],
+      ['total_net_repl_input_bytes', this.replInputBytes],
+      ['total_net_repl_output_bytes', this.replOutputBytes],
+    ]);
   }
 
   get isReplica(): boolean {
@@ -153,7 +158,8 @@ export class Replication {
     const v = this.server.config.getString('replicaof').trim();
     if (!v) return;
     const [host, port] = v.split(/\s+/);
-    this.setMaster(host, Number(port));
+    // At startup there is no history of ours to continue: the first sync is a full one.
+    this.setMaster(host, Number(port), false);
   }
 
   close(): void {
@@ -312,6 +318,7 @@ export class Replication {
       if (ours && backlog && Number.isInteger(from) && backlog.covers(from)) {
         sock.write(hs.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : '+CONTINUE\r\n');
         const missing = backlog.from(from);
+        this.stats.syncPartialOk++;
         const r = this.attach(client, hs, 'online', from - 1);
         if (missing.length) this.writeReplica(r, missing);
         this.server.log.info(
@@ -320,6 +327,7 @@ export class Replication {
         return NO_REPLY;
       }
       if (wantId !== '?') {
+        this.stats.syncPartialErr++;
         this.server.log.info(`Partial resynchronization not accepted: replid ${wantId} offset ${args[2]} not in our history (${this.replid}:${this.offset})`);
       }
     }
@@ -334,6 +342,7 @@ export class Replication {
     // The next write selects its db again: the replica starts from db 0 after loading.
     if (!this.isReplica) this.streamDb = -1;
     const offset = this.offset;
+    this.stats.syncFull++;
     if (psync) sock.write(`+FULLRESYNC ${this.replid} ${offset}\r\n`);
     const t0 = Date.now();
     const rdb = snapshotRdb(this.server, { replid: this.replid, offset, streamDb: this.isReplica ? (this.masterClient?.db ?? 0) : 0 });
@@ -558,10 +567,10 @@ export class Replication {
   }
 
   /** Become a replica of host:port (replicationSetMaster). */
-  setMaster(host: string, port: number): void {
+  setMaster(host: string, port: number, cacheSelf = true): void {
     const wasMaster = !this.isReplica;
     this.dropLink();
-    if (wasMaster) {
+    if (wasMaster && cacheSelf) {
       // Our own history is what we ask the new master to continue (replicationCacheMasterUsingMyself).
       this.flushStream();
       this.cachedReplid = this.replid;
