@@ -214,6 +214,9 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   const dirtyBefore = server.dirty;
   const t0 = performance.now();
   client.redacted = null;
+  if (cmd.isWrite && server.beforeWriteObservers.length !== 0) {
+    for (const fn of server.beforeWriteObservers) fn(ctx.db, cmd, args);
+  }
   let reply: Reply;
   try {
     reply = cmd.spec.handler!(ctx, args);
