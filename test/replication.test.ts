@@ -1,0 +1,366 @@
+// Replication with Redis's own protocol (PSYNC 2), tested against the real binaries both ways:
+//   - a real redis-server 7.0.15 replica of a Lodestone master: full sync, the live stream
+//     (including a Lua script and a WASM.CALL, which must arrive as MULTI/EXEC effects: the replica
+//     never runs EVAL), partial resync after CLIENT KILL TYPE replica, WAIT;
+//   - a Lodestone replica of a real redis-server master: full sync of every type (disk-based $len
+//     transfer), the live stream, expiry (hidden on the replica until the master's DEL), the
+//     read-only error, WAIT on the master counting the Lodestone replica, REPLICAOF NO ONE;
+//   - Lodestone ↔ Lodestone: full sync, live stream with WASM, partial resync, a failover where
+//     the old master rejoins the promoted replica with +CONTINUE (replid2).
+// Datasets are compared with the same commands on both sides. Everything polls with generous
+// deadlines; nothing asserts on time.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { LodestoneHandle, ProcessHandle, ROOT, skipReason, startLodestone, startRedis } from './helpers/servers.js';
+import { infoFields, sleep, until } from './helpers/poll.js';
+
+const NO_REDIS = skipReason('replication with a real redis-server', 'redis-server');
+const COUNTER_WASM = join(ROOT, 'wasm-examples', 'build', 'counter.wasm');
+const HAVE_WASM = existsSync(COUNTER_WASM);
+if (!HAVE_WASM) {
+  // eslint-disable-next-line no-console
+  console.log('[skip] WASM.CALL over replication: wasm-examples/build/counter.wasm is not built (npm run build:wasm-examples)');
+}
+
+const LONG = 30_000;
+
+function client(port: number): Redis {
+  return new Redis({ port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+}
+
+async function infoOf(r: Redis, section: string): Promise<Record<string, string>> {
+  return infoFields(((await r.info(section)) as string).replace(/\r?\n/g, '\r\n'));
+}
+
+/** Every key of every non-empty db, with its type, its content and whether it has a TTL. */
+async function dataset(r: Redis): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const ks = await infoOf(r, 'keyspace');
+  for (const dbName of Object.keys(ks).sort()) {
+    const db = Number(dbName.slice(2));
+    await r.select(db);
+    const keys = ((await r.keys('*')) as string[]).sort();
+    for (const k of keys) {
+      const type = await r.type(k);
+      let v: unknown;
+      if (type === 'string') v = await r.get(k);
+      else if (type === 'list') v = await r.lrange(k, 0, -1);
+      else if (type === 'set') v = ((await r.smembers(k)) as string[]).sort();
+      else if (type === 'zset') v = await r.call('ZRANGE', k, '0', '-1', 'WITHSCORES');
+      else if (type === 'hash') v = Object.entries(await r.hgetall(k)).sort();
+      else if (type === 'stream') {
+        const groups = (await r.call('XINFO', 'GROUPS', k)) as unknown[][];
+        const pending = [];
+        for (const g of groups) pending.push(await r.call('XPENDING', k, g[1] as string, '-', '+', 100));
+        v = { entries: await r.xrange(k, '-', '+'), groups: groups.map((g) => [g[1], g[3], g[5], g[7]]), pending: pending.map((p) => (p as unknown[][]).map((e) => [e[0], e[1], e[3]])) };
+      }
+      const ttl = await r.pttl(k);
+      out[`${db}/${k}`] = { type, v, ttl: ttl > 0 };
+    }
+  }
+  await r.select(0);
+  return out;
+}
+
+/** Poll until the replica's dataset equals the master's; then assert it (a clear diff on failure). */
+async function expectSameData(master: Redis, replica: Redis, what: string): Promise<void> {
+  let m: Record<string, unknown> = {};
+  let s: Record<string, unknown> = {};
+  try {
+    await until(
+      async () => {
+        m = await dataset(master);
+        s = await dataset(replica);
+        return JSON.stringify(m) === JSON.stringify(s);
+      },
+      LONG,
+      what,
+    );
+  } catch {
+    // fall through to the assertion, which shows the difference
+  }
+  expect(Object.keys(m).length).toBeGreaterThan(10);
+  expect(s).toEqual(m);
+}
+
+async function linkUp(replica: Redis): Promise<void> {
+  await until(async () => (await infoOf(replica, 'replication')).master_link_status === 'up', LONG, 'master_link_status:up');
+}
+
+/** Keys of every type, in a few dbs, some with TTLs, some big enough for non-compact encodings. */
+async function populate(r: Redis, tag: string): Promise<void> {
+  await r.set(`${tag}:s`, 'hello');
+  await r.set(`${tag}:int`, '12345');
+  await r.set(`${tag}:big`, 'x'.repeat(5000));
+  await r.set(`${tag}:ttl`, 'v', 'EX', 1000);
+  await r.rpush(`${tag}:list`, 'a', 'b', 'c');
+  await r.rpush(`${tag}:biglist`, ...Array.from({ length: 300 }, (_, i) => `item-${i}`));
+  await r.sadd(`${tag}:iset`, 1, 2, 3);
+  await r.sadd(`${tag}:set`, 'a', 'b', 'c');
+  await r.sadd(`${tag}:bigset`, ...Array.from({ length: 200 }, (_, i) => `m${i}`));
+  await r.zadd(`${tag}:z`, 1, 'a', 2.5, 'b');
+  await r.zadd(`${tag}:bigz`, ...Array.from({ length: 200 }, (_, i) => [i, `z${i}`]).flat());
+  await r.hset(`${tag}:h`, 'f1', 'v1', 'f2', 'v2');
+  await r.hset(`${tag}:bigh`, Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}`])));
+  await r.xadd(`${tag}:st`, '1-1', 'a', '1');
+  await r.xadd(`${tag}:st`, '2-1', 'b', '2');
+  await r.call('XGROUP', 'CREATE', `${tag}:st`, 'g', '0');
+  await r.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '1', 'STREAMS', `${tag}:st`, '>');
+  await r.select(3);
+  await r.set(`${tag}:db3`, 'three');
+  await r.select(0);
+}
+
+describe.skipIf(NO_REDIS)('a real redis-server replica of a Lodestone master', () => {
+  let ls: LodestoneHandle;
+  let rs: ProcessHandle;
+  let master: Redis;
+  let replica: Redis;
+
+  beforeAll(async () => {
+    ls = await startLodestone();
+    master = client(ls.port);
+    await populate(master, 'pre');
+    if (HAVE_WASM) expect(await master.call('WASM.LOAD', 'counter', readFileSync(COUNTER_WASM), 'PERMISSIONS', 'WRITE')).toBe('OK');
+    rs = await startRedis(['--replicaof', '127.0.0.1', String(ls.port)]);
+    replica = client(rs.port);
+  }, LONG);
+
+  afterAll(async () => {
+    replica?.disconnect();
+    master?.disconnect();
+    await rs?.close();
+    await ls?.close();
+  });
+
+  it('full sync: the replica has every key, type and TTL', async () => {
+    await linkUp(replica);
+    await expectSameData(master, replica, 'full sync');
+    const mi = await infoOf(master, 'replication');
+    expect(mi.role).toBe('master');
+    expect(mi.connected_slaves).toBe('1');
+    expect(mi.slave0).toMatch(new RegExp(`^ip=127\\.0\\.0\\.1,port=${rs.port},state=online,offset=\\d+,lag=\\d+$`));
+    expect(mi.repl_backlog_active).toBe('1');
+    expect((await infoOf(master, 'stats')).sync_full).toBe('1');
+    const ri = await infoOf(replica, 'replication');
+    expect(ri.master_replid).toBe(mi.master_replid);
+  }, LONG);
+
+  it('the live stream: writes, SELECT, a Lua script and a WASM.CALL arrive as their effects', async () => {
+    await master.set('live:a', '1');
+    await master.incrbyfloat('live:f', 1.5);
+    await master.expire('live:a', 500);
+    await master.select(5);
+    await master.lpush('live:db5', 'x');
+    await master.select(0);
+    await master.eval("redis.call('SET', KEYS[1], ARGV[1]); redis.call('INCR', KEYS[2]); return 1", 2, 'lua:k', 'lua:n', 'from-lua');
+    const m = master.multi();
+    m.set('tx:a', 'A');
+    m.sadd('tx:s', 'm');
+    await m.exec();
+    if (HAVE_WASM) {
+      expect(await master.call('WASM.CALL', 'counter', 'KEYS', 'hits:bob')).toBe(1);
+      expect(await master.call('WASM.CALL', 'counter', 'KEYS', 'hits:bob')).toBe(2);
+    }
+    await master.spop('pre:set');
+    await expectSameData(master, replica, 'live stream');
+    // The replica applied effects: EXEC groups, never EVAL or WASM.CALL.
+    const stats = await infoOf(replica, 'commandstats');
+    expect(stats.cmdstat_exec).toBeDefined();
+    expect(stats.cmdstat_eval).toBeUndefined();
+    expect(stats.cmdstat_spop).toBeUndefined();
+    expect(Object.keys(stats).some((k) => k.startsWith('cmdstat_wasm'))).toBe(false);
+  }, LONG);
+
+  it('WAIT 1 counts the replica once it has acknowledged the write', async () => {
+    await master.set('wait:k', 'v');
+    expect(await master.call('WAIT', '1', '20000')).toBe(1);
+    expect(await master.call('WAIT', '2', '100')).toBe(1);
+    const role = (await master.call('ROLE')) as unknown[];
+    expect(role[0]).toBe('master');
+    expect((role[2] as string[][])[0][1]).toBe(String(rs.port));
+  }, LONG);
+
+  it('partial resync after CLIENT KILL TYPE replica', async () => {
+    expect(await master.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
+    await master.set('after-kill', 'yes');
+    await master.hset('pre:h', 'f3', 'v3');
+    await until(async () => (await replica.get('after-kill')) === 'yes', LONG, 'the write after the kill on the replica');
+    await expectSameData(master, replica, 'after partial resync');
+    const st = await infoOf(master, 'stats');
+    expect(st.sync_partial_ok).toBe('1');
+    expect(st.sync_full).toBe('1');
+    expect(rs.output()).toMatch(/Successful partial resynchronization with master/);
+  }, LONG);
+
+  it('the replica refuses writes, as a read-only replica', async () => {
+    await expect(replica.set('x', 'y')).rejects.toThrow("READONLY You can't write against a read only replica.");
+  });
+});
+
+describe.skipIf(NO_REDIS)('a Lodestone replica of a real redis-server master', () => {
+  let rs: ProcessHandle;
+  let ls: LodestoneHandle;
+  let master: Redis;
+  let replica: Redis;
+
+  beforeAll(async () => {
+    // Disk-based sync: the RDB comes as `$<len>` (the Redis-replica test above covers `$EOF:`).
+    rs = await startRedis(['--repl-diskless-sync', 'no', '--enable-debug-command', 'yes']);
+    master = client(rs.port);
+    await populate(master, 'pre');
+    await master.call('FUNCTION', 'LOAD', "#!lua name=mylib\nredis.register_function{function_name='myfunc', callback=function(keys, args) return redis.call('GET', keys[1]) end, flags={'no-writes'}}");
+    ls = await startLodestone({ replicaof: `127.0.0.1 ${rs.port}` });
+    replica = client(ls.port);
+  }, LONG);
+
+  afterAll(async () => {
+    replica?.disconnect();
+    master?.disconnect();
+    await ls?.close();
+    await rs?.close();
+  });
+
+  it('full sync of every type, TTL, db and the function libraries', async () => {
+    await linkUp(replica);
+    await expectSameData(master, replica, 'full sync from Redis');
+    expect(await replica.call('FCALL_RO', 'myfunc', '1', 'pre:s')).toBe('hello');
+    const ri = await infoOf(replica, 'replication');
+    expect(ri.role).toBe('slave');
+    expect(ri.master_host).toBe('127.0.0.1');
+    expect(ri.master_port).toBe(String(rs.port));
+    expect(ri.master_sync_in_progress).toBe('0');
+    expect(ri.slave_read_only).toBe('1');
+    expect(ri.master_replid).toBe((await infoOf(master, 'replication')).master_replid);
+    const role = (await replica.call('ROLE')) as unknown[];
+    expect(role.slice(0, 4)).toEqual(['slave', '127.0.0.1', rs.port, 'connected']);
+  }, LONG);
+
+  it('the live stream: writes, MULTI/EXEC, scripts, other dbs', async () => {
+    await master.set('live:a', '1', 'PX', 900000);
+    await master.eval("redis.call('SET', 'lua:k', 'v'); return redis.call('INCR', 'lua:n')", 0);
+    const m = master.multi();
+    m.lpush('tx:l', 'a', 'b');
+    m.zincrby('pre:z', 10, 'a');
+    await m.exec();
+    await master.select(7);
+    await master.hset('db7:h', 'f', 'v');
+    await master.select(0);
+    await master.del('pre:bigset');
+    await master.xack('pre:st', 'g', '1-1');
+    await expectSameData(master, replica, 'live stream from Redis');
+    // The offsets agree once the replica has acknowledged.
+    expect(await master.call('WAIT', '1', '20000')).toBe(1);
+    const mo = (await infoOf(master, 'replication')).master_repl_offset;
+    await until(async () => (await infoOf(replica, 'replication')).slave_repl_offset === mo, LONG, 'replica offset = master offset');
+  }, LONG);
+
+  it('expiry: a logically expired key is hidden on the replica until the master sends DEL', async () => {
+    await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await master.set('exp:k', 'v', 'PX', 100);
+    await until(async () => (await replica.exists('exp:k')) === 0 && (await replica.dbsize()) > 0, LONG, 'exp:k on the replica');
+    // Past its TTL the key is hidden on the replica, but the replica does not delete it itself.
+    await sleep(200);
+    expect(await replica.get('exp:k')).toBe(null);
+    expect(((await replica.keys('exp:*')) as string[]).length).toBe(0);
+    const before = await replica.dbsize();
+    // Touching it on the master expires it there; the DEL reaches the replica.
+    expect(await master.get('exp:k')).toBe(null);
+    await until(async () => (await replica.dbsize()) === before - 1, LONG, 'the DEL from the master');
+    await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+  }, LONG);
+
+  it('writes get -READONLY; WAIT is refused on a replica', async () => {
+    await expect(replica.set('x', 'y')).rejects.toThrow("READONLY You can't write against a read only replica.");
+    await expect(replica.call('WAIT', '1', '0')).rejects.toThrow(/^ERR WAIT cannot be used with replica instances/);
+    expect(await replica.get('pre:s')).toBe('hello');
+  });
+
+  it('REPLICAOF NO ONE promotes the replica: it keeps the data and accepts writes', async () => {
+    const offset = (await infoOf(replica, 'replication')).master_repl_offset;
+    expect(await replica.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    const ri = await infoOf(replica, 'replication');
+    expect(ri.role).toBe('master');
+    expect(ri.master_replid2).toBe((await infoOf(master, 'replication')).master_replid);
+    expect(ri.second_repl_offset).toBe(String(Number(offset) + 1));
+    expect(await replica.set('promoted', 'yes')).toBe('OK');
+    expect(await replica.get('pre:s')).toBe('hello');
+    expect(((await replica.call('ROLE')) as unknown[])[0]).toBe('master');
+  }, LONG);
+});
+
+describe('Lodestone ↔ Lodestone', () => {
+  let a: LodestoneHandle;
+  let b: LodestoneHandle;
+  let ca: Redis;
+  let cb: Redis;
+
+  beforeAll(async () => {
+    a = await startLodestone({ 'repl-diskless-sync': 'no' });
+    b = await startLodestone();
+    ca = client(a.port);
+    cb = client(b.port);
+    await populate(ca, 'pre');
+    if (HAVE_WASM) expect(await ca.call('WASM.LOAD', 'counter', readFileSync(COUNTER_WASM), 'PERMISSIONS', 'WRITE')).toBe('OK');
+  }, LONG);
+
+  afterAll(async () => {
+    ca?.disconnect();
+    cb?.disconnect();
+    await a?.close();
+    await b?.close();
+  });
+
+  it('REPLICAOF: full sync and the live stream', async () => {
+    await cb.set('stale', 'goes away');
+    expect(await cb.call('REPLICAOF', '127.0.0.1', String(a.port))).toBe('OK');
+    expect(await cb.call('REPLICAOF', '127.0.0.1', String(a.port))).toBe('OK Already connected to specified master');
+    await linkUp(cb);
+    expect(await cb.get('stale')).toBe(null);
+    await ca.set('live', '1');
+    await ca.eval("return redis.call('INCRBY', KEYS[1], 5)", 1, 'lua:n');
+    if (HAVE_WASM) {
+      await ca.call('WASM.CALL', 'counter', 'KEYS', 'hits:w');
+      // The module came with the RDB (lodestone-wasm aux): the replica knows the function.
+      expect(((await cb.call('WASM.LIST')) as unknown[]).length).toBeGreaterThan(0);
+    }
+    await expectSameData(ca, cb, 'Lodestone full sync + stream');
+    expect(await ca.call('WAIT', '1', '20000')).toBe(1);
+  }, LONG);
+
+  it('partial resync after the link drops', async () => {
+    expect(await ca.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
+    await ca.set('after', 'kill');
+    await until(async () => (await cb.get('after')) === 'kill', LONG, 'write after the kill');
+    const st = await infoOf(ca, 'stats');
+    expect(st.sync_partial_ok).toBe('1');
+    expect(st.sync_full).toBe('1');
+    await expectSameData(ca, cb, 'after partial resync');
+  }, LONG);
+
+  it('min-replicas-to-write refuses writes without enough good replicas', async () => {
+    await ca.call('CONFIG', 'SET', 'min-replicas-to-write', '2');
+    await expect(ca.set('x', '1')).rejects.toThrow('NOREPLICAS Not enough good replicas to write.');
+    expect(await ca.get('live')).toBe('1');
+    await ca.call('CONFIG', 'SET', 'min-replicas-to-write', '1');
+    await until(async () => (await infoOf(ca, 'replication')).min_slaves_good_slaves === '1', LONG, 'one good replica');
+    expect(await ca.set('x', '1')).toBe('OK');
+    await ca.call('CONFIG', 'SET', 'min-replicas-to-write', '0');
+  }, LONG);
+
+  it('failover: the promoted replica continues the history, the old master rejoins with a partial resync', async () => {
+    expect(await ca.call('WAIT', '1', '20000')).toBe(1);
+    expect(await cb.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    await cb.set('on-new-master', '1');
+    expect(await ca.call('REPLICAOF', '127.0.0.1', String(b.port))).toBe('OK');
+    await linkUp(ca);
+    await until(async () => (await ca.get('on-new-master')) === '1', LONG, 'the new master write on the old master');
+    await expectSameData(cb, ca, 'after failover');
+    const st = await infoOf(cb, 'stats');
+    expect(st.sync_partial_ok).toBe('1');
+    expect(st.sync_full).toBe('0');
+  }, LONG);
+});
