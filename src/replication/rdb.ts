@@ -1,26 +1,14 @@
-// The RDB file a full resynchronization transfers, on top of the shared RDB v10 writer and loader
-// (persistence/rdb/file.ts): what a real redis-server replica loads from a Lodestone master and
-// what a Lodestone replica reads from a real redis-server master. Replication adds the aux fields
-// repl-stream-db (the db the stream has selected at the file's point, so a chained replica starts
-// in the right db), repl-id and repl-offset, keeps keys already past their TTL (a replica waits for
-// its master's DEL, as Redis does), replaces same-named function libraries and WASM modules (the
-// file is the master's whole state), and carries the master's WASM modules (lodestone-wasm aux
-// fields), so a promoted replica can run every function its old master had.
+// Loading the RDB of a full resynchronization on a replica, with the shared RDB v10 loader
+// (persistence/rdb/file.ts; the master side writes it with RdbSnapshot, replication.ts): what a
+// Lodestone replica reads from a real redis-server or Lodestone master. Keys already past their
+// TTL are kept (a replica waits for its master's DEL, as Redis does), function libraries and WASM
+// modules replace ours (the file is the master's whole state; a Lodestone master's file carries
+// its WASM modules as lodestone-wasm aux fields, so a promoted replica can run every function its
+// old master had).
 
-import { loadRdb, rdbBuffer } from '../persistence/rdb/file.js';
+import { loadRdb } from '../persistence/rdb/file.js';
 import { hasScripting } from '../scripting/eval.js';
 import type { Server } from '../server/server.js';
-
-export interface ReplInfo {
-  replid: string;
-  offset: number;
-  streamDb: number;
-}
-
-/** The dataset as an RDB file, now (synchronously: consistent at this point of the stream). */
-export function snapshotRdb(server: Server, info: ReplInfo): Buffer {
-  return rdbBuffer(server, { repl: { replId: info.replid, replOffset: info.offset, streamDb: info.streamDb } });
-}
 
 /**
  * Load the master's RDB into the (already emptied) databases, after dropping our function

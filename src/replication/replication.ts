@@ -12,8 +12,10 @@
 // second_repl_offset after a promotion) it gets +CONTINUE and the missing bytes; otherwise
 // +FULLRESYNC <replid> <offset>, the whole dataset as an RDB file (`$<len>` or, with
 // repl-diskless-sync and capa eof, the `$EOF:<mark>` form), then the stream. Lodestone has no fork:
-// the RDB is produced synchronously, at one point of the stream, so it is consistent by
-// construction (the price is a pause proportional to the dataset, like SAVE). The master PINGs its
+// the RDB is written in 2 ms slices between other clients' commands by RdbSnapshot, which keeps it
+// equal to the dataset at the PSYNC's point of the stream (it saves a key before a write changes
+// it, as copy-on-write would); the stream produced meanwhile waits for that replica and follows
+// the file. The master PINGs its
 // replicas every repl-ping-replica-period seconds (inside the stream, counted in the offsets),
 // tracks their REPLCONF ACK offsets for WAIT and min-replicas-to-write, and drops a replica silent
 // for repl-timeout seconds.
@@ -30,7 +32,7 @@
 // Writes from clients get -READONLY (replica-read-only), everything without the `stale` flag gets
 // -MASTERDOWN while the link is down and replica-serve-stale-data is off.
 //
-// Not done: FAILOVER, disk-backed (forked) RDB generation with repl-diskless-sync-delay,
+// Not done: FAILOVER, repl-diskless-sync-delay (the transfer starts at once, one RDB per replica),
 // writable replicas' local-expiry tracking. See docs/REPLICATION.md.
 
 import net from 'node:net';
@@ -46,7 +48,11 @@ import type { Server, WriteEvent } from '../server/server.js';
 import { extendInfo, type Field } from '../server/info.js';
 import { PARAM_BY_NAME } from '../config/schema.js';
 import { Backlog } from './backlog.js';
-import { loadRdbBuffer, snapshotRdb } from './rdb.js';
+import { loadRdbBuffer } from './rdb.js';
+import { RdbSnapshot } from '../persistence/rdb/file.js';
+
+/** How long one slice of a full resync's RDB may run before other clients get their turn, ms. */
+const SLICE_MS = 2;
 
 const ZERO_ID = '0000000000000000000000000000000000000000';
 
@@ -57,8 +63,12 @@ export const ERR_MASTERDOWN = new ReplyError('MASTERDOWN', "Link with MASTER is 
 /** A replica connected to us (master side), keyed by its client. */
 export interface ReplicaConn {
   client: Client;
-  /** 'online' once the RDB (or the +CONTINUE backlog) was handed to its socket. */
-  state: 'wait_bgsave' | 'send_bulk' | 'online';
+  /**
+   * send_bulk while its RDB is written; wait_ack after a `$EOF:` transfer until its first ACK (it
+   * finds the end of the file by the mark in the last bytes it read, so nothing may follow the
+   * mark until it has loaded — Redis's repl_put_online_on_ack); then online.
+   */
+  state: 'send_bulk' | 'wait_ack' | 'online';
   listeningPort: number;
   ip: string;
   capaEof: boolean;
@@ -66,6 +76,8 @@ export interface ReplicaConn {
   ackOffset: number;
   /** ms of the last REPLCONF ACK (lag). */
   ackTime: number;
+  /** Stream bytes produced while its RDB is being written (sent after it). */
+  pending: Buffer[];
 }
 
 /** Per connection, before and after PSYNC: what REPLCONF told us. */
@@ -214,7 +226,10 @@ export class Replication {
   private feed(b: Buffer, count: boolean): void {
     if (count) this.offset += b.length;
     this.backlog?.append(b);
-    for (const r of this.replicas.values()) if (r.state === 'online') this.writeReplica(r, b);
+    for (const r of this.replicas.values()) {
+      if (r.state === 'online') this.writeReplica(r, b);
+      else r.pending.push(b);
+    }
   }
 
   /** A command the master itself puts in the stream (PING, REPLCONF GETACK), outside any db. */
@@ -276,6 +291,7 @@ export class Replication {
         const off = Number(val);
         if (Number.isFinite(off) && off > r.ackOffset) r.ackOffset = off;
         r.ackTime = Date.now();
+        if (r.state === 'wait_ack') this.putOnline(r);
         this.checkWaiters();
         this.refreshGood();
         return NO_REPLY;
@@ -344,24 +360,76 @@ export class Replication {
     const offset = this.offset;
     this.stats.syncFull++;
     if (psync) sock.write(`+FULLRESYNC ${this.replid} ${offset}\r\n`);
-    const t0 = Date.now();
-    const rdb = snapshotRdb(this.server, { replid: this.replid, offset, streamDb: this.isReplica ? (this.masterClient?.db ?? 0) : 0 });
-    const diskless = psync && hs.capaEof && this.server.config.getBool('repl-diskless-sync');
-    if (diskless) {
-      const mark = randomBytes(20).toString('hex');
-      sock.write(`$EOF:${mark}\r\n`);
-      sock.write(rdb);
-      sock.write(mark);
-    } else {
-      sock.write(`$${rdb.length}\r\n`);
-      sock.write(rdb);
-    }
-    this.server.stats.netOutputBytes += rdb.length;
-    this.attach(client, hs, 'online', offset);
-    this.server.log.info(
-      `Synchronization with replica ${client.addr} succeeded: ${rdb.length} bytes of RDB (${diskless ? 'diskless' : 'bulk'}) in ${Date.now() - t0} ms, offset ${offset}`,
-    );
+    this.sendRdb(client, hs, offset, psync && hs.capaEof && this.server.config.getBool('repl-diskless-sync'));
     return NO_REPLY;
+  }
+
+  /**
+   * Send the dataset as of now: an RDB written in slices of SLICE_MS between other clients'
+   * commands (RdbSnapshot keeps it consistent as of its creation, the way a fork's copy-on-write
+   * does), streamed as it is produced in the `$EOF:<mark>` form, or gathered and sent as
+   * `$<len>`. The stream produced meanwhile waits in the replica's pending list and follows the
+   * file, which is what Redis's replica output buffer does during a BGSAVE.
+   */
+  private sendRdb(client: Client, hs: Handshake, offset: number, diskless: boolean): void {
+    const sock = client.socket!;
+    const r = this.attach(client, hs, 'send_bulk', offset);
+    const t0 = Date.now();
+    const mark = diskless ? randomBytes(20).toString('hex') : '';
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    if (diskless) sock.write(`$EOF:${mark}\r\n`);
+    const sink = diskless
+      ? (b: Buffer) => {
+          bytes += b.length;
+          sock.write(b);
+        }
+      : (b: Buffer) => {
+          bytes += b.length;
+          chunks.push(b);
+        };
+    const streamDb = this.isReplica ? (this.masterClient?.db ?? 0) : 0;
+    const snap = new RdbSnapshot(this.server, sink, { repl: { replId: this.replid, replOffset: offset, streamDb } });
+    const finish = () => {
+      if (diskless) sock.write(mark);
+      else {
+        sock.write(`$${bytes}\r\n`);
+        for (const c of chunks) sock.write(c);
+      }
+      this.server.stats.netOutputBytes += bytes;
+      if (diskless) r.state = 'wait_ack';
+      else this.putOnline(r);
+      this.server.log.info(
+        `Synchronization with replica ${client.addr} succeeded: ${bytes} bytes of RDB (${diskless ? 'diskless' : 'bulk'}) in ${Date.now() - t0} ms, offset ${offset}`,
+      );
+    };
+    const tick = () => {
+      if (this.replicas.get(client) !== r || sock.destroyed) {
+        snap.stop();
+        return;
+      }
+      try {
+        if (!snap.step(SLICE_MS)) {
+          setImmediate(tick);
+          return;
+        }
+      } catch (err) {
+        snap.stop();
+        this.server.log.warn(`Full resync of ${client.addr} failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.killReplica(client);
+        return;
+      }
+      finish();
+    };
+    tick();
+  }
+
+  private putOnline(r: ReplicaConn): void {
+    r.state = 'online';
+    const pending = r.pending;
+    r.pending = [];
+    for (const b of pending) this.writeReplica(r, b);
+    this.refreshGood();
   }
 
   private attach(client: Client, hs: Handshake, state: ReplicaConn['state'], offset: number): ReplicaConn {
@@ -375,6 +443,7 @@ export class Replication {
       capaPsync2: hs.capaPsync2,
       ackOffset: offset,
       ackTime: Date.now(),
+      pending: [],
     };
     this.replicas.set(client, r);
     client.replRole = 'slave';
