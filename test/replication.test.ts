@@ -331,6 +331,16 @@ describe('Lodestone ↔ Lodestone', () => {
     expect(await ca.call('WAIT', '1', '20000')).toBe(1);
   }, LONG);
 
+  it.skipIf(!HAVE_WASM)('a WASM.LOAD after the sync reaches the replica (the module, not only its effects)', async () => {
+    expect(await ca.call('WASM.LOAD', 'counter2', readFileSync(COUNTER_WASM), 'PERMISSIONS', 'WRITE')).toBe('OK');
+    await ca.call('WASM.CALL', 'counter2', 'KEYS', 'hits:c2');
+    const names = async () => JSON.stringify(await cb.call('WASM.LIST'));
+    await until(async () => (await names()).includes('counter2'), LONG, 'counter2 on the replica');
+    await until(async () => (await cb.get('hits:c2')) === '1', LONG, 'the effect of counter2');
+    // The replica never ran it: its effect came as commands.
+    expect((await infoOf(cb, 'commandstats'))['cmdstat_wasm.call']).toBeUndefined();
+  }, LONG);
+
   it('partial resync after the link drops', async () => {
     expect(await ca.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
     await ca.set('after', 'kill');
@@ -359,8 +369,63 @@ describe('Lodestone ↔ Lodestone', () => {
     await linkUp(ca);
     await until(async () => (await ca.get('on-new-master')) === '1', LONG, 'the new master write on the old master');
     await expectSameData(cb, ca, 'after failover');
+    if (HAVE_WASM) {
+      // The promoted replica runs the modules its old master had.
+      expect(await cb.call('WASM.CALL', 'counter2', 'KEYS', 'hits:c2')).toBe(2);
+      await until(async () => (await ca.get('hits:c2')) === '2', LONG, 'counter2 effect on the old master');
+    }
     const st = await infoOf(cb, 'stats');
     expect(st.sync_partial_ok).toBe('1');
     expect(st.sync_full).toBe('0');
   }, LONG);
+});
+
+describe.skipIf(NO_REDIS)('a full sync while clients keep writing', () => {
+  let ls: LodestoneHandle;
+  let rs: ProcessHandle | null = null;
+  let master: Redis;
+
+  beforeAll(async () => {
+    ls = await startLodestone();
+    master = client(ls.port);
+    const p = master.pipeline();
+    for (let i = 0; i < 30000; i++) p.set(`k:${i}`, `v${i}`);
+    for (let i = 0; i < 500; i++) p.rpush(`l:${i % 50}`, `e${i}`);
+    await p.exec();
+  }, LONG);
+
+  afterAll(async () => {
+    master?.disconnect();
+    await rs?.close();
+    await ls?.close();
+  });
+
+  it('the replica ends with exactly the master’s data (writes during the RDB arrive after it)', async () => {
+    rs = await startRedis(['--replicaof', '127.0.0.1', String(ls.port)]);
+    const replica = client(rs.port);
+    try {
+      // Writes while the replica connects and its RDB is written in slices: changes to keys the
+      // walk has not reached yet, deletions, new keys.
+      for (let round = 0; round < 20; round++) {
+        const p = master.pipeline();
+        for (let i = 0; i < 200; i++) {
+          const n = (round * 997 + i * 131) % 30000;
+          p.set(`k:${n}`, `changed-${round}`);
+          p.del(`k:${(n + 7) % 30000}`);
+          p.set(`new:${round}:${i}`, 'x');
+          p.rpush(`l:${i % 50}`, `r${round}`);
+        }
+        await p.exec();
+        await sleep(5);
+      }
+      await linkUp(replica);
+      expect(await master.call('WAIT', '1', '20000')).toBe(1);
+      await until(async () => (await replica.dbsize()) === (await master.dbsize()), LONG, 'same dbsize');
+      const sample = Array.from({ length: 30000 }, (_, i) => `k:${i}`);
+      expect(await replica.mget(...sample)).toEqual(await master.mget(...sample));
+      for (let i = 0; i < 50; i++) expect(await replica.lrange(`l:${i}`, 0, -1)).toEqual(await master.lrange(`l:${i}`, 0, -1));
+    } finally {
+      replica.disconnect();
+    }
+  }, 60_000);
 });

@@ -53,6 +53,13 @@ function load(ctx: Context, args: string[]): Reply {
     if (e instanceof LoadError) return new ReplyError('ERR', `WASM.LOAD ${name}: ${e.message}`);
     throw e;
   }
+  // Replicas get the module itself (bytes, not a file name only this server has), so after a
+  // failover the new master can run it (docs/REPLICATION.md).
+  const fn = reg.functions.get(name);
+  if (fn) {
+    const perm = fn.permissions.length ? ['PERMISSIONS', ...fn.permissions] : [];
+    ctx.server.replication.propagateCommand(['WASM.LOAD', name, fn.bytes.latin1Slice(0, fn.bytes.length), 'REPLACE', ...perm]);
+  }
   return OK;
 }
 
@@ -170,6 +177,7 @@ export const wasmCommands: CommandSpec[] = [
     syntax: 'name',
     handler: (ctx, args) => {
       if (!registry(ctx).unload(args[1])) return new ReplyError('ERR', `no such wasm function '${args[1]}'`);
+      ctx.server.replication.propagateCommand(['WASM.UNLOAD', args[1]]);
       return OK;
     },
   },

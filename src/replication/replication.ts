@@ -208,6 +208,19 @@ export class Replication {
     this.scheduleFlush();
   }
 
+  /**
+   * A command for the replicas only, in no db (WASM.LOAD / WASM.UNLOAD: modules are not part of
+   * the AOF, they persist in the module store, but a replica must have them to take over).
+   */
+  propagateCommand(args: string[]): void {
+    if (this.isReplica || this.backlog === null) return;
+    const enc = this.enc;
+    const before = enc.pos;
+    encodeCommand(enc, args);
+    this.offset += enc.pos - before;
+    this.scheduleFlush();
+  }
+
   private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
