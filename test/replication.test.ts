@@ -429,3 +429,51 @@ describe.skipIf(NO_REDIS)('a full sync while clients keep writing', () => {
     }
   }, 60_000);
 });
+
+describe('a replica whose master is down', () => {
+  let ls: LodestoneHandle;
+  let c: Redis;
+  let port: number;
+
+  beforeAll(async () => {
+    const { freePort } = await import('./helpers/servers.js');
+    port = await freePort(); // nothing listens there
+    ls = await startLodestone({ replicaof: `127.0.0.1 ${port}`, 'replica-serve-stale-data': 'no' });
+    c = client(ls.port);
+  });
+
+  afterAll(async () => {
+    c?.disconnect();
+    await ls?.close();
+  });
+
+  it('answers -MASTERDOWN to commands without the stale flag, and INFO / ROLE still work', async () => {
+    await expect(c.get('k')).rejects.toThrow("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    const ri = await infoOf(c, 'replication');
+    expect(ri.role).toBe('slave');
+    expect(ri.master_link_status).toBe('down');
+    expect(ri.master_link_down_since_seconds).toBe('-1');
+    const role = (await c.call('ROLE')) as unknown[];
+    expect(role[0]).toBe('slave');
+    expect(role[4]).toBe(-1);
+    await c.call('CONFIG', 'SET', 'replica-serve-stale-data', 'yes');
+    expect(await c.get('k')).toBe(null);
+    expect(await c.call('CONFIG', 'GET', 'slave-serve-stale-data')).toEqual(['slave-serve-stale-data', 'yes']);
+    await expect(c.set('k', 'v')).rejects.toThrow('READONLY');
+    await c.call('CONFIG', 'SET', 'slave-read-only', 'no');
+    expect(await c.call('CONFIG', 'GET', 'replica-read-only')).toEqual(['replica-read-only', 'no']);
+    expect(await c.set('k', 'v')).toBe('OK');
+  });
+
+  it('the commands carry Redis 7.0.15 metadata (COMMAND INFO, ACL categories)', async () => {
+    const info = (await c.call('COMMAND', 'INFO', 'replicaof', 'wait', 'replconf', 'psync')) as unknown[][];
+    expect(info.map((e) => [e[0], e[1]])).toEqual([
+      ['replicaof', 3],
+      ['wait', 3],
+      ['replconf', -1],
+      ['psync', -3],
+    ]);
+    const dangerous = (await c.call('ACL', 'CAT', 'dangerous')) as string[];
+    for (const n of ['replicaof', 'slaveof', 'replconf', 'psync', 'sync']) expect(dangerous).toContain(n);
+  });
+});

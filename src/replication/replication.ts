@@ -54,6 +54,8 @@ import { RdbSnapshot } from '../persistence/rdb/file.js';
 /** How long one slice of a full resync's RDB may run before other clients get their turn, ms. */
 const SLICE_MS = 2;
 
+const ERR_MASTER_PORT = new ReplyError('ERR', 'Invalid master port');
+
 const ZERO_ID = '0000000000000000000000000000000000000000';
 
 export const ERR_READONLY = new ReplyError('READONLY', "You can't write against a read only replica.");
@@ -134,7 +136,6 @@ export class Replication {
   private group: { cmd: Command; args: string[] }[] | null = null;
   private lastIo = 0;
   private linkDownSince = 0;
-  private linkEverUp = false;
   /** The replid/offset we can continue from (PSYNC), -1 when we know none. */
   private cachedReplid = '';
   private cachedOffset = -1;
@@ -638,8 +639,7 @@ export class Replication {
       return OK;
     }
     const port = Number(args[2]);
-    if (!/^-?\d+$/.test(args[2]) || !Number.isSafeInteger(port)) return new ReplyError('ERR', 'value is not an integer or out of range');
-    if (port < 0 || port > 65535) return new ReplyError('ERR', 'Invalid master port');
+    if (!/^-?\d+$/.test(args[2]) || !Number.isSafeInteger(port) || port < 0 || port > 65535) return ERR_MASTER_PORT;
     if (this.isReplica && this.masterHost === args[1] && this.masterPort === port) {
       return new Status('OK Already connected to specified master');
     }
@@ -663,8 +663,8 @@ export class Replication {
     this.masterHost = host;
     this.masterPort = port;
     this.linkState = 'connect';
-    this.linkDownSince = Date.now();
-    this.linkEverUp = false;
+    // Redis's repl_down_since: 0 (shown as -1) until a link that was up is lost.
+    this.linkDownSince = 0;
     for (const db of this.server.dbs) db.hideExpired = true;
     this.disconnectReplicas();
     this.updateDeny();
@@ -756,7 +756,7 @@ export class Replication {
     this.unappliedBytes = 0;
     if (this.linkState !== 'none') {
       this.linkState = this.isReplica ? 'connect' : 'none';
-      if (wasUp || this.linkDownSince === 0) this.linkDownSince = Date.now();
+      if (wasUp) this.linkDownSince = Date.now();
     }
     this.updateDeny();
   }
@@ -951,7 +951,6 @@ export class Replication {
 
   private linkUp(offset: number, db: number): void {
     this.linkState = 'connected';
-    this.linkEverUp = true;
     this.linkDownSince = 0;
     this.readOffset = offset;
     const mc = new Client(this.server, null, 0);
@@ -1077,7 +1076,7 @@ export class Replication {
           ['master_sync_last_io_seconds_ago', Math.floor((now - this.lastIo) / 1000)],
         );
       }
-      if (!up) f.push(['master_link_down_since_seconds', this.linkEverUp || this.linkDownSince ? Math.floor((now - this.linkDownSince) / 1000) : -1]);
+      if (!up) f.push(['master_link_down_since_seconds', this.linkDownSince ? Math.floor((now - this.linkDownSince) / 1000) : -1]);
       f.push(
         ['slave_priority', c.getInt('replica-priority')],
         ['slave_read_only', c.getBool('replica-read-only') ? 1 : 0],

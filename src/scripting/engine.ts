@@ -114,7 +114,7 @@ export function sha1hex(s: string): string {
   return createHash('sha1').update(Buffer.from(s, 'latin1')).digest('hex');
 }
 
-const ERR_TEXT: Record<Exclude<Refusal, 'oom' | 'acl' | 'no-admin' | 'no-read' | 'no-write'>, string> = {
+const ERR_TEXT: Record<Exclude<Refusal, 'oom' | 'acl' | 'repl' | 'no-admin' | 'no-read' | 'no-write'>, string> = {
   unknown: 'ERR Unknown Redis command called from script',
   arity: 'ERR Wrong number of args calling Redis command from script',
   denied: 'ERR This Redis command is not allowed from script',
@@ -123,7 +123,7 @@ const ERR_TEXT: Record<Exclude<Refusal, 'oom' | 'acl' | 'no-admin' | 'no-read' |
 
 /** Redis's wording for script-call refusals; returned (not thrown) so redis.pcall can catch them. */
 function luaRefusal(kind: Refusal, _cmd: Command | null, detail: ReplyError | null): ReplyError {
-  if (kind === 'oom' || kind === 'acl') return detail!;
+  if (kind === 'oom' || kind === 'acl' || kind === 'repl') return detail!;
   if (kind === 'no-admin' || kind === 'no-read' || kind === 'no-write') return ReplyError.fromWire(ERR_TEXT.denied);
   return ReplyError.fromWire(ERR_TEXT[kind]);
 }

@@ -29,6 +29,7 @@ export type Refusal =
   | 'no-admin' // an admin command without ADMIN (WASM)
   | 'no-read' // a read without READ (WASM)
   | 'oom' // a denyoom command while over maxmemory
+  | 'repl' // refused by replication (-READONLY on a read-only replica, -NOREPLICAS); detail: the error
   | 'acl'; // the calling user's ACL denies the command, a key or a channel (detail: Redis's script text)
 
 /** Commands no script may run: they change connection state or the server, not data. */
@@ -99,6 +100,11 @@ export function runScriptCommand(
     if (!policy.canWrite) return policy.refuse('no-write', cmd, null);
   }
   if (cmd.isAdmin && !policy.canAdmin) return policy.refuse('no-admin', cmd, null);
+  // A read-only replica refuses a script's writes as it refuses a client's (Redis's scriptCall).
+  if (server.replDeny !== null && cmd.isWrite) {
+    const d = server.replDeny(cmd, client);
+    if (d) return policy.refuse('repl', cmd, d);
+  }
   const idx = keyIndexes(cmd, args);
   // Every command flagged readonly needs READ, not only those with key arguments: KEYS, SCAN,
   // RANDOMKEY and DBSIZE read the keyspace without key positions.

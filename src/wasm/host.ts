@@ -119,6 +119,7 @@ function wasmRefusal(kind: Refusal, cmd: Command | null, detail: ReplyError | nu
     case 'unknown':
     case 'arity':
     case 'oom':
+    case 'repl':
       return detail!;
     case 'denied':
       throw new WasmError('permission', `command '${name}' is not allowed from a WASM function${detail ? `: ${detail.message}` : ''}`);
