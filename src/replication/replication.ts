@@ -1090,7 +1090,9 @@ export class Replication {
     let i = 0;
     for (const r of this.replicas.values()) {
       const lag = Math.floor((now - r.ackTime) / 1000);
-      f.push([`slave${i++}`, `ip=${r.ip},port=${r.listeningPort},state=${r.state},offset=${r.ackOffset},lag=${lag}`]);
+      // Redis shows a replica waiting for its first ACK after a diskless transfer as online.
+      const state = r.state === 'wait_ack' ? 'online' : r.state;
+      f.push([`slave${i++}`, `ip=${r.ip},port=${r.listeningPort},state=${state},offset=${r.ackOffset},lag=${lag}`]);
     }
     const b = this.backlog;
     f.push(
