@@ -166,7 +166,10 @@ describe.skipIf(NO_REDIS)('a real redis-server replica of a Lodestone master', (
       expect(await master.call('WASM.CALL', 'counter', 'KEYS', 'hits:bob')).toBe(2);
     }
     await master.spop('pre:set');
+    await master.call('FUNCTION', 'LOAD', "#!lua name=lslib\nredis.register_function{function_name='lsget', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}");
     await expectSameData(master, replica, 'live stream');
+    await until(async () => JSON.stringify(await replica.call('FUNCTION', 'LIST')).includes('lslib'), LONG, 'the library on the replica');
+    expect(await replica.call('FCALL_RO', 'lsget', '1', 'live:a')).toBe('1');
     // The replica applied effects: EXEC groups, never EVAL or WASM.CALL.
     const stats = await infoOf(replica, 'commandstats');
     expect(stats.cmdstat_exec).toBeDefined();
@@ -251,7 +254,10 @@ describe.skipIf(NO_REDIS)('a Lodestone replica of a real redis-server master', (
     await master.select(0);
     await master.del('pre:bigset');
     await master.xack('pre:st', 'g', '1-1');
+    await master.call('FUNCTION', 'LOAD', "#!lua name=lib2\nredis.register_function{function_name='f2', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}");
     await expectSameData(master, replica, 'live stream from Redis');
+    await until(async () => JSON.stringify(await replica.call('FUNCTION', 'LIST')).includes('lib2'), LONG, 'lib2 on the replica');
+    expect(await replica.call('FCALL_RO', 'f2', '1', 'lua:k')).toBe('v');
     // The offsets agree once the replica has acknowledged.
     expect(await master.call('WAIT', '1', '20000')).toBe(1);
     const mo = (await infoOf(master, 'replication')).master_repl_offset;
