@@ -310,6 +310,8 @@ describe('Lodestone ↔ Lodestone', () => {
     ca = client(a.port);
     cb = client(b.port);
     await populate(ca, 'pre');
+    // 24 MB of values: more than a full resync lets wait in the socket at once (it waits for drain).
+    for (let i = 0; i < 24; i++) await ca.set(`mb:${i}`, String.fromCharCode(97 + i).repeat(1 << 20));
     if (HAVE_WASM) expect(await ca.call('WASM.LOAD', 'counter', readFileSync(COUNTER_WASM), 'PERMISSIONS', 'WRITE')).toBe('OK');
   }, LONG);
 
@@ -345,6 +347,18 @@ describe('Lodestone ↔ Lodestone', () => {
     await until(async () => (await cb.get('hits:c2')) === '1', LONG, 'the effect of counter2');
     // The replica never ran it: its effect came as commands.
     expect((await infoOf(cb, 'commandstats'))['cmdstat_wasm.call']).toBeUndefined();
+  }, LONG);
+
+  it('a client blocked on the replica (XREAD BLOCK) is served by the master’s XADD', async () => {
+    const blocked = client(b.port);
+    try {
+      const read = blocked.call('XREAD', 'BLOCK', '0', 'STREAMS', 'blk:s', '$');
+      await until(async () => (await infoOf(cb, 'clients')).blocked_clients === '1', LONG, 'the XREAD blocked');
+      await ca.xadd('blk:s', '5-1', 'f', 'v');
+      expect(JSON.stringify(await read)).toContain('"blk:s",[["5-1",["f","v"]]]');
+    } finally {
+      blocked.disconnect();
+    }
   }, LONG);
 
   it('partial resync after the link drops', async () => {

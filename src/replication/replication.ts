@@ -56,6 +56,10 @@ const SLICE_MS = 2;
 
 const ERR_MASTER_PORT = new ReplyError('ERR', 'Invalid master port');
 
+/** Bytes of RDB a full resync lets wait in the socket before it pauses for the replica to read. */
+const TRANSFER_QUEUE = 8 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+
 const ZERO_ID = '0000000000000000000000000000000000000000';
 
 export const ERR_READONLY = new ReplyError('READONLY', "You can't write against a read only replica.");
@@ -404,12 +408,13 @@ export class Replication {
         };
     const streamDb = this.isReplica ? (this.masterClient?.db ?? 0) : 0;
     const snap = new RdbSnapshot(this.server, sink, { repl: { replId: this.replid, replOffset: offset, streamDb } });
-    const finish = () => {
-      if (diskless) sock.write(mark);
-      else {
-        sock.write(`$${bytes}\r\n`);
-        for (const c of chunks) sock.write(c);
-      }
+    const gone = () => this.replicas.get(client) !== r || sock.destroyed;
+    /** Continue once the socket has taken most of what was written (the file never piles up in memory). */
+    const whenDrained = (fn: () => void) => {
+      if (sock.writableLength <= TRANSFER_QUEUE) setImmediate(fn);
+      else sock.once('drain', fn);
+    };
+    const done = () => {
       this.server.stats.netOutputBytes += bytes;
       if (diskless) r.state = 'wait_ack';
       else this.putOnline(r);
@@ -417,14 +422,25 @@ export class Replication {
         `Synchronization with replica ${client.addr} succeeded: ${bytes} bytes of RDB (${diskless ? 'diskless' : 'bulk'}) in ${Date.now() - t0} ms, offset ${offset}`,
       );
     };
+    // `$<len>`: the length goes first, so the file was gathered; it is written as the socket drains.
+    let next = 0;
+    const sendChunks = () => {
+      if (gone()) return;
+      while (next < chunks.length && sock.writableLength <= TRANSFER_QUEUE) {
+        sock.write(chunks[next]);
+        chunks[next++] = EMPTY;
+      }
+      if (next < chunks.length) whenDrained(sendChunks);
+      else done();
+    };
     const tick = () => {
-      if (this.replicas.get(client) !== r || sock.destroyed) {
+      if (gone()) {
         snap.stop();
         return;
       }
       try {
         if (!snap.step(SLICE_MS)) {
-          setImmediate(tick);
+          whenDrained(tick);
           return;
         }
       } catch (err) {
@@ -433,7 +449,13 @@ export class Replication {
         this.killReplica(client);
         return;
       }
-      finish();
+      if (diskless) {
+        sock.write(mark);
+        done();
+      } else {
+        sock.write(`$${bytes}\r\n`);
+        sendChunks();
+      }
     };
     tick();
   }
@@ -906,15 +928,15 @@ export class Replication {
     if (t.eofMark !== null) {
       const ml = t.eofMark.length;
       if (t.got < ml) return false;
+      // The mark ends the payload, in the last bytes read (the master sends nothing after it until
+      // our first ACK). Only the tail is looked at: the chunks are joined once, at the end.
+      if (tailOf(t.chunks, ml) !== t.eofMark) return false;
       const all = t.chunks.length === 1 ? t.chunks[0] : Buffer.concat(t.chunks);
-      t.chunks = [all];
-      // The mark ends the payload; nothing follows it before the stream (the master sends the stream after).
-      if (all.latin1Slice(all.length - ml) !== t.eofMark) return false;
       rdb = all.subarray(0, all.length - ml);
       rest = Buffer.alloc(0);
     } else {
       if (t.got < t.len) return false;
-      const all = t.chunks.length === 1 ? t.chunks[0] : Buffer.concat(t.chunks);
+      const all = t.chunks.length === 1 ? t.chunks[0] : Buffer.concat(t.chunks, t.got);
       rdb = all.subarray(0, t.len);
       rest = all.subarray(t.len);
     }
@@ -1043,6 +1065,8 @@ export class Replication {
 
   private run(mc: Client, cmd: Command, args: string[]): void {
     const r = call(this.server, mc, cmd, args);
+    // Clients blocked on the replica (XREAD BLOCK) are served by the master's writes.
+    this.server.afterCommand();
     if (r instanceof ReplyError && cmd.isWrite) {
       this.server.log.warn(`== CRITICAL == This replica is sending an error to its master: '${r.message}' after processing the command '${cmd.fullName}'`);
     }
@@ -1120,6 +1144,17 @@ export class Replication {
     for (const r of this.replicas.values()) list.push([r.ip, String(r.listeningPort), String(r.ackOffset)]);
     return ['master', this.offset, list];
   }
+}
+
+/** The last `n` bytes of a list of chunks, as latin1. */
+function tailOf(chunks: Buffer[], n: number): string {
+  let out = '';
+  for (let i = chunks.length - 1; i >= 0 && out.length < n; i--) {
+    const c = chunks[i];
+    const need = n - out.length;
+    out = c.latin1Slice(Math.max(0, c.length - need)) + out;
+  }
+  return out;
 }
 
 /** The old names Redis keeps (slave-read-only …): setting either sets both. */
