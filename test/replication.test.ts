@@ -497,3 +497,42 @@ describe('a replica whose master is down', () => {
     for (const n of ['replicaof', 'slaveof', 'replconf', 'psync', 'sync']) expect(dangerous).toContain(n);
   });
 });
+
+describe('authentication to the master', () => {
+  let m: LodestoneHandle;
+  let r: LodestoneHandle;
+  let cm: Redis;
+  let cr: Redis;
+
+  beforeAll(async () => {
+    m = await startLodestone({ requirepass: 'sekret' });
+    r = await startLodestone();
+    cm = new Redis({ port: m.port, host: '127.0.0.1', password: 'sekret', enableReadyCheck: false, disableClientInfo: true });
+    cr = client(r.port);
+    await cm.set('k', 'v');
+  });
+
+  afterAll(async () => {
+    cm?.disconnect();
+    cr?.disconnect();
+    await r?.close();
+    await m?.close();
+  });
+
+  it('a wrong masterauth keeps the link down; the right one (with masteruser) syncs', async () => {
+    await cr.call('CONFIG', 'SET', 'masterauth', 'wrong');
+    expect(await cr.call('REPLICAOF', '127.0.0.1', String(m.port))).toBe('OK');
+    await sleep(300);
+    expect((await infoOf(cr, 'replication')).master_link_status).toBe('down');
+    await cr.call('CONFIG', 'SET', 'masteruser', 'default');
+    await cr.call('CONFIG', 'SET', 'masterauth', 'sekret');
+    await linkUp(cr);
+    await until(async () => (await cr.get('k')) === 'v', LONG, 'the key on the replica');
+    // The master counts its replica under connected_slaves, not connected_clients.
+    const mi = await infoOf(cm, 'clients');
+    expect(mi.connected_clients).toBe('1');
+    expect((await infoOf(cm, 'replication')).connected_slaves).toBe('1');
+    const list = (await cm.call('CLIENT', 'LIST')) as string;
+    expect(list).toMatch(/flags=S /);
+  }, LONG);
+});

@@ -205,7 +205,8 @@ function clientsSection(server: Server): Field[] {
     }
   }
   return [
-    ['connected_clients', server.clients.size],
+    // Redis counts its replicas apart (connected_slaves), not as clients.
+    ['connected_clients', server.clients.size - (server.replication?.replicas.size ?? 0)],
     ['cluster_connections', 0],
     ['maxclients', server.config.getInt('maxclients')],
     ['client_recent_max_input_buffer', maxIn],
