@@ -286,6 +286,7 @@ describe.skipIf(NO_REDIS)('a Lodestone replica of a real redis-server master', (
   });
 
   it('REPLICAOF NO ONE promotes the replica: it keeps the data and accepts writes', async () => {
+    await linkUp(replica);
     const offset = (await infoOf(replica, 'replication')).master_repl_offset;
     expect(await replica.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
     const ri = await infoOf(replica, 'replication');
@@ -534,5 +535,39 @@ describe('authentication to the master', () => {
     expect((await infoOf(cm, 'replication')).connected_slaves).toBe('1');
     const list = (await cm.call('CLIENT', 'LIST')) as string;
     expect(list).toMatch(/flags=S /);
+  }, LONG);
+});
+
+describe('a replica with the AOF on', () => {
+  it('writes the full sync and the stream to its own AOF: restarted alone, it has the same data', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'lodestone-repl-aof-'));
+    const m = await startLodestone();
+    const cm = client(m.port);
+    let r: LodestoneHandle | null = await startLodestone({ dir, appendonly: 'yes' });
+    let cr = client(r.port);
+    try {
+      await populate(cm, 'pre');
+      await cr.set('local-before-sync', 'gone after the sync');
+      await cr.call('REPLICAOF', '127.0.0.1', String(m.port));
+      await linkUp(cr);
+      await cm.set('streamed', '1');
+      await cm.eval("redis.call('SET', 'lua', 'x'); return 1", 0);
+      await expectSameData(cm, cr, 'replica with AOF');
+      // The AOF rewrite that follows the full sync, then the streamed writes, reach the file.
+      await until(async () => (await infoOf(cr, 'persistence')).aof_rewrite_in_progress === '0', LONG, 'rewrite done');
+      expect(await cm.call('WAIT', '1', '20000')).toBe(1);
+      cr.disconnect();
+      await r.close();
+      r = await startLodestone({ dir, appendonly: 'yes' });
+      cr = client(r.port);
+      await expectSameData(cm, cr, 'the AOF of the replica, loaded alone');
+    } finally {
+      cr.disconnect();
+      cm.disconnect();
+      await r?.close();
+      await m.close();
+    }
   }, LONG);
 });
