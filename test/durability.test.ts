@@ -33,7 +33,7 @@ import { infoFields as parseInfo, sleep } from './helpers/poll.js';
 
 const BIN = join(ROOT, 'bin/lodestone.js');
 const AOF = 'appendonly.aof';
-const SNAPSHOT = 'dump.lsnap';
+const SNAPSHOT = 'dump.rdb';
 
 const procs: ProcessHandle[] = [];
 const conns: RawClient[] = [];
@@ -527,16 +527,17 @@ describe('corrupt files refuse startup and are left untouched', () => {
     const orig = readFileSync(file);
     const flipped = Buffer.from(orig);
     const at = orig.indexOf('one', 0, 'latin1');
-    flipped[at] ^= 0x01; // still valid RESP: only the checksum can tell
+    flipped[at] ^= 0x01; // still a valid RDB: only the checksum can tell
     const short = orig.subarray(0, orig.length - 7);
     for (const [bytes, why] of [
-      [flipped, /checksum mismatch/],
-      [short, /no end record/],
+      [flipped, /Wrong RDB checksum/],
+      [short, /Unexpected EOF reading RDB file/],
     ] as [Buffer, RegExp][]) {
       writeFileSync(file, bytes);
       const r = runOnce(dir);
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('lodestone: could not load the data: Bad file format reading');
+      expect(r.stderr).toContain('lodestone: could not load the data: ');
+      expect(r.stderr).toContain('The snapshot is unusable');
       expect(r.stderr).toMatch(why);
       expect(readFileSync(file).equals(bytes)).toBe(true);
     }

@@ -568,9 +568,9 @@ export class RdbLoader {
             this.retryAt = err instanceof RdbShortError && err.reader === r ? Math.max(err.needEnd - start, avail + 1) : 2 * avail;
             return;
           }
-          const why = (err as Error).message;
+          const short = err instanceof RdbShortError && err.reader === r;
           throw new RdbLoadError(
-            why === 'unexpected end of data' ? 'Unexpected EOF reading RDB file (the file is truncated)' : `Bad RDB data: ${why}`,
+            short ? 'Unexpected EOF reading RDB file (the file is truncated)' : `Bad RDB data: ${(err as Error).message}`,
             this.base + start,
           );
         }
