@@ -32,7 +32,7 @@
 // File formats and guarantees: docs/PERSISTENCE.md.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsync, openSync, readdirSync, readSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fsync, openSync, readdirSync, readSync, truncateSync, unlinkSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir, TEMP_REWRITE_RE, TEMP_SNAPSHOT_RE } from '../config/paths.js';
 import { Encoder } from '../protocol/encoder.js';
@@ -64,11 +64,65 @@ interface Job {
   /** The RDB writer (bgsave jobs). */
   snap: RdbSnapshot | null;
   file: AppendFile;
+  /** A BGSAVE writes through the thread pool (a synchronous write can stall on a busy disk). */
+  writer: BackgroundWriter | null;
   tmp: string;
   /** The file the job replaces, fixed when it starts (as Redis's child renames to the name it forked with). */
   target: string;
   started: number;
 }
+
+/**
+ * Appends chunks to a file with asynchronous writes, in order, one in flight (libuv's thread pool),
+ * so a disk that is slow to take them — dirty-page throttling while a big snapshot is written —
+ * stalls the background job, not the clients. `queued` is what the job must wait for.
+ */
+class BackgroundWriter {
+  private readonly queue: Buffer[] = [];
+  queued = 0;
+  private busy = false;
+  error: unknown = null;
+  cancelled = false;
+  /** Called after every completed write (and on error). */
+  onProgress: (() => void) | null = null;
+
+  constructor(private readonly fd: number) {}
+
+  push(b: Buffer): void {
+    if (this.error !== null) return;
+    this.queue.push(b);
+    this.queued += b.length;
+    this.pump();
+  }
+
+  get idle(): boolean {
+    return !this.busy && this.queue.length === 0;
+  }
+
+  private pump(): void {
+    if (this.busy || this.queue.length === 0 || this.cancelled) return;
+    const b = this.queue[0];
+    this.busy = true;
+    write(this.fd, b, 0, b.length, null, (err, n) => {
+      this.busy = false;
+      if (this.cancelled) return;
+      if (err) {
+        this.error = err;
+        this.queue.length = 0;
+        this.queued = 0;
+      } else {
+        this.queued -= n;
+        if (n < b.length) this.queue[0] = b.subarray(n);
+        else this.queue.shift();
+        this.pump();
+      }
+      this.onProgress?.();
+    });
+  }
+}
+
+/** A BGSAVE stops producing while this much is waiting to be written. */
+const WRITER_HIGH_WATER = 8 << 20;
 
 /** How long one slice of a background job may run before clients get their turn, ms. */
 const SLICE_MS = 2;
@@ -616,13 +670,14 @@ export class Persistence {
   private newJob(kind: JobKind, live = true): Job {
     const tmp = this.tempPath(kind);
     const file = this.freshFile(tmp);
-    const sink = (b: Buffer) => file.append(b);
+    const writer = kind === 'bgsave' && live ? new BackgroundWriter(file.fd) : null;
+    const sink = writer ? (b: Buffer) => writer.push(b) : (b: Buffer) => file.append(b);
     const target = kind === 'rewrite' ? this.aofPath : this.snapshotPath;
     try {
       const dump = kind === 'rewrite' ? new DatasetDump(this.server, sink) : null;
       // The RDB writer's constructor already writes the header, modules and functions.
       const snap = kind === 'bgsave' ? new RdbSnapshot(this.server, sink, { live }) : null;
-      return { kind, dump, snap, file, tmp, target, started: Date.now() };
+      return { kind, dump, snap, file, writer, tmp, target, started: Date.now() };
     } catch (err) {
       file.close();
       try {
@@ -659,8 +714,19 @@ export class Persistence {
   }
 
   private runJob(job: Job): void {
+    const w = job.writer;
+    let waiting = false;
     const tick = () => {
       if (this.job !== job) return;
+      waiting = false;
+      if (w?.error) {
+        this.abortJob(job, w.error);
+        return;
+      }
+      if (w && w.queued > WRITER_HIGH_WATER) {
+        waiting = true; // the writer calls tick again when a write completes
+        return;
+      }
       try {
         if (!(job.dump ? job.dump.step(SLICE_MS) : job.snap!.step(SLICE_MS))) {
           setImmediate(tick);
@@ -670,6 +736,15 @@ export class Persistence {
         this.abortJob(job, err);
         return;
       }
+      if (w && !w.idle) {
+        w.onProgress = () => {
+          if (w.error || w.idle) {
+            w.onProgress = null;
+            tick();
+          }
+        };
+        return;
+      }
       // The base is written: fsync it in the background, then finish in one synchronous step.
       fsync(job.file.fd, (err) => {
         if (this.job !== job) return;
@@ -677,6 +752,11 @@ export class Persistence {
         else this.finishJob(job);
       });
     };
+    if (w) {
+      w.onProgress = () => {
+        if (waiting) tick();
+      };
+    }
     setImmediate(tick);
   }
 
@@ -709,7 +789,8 @@ export class Persistence {
   private complete(job: Job): void {
     if (job.dump) job.dump.finish();
     else job.snap!.runToEnd();
-    job.file.fsync();
+    // A BGSAVE's file is complete and was fsynced in the background (runJob).
+    if (!job.writer) job.file.fsync();
     job.file.close();
     replaceFile(job.tmp, job.target);
   }
@@ -740,6 +821,7 @@ export class Persistence {
   private abortJob(job: Job, err: unknown): void {
     if (this.job === job) this.job = null;
     job.snap?.stop();
+    if (job.writer) job.writer.cancelled = true;
     try {
       job.file.close();
     } catch {
