@@ -9,7 +9,7 @@
 // Reported: the BGSAVE's duration (BGSAVE reply to rdb_bgsave_in_progress:0), the file size, and
 // p50 / p99 / max latency of each probe during it. Redis forks a child that writes the file;
 // Lodestone writes it on the main thread in 2 ms slices between client commands. The table goes to
-// bench/results/bgsave.md.
+// bench/results/bgsave.md. BENCH_NODE_FLAGS passes flags to Lodestone's node (e.g. --trace-gc).
 
 import net from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   for (const name of ['redis', 'lodestone'] as const) {
     const dir = mkdtempSync(join(tmpdir(), `bench-bgsave-${name}-`));
     const args = ['--dir', dir, '--dbfilename', 'dump.rdb'];
-    const srv = name === 'redis' ? await startRedis(args) : await startLodestone(args);
+    const srv = name === 'redis' ? await startRedis(args) : await startLodestone(args, process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []);
     try {
       process.stdout.write(`  BGSAVE, ${name}, ${KEYS} keys ... `);
       const r = await bgsaveUnderLoad(srv, dir);
