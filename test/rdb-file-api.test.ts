@@ -118,6 +118,30 @@ describe('RDB files: writeRdb / loadRdb', () => {
     }
   });
 
+  it('reads EXPIRETIME in seconds, IDLE, FREQ, and files older than version 5 (no checksum)', async () => {
+    const str = (x: string) => Buffer.concat([Buffer.from([x.length]), Buffer.from(x, 'latin1')]);
+    const secs = Buffer.alloc(4);
+    secs.writeInt32LE(2_000_000_000);
+    const body = Buffer.concat([
+      Buffer.from([0xfe, 0]), // SELECTDB 0
+      Buffer.from([0xfd]), secs, Buffer.from([0]), str('sec'), str('v'), // EXPIRETIME (s), string
+      Buffer.from([0xf8, 0x40, 100]), Buffer.from([0]), str('idle'), str('w'), // IDLE 100, string
+      Buffer.from([0xf9, 7]), Buffer.from([0]), str('freq'), str('x'), // FREQ 7, string
+      Buffer.from([0xff]),
+    ]);
+    const v10 = Buffer.concat([Buffer.from('REDIS0010'), body]);
+    const a = await start();
+    const res = loadRdb(a.h.server, Buffer.concat([v10, crc64LE(v10)]));
+    expect(res.keys).toBe(3);
+    expect(Number(await a.r.call('PEXPIRETIME', 'sec'))).toBe(2_000_000_000_000);
+    expect(Number(await a.r.object('IDLETIME', 'idle'))).toBeGreaterThanOrEqual(100);
+    expect(await a.r.mget('sec', 'idle', 'freq')).toEqual(['v', 'w', 'x']);
+    // Version 3: the file ends at the EOF opcode.
+    const b = await start();
+    expect(loadRdb(b.h.server, Buffer.concat([Buffer.from('REDIS0003'), body])).keys).toBe(3);
+    expect(await b.r.get('freq')).toBe('x');
+  });
+
   it('a time-sliced snapshot is the dataset as it was when it started', async () => {
     const a = await start();
     const pipe = a.r.pipeline();
