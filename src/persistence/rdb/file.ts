@@ -44,6 +44,18 @@
 // `databases`, duplicate keys, a wrong checksum (a stored checksum of 0 means "not computed").
 // Keys already expired are dropped unless keepExpired (a replica keeps them, as Redis does).
 // A failed load leaves what was applied so far in place: callers flush (full sync) or exit (startup).
+//
+// API (replication full resync uses the same calls as persistence.ts):
+//   const snap = new RdbSnapshot(server, (chunk) => socket.write(chunk), { repl: { replId, replOffset } });
+//   then call snap.step(2) from setImmediate until it returns true (pause while the socket's
+//   writableLength is high); snap.stop() abandons it. writeRdb(server, sink) / rdbBuffer(server)
+//   write synchronously. snap.bytes is the length so far (a disk-style "$<len>" transfer needs the
+//   file first; a diskless "EOF:<mark>" one does not).
+//   const l = new RdbLoader(server, { keepExpired: true, allowDuplicates: false, wasm: 'replace',
+//   replaceFunctions: true }); l.push(chunk) per chunk (true once the EOF record and checksum are
+//   in), l.end() → RdbLoadResult (replId, replOffset, aux, keys …), l.leftover() = bytes after the
+//   file. loadRdb(server, buf) / loadRdbFile(server, path) for whole files. Errors: RdbLoadError
+//   with the byte offset.
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Database, RedisValue } from '../../keyspace/db.js';
