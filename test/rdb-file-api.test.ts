@@ -118,6 +118,31 @@ describe('RDB files: writeRdb / loadRdb', () => {
     }
   });
 
+  it('a damaged file fails with RdbLoadError, never another exception', async () => {
+    const a = await start();
+    await populate(a.r);
+    const file = rdbBuffer(a.h.server, { checksum: false });
+    const b = await start();
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let failed = 0;
+    for (let i = 0; i < 300; i++) {
+      const bad = Buffer.from(file);
+      for (let j = 0; j <= i % 3; j++) bad[9 + rnd(bad.length - 9)] = rnd(256);
+      try {
+        loadRdb(b.h.server, i % 2 ? bad : bad.subarray(0, rnd(bad.length)), { allowDuplicates: true, replaceFunctions: true });
+      } catch (e) {
+        if (!(e instanceof RdbLoadError)) throw e;
+        failed++;
+      }
+    }
+    expect(failed).toBeGreaterThan(100);
+    expect(await b.r.ping()).toBe('PONG');
+  });
+
   it('reads EXPIRETIME in seconds, IDLE, FREQ, and files older than version 5 (no checksum)', async () => {
     const str = (x: string) => Buffer.concat([Buffer.from([x.length]), Buffer.from(x, 'latin1')]);
     const secs = Buffer.alloc(4);
