@@ -146,7 +146,16 @@ async function populate(r: Redis): Promise<void> {
 
 /** What two servers must agree on: the dataset, the streams' metadata, the functions. */
 async function stateOf(port: number): Promise<{ data: Dataset; streams: Record<string, unknown>; functions: unknown }> {
-  const r = await client(port);
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  await r.connect();
+  try {
+    return await readState(r, port);
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function readState(r: Redis, port: number): Promise<{ data: Dataset; streams: Record<string, unknown>; functions: unknown }> {
   const data = await datasetOf(port, DBS);
   const streams: Record<string, unknown> = {};
   for (const key of Object.keys(data[0] ?? {}).filter((k) => data[0][k].type === 'stream')) {
@@ -279,6 +288,21 @@ describe('RDB snapshots across restarts', () => {
     expect(await c.r.call('WASM.CALL', 'ratelimit', 'KEYS', 'rl:x', 'ARGS', '10', '60')).toEqual([1, 9, 0]);
     // …and it is in the new server's module store from then on.
     expect(existsSync(join(c.h.server.wasm!.persistDir, 'ratelimit.wasm'))).toBe(true);
+  }, 60000);
+
+  it('(c) FLUSHALL with save rules during a BGSAVE: the BGSAVE is dropped, the empty snapshot written and loadable', async () => {
+    const dir = tempDir();
+    const a = await lodestone({ dir, save: '3600 1' });
+    const p = a.r.pipeline();
+    for (let i = 0; i < 100000; i++) p.set(`k${i}`, `v${i}`.repeat(10));
+    await p.exec();
+    const r = await a.r.pipeline().bgsave().flushall().set('after', '1').exec();
+    expect(r![0]).toEqual([null, 'Background saving started']);
+    expect(await a.r.info('persistence')).toContain('rdb_bgsave_in_progress:0');
+    await a.stop();
+    checkRdb(join(dir, 'dump.rdb'));
+    const b = await lodestone({ dir });
+    expect(await b.r.dbsize()).toBe(0);
   }, 60000);
 
   it('(d) a dump.lsnap of the previous Lodestone version loads and is converted to dump.rdb', async () => {

@@ -82,7 +82,8 @@ class BackgroundWriter {
   queued = 0;
   private busy = false;
   error: unknown = null;
-  cancelled = false;
+  private cancelled = false;
+  private closeWhenIdle: (() => void) | null = null;
   /** Called after every completed write (and on error). */
   onProgress: (() => void) | null = null;
 
@@ -95,6 +96,19 @@ class BackgroundWriter {
     this.pump();
   }
 
+  /**
+   * Stop writing; `close` runs once no write is in flight. The descriptor must stay open until
+   * then: closed earlier, its number could be reused by the next file opened (SAVE right after an
+   * aborted BGSAVE) and the pending write would land in that file.
+   */
+  cancel(close: () => void): void {
+    this.cancelled = true;
+    this.queue.length = 0;
+    this.queued = 0;
+    if (this.busy) this.closeWhenIdle = close;
+    else close();
+  }
+
   get idle(): boolean {
     return !this.busy && this.queue.length === 0;
   }
@@ -105,7 +119,11 @@ class BackgroundWriter {
     this.busy = true;
     write(this.fd, b, 0, b.length, null, (err, n) => {
       this.busy = false;
-      if (this.cancelled) return;
+      if (this.cancelled) {
+        this.closeWhenIdle?.();
+        this.closeWhenIdle = null;
+        return;
+      }
       if (err) {
         this.error = err;
         this.queue.length = 0;
@@ -821,12 +839,15 @@ export class Persistence {
   private abortJob(job: Job, err: unknown): void {
     if (this.job === job) this.job = null;
     job.snap?.stop();
-    if (job.writer) job.writer.cancelled = true;
-    try {
-      job.file.close();
-    } catch {
-      // already closed
-    }
+    const close = () => {
+      try {
+        job.file.close();
+      } catch {
+        // already closed
+      }
+    };
+    if (job.writer) job.writer.cancel(close);
+    else close();
     try {
       unlinkSync(job.tmp);
     } catch {
