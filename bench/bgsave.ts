@@ -165,6 +165,8 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    "Lodestone writes the file between commands in slices of about 2 ms, so a command that arrives during a slice waits for the rest of it (p50 ≈ one slice); Redis's forked child writes it in another process. The tail (p99, max) grows with whatever else the machine runs.",
+    '',
   ].join('\n');
   const path = writeResult('bgsave.md', md);
   for (const s of summary) console.log(s);
