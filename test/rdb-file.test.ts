@@ -259,11 +259,16 @@ describe.skipIf(noRedis)('RDB files with real Redis', () => {
     const a = await redis(['--dir', rdir, '--dbfilename', 'dump.rdb', '--rdbcompression', 'no', '--rdbchecksum', 'no']);
     await populate(a.r);
     const want = await stateOf(a.p.port);
+    // A key that is saved but whose expiry has passed when the file is loaded: dropped, counted.
+    const expireAt = Date.now() + 300;
+    await a.r.set('gone:soon', 'x', 'PXAT', expireAt);
     expect(await a.r.save()).toBe('OK');
     const dir = tempDir();
     copyFileSync(join(rdir, 'dump.rdb'), join(dir, 'dump.rdb'));
+    while (Date.now() <= expireAt + 50) await new Promise((res) => setTimeout(res, 50));
     const b = await lodestone({ dir });
     expect(await stateOf(b.h.port)).toEqual(want);
+    expect(await b.r.info('persistence')).toMatch(/rdb_last_load_keys_expired:1\r\nrdb_last_load_keys_loaded:31\r\n/);
   }, 60000);
 });
 

@@ -190,6 +190,8 @@ export class Persistence {
     lastRewriteTimeSec: -1,
     rewriteFailures: 0,
     loadedKeys: 0,
+    /** Keys of the RDB snapshot dropped at load because their expiry had passed. */
+    loadedExpired: 0,
     loadedFrom: 'none' as 'none' | 'aof' | 'snapshot',
     /** The snapshot loaded was in Lodestone's old format (it is rewritten as RDB at startup). */
     loadedLegacy: false,
@@ -325,6 +327,7 @@ export class Persistence {
           verifyChecksum: this.server.config.getBool('rdbchecksum'),
           wasm: 'missing',
         });
+        this.stats.loadedExpired = r.expiredSkipped;
         if (r.expiredSkipped > 0) this.server.log.info(`Done loading RDB, keys loaded: ${r.keys}, keys expired: ${r.expiredSkipped}.`);
       } catch (err) {
         if (err instanceof RdbLoadError) {
@@ -978,6 +981,7 @@ export class Persistence {
       ['rdb_last_bgsave_time_sec', this.stats.lastBgsaveTimeSec],
       ['rdb_current_bgsave_time_sec', job?.kind === 'bgsave' ? Math.round((now - job.started) / 1000) : -1],
       ['rdb_saves', this.stats.rdbSaves],
+      ['rdb_last_load_keys_expired', this.stats.loadedExpired],
       ['rdb_last_load_keys_loaded', this.stats.loadedKeys],
       ['current_save_keys_processed', job ? (job.dump ?? job.snap!).keysDone : 0],
       ['current_save_keys_total', job ? this.server.dbs.reduce((n, db) => n + db.size, 0) : 0],
