@@ -167,6 +167,26 @@ describe('RDB files: writeRdb / loadRdb', () => {
     expect(await b.r.get('freq')).toBe('x');
   });
 
+  it('keys that maxmemory evicts while a time-sliced snapshot runs are still in it', async () => {
+    const a = await start();
+    const p = a.r.pipeline();
+    for (let i = 0; i < 5000; i++) p.set(`k${i}`, `v${i}`.padEnd(100, '.'));
+    await p.exec();
+    const before = await datasetOf(a.h.port, [0]);
+    await a.r.config('SET', 'maxmemory-policy', 'allkeys-random');
+    await a.r.config('SET', 'maxmemory', String(a.h.server.memory.used() + 200_000));
+    const chunks: Buffer[] = [];
+    const snap = new RdbSnapshot(a.h.server, (b) => chunks.push(b));
+    let round = 0;
+    while (!snap.step(0)) await a.r.set(`big${round++}`, 'x'.repeat(20_000));
+    const evicted = Number(/evicted_keys:(\d+)/.exec(await a.r.info('stats'))![1]);
+    expect(evicted).toBeGreaterThan(20);
+    await a.r.config('SET', 'maxmemory', '0');
+    const b = await start();
+    loadRdb(b.h.server, Buffer.concat(chunks));
+    expect(await datasetOf(b.h.port, [0])).toEqual(before);
+  });
+
   it('a time-sliced snapshot is the dataset as it was when it started', async () => {
     const a = await start();
     const pipe = a.r.pipeline();

@@ -22,10 +22,10 @@
 // written of the databases they change, and seal them (the walk is done with them). So keys do not
 // come out in one database section each: a capture in another database writes its own SELECTDB;
 // Redis and redis-check-rdb accept any number of SELECTDBs (RESIZEDB is only a sizing hint).
-// Limits: keys removed without a command — expiry (the loader drops expired keys anyway) and
-// maxmemory eviction — are not captured, so an evicted key may be missing from the file; keys a
-// command writes outside its key positions (the destination of a BLMOVE served by a push) are
-// written as they are when the walk reaches them. Memory: the set of keys already walked in the
+// Deletions no command announces (maxmemory eviction, MIGRATE's source keys) are captured through
+// Database.beforeDelete. Limits: keys removed by expiry are not (the loader drops expired keys
+// anyway), and keys a command writes outside its key positions (the destination of a BLMOVE served
+// by a push) are written as they are when the walk reaches them. Memory: the set of keys already walked in the
 // current database (one Set entry per key, in Sets of 64K so no rehash pauses the server) plus the
 // captured / born keys.
 //
@@ -238,7 +238,20 @@ export class RdbSnapshot {
         this.drain(false);
       }
     }
-    if (opts.live !== false) this.unhook = server.observeBeforeWrites(this.beforeWrite);
+    if (opts.live !== false) {
+      const off = server.observeBeforeWrites(this.beforeWrite);
+      const onDelete = (db: Database, key: string) => {
+        if (!this.done) this.capture(db, key);
+      };
+      for (const db of server.dbs) db.beforeDelete.push(onDelete);
+      this.unhook = () => {
+        off();
+        for (const db of server.dbs) {
+          const i = db.beforeDelete.indexOf(onDelete);
+          if (i >= 0) db.beforeDelete.splice(i, 1);
+        }
+      };
+    }
   }
 
   private aux(k: string, v: string): void {
