@@ -118,6 +118,75 @@ describe('RDB files: writeRdb / loadRdb', () => {
     }
   });
 
+  it('a damaged file fails with RdbLoadError, never another exception', async () => {
+    const a = await start();
+    await populate(a.r);
+    const file = rdbBuffer(a.h.server, { checksum: false });
+    const b = await start();
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let failed = 0;
+    for (let i = 0; i < 300; i++) {
+      const bad = Buffer.from(file);
+      for (let j = 0; j <= i % 3; j++) bad[9 + rnd(bad.length - 9)] = rnd(256);
+      try {
+        loadRdb(b.h.server, i % 2 ? bad : bad.subarray(0, rnd(bad.length)), { allowDuplicates: true, replaceFunctions: true });
+      } catch (e) {
+        if (!(e instanceof RdbLoadError)) throw e;
+        failed++;
+      }
+    }
+    expect(failed).toBeGreaterThan(100);
+    expect(await b.r.ping()).toBe('PONG');
+  });
+
+  it('reads EXPIRETIME in seconds, IDLE, FREQ, and files older than version 5 (no checksum)', async () => {
+    const str = (x: string) => Buffer.concat([Buffer.from([x.length]), Buffer.from(x, 'latin1')]);
+    const secs = Buffer.alloc(4);
+    secs.writeInt32LE(2_000_000_000);
+    const body = Buffer.concat([
+      Buffer.from([0xfe, 0]), // SELECTDB 0
+      Buffer.from([0xfd]), secs, Buffer.from([0]), str('sec'), str('v'), // EXPIRETIME (s), string
+      Buffer.from([0xf8, 0x40, 100]), Buffer.from([0]), str('idle'), str('w'), // IDLE 100, string
+      Buffer.from([0xf9, 7]), Buffer.from([0]), str('freq'), str('x'), // FREQ 7, string
+      Buffer.from([0xff]),
+    ]);
+    const v10 = Buffer.concat([Buffer.from('REDIS0010'), body]);
+    const a = await start();
+    const res = loadRdb(a.h.server, Buffer.concat([v10, crc64LE(v10)]));
+    expect(res.keys).toBe(3);
+    expect(Number(await a.r.call('PEXPIRETIME', 'sec'))).toBe(2_000_000_000_000);
+    expect(Number(await a.r.object('IDLETIME', 'idle'))).toBeGreaterThanOrEqual(100);
+    expect(await a.r.mget('sec', 'idle', 'freq')).toEqual(['v', 'w', 'x']);
+    // Version 3: the file ends at the EOF opcode.
+    const b = await start();
+    expect(loadRdb(b.h.server, Buffer.concat([Buffer.from('REDIS0003'), body])).keys).toBe(3);
+    expect(await b.r.get('freq')).toBe('x');
+  });
+
+  it('keys that maxmemory evicts while a time-sliced snapshot runs are still in it', async () => {
+    const a = await start();
+    const p = a.r.pipeline();
+    for (let i = 0; i < 5000; i++) p.set(`k${i}`, `v${i}`.padEnd(100, '.'));
+    await p.exec();
+    const before = await datasetOf(a.h.port, [0]);
+    await a.r.config('SET', 'maxmemory-policy', 'allkeys-random');
+    await a.r.config('SET', 'maxmemory', String(a.h.server.memory.used() + 200_000));
+    const chunks: Buffer[] = [];
+    const snap = new RdbSnapshot(a.h.server, (b) => chunks.push(b));
+    let round = 0;
+    while (!snap.step(0)) await a.r.set(`big${round++}`, 'x'.repeat(20_000));
+    const evicted = Number(/evicted_keys:(\d+)/.exec(await a.r.info('stats'))![1]);
+    expect(evicted).toBeGreaterThan(20);
+    await a.r.config('SET', 'maxmemory', '0');
+    const b = await start();
+    loadRdb(b.h.server, Buffer.concat(chunks));
+    expect(await datasetOf(b.h.port, [0])).toEqual(before);
+  });
+
   it('a time-sliced snapshot is the dataset as it was when it started', async () => {
     const a = await start();
     const pipe = a.r.pipeline();

@@ -115,7 +115,7 @@ export const PARAMS: ParamSpec[] = [
   p('appendonly', 'bool', false, 'Append every write to the AOF.'),
   p('appendfsync', 'enum', 'everysec', 'When to fsync the AOF.', { values: ['always', 'everysec', 'no'] }),
   p('appendfilename', 'string', 'appendonly.aof', 'AOF file name inside `dir` (a plain file name, not a path).', { mutable: false, protected: true, check: (v) => checkFileName('appendfilename', String(v)) }),
-  p('dbfilename', 'string', 'dump.lsnap', 'Snapshot file name inside `dir` (a plain file name, not a path; Lodestone\'s snapshot format, docs/PERSISTENCE.md; not RDB).', { protected: true, check: (v) => checkFileName('dbfilename', String(v)) }),
+  p('dbfilename', 'string', 'dump.rdb', 'Snapshot file name inside `dir` (a plain file name, not a path): a Redis 7.0 RDB file (docs/PERSISTENCE.md).', { protected: true, check: (v) => checkFileName('dbfilename', String(v)) }),
   p('rdbcompression', 'bool', true, 'Compress strings in the RDB snapshot with LZF (longer than 20 bytes, when it saves space).'),
   p('rdbchecksum', 'bool', true, 'Write a CRC-64 at the end of the RDB snapshot, and check it when loading (a stored 0 is never checked).'),
   p('save', 'string', '', 'Snapshot rules ("seconds changes" pairs); empty = no automatic snapshots.'),

@@ -73,6 +73,11 @@ export class Database {
    * `loading` set, so they see such keys as they are.
    */
   hideExpired = false;
+  /**
+   * Called before delete() removes a key — the deletions no command's key positions announce
+   * (maxmemory eviction, MIGRATE's source keys): a time-sliced RDB snapshot saves the key first.
+   */
+  readonly beforeDelete: ((db: Database, key: string) => void)[] = [];
 
   constructor(
     readonly id: number,
@@ -151,6 +156,7 @@ export class Database {
     if (this.expires.size !== 0 && this.expireIfNeeded(key) && this.hideExpired) return false;
     const v = this.dict.get(key);
     if (v === undefined) return false;
+    if (this.beforeDelete.length !== 0) for (const fn of this.beforeDelete) fn(this, key);
     this.remove(key, v);
     return true;
   }

@@ -22,11 +22,12 @@
 // written of the databases they change, and seal them (the walk is done with them). So keys do not
 // come out in one database section each: a capture in another database writes its own SELECTDB;
 // Redis and redis-check-rdb accept any number of SELECTDBs (RESIZEDB is only a sizing hint).
-// Limits: keys removed without a command — expiry (the loader drops expired keys anyway) and
-// maxmemory eviction — are not captured, so an evicted key may be missing from the file; keys a
-// command writes outside its key positions (the destination of a BLMOVE served by a push) are
-// written as they are when the walk reaches them. Memory: the set of keys already walked in the
-// current database (one Set entry per key) plus the captured / born keys.
+// Deletions no command announces (maxmemory eviction, MIGRATE's source keys) are captured through
+// Database.beforeDelete. Limits: keys removed by expiry are not (the loader drops expired keys
+// anyway), and keys a command writes outside its key positions (the destination of a BLMOVE served
+// by a push) are written as they are when the walk reaches them. Memory: the set of keys already walked in the
+// current database (one Set entry per key, in Sets of 64K so no rehash pauses the server) plus the
+// captured / born keys.
 //
 // WASM modules in an RDB: one aux field per module, name "lodestone-wasm", value = one line of
 // JSON {"name","permissions","sha256","abi"}, "\n", then the module's bytes. Redis skips aux fields
@@ -43,6 +44,18 @@
 // `databases`, duplicate keys, a wrong checksum (a stored checksum of 0 means "not computed").
 // Keys already expired are dropped unless keepExpired (a replica keeps them, as Redis does).
 // A failed load leaves what was applied so far in place: callers flush (full sync) or exit (startup).
+//
+// API (replication full resync uses the same calls as persistence.ts):
+//   const snap = new RdbSnapshot(server, (chunk) => socket.write(chunk), { repl: { replId, replOffset } });
+//   then call snap.step(2) from setImmediate until it returns true (pause while the socket's
+//   writableLength is high); snap.stop() abandons it. writeRdb(server, sink) / rdbBuffer(server)
+//   write synchronously. snap.bytes is the length so far (a disk-style "$<len>" transfer needs the
+//   file first; a diskless "EOF:<mark>" one does not).
+//   const l = new RdbLoader(server, { keepExpired: true, allowDuplicates: false, wasm: 'replace',
+//   replaceFunctions: true }); l.push(chunk) per chunk (true once the EOF record and checksum are
+//   in), l.end() → RdbLoadResult (replId, replOffset, aux, keys …), l.leftover() = bytes after the
+//   file. loadRdb(server, buf) / loadRdbFile(server, path) for whole files. Errors: RdbLoadError
+//   with the byte offset.
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Database, RedisValue } from '../../keyspace/db.js';
@@ -118,9 +131,42 @@ export interface RdbWriteOptions {
 /** Bytes gathered before they go to the sink. */
 const CHUNK = 256 * 1024;
 
+/**
+ * A set of strings spread over many Sets by a cheap hash: one big Set rehashes all its entries at
+ * once when it grows (measured: 78 ms at 1M keys — a pause for every client), and parts of ~16K
+ * entries rehash in well under a millisecond. `expected` (the database's size) picks the number of
+ * parts; a lookup is one hash of the key's last 8 characters and one Set lookup.
+ */
+class SpreadSet {
+  private readonly parts: Set<string>[];
+  private readonly mask: number;
+
+  constructor(expected = 0) {
+    let n = 1;
+    while (n * 16384 < expected && n < 4096) n *= 2;
+    this.mask = n - 1;
+    this.parts = Array.from({ length: n }, () => new Set<string>());
+  }
+
+  private part(k: string): Set<string> {
+    if (this.mask === 0) return this.parts[0];
+    let h = k.length;
+    for (let i = Math.max(0, k.length - 8); i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x9e3779b1);
+    return this.parts[(h ^ (h >>> 15)) & this.mask];
+  }
+
+  add(k: string): void {
+    this.part(k).add(k);
+  }
+
+  has(k: string): boolean {
+    return this.part(k).has(k);
+  }
+}
+
 interface DbState {
-  captured: Set<string>;
-  born: Set<string>;
+  captured: SpreadSet;
+  born: SpreadSet;
 }
 
 /**
@@ -137,7 +183,7 @@ export class RdbSnapshot {
   private dbIndex = 0;
   private iter: Iterator<[string, RedisValue]> | null = null;
   /** Keys of dbs[dbIndex] the walk has written. */
-  private visited = new Set<string>();
+  private visited = new SpreadSet();
   private readonly states = new Map<number, DbState>();
   private readonly sealed = new Set<number>();
   /** The database the last SELECTDB named. */
@@ -192,7 +238,20 @@ export class RdbSnapshot {
         this.drain(false);
       }
     }
-    if (opts.live !== false) this.unhook = server.observeBeforeWrites(this.beforeWrite);
+    if (opts.live !== false) {
+      const off = server.observeBeforeWrites(this.beforeWrite);
+      const onDelete = (db: Database, key: string) => {
+        if (!this.done) this.capture(db, key);
+      };
+      for (const db of server.dbs) db.beforeDelete.push(onDelete);
+      this.unhook = () => {
+        off();
+        for (const db of server.dbs) {
+          const i = db.beforeDelete.indexOf(onDelete);
+          if (i >= 0) db.beforeDelete.splice(i, 1);
+        }
+      };
+    }
   }
 
   private aux(k: string, v: string): void {
@@ -214,6 +273,7 @@ export class RdbSnapshot {
           continue;
         }
         this.iter = db.dict.entries();
+        this.visited = new SpreadSet(db.dict.size);
         this.w.byte(RDB_OPCODE_SELECTDB);
         this.w.len(db.id);
         this.w.byte(RDB_OPCODE_RESIZEDB);
@@ -263,13 +323,13 @@ export class RdbSnapshot {
   stop(): void {
     this.unhook?.();
     this.unhook = null;
-    this.visited = new Set();
+    this.visited = new SpreadSet();
     this.states.clear();
   }
 
   private nextDb(): void {
     this.iter = null;
-    this.visited = new Set();
+    this.visited = new SpreadSet();
     this.states.delete(this.dbIndex);
     this.dbIndex++;
   }
@@ -305,7 +365,7 @@ export class RdbSnapshot {
 
   private state(id: number): DbState {
     let s = this.states.get(id);
-    if (!s) this.states.set(id, (s = { captured: new Set(), born: new Set() }));
+    if (!s) this.states.set(id, (s = { captured: new SpreadSet(), born: new SpreadSet() }));
     return s;
   }
 
@@ -568,9 +628,9 @@ export class RdbLoader {
             this.retryAt = err instanceof RdbShortError && err.reader === r ? Math.max(err.needEnd - start, avail + 1) : 2 * avail;
             return;
           }
-          const why = (err as Error).message;
+          const short = err instanceof RdbShortError && err.reader === r;
           throw new RdbLoadError(
-            why === 'unexpected end of data' ? 'Unexpected EOF reading RDB file (the file is truncated)' : `Bad RDB data: ${why}`,
+            short ? 'Unexpected EOF reading RDB file (the file is truncated)' : `Bad RDB data: ${(err as Error).message}`,
             this.base + start,
           );
         }
