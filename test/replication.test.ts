@@ -242,6 +242,22 @@ describe.skipIf(NO_REDIS)('a Lodestone replica of a real redis-server master', (
     expect(role.slice(0, 4)).toEqual(['slave', '127.0.0.1', rs.port, 'connected']);
   }, LONG);
 
+  it('INFO replication of the Lodestone replica has the fields of a redis-server replica, in order', async () => {
+    const twin = await startRedis(['--replicaof', '127.0.0.1', String(rs.port)]);
+    const tc = client(twin.port);
+    try {
+      await linkUp(tc);
+      await linkUp(replica);
+      expect(Object.keys(await infoOf(replica, 'replication'))).toEqual(Object.keys(await infoOf(tc, 'replication')));
+      const mi = await infoOf(master, 'replication');
+      expect(mi.connected_slaves).toBe('2');
+      expect(mi.slave0.replace(/port=\d+/, 'port=P').replace(/offset=\d+,lag=\d+/, '')).toBe(mi.slave1.replace(/port=\d+/, 'port=P').replace(/offset=\d+,lag=\d+/, ''));
+    } finally {
+      tc.disconnect();
+      await twin.close();
+    }
+  }, LONG);
+
   it('the live stream: writes, MULTI/EXEC, scripts, other dbs', async () => {
     await master.set('live:a', '1', 'PX', 900000);
     await master.eval("redis.call('SET', 'lua:k', 'v'); return redis.call('INCR', 'lua:n')", 0);

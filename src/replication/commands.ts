@@ -11,15 +11,15 @@ function replicaof(ctx: Context, args: string[]): Reply {
   return ctx.server.replication.replicaof(ctx.client, args);
 }
 
-/** WAIT numreplicas timeout: checked in Redis's order (replica, timeout, count). */
+/** WAIT numreplicas timeout: checked in Redis's order (replica, count, timeout). */
 function waitCmd(ctx: Context, args: string[]): Reply {
   const repl = ctx.server.replication;
   if (repl.isReplica) return ERR_WAIT_REPLICA;
+  const n = parseIntArg(args[1]);
+  if (n === null) return ERR_NOT_INTEGER;
   const t = parseIntArg(args[2]);
   if (t === null) return new ReplyError('ERR', 'timeout is not an integer or out of range');
   if (t < 0) return new ReplyError('ERR', 'timeout is negative');
-  const n = parseIntArg(args[1]);
-  if (n === null) return ERR_NOT_INTEGER;
   return repl.wait(ctx.client, n, t);
 }
 
