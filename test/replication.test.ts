@@ -587,3 +587,111 @@ describe('a replica with the AOF on', () => {
     }
   }, LONG);
 });
+
+describe('the replica side of the protocol, against a scripted master', () => {
+  /**
+   * A master speaking the protocol from a script: it answers the handshake, then runs `onPsync`
+   * with the PSYNC arguments and the socket. Every command the replica sends is recorded.
+   */
+  async function fakeMaster(onPsync: (args: string[], sock: import('node:net').Socket, n: number) => void) {
+    const net = await import('node:net');
+    const { parseReply } = await import('./helpers/resp.js');
+    const seen: string[][] = [];
+    let psyncs = 0;
+    const srv = net.createServer((sock) => {
+      let buf = Buffer.alloc(0);
+      sock.on('error', () => {});
+      sock.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        for (;;) {
+          const r = parseReply(buf, 0);
+          if (!r) break;
+          buf = buf.subarray(r[1]);
+          const v = r[0];
+          if (v.t !== 'array') continue;
+          const args = v.v.map((x) => (x as { v: string }).v);
+          seen.push(args);
+          const name = args[0].toUpperCase();
+          if (name === 'PING') sock.write('+PONG\r\n');
+          else if (name === 'REPLCONF' && args[1].toUpperCase() !== 'ACK') sock.write('+OK\r\n');
+          else if (name === 'PSYNC') onPsync(args, sock, ++psyncs);
+        }
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    return { port: (srv.address() as import('node:net').AddressInfo).port, seen, close: () => new Promise<void>((r) => srv.close(() => r())) };
+  }
+
+  const cmd = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
+
+  it('a transaction cut by a lost link counts as not applied: the PSYNC asks for it again', async () => {
+    const { rdbBuffer } = await import('../src/persistence/rdb/file.js');
+    const empty = await startLodestone();
+    const rdb = rdbBuffer(empty.server);
+    await empty.close();
+    const id = 'a'.repeat(40);
+    const multi = cmd('MULTI') + cmd('SET', 'a', '1');
+    const tx = multi + cmd('INCR', 'n') + cmd('EXEC');
+    const fm = await fakeMaster((args, sock, n) => {
+      if (n === 1) {
+        expect(args).toEqual(['PSYNC', '?', '-1']);
+        sock.write(`+FULLRESYNC ${id} 100\r\n$${rdb.length}\r\n`);
+        sock.write(rdb);
+        sock.write(cmd('SELECT', '0') + cmd('SET', 'before', 'x'));
+        // Half a transaction, then the link dies.
+        setTimeout(() => {
+          sock.write(multi);
+          setTimeout(() => sock.destroy(), 200);
+        }, 200);
+      } else {
+        sock.write(`+CONTINUE ${id}\r\n`);
+        sock.write(tx);
+      }
+    });
+    const r = await startLodestone({ replicaof: `127.0.0.1 ${fm.port}` });
+    const c = client(r.port);
+    try {
+      await until(async () => (await c.get('a')) === '1', LONG, 'the transaction, sent again, applied');
+      const before = 100 + cmd('SELECT', '0').length + cmd('SET', 'before', 'x').length;
+      const psyncs = fm.seen.filter((a) => a[0] === 'PSYNC');
+      expect(psyncs[1]).toEqual(['PSYNC', id, String(before + 1)]);
+      expect(await c.get('n')).toBe('1');
+      expect(await c.get('before')).toBe('x');
+      await until(async () => (await infoOf(c, 'replication')).master_repl_offset === String(before + tx.length), LONG, 'offset after the transaction');
+      // The replica acknowledged with REPLCONF ACK <offset> (every second).
+      await until(async () => fm.seen.some((a) => a[0] === 'REPLCONF' && a[1] === 'ACK' && a[2] === String(before + tx.length)), LONG, 'the ACK');
+      expect(fm.seen.slice(0, 3)).toEqual([['PING'], ['REPLCONF', 'listening-port', String(r.port)], ['REPLCONF', 'capa', 'eof', 'capa', 'psync2']]);
+    } finally {
+      c.disconnect();
+      await r.close();
+      await fm.close();
+    }
+  }, LONG);
+
+  it('REPLCONF GETACK in the stream is answered with an offset that counts the bytes up to and including it', async () => {
+    const { rdbBuffer } = await import('../src/persistence/rdb/file.js');
+    const empty = await startLodestone();
+    const rdb = rdbBuffer(empty.server);
+    await empty.close();
+    const id = 'b'.repeat(40);
+    const stream = cmd('SET', 'k', 'v') + cmd('REPLCONF', 'GETACK', '*');
+    const fm = await fakeMaster((_args, sock) => {
+      // The diskless form, as redis-server sends it.
+      const mark = 'm'.repeat(40);
+      sock.write(`+FULLRESYNC ${id} 0\r\n$EOF:${mark}\r\n`);
+      sock.write(rdb);
+      sock.write(mark);
+      setTimeout(() => sock.write(stream), 100);
+    });
+    const r = await startLodestone({ replicaof: `127.0.0.1 ${fm.port}` });
+    const c = client(r.port);
+    try {
+      await until(async () => fm.seen.some((a) => a[0] === 'REPLCONF' && a[1] === 'ACK' && a[2] === String(stream.length)), LONG, 'the ACK for GETACK');
+      expect(await c.get('k')).toBe('v');
+    } finally {
+      c.disconnect();
+      await r.close();
+      await fm.close();
+    }
+  }, LONG);
+});

@@ -115,8 +115,8 @@ export class Replication {
   private readonly handshakes = new WeakMap<Client, Handshake>();
   /** The db the stream last SELECTed (-1: the next write emits SELECT). */
   private streamDb = -1;
+  /** Stream bytes encoded (and counted in `offset`) but not yet handed to the backlog and the replicas. */
   private readonly enc = new Encoder(2);
-  /** Encoded stream bytes not yet handed to the backlog and the replicas. */
   private flushQueued = false;
   private readonly waiters: Waiter[] = [];
   private getackPending = false;
@@ -136,8 +136,13 @@ export class Replication {
   private readOffset = 0;
   /** Stream bytes received but not yet applied (a command cut by the chunk boundary). */
   private unapplied: Buffer[] = [];
-  private unappliedBytes = 0;
   private group: { cmd: Command; args: string[] }[] | null = null;
+  /**
+   * Stream offset just before the open MULTI: a transaction counts as applied only at its EXEC,
+   * so a link lost in the middle makes the master send the whole transaction again (Redis keeps
+   * reploff still while its master client is in MULTI).
+   */
+  private groupStart = 0;
   private lastIo = 0;
   private linkDownSince = 0;
   /** The replid/offset we can continue from (PSYNC), -1 when we know none. */
@@ -775,7 +780,6 @@ export class Replication {
     this.masterClient = null;
     this.group = null;
     this.unapplied = [];
-    this.unappliedBytes = 0;
     if (this.linkState !== 'none') {
       this.linkState = this.isReplica ? 'connect' : 'none';
       if (wasUp) this.linkDownSince = Date.now();
@@ -982,7 +986,6 @@ export class Replication {
     this.masterClient = mc;
     this.group = null;
     this.unapplied = [];
-    this.unappliedBytes = 0;
     this.updateDeny();
     this.sendAck();
   }
@@ -997,7 +1000,6 @@ export class Replication {
     const mc = this.masterClient!;
     this.readOffset += chunk.length;
     this.unapplied.push(chunk);
-    this.unappliedBytes += chunk.length;
     const dbs = this.server.dbs;
     // The master's commands see keys as they are: no lazy expiry (it sends DEL itself).
     for (const db of dbs) db.loading = true;
@@ -1007,14 +1009,13 @@ export class Replication {
       for (const db of dbs) db.loading = false;
     }
     // Bytes of whole commands applied: into our backlog and to our replicas, verbatim.
-    const applied = this.readOffset - mc.parser.pending;
+    const applied = this.group ? this.groupStart : this.readOffset - mc.parser.pending;
     const n = applied - this.offset;
     if (n > 0) {
       const all = this.unapplied.length === 1 ? this.unapplied[0] : Buffer.concat(this.unapplied);
       const done = all.subarray(0, n);
       const rest = all.subarray(n);
       this.unapplied = rest.length ? [rest] : [];
-      this.unappliedBytes = rest.length;
       this.feed(done, true);
     }
     this.server.flushPending();
@@ -1032,6 +1033,7 @@ export class Replication {
     }
     if (name === 'multi') {
       this.group = [];
+      this.groupStart = this.readOffset - mc.parser.pending - respLength(args);
       return true;
     }
     if (name === 'exec') {
@@ -1144,6 +1146,13 @@ export class Replication {
     for (const r of this.replicas.values()) list.push([r.ip, String(r.listeningPort), String(r.ackOffset)]);
     return ['master', this.offset, list];
   }
+}
+
+/** Bytes of `args` as a RESP multibulk (how a master sends a command). */
+function respLength(args: string[]): number {
+  let n = 1 + String(args.length).length + 2;
+  for (const a of args) n += 1 + String(a.length).length + 2 + a.length + 2;
+  return n;
 }
 
 /** The last `n` bytes of a list of chunks, as latin1. */
