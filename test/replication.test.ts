@@ -695,3 +695,31 @@ describe('the replica side of the protocol, against a scripted master', () => {
     }
   }, LONG);
 });
+
+describe.skipIf(skipReason('redis-cli --rdb from a Lodestone master', 'redis-cli'))('redis-cli --rdb', () => {
+  it('fetches the dataset as an RDB over the replication protocol (REPLCONF rdb-only), and redis-check-rdb accepts it', async () => {
+    const { execFile } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const run = (cmd: string, args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr }));
+      });
+    const ls = await startLodestone();
+    const c = client(ls.port);
+    try {
+      await populate(c, 'pre');
+      const file = join(mkdtempSync(join(tmpdir(), 'lodestone-rdb-')), 'out.rdb');
+      const r = await run('redis-cli', ['-p', String(ls.port), '--rdb', file]);
+      expect(r.out).toMatch(/Transfer finished with success/);
+      expect(r.code).toBe(0);
+      const check = await run('redis-check-rdb', [file]);
+      expect(check.out).toMatch(/RDB looks OK!/);
+      // It was not kept as a replica.
+      await until(async () => (await infoOf(c, 'replication')).connected_slaves === '0', LONG, 'no replica left');
+    } finally {
+      c.disconnect();
+      await ls.close();
+    }
+  }, LONG);
+});

@@ -92,6 +92,8 @@ interface Handshake {
   ip: string;
   capaEof: boolean;
   capaPsync2: boolean;
+  /** REPLCONF rdb-only 1 (redis-cli --rdb): the RDB and nothing after it. */
+  rdbOnly: boolean;
 }
 
 type LinkState = 'none' | 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
@@ -321,8 +323,15 @@ export class Replication {
       } else if (opt === 'getack') {
         // Sent by our master inside the stream; handled by applyCommand. From a client: nothing.
         return NO_REPLY;
-      } else if (opt === 'rdb-only' || opt === 'rdb-filter-only') {
-        // Redis 7 options for redis-cli --rdb; accepted.
+      } else if (opt === 'rdb-only') {
+        if (!/^-?\d+$/.test(val)) return new ReplyError('ERR', 'value is not an integer or out of range');
+        if (val !== '0' && val !== '1') return new ReplyError('ERR', 'value is out of range, value must between 0 and 1');
+        hs.rdbOnly = val === '1';
+      } else if (opt === 'rdb-filter-only') {
+        // redis-cli --functions-rdb: accepted; the whole file is sent (Redis would leave out the keys).
+        for (const f of val.split(/\s+/).filter(Boolean)) {
+          if (f.toLowerCase() !== 'functions') return new ReplyError('ERR', `Unsupported rdb-filter-only option: ${f}`);
+        }
       } else {
         return new ReplyError('ERR', `Unrecognized REPLCONF option: ${args[i]}`);
       }
@@ -332,7 +341,7 @@ export class Replication {
 
   private handshakeOf(client: Client): Handshake {
     let hs = this.handshakes.get(client);
-    if (!hs) this.handshakes.set(client, (hs = { listeningPort: 0, ip: '', capaEof: false, capaPsync2: false }));
+    if (!hs) this.handshakes.set(client, (hs = { listeningPort: 0, ip: '', capaEof: false, capaPsync2: false, rdbOnly: false }));
     return hs;
   }
 
@@ -421,6 +430,13 @@ export class Replication {
     };
     const done = () => {
       this.server.stats.netOutputBytes += bytes;
+      if (hs.rdbOnly) {
+        // redis-cli --rdb: the file was all it asked for.
+        this.replicas.delete(client);
+        this.refreshGood();
+        sock.end();
+        return;
+      }
       if (diskless) r.state = 'wait_ack';
       else this.putOnline(r);
       this.server.log.info(

@@ -24,6 +24,11 @@ describe.skipIf(skipReason('replication differential tests', 'redis-server'))('r
       ['REPLCONF', 'foo', 'bar'],
       ['REPLCONF', 'FOO', 'bar'],
       ['REPLCONF', 'listening-port', '1', 'foo'],
+      ['REPLCONF', 'rdb-only', '2'],
+      ['REPLCONF', 'rdb-only', 'x'],
+      ['REPLCONF', 'rdb-only', '0'],
+      ['REPLCONF', 'rdb-filter-only', 'functions'],
+      ['REPLCONF', 'rdb-filter-only', 'xyz'],
       ['PING'],
     ]);
   });
