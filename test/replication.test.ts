@@ -723,3 +723,38 @@ describe.skipIf(skipReason('redis-cli --rdb from a Lodestone master', 'redis-cli
     }
   }, LONG);
 });
+
+describe('chained replication (A → B → C)', () => {
+  it('C follows B with A’s replid and offsets; B forwards what it applied, across dbs', async () => {
+    const a = await startLodestone();
+    const b = await startLodestone({ replicaof: '' });
+    const c = await startLodestone();
+    const ca = client(a.port);
+    const cb = client(b.port);
+    const cc = client(c.port);
+    try {
+      await populate(ca, 'pre');
+      await cb.call('REPLICAOF', '127.0.0.1', String(a.port));
+      await linkUp(cb);
+      // The stream has db 3 selected when C syncs from B: C must start in db 3 (repl-stream-db).
+      await ca.select(3);
+      await ca.set('in3', 'a');
+      await until(async () => (await infoOf(cb, 'replication')).master_repl_offset === (await infoOf(ca, 'replication')).master_repl_offset, LONG, 'B caught up');
+      await cc.call('REPLICAOF', '127.0.0.1', String(b.port));
+      await linkUp(cc);
+      await ca.set('in3-after', 'b'); // no SELECT in the stream: still db 3
+      await ca.select(0);
+      await ca.set('in0', 'c');
+      await expectSameData(ca, cc, 'C = A');
+      const [ia, ic] = [await infoOf(ca, 'replication'), await infoOf(cc, 'replication')];
+      expect(ic.master_replid).toBe(ia.master_replid);
+      await until(async () => (await infoOf(cc, 'replication')).master_repl_offset === (await infoOf(ca, 'replication')).master_repl_offset, LONG, 'C offset = A offset');
+      expect((await infoOf(cb, 'replication')).connected_slaves).toBe('1');
+    } finally {
+      for (const x of [ca, cb, cc]) x.disconnect();
+      await c.close();
+      await b.close();
+      await a.close();
+    }
+  }, LONG);
+});
