@@ -378,6 +378,18 @@ describe('Lodestone ↔ Lodestone', () => {
     }
   }, LONG);
 
+  it('PUBLISH on the master reaches the subscribers of the replica', async () => {
+    const sub = client(b.port);
+    try {
+      const got = new Promise<[string, string]>((resolve) => sub.on('message', (ch: string, msg: string) => resolve([ch, msg])));
+      await sub.subscribe('news');
+      await ca.publish('news', 'hello replicas');
+      expect(await got).toEqual(['news', 'hello replicas']);
+    } finally {
+      sub.disconnect();
+    }
+  }, LONG);
+
   it('partial resync after the link drops', async () => {
     expect(await ca.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
     await ca.set('after', 'kill');

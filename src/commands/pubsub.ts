@@ -143,7 +143,12 @@ export const pubsubCommands: CommandSpec[] = [
     complexity:
       'O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).',
     syntax: 'channel message',
-    handler: (ctx, args) => ctx.server.pubsub.publish(args[1], args[2]),
+    handler: (ctx, args) => {
+      const n = ctx.server.pubsub.publish(args[1], args[2]);
+      // Redis forces PUBLISH into the replication stream (not the AOF): subscribers of replicas get it.
+      ctx.server.replication.propagateCommand(args);
+      return n;
+    },
   },
   {
     name: 'pubsub',
