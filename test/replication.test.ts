@@ -770,3 +770,26 @@ describe('chained replication (A → B → C)', () => {
     }
   }, LONG);
 });
+
+describe.skipIf(NO_REDIS)('SHUTDOWN on a master with a replica', () => {
+  it('waits for the replica to have every write (shutdown-timeout) before closing', async () => {
+    const ls = await startLodestone();
+    const rs = await startRedis(['--replicaof', '127.0.0.1', String(ls.port)]);
+    const m = client(ls.port);
+    m.on('error', () => {});
+    const r = client(rs.port);
+    try {
+      await linkUp(r);
+      // 32 MB just before SHUTDOWN: still in the socket's buffers when it is asked to close.
+      const big = 'z'.repeat(32 << 20);
+      await m.set('big', big);
+      await m.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
+      await until(async () => (await r.strlen('big')) === big.length, LONG, 'the big value on the replica');
+    } finally {
+      m.disconnect();
+      r.disconnect();
+      await rs.close();
+      await ls.close();
+    }
+  }, LONG);
+});

@@ -1344,6 +1344,8 @@ export const serverCommands: CommandSpec[] = [
       const server = ctx.server;
       const client = ctx.client;
       void (async () => {
+        // Redis 7's shutdown-timeout: give lagging replicas the last writes before going away.
+        if (!now) await server.replication.waitForReplicasBeforeShutdown();
         try {
           // Persistence hook: Server.shutdownSave is filled in by the persistence subsystem.
           if (server.shutdownSave) await server.shutdownSave(nosave ? false : save ? true : null);
@@ -1353,6 +1355,7 @@ export const serverCommands: CommandSpec[] = [
             const e = new ReplyError('ERR', 'Errors trying to SHUTDOWN. Check logs.');
             server.countError(e);
             client.write(e);
+            if (server.pauseUntil) server.unpause(); // the writes paused while waiting for replicas
             server.flushPending();
             return;
           }

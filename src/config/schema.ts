@@ -152,6 +152,7 @@ export const PARAMS: ParamSpec[] = [
   p('slave-announce-ip', 'string', '', 'Old name of replica-announce-ip.'),
   p('replica-announce-port', 'int', 0, 'Port the replica announces to its master (REPLCONF listening-port); 0 = the port it listens on.', { min: 0, max: 65535 }),
   p('slave-announce-port', 'int', 0, 'Old name of replica-announce-port.', { min: 0, max: 65535 }),
+  p('shutdown-timeout', 'int', 10, 'Seconds SHUTDOWN (without NOW) waits, with writes paused, for the replicas to acknowledge everything written (0 = do not wait).', { min: 0 }),
   p('replica-lazy-flush', 'bool', false, 'Accepted for compatibility; the flush before loading a full resynchronization is synchronous.', { noop: true }),
   p('replica-ignore-maxmemory', 'bool', true, 'Accepted for compatibility.', { noop: true }),
   // Memory

@@ -562,6 +562,26 @@ export class Replication {
     return NO_REPLY;
   }
 
+  /**
+   * SHUTDOWN without NOW on a master (Redis 7's shutdown-timeout): pause writes and wait, at most
+   * shutdown-timeout seconds, until every replica acknowledged the whole stream.
+   */
+  async waitForReplicasBeforeShutdown(): Promise<void> {
+    const secs = this.server.config.getInt('shutdown-timeout');
+    if (this.isReplica || this.replicas.size === 0 || secs === 0) return;
+    this.flushStream();
+    const target = this.offset;
+    const lagging = () => [...this.replicas.values()].some((r) => r.ackOffset < target);
+    if (!lagging()) return;
+    this.server.log.warn('Waiting for replicas before shutting down.');
+    this.server.pause(secs * 1000, true);
+    this.feedCommand(['REPLCONF', 'GETACK', '*']);
+    const end = Date.now() + secs * 1000;
+    while (lagging() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    if (lagging()) this.server.log.warn(`Lagging replicas remain after waiting ${secs} s; shutting down anyway.`);
+    else this.server.log.info('All replicas are in sync.');
+  }
+
   private ackedAtLeast(offset: number): number {
     let n = 0;
     for (const r of this.replicas.values()) if (r.state === 'online' && r.ackOffset >= offset) n++;
