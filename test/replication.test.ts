@@ -793,3 +793,74 @@ describe.skipIf(NO_REDIS)('SHUTDOWN on a master with a replica', () => {
     }
   }, LONG);
 });
+
+describe('FAILOVER (coordinated switch, Lodestone ↔ Lodestone)', () => {
+  it('the master waits for a replica to catch up, hands over with PSYNC … FAILOVER and becomes its replica', async () => {
+    const a = await startLodestone();
+    const b = await startLodestone();
+    const ca = client(a.port);
+    const cb = client(b.port);
+    try {
+      await populate(ca, 'pre');
+      await cb.call('REPLICAOF', '127.0.0.1', String(a.port));
+      await linkUp(cb);
+      await expect(ca.call('FAILOVER', 'TO', '127.0.0.1', '1')).rejects.toThrow('ERR FAILOVER target HOST and PORT is not a replica.');
+      expect(await ca.call('FAILOVER', 'TO', '127.0.0.1', String(b.port))).toBe('OK');
+      await until(async () => ((await cb.call('ROLE')) as unknown[])[0] === 'master', LONG, 'B promoted');
+      await until(async () => (await infoOf(ca, 'replication')).master_link_status === 'up', LONG, 'A follows B');
+      const ia = await infoOf(ca, 'replication');
+      expect(ia.role).toBe('slave');
+      expect(ia.master_port).toBe(String(b.port));
+      expect(ia.master_failover_state).toBe('no-failover');
+      // The old master's paused writes are answered (as a replica now: READONLY), B takes writes.
+      await expect(ca.set('x', '1')).rejects.toThrow('READONLY');
+      expect(await cb.set('on-b', '1')).toBe('OK');
+      await until(async () => (await ca.get('on-b')) === '1', LONG, 'the write on B reaches A');
+      await expectSameData(cb, ca, 'after FAILOVER');
+      const st = await infoOf(cb, 'stats');
+      expect(st.sync_partial_ok).toBe('1');
+      expect(st.sync_full).toBe('0');
+      await expect(ca.call('FAILOVER')).rejects.toThrow('ERR FAILOVER is not valid when server is a replica.');
+    } finally {
+      ca.disconnect();
+      cb.disconnect();
+      await b.close();
+      await a.close();
+    }
+  }, LONG);
+});
+
+describe.skipIf(NO_REDIS)('FAILOVER with a real redis-server on the other side', () => {
+  it('a redis-server master hands over to its Lodestone replica, and a Lodestone master to its redis-server replica', async () => {
+    const rs = await startRedis();
+    const ls = await startLodestone();
+    const cr = client(rs.port);
+    const cl = client(ls.port);
+    try {
+      await cr.set('from-redis', '1');
+      await cl.call('REPLICAOF', '127.0.0.1', String(rs.port));
+      await linkUp(cl);
+      expect(await cr.call('FAILOVER')).toBe('OK');
+      await until(async () => ((await cl.call('ROLE')) as unknown[])[0] === 'master', LONG, 'Lodestone promoted by Redis');
+      await until(async () => (await infoOf(cr, 'replication')).master_link_status === 'up', LONG, 'Redis follows Lodestone');
+      expect(await cl.get('from-redis')).toBe('1');
+      await cl.set('from-lodestone', '2');
+      await until(async () => (await cr.get('from-lodestone')) === '2', LONG, 'Redis gets the new master’s writes');
+      // And back: the Lodestone master hands over to the redis-server replica.
+      expect(await cl.call('FAILOVER')).toBe('OK');
+      await until(async () => ((await cr.call('ROLE')) as unknown[])[0] === 'master', LONG, 'Redis promoted by Lodestone');
+      await until(async () => (await infoOf(cl, 'replication')).master_link_status === 'up', LONG, 'Lodestone follows Redis');
+      await cr.set('back', '3');
+      await until(async () => (await cl.get('back')) === '3', LONG, 'Lodestone gets Redis’s writes again');
+      // Redis served the first sync in full; the handover back to it was a partial resync.
+      const st = await infoOf(cr, 'stats');
+      expect(st.sync_full).toBe('1');
+      expect(st.sync_partial_ok).toBe('1');
+    } finally {
+      cr.disconnect();
+      cl.disconnect();
+      await ls.close();
+      await rs.close();
+    }
+  }, LONG);
+});

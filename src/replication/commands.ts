@@ -1,6 +1,7 @@
 // The replication commands, declared as data like every family (COMMAND INFO / DOCS and the ACL
 // categories come from Redis 7.0.15's metadata, redis-meta.generated.ts): REPLCONF, PSYNC, SYNC
-// (a replica's side of the handshake, answered by the master), REPLICAOF / SLAVEOF, WAIT. ROLE
+// (a replica's side of the handshake, answered by the master), REPLICAOF / SLAVEOF, WAIT,
+// FAILOVER. ROLE
 // and INFO replication read the same state (replication.ts).
 
 import { ERR_NOT_INTEGER, Reply, ReplyError } from '../protocol/reply.js';
@@ -84,6 +85,18 @@ export const replicationCommands: CommandSpec[] = [
     complexity: 'O(1)',
     syntax: 'host port',
     handler: replicaof,
+  },
+  {
+    name: 'failover',
+    arity: -1,
+    flags: ['admin', 'noscript', 'stale'],
+    keys: [0, 0, 0],
+    group: 'server',
+    summary: 'Start a coordinated failover between this server and one of its replicas.',
+    since: '6.2.0',
+    complexity: 'O(1)',
+    syntax: '[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]',
+    handler: (ctx, args) => ctx.server.replication.failoverCommand(args),
   },
   {
     name: 'wait',

@@ -32,13 +32,17 @@
 // Writes from clients get -READONLY (replica-read-only), everything without the `stale` flag gets
 // -MASTERDOWN while the link is down and replica-serve-stale-data is off.
 //
-// Not done: FAILOVER, repl-diskless-sync-delay (the transfer starts at once, one RDB per replica),
+// FAILOVER (Redis 6.2's coordinated switch) pauses writes, waits for the target to have the whole
+// stream, becomes its replica and sends PSYNC … FAILOVER, which makes the target take over.
+//
+// Not done: repl-diskless-sync-delay (the transfer starts at once, one RDB per replica),
 // writable replicas' local-expiry tracking. See docs/REPLICATION.md.
 
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Encoder } from '../protocol/encoder.js';
-import { NO_REPLY, OK, Reply, ReplyError, Status } from '../protocol/reply.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX, NO_REPLY, OK, Reply, ReplyError, Status } from '../protocol/reply.js';
+import { parseIntArg } from '../util/numbers.js';
 import { RequestParser } from '../protocol/parser.js';
 import type { Command } from '../commands/table.js';
 import { encodeCommand } from '../persistence/dump.js';
@@ -154,6 +158,9 @@ export class Replication {
   private cachedDb = 0;
   private transfer: { eofMark: string | null; len: number; chunks: Buffer[]; got: number; replid: string; offset: number } | null = null;
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
+  /** FAILOVER (Redis 6.2's coordinated switch): no-failover, waiting-for-sync, failover-in-progress. */
+  failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
+  private failover: { host: string | null; port: number; end: number; force: boolean } | null = null;
 
   constructor(private readonly server: Server) {
     const config = server.config;
@@ -349,6 +356,16 @@ export class Replication {
   sync(client: Client, args: string[], psync: boolean): Reply {
     if (this.replicas.has(client)) return NO_REPLY; // already a replica: ignore, as Redis does
     if (client.multi || client.inExec) return new ReplyError('ERR', 'Replica can\'t sync while in MULTI');
+    // PSYNC replid offset FAILOVER: our master hands over (FAILOVER on its side); we take over
+    // when its history is ours, then answer the PSYNC as the new master (+CONTINUE).
+    if (psync && args.length > 3 && args[3].toLowerCase() === 'failover') {
+      if (args[1] !== this.replid) return new ReplyError('ERR', 'PSYNC FAILOVER replid must match my replid.');
+      if (this.isReplica) {
+        this.promote();
+        this.server.log.info(`MASTER MODE enabled (failover request from '${this.server.describeClient(client)}')`);
+      }
+    }
+    if (this.failoverState !== 'no-failover') return new ReplyError('NOMASTERLINK', "Can't SYNC while failing over");
     if (this.isReplica && this.linkState !== 'connected') {
       return new ReplyError('NOMASTERLINK', "Can't SYNC while not connected with my master");
     }
@@ -530,6 +547,113 @@ export class Replication {
     for (const c of [...this.replicas.keys()]) this.killReplica(c);
   }
 
+  // ---- FAILOVER ----
+
+  /** FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT (Redis's failoverCommand). */
+  failoverCommand(args: string[]): Reply {
+    if (args.length === 2 && args[1].toLowerCase() === 'abort') {
+      if (this.failoverState === 'no-failover') return new ReplyError('ERR', 'No failover in progress.');
+      this.abortFailover('Failover manually aborted');
+      return OK;
+    }
+    let timeout = 0;
+    let force = false;
+    let host: string | null = null;
+    let port = 0;
+    for (let j = 1; j < args.length; j++) {
+      const a = args[j].toLowerCase();
+      if (a === 'timeout' && j + 1 < args.length && timeout === 0) {
+        const t = parseIntArg(args[j + 1]);
+        if (t === null) return ERR_NOT_INTEGER;
+        if (t <= 0) return new ReplyError('ERR', 'FAILOVER timeout must be greater than 0');
+        timeout = t;
+        j++;
+      } else if (a === 'to' && j + 2 < args.length && host === null) {
+        const p = parseIntArg(args[j + 2]);
+        if (p === null) return ERR_NOT_INTEGER;
+        host = args[j + 1];
+        port = p;
+        j += 2;
+      } else if (a === 'force' && !force) {
+        force = true;
+      } else {
+        return ERR_SYNTAX;
+      }
+    }
+    if (this.failoverState !== 'no-failover') return new ReplyError('ERR', 'FAILOVER already in progress.');
+    if (this.isReplica) return new ReplyError('ERR', 'FAILOVER is not valid when server is a replica.');
+    if (this.replicas.size === 0) return new ReplyError('ERR', 'FAILOVER requires connected replicas.');
+    if (force && (!timeout || host === null)) return new ReplyError('ERR', 'FAILOVER with force option requires both a timeout and target HOST and IP.');
+    if (host !== null) {
+      const r = this.findReplica(host, port);
+      if (!r) return new ReplyError('ERR', 'FAILOVER target HOST and PORT is not a replica.');
+      if (r.state !== 'online') return new ReplyError('ERR', 'FAILOVER target replica is not online.');
+      this.server.log.info(`FAILOVER requested to ${host}:${port}.`);
+    } else {
+      this.server.log.info('FAILOVER requested to any replica.');
+    }
+    this.failover = { host, port, end: timeout ? Date.now() + timeout : 0, force };
+    this.failoverState = 'waiting-for-sync';
+    // No new writes: the target catches up with a stream that stops growing.
+    this.server.pause(8.64e15, true);
+    this.flushStream();
+    this.feedCommand(['REPLCONF', 'GETACK', '*']);
+    return OK;
+  }
+
+  private findReplica(host: string, port: number): ReplicaConn | null {
+    for (const r of this.replicas.values()) if (r.ip.toLowerCase() === host.toLowerCase() && r.listeningPort === port) return r;
+    return null;
+  }
+
+  /** Redis's updateFailoverStatus: once the target has the whole stream, become its replica. */
+  private updateFailover(now: number): void {
+    const f = this.failover;
+    if (!f) return;
+    this.flushStream();
+    if (f.end && f.end <= now) {
+      if (f.force && f.host !== null) {
+        this.server.log.info(`FAILOVER to ${f.host}:${f.port} time out exceeded, failing over.`);
+        this.failoverState = 'failover-in-progress';
+        this.setMaster(f.host, f.port);
+      } else {
+        this.abortFailover('Replica never caught up before timeout');
+      }
+      return;
+    }
+    let target: ReplicaConn | null = null;
+    if (f.host !== null) target = this.findReplica(f.host, f.port);
+    else {
+      for (const r of this.replicas.values()) {
+        if (r.ackOffset === this.offset) {
+          target = r;
+          f.host = r.ip;
+          f.port = r.listeningPort;
+          break;
+        }
+      }
+    }
+    if (target && target.ackOffset === this.offset && f.host !== null) {
+      this.failoverState = 'failover-in-progress';
+      this.server.log.info(`Failover target ${f.host}:${f.port} is synced, failing over.`);
+      this.setMaster(f.host, f.port);
+    }
+  }
+
+  private clearFailover(): void {
+    this.failover = null;
+    this.failoverState = 'no-failover';
+    this.server.unpause();
+  }
+
+  private abortFailover(why: string): void {
+    if (this.failoverState === 'no-failover') return;
+    const f = this.failover;
+    this.server.log.info(f?.host ? `FAILOVER to ${f.host}:${f.port} aborted: ${why}` : `FAILOVER to any replica aborted: ${why}`);
+    if (this.failoverState === 'failover-in-progress') this.promote();
+    this.clearFailover();
+  }
+
   // ---- WAIT ----
 
   /** WAIT numreplicas timeout. */
@@ -656,6 +780,7 @@ export class Replication {
 
   cron(): void {
     const now = Date.now();
+    if (this.failoverState === 'waiting-for-sync') this.updateFailover(now);
     if (now - this.lastSecond < 1000) return;
     this.lastSecond = now;
     const config = this.server.config;
@@ -860,7 +985,9 @@ export class Replication {
       if (step === 5) {
         const canContinue = this.cachedOffset >= 0 && this.cachedReplid !== '';
         if (canContinue) this.server.log.info(`Trying a partial resynchronization (request ${this.cachedReplid}:${this.cachedOffset + 1}).`);
-        return this.send(['PSYNC', canContinue ? this.cachedReplid : '?', canContinue ? String(this.cachedOffset + 1) : '-1']);
+        const psync = ['PSYNC', canContinue ? this.cachedReplid : '?', canContinue ? String(this.cachedOffset + 1) : '-1'];
+        if (this.failoverState === 'failover-in-progress') psync.push('FAILOVER');
+        return this.send(psync);
       }
       return;
     }
@@ -915,6 +1042,13 @@ export class Replication {
   }
 
   private psyncReply(line: string): void {
+    if (this.failoverState === 'failover-in-progress') {
+      if (line.startsWith('+FULLRESYNC') || line.startsWith('+CONTINUE')) this.clearFailover();
+      else {
+        this.abortFailover(`Failover target rejected psync request: ${line}`);
+        return;
+      }
+    }
     if (line.startsWith('+FULLRESYNC')) {
       const [, replid, off] = line.split(' ');
       this.server.log.info(`Full resync from master: ${replid}:${off}`);
@@ -1158,7 +1292,7 @@ export class Replication {
     }
     const b = this.backlog;
     f.push(
-      ['master_failover_state', 'no-failover'],
+      ['master_failover_state', this.failoverState],
       ['master_replid', this.replid],
       ['master_replid2', this.replid2],
       ['master_repl_offset', this.offset],

@@ -1,5 +1,5 @@
 // Differential tests for the replication commands' replies and errors (REPLCONF, WAIT, REPLICAOF,
-// SLAVEOF, ROLE, PSYNC/SYNC arity) and the INFO replication field names, against a real
+// SLAVEOF, ROLE, FAILOVER, PSYNC/SYNC arity) and the INFO replication field names, against a real
 // redis-server 7.0 standalone master with no replicas. The replication itself (both ways) is in
 // test/replication.test.ts.
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,24 @@ describe.skipIf(skipReason('replication differential tests', 'redis-server'))('r
       ['PSYNC'],
       ['PSYNC', '?'],
       ['SYNC', 'x'],
+    ]);
+  });
+
+  it('FAILOVER argument and state errors on a master without replicas', async () => {
+    await s.diff([
+      ['FAILOVER'],
+      ['FAILOVER', 'ABORT'],
+      ['FAILOVER', 'abort', 'x'],
+      ['FAILOVER', 'TIMEOUT', '0'],
+      ['FAILOVER', 'TIMEOUT', '-5'],
+      ['FAILOVER', 'TIMEOUT', 'x'],
+      ['FAILOVER', 'TIMEOUT', '100', 'TIMEOUT', '100'],
+      ['FAILOVER', 'FORCE'],
+      ['FAILOVER', 'FORCE', 'FORCE'],
+      ['FAILOVER', 'TO', 'h'],
+      ['FAILOVER', 'TO', 'h', 'x'],
+      ['FAILOVER', 'TO', 'h', '1', 'FORCE'],
+      ['FAILOVER', 'bogus'],
     ]);
   });
 
