@@ -864,3 +864,39 @@ describe.skipIf(NO_REDIS)('FAILOVER with a real redis-server on the other side',
     }
   }, LONG);
 });
+
+describe('a disconnect longer than the backlog', () => {
+  it('falls back to a full resync when the missing bytes left the backlog', async () => {
+    const a = await startLodestone({ 'repl-backlog-size': '16kb' });
+    const b = await startLodestone();
+    const ca = client(a.port);
+    const cb = client(b.port);
+    try {
+      await ca.set('k0', 'v');
+      await cb.call('REPLICAOF', '127.0.0.1', String(a.port));
+      await linkUp(cb);
+      // Stop the replica from reconnecting while the master writes more than its backlog holds.
+      await cb.call('CONFIG', 'SET', 'masterauth', 'not-the-password'); // AUTH fails → the link stays down
+      await ca.call('CONFIG', 'SET', 'requirepass', 'pw');
+      expect(await ca.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
+      for (let i = 0; i < 100; i++) await ca.set(`fill:${i}`, 'x'.repeat(1000));
+      const bl = await infoOf(ca, 'replication');
+      expect(Number(bl.repl_backlog_histlen)).toBe(16 * 1024);
+      await cb.call('CONFIG', 'SET', 'masterauth', 'pw');
+      await linkUp(cb);
+      await until(async () => (await cb.dbsize()) === 101, LONG, 'all keys on the replica');
+      const st = await infoOf(ca, 'stats');
+      // Both syncs were asked as partial ones (the first with b's own history) and both were full.
+      expect(st.sync_partial_err).toBe('2');
+      expect(st.sync_partial_ok).toBe('0');
+      expect(st.sync_full).toBe('2');
+      expect(Number(st.total_net_repl_output_bytes)).toBeGreaterThan(0); // the RDBs (LZF makes them small)
+      expect(await cb.get('fill:0')).toBe('x'.repeat(1000));
+    } finally {
+      ca.disconnect();
+      cb.disconnect();
+      await b.close();
+      await a.close();
+    }
+  }, LONG);
+});

@@ -447,6 +447,7 @@ export class Replication {
     };
     const done = () => {
       this.server.stats.netOutputBytes += bytes;
+      this.replOutputBytes += bytes;
       if (hs.rdbOnly) {
         // redis-cli --rdb: the file was all it asked for.
         this.replicas.delete(client);
