@@ -771,6 +771,32 @@ describe('chained replication (A → B → C)', () => {
   }, LONG);
 });
 
+describe.skipIf(NO_REDIS)('SIGTERM to a Lodestone master process with a replica', () => {
+  it('waits for the replica to have every write before exiting, as SHUTDOWN does', async () => {
+    const { startLodestoneProcess } = await import('./helpers/servers.js');
+    const lp = await startLodestoneProcess();
+    const rs = await startRedis(['--replicaof', '127.0.0.1', String(lp.port)]);
+    const m = client(lp.port);
+    m.on('error', () => {});
+    const r = client(rs.port);
+    try {
+      await linkUp(r);
+      const big = 'q'.repeat(32 << 20);
+      await m.set('big', big);
+      const exited = new Promise((res) => lp.proc.once('exit', res));
+      lp.proc.kill('SIGTERM');
+      await exited;
+      await until(async () => (await r.strlen('big')) === big.length, LONG, 'the big value on the replica');
+      expect(lp.output()).toMatch(/Waiting for replicas before shutting down/);
+    } finally {
+      m.disconnect();
+      r.disconnect();
+      await rs.close();
+      await lp.close();
+    }
+  }, LONG);
+});
+
 describe.skipIf(NO_REDIS)('SHUTDOWN on a master with a replica', () => {
   it('waits for the replica to have every write (shutdown-timeout) before closing', async () => {
     const ls = await startLodestone();

@@ -127,10 +127,30 @@ export async function main(argv: string[]): Promise<void> {
   // write once the disk recovers; a second signal after a failed attempt exits anyway (code 1).
   let failedAttempts = 0;
   let stopping = false;
+  // A master first lets its replicas catch up (shutdown-timeout, as Redis 7 does on SIGTERM); a
+  // second signal meanwhile stops waiting.
+  let waitingForReplicas = false;
   const stop = (signal: string) => {
     shutdownStarted(); // the watchdog (watchdog.ts) leaves the shutdown to this handler now
     if (stopping) return;
     log.warn({ signal }, `Received ${signal} scheduling shutdown...`);
+    if (waitingForReplicas) {
+      waitingForReplicas = false;
+      finish(signal);
+      return;
+    }
+    if (failedAttempts === 0 && server.replication.replicas.size > 0) {
+      waitingForReplicas = true;
+      void server.replication.waitForReplicasBeforeShutdown().then(() => {
+        if (!waitingForReplicas || stopping) return;
+        waitingForReplicas = false;
+        finish(signal);
+      });
+      return;
+    }
+    finish(signal);
+  };
+  const finish = (signal: string) => {
     try {
       server.persistence.shutdown(null);
     } catch (err) {
@@ -139,6 +159,7 @@ export async function main(argv: string[]): Promise<void> {
           { err: (err as Error).message },
           `Errors trying to shut down the server: ${(err as Error).message}. Still running; send ${signal} again to exit without saving.`,
         );
+        if (server.pauseUntil) server.unpause(); // writes paused while waiting for the replicas
         return;
       }
       log.error({ err: (err as Error).message }, 'Exiting without saving (second signal).');
