@@ -400,6 +400,16 @@ describe('Lodestone ↔ Lodestone', () => {
     await expectSameData(ca, cb, 'after partial resync');
   }, LONG);
 
+  it('the replica lists its master link in CLIENT LIST (flags=M); CLIENT KILL TYPE master drops it, it comes back', async () => {
+    const list = (await cb.call('CLIENT', 'LIST')) as string;
+    expect(list).toMatch(new RegExp(`addr=127\\.0\\.0\\.1:${a.port} .*flags=M `));
+    const before = Number((await infoOf(ca, 'stats')).sync_partial_ok);
+    expect(await cb.call('CLIENT', 'KILL', 'TYPE', 'master')).toBe(1);
+    await ca.set('after-master-kill', '1');
+    await until(async () => (await cb.get('after-master-kill')) === '1', LONG, 'the link back');
+    expect(Number((await infoOf(ca, 'stats')).sync_partial_ok)).toBe(before + 1);
+  }, LONG);
+
   it('min-replicas-to-write refuses writes without enough good replicas', async () => {
     await ca.call('CONFIG', 'SET', 'min-replicas-to-write', '2');
     await expect(ca.set('x', '1')).rejects.toThrow('NOREPLICAS Not enough good replicas to write.');

@@ -939,6 +939,7 @@ export class Replication {
       this.server.log.info('Connection with master lost. Caching the disconnected master state.');
     }
     this.transfer = null;
+    if (this.masterClient) this.server.disconnect(this.masterClient);
     this.masterClient = null;
     this.group = null;
     this.unapplied = [];
@@ -1150,10 +1151,14 @@ export class Replication {
     this.linkState = 'connected';
     this.linkDownSince = 0;
     this.readOffset = offset;
-    const mc = new Client(this.server, null, 0);
+    // The master's connection as a client, as in Redis: CLIENT LIST shows it (flags=M) and
+    // CLIENT KILL TYPE master drops the link. Its replies are off (the stream gets none).
+    const mc = new Client(this.server, this.sock, this.server.newClientId());
     mc.authenticated = true;
     mc.replRole = 'master';
+    mc.replyOff = true;
     mc.db = db;
+    this.server.clients.set(mc.id, mc);
     this.masterClient = mc;
     this.group = null;
     this.unapplied = [];
@@ -1169,6 +1174,7 @@ export class Replication {
   /** Stream bytes from the master: apply every complete command, proxy what was applied. */
   private applyStream(chunk: Buffer): void {
     const mc = this.masterClient!;
+    mc.lastInteraction = this.lastIo;
     this.readOffset += chunk.length;
     this.unapplied.push(chunk);
     const dbs = this.server.dbs;

@@ -105,6 +105,11 @@ export class Server implements KeyspaceHooks {
   private readonly pending: Client[] = [];
   private flushScheduled = false;
   private nextClientId = 1;
+
+  /** An id for a client the server did not accept itself (a replica's link to its master). */
+  newClientId(): number {
+    return this.nextClientId++;
+  }
   private netServers: net.Server[] = [];
   private cron: NodeJS.Timeout | null = null;
   private shuttingDown = false;
