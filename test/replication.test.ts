@@ -578,6 +578,20 @@ describe('authentication to the master', () => {
     const list = (await cm.call('CLIENT', 'LIST')) as string;
     expect(list).toMatch(/flags=S /);
   }, LONG);
+
+  it('a replication user allowed only +psync +replconf +ping is enough', async () => {
+    await cm.call('ACL', 'SETUSER', 'repl', 'on', '>replpw', '+psync', '+replconf', '+ping');
+    const r2 = await startLodestone({ masteruser: 'repl', masterauth: 'replpw', replicaof: `127.0.0.1 ${m.port}` });
+    const c2 = client(r2.port);
+    try {
+      await linkUp(c2);
+      await cm.set('for-r2', 'yes');
+      await until(async () => (await c2.get('for-r2')) === 'yes', LONG, 'the write on the second replica');
+    } finally {
+      c2.disconnect();
+      await r2.close();
+    }
+  }, LONG);
 });
 
 describe('a replica with the AOF on', () => {
