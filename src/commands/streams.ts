@@ -31,6 +31,10 @@ import {
   PendingEntry,
   Stream,
   StreamEntry,
+  U64,
+  u64,
+  u64Dec,
+  u64Inc,
   U64MAX,
 } from '../keyspace/stream.js';
 import {
@@ -63,21 +67,32 @@ const ERR_NO_KEY = new ReplyError('ERR', 'no such key');
 // ---- argument parsing ---------------------------------------------------------------------------
 
 /** string2ull: a non-negative integer up to UINT64_MAX (strtoull also takes leading spaces and '+'). */
-function parseU64(s: string): number | null {
+function parseU64(s: string): U64 | null {
+  const n = s.length;
+  if (n > 0 && n <= 15) {
+    // Fast path: plain digits below 10^15 are exact numbers.
+    let v = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (i === n) return v;
+  }
   if (!/^[ \t\n\v\f\r]*\+?[0-9]+$/.test(s)) return null;
   const v = BigInt(s.trim());
-  if (v > 18446744073709551615n) return null;
-  return v === 18446744073709551615n ? U64MAX : Number(v);
+  return v > U64MAX ? null : u64(v);
 }
 
 interface ParsedID {
-  ms: number;
-  seq: number;
+  ms: U64;
+  seq: U64;
   seqGiven: boolean;
 }
 
 /** streamGenericParseIDOrReply. `seqStar` allows `<ms>-*` (XADD). */
-function parseID(s: string, strict: boolean, missingSeq: number, seqStar = false): ParsedID {
+function parseID(s: string, strict: boolean, missingSeq: U64, seqStar = false): ParsedID {
   if (s.length > 127) throw ERR_INVALID_ID;
   const nul = s.indexOf('\0');
   if (nul >= 0) s = s.slice(0, nul);
@@ -107,22 +122,25 @@ function llArg(s: string, err: ReplyError = ERR_NOT_INTEGER): number {
   return Number(v);
 }
 
+/** The same, exact (a counter that may pass 2^53: ENTRIESADDED, ENTRIESREAD). */
+function llArgExact(s: string): U64 {
+  const v = parseInt64(s);
+  if (v === null) throw ERR_NOT_INTEGER;
+  return u64(v);
+}
+
 /** Next / previous id (streamIncrID / streamDecrID); null on overflow. */
-function incrID(ms: number, seq: number): [number, number] | null {
-  if (seq >= U64MAX) return ms >= U64MAX ? null : [ms + 1, 0];
-  return [ms, seq + 1];
+function incrID(ms: U64, seq: U64): [U64, U64] | null {
+  if (seq === U64MAX) return ms === U64MAX ? null : [u64Inc(ms), 0];
+  return [ms, u64Inc(seq)];
 }
-function decrID(ms: number, seq: number): [number, number] | null {
-  if (seq === 0) return ms === 0 ? null : [below(ms), U64MAX];
-  return [ms, below(seq)];
-}
-/** n - 1; for UINT64_MAX (2^64 here) the next double below it, so the bound still excludes it. */
-function below(n: number): number {
-  return n >= U64MAX ? U64MAX - 4096 : n - 1;
+function decrID(ms: U64, seq: U64): [U64, U64] | null {
+  if (seq === 0) return ms === 0 ? null : [u64Dec(ms), U64MAX];
+  return [ms, u64Dec(seq)];
 }
 
 /** streamParseIntervalIDOrReply + the `(` exclusive adjustment of XRANGE / XPENDING / XAUTOCLAIM. */
-function intervalStart(s: string): [number, number] {
+function intervalStart(s: string): [U64, U64] {
   if (s.length > 1 && s[0] === '(') {
     const id = strictID(s.slice(1));
     const r = incrID(id.ms, id.seq);
@@ -132,7 +150,7 @@ function intervalStart(s: string): [number, number] {
   const id = parseID(s, false, 0);
   return [id.ms, id.seq];
 }
-function intervalEnd(s: string): [number, number] {
+function intervalEnd(s: string): [U64, U64] {
   if (s.length > 1 && s[0] === '(') {
     const id = parseID(s.slice(1), true, U64MAX);
     const r = decrID(id.ms, id.seq);
@@ -177,8 +195,8 @@ interface AddTrim {
   strategy: 'none' | 'maxlen' | 'minid';
   approx: boolean;
   maxlen: number;
-  minMs: number;
-  minSeq: number;
+  minMs: U64;
+  minSeq: U64;
   limit: number;
   /** Index of the threshold argument, of the `~`/`=` before it (-1 if none), of LIMIT (-1). */
   argIdx: number;
@@ -296,16 +314,16 @@ function xadd(ctx: Context, args: string[]): Reply {
     s = new Stream();
     db.set(args[1], s);
   }
-  if (s.lastMs >= U64MAX && s.lastSeq >= U64MAX) return ERR_EXHAUSTED;
-  let ms: number;
-  let seq: number;
+  if (s.lastMs === U64MAX && s.lastSeq === U64MAX) return ERR_EXHAUSTED;
+  let ms: U64;
+  let seq: U64;
   if (t.id) {
     ms = t.id.ms;
     seq = t.id.seq;
     if (!t.id.seqGiven && s.lastMs === ms) {
       // 7.0 reports this overflow with the wrong errno, hence the odd text.
-      if (s.lastSeq >= U64MAX) return new ReplyError('ERR', 'Elements are too large to be stored');
-      seq = s.lastSeq + 1;
+      if (s.lastSeq === U64MAX) return new ReplyError('ERR', 'Elements are too large to be stored');
+      seq = u64Inc(s.lastSeq);
     }
   } else {
     const now = db.clock.now();
@@ -380,12 +398,12 @@ function xdel(ctx: Context, args: string[]): Reply {
 
 function xsetid(ctx: Context, args: string[]): Reply {
   const id = strictID(args[2]);
-  let entriesAdded = -1;
+  let entriesAdded: U64 = -1;
   let maxDel: ParsedID = { ms: 0, seq: 0, seqGiven: true };
   for (let i = 3; i < args.length; i++) {
     const more = args.length - 1 - i;
     if (eqi(args[i], 'entriesadded') && more) {
-      entriesAdded = llArg(args[++i]);
+      entriesAdded = llArgExact(args[++i]);
       if (entriesAdded < 0) throw new ReplyError('ERR', 'entries_added must be positive');
     } else if (eqi(args[i], 'maxdeletedid') && more) {
       maxDel = strictID(args[++i]);
@@ -473,7 +491,7 @@ function deliverNew(s: Stream, g: ConsumerGroup, c: Consumer, count: number, noa
   let moved = false;
   for (const e of es) {
     if (cmpID(e.ms, e.seq, g.lastMs, g.lastSeq) > 0) {
-      if (g.entriesRead !== INVALID_ENTRIES_READ && !s.hasTombstones(e.ms, e.seq)) g.entriesRead++;
+      if (g.entriesRead !== INVALID_ENTRIES_READ && !s.hasTombstones(e.ms, e.seq)) g.entriesRead = u64Inc(g.entriesRead);
       else if (s.entriesAdded) g.entriesRead = s.estimateDistance(e.ms, e.seq);
       g.lastMs = e.ms;
       g.lastSeq = e.seq;
@@ -500,7 +518,7 @@ function deliverNew(s: Stream, g: ConsumerGroup, c: Consumer, count: number, noa
 }
 
 /** streamReplyWithRangeFromConsumerPEL: the consumer's own pending entries from `start`. */
-function deliverHistory(s: Stream, c: Consumer, sms: number, sseq: number, count: number, now: number): Reply[] {
+function deliverHistory(s: Stream, c: Consumer, sms: U64, sseq: U64, count: number, now: number): Reply[] {
   const out: Reply[] = [];
   for (let i = pelSeek(c.pel, sms, sseq); i < c.pel.length && (!count || out.length < count); i++) {
     const p = c.pel[i];
@@ -567,7 +585,7 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
   const keys = args.slice(streamsArg, streamsArg + n);
   const db = ctx.db;
   // Per stream: the id to read after; `>` is U64MAX-U64MAX (resolved against the group later).
-  const ids: [number, number][] = [];
+  const ids: [U64, U64][] = [];
   const groups: (ConsumerGroup | null)[] = [];
   for (let k = 0; k < n; k++) {
     const key = keys[k];
@@ -608,7 +626,7 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
     const [gms, gseq] = ids[k];
     const g = groups[k];
     if (g) {
-      const history = !(gms >= U64MAX && gseq >= U64MAX);
+      const history = !(gms === U64MAX && gseq === U64MAX);
       if (!history) {
         const last = s.lastEntry();
         if (!last || cmpID(last.ms, last.seq, g.lastMs, g.lastSeq) <= 0) continue;
@@ -698,20 +716,20 @@ interface GroupArgs {
   s: Stream | null;
   g: ConsumerGroup | undefined;
   mkstream: boolean;
-  entriesRead: number;
+  entriesRead: U64;
 }
 
 /** The common front of xgroupCommand: options, key and group lookup, in Redis's order. */
 function xgroupPrelude(ctx: Context, args: string[], sub: string): GroupArgs {
   let mkstream = false;
-  let entriesRead = INVALID_ENTRIES_READ;
+  let entriesRead: U64 = INVALID_ENTRIES_READ;
   if (sub === 'create' || sub === 'setid') {
     for (let i = 5; i < args.length; ) {
       if (sub === 'create' && eqi(args[i], 'mkstream')) {
         mkstream = true;
         i++;
       } else if (args.length - i > 1 && eqi(args[i], 'entriesread')) {
-        entriesRead = llArg(args[i + 1]);
+        entriesRead = llArgExact(args[i + 1]);
         if (entriesRead < 0 && entriesRead !== INVALID_ENTRIES_READ) {
           throw new ReplyError('ERR', 'value for ENTRIESREAD must be positive or -1');
         }
@@ -733,8 +751,8 @@ function xgroupPrelude(ctx: Context, args: string[], sub: string): GroupArgs {
 function xgroupCreate(ctx: Context, args: string[]): Reply {
   const p = xgroupPrelude(ctx, args, 'create');
   if (args.length > 8) return subcommandSyntax(args);
-  let ms: number;
-  let seq: number;
+  let ms: U64;
+  let seq: U64;
   if (args[4] === '$') [ms, seq] = p.s ? [p.s.lastMs, p.s.lastSeq] : [0, 0];
   else ({ ms, seq } = strictID(args[4]));
   let s = p.s;
@@ -819,8 +837,8 @@ function xpending(ctx: Context, args: string[]): Reply {
   if (argc !== 3 && (argc < 6 || argc > 9)) throw ERR_SYNTAX;
   let minIdle = 0;
   let count = 0;
-  let start: [number, number] = [0, 0];
-  let end: [number, number] = [0, 0];
+  let start: [U64, U64] = [0, 0];
+  let end: [U64, U64] = [0, 0];
   let consumerName: string | null = null;
   if (argc >= 6) {
     let si = 3;
@@ -1025,7 +1043,7 @@ function streamForInfo(ctx: Context, args: string[]): Stream {
   return s;
 }
 
-function idOrNull(ms: number, seq: number): string {
+function idOrNull(ms: U64, seq: U64): string {
   return fmtID(ms, seq);
 }
 

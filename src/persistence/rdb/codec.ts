@@ -689,11 +689,8 @@ export function readValue(r: RdbReader, type: number): RedisValue {
       return z;
     }
     case RDB_TYPE_STREAM_LISTPACKS:
-    case RDB_TYPE_STREAM_LISTPACKS_2: {
-      const s = streamFromRdb(readStream(r, type));
-      if (s === null) fail('stream id outside the range this server holds exactly');
-      return s;
-    }
+    case RDB_TYPE_STREAM_LISTPACKS_2:
+      return streamFromRdb(readStream(r, type));
     case RDB_TYPE_MODULE_PRE_GA:
     case RDB_TYPE_MODULE_2:
       fail("The RDB file contains module data I can't load");
