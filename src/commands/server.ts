@@ -1134,16 +1134,9 @@ function flushDb(server: Server, db: Database): number {
   touchWatchedInDb(server, db);
   const removed = db.size;
   db.clear();
+  // Group readers blocked on a stream of this db are released (Redis 7.0's signalFlushedDb).
+  server.blocking.touchDb(db.id);
   return removed;
-}
-
-/** Wake clients blocked on keys of this db that now exist (Redis's scanDatabaseForReadyKeys). */
-function scanForReadyKeys(server: Server, db: Database): void {
-  for (const c of server.clients.values()) {
-    const b = c.blocked;
-    if (!b || b.db !== db.id) continue;
-    for (const k of b.keys) if (db.dict.has(k)) server.blocking.keyTouched(db.id, k);
-  }
 }
 
 // ---- DEBUG ----------------------------------------------------------------------------------------
@@ -1301,8 +1294,9 @@ export const serverCommands: CommandSpec[] = [
         touchWatchedInDb(server, da, dbb);
         touchWatchedInDb(server, dbb, da);
         da.swapWith(dbb);
-        scanForReadyKeys(server, da);
-        scanForReadyKeys(server, dbb);
+        // Keys that now exist serve their waiters, streams that went away release group readers.
+        server.blocking.touchDb(a);
+        server.blocking.touchDb(b);
       }
       server.dirty++;
       return OK;

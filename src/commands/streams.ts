@@ -338,6 +338,7 @@ function xadd(ctx: Context, args: string[]): Reply {
   if (cmpID(ms, seq, s.lastMs, s.lastSeq) <= 0) return ERR_ID_SMALL;
   const [maxBytes, maxEntries] = streamConfig(ctx);
   s.append(ms, seq, args.slice(fieldPos), maxBytes, maxEntries);
+  s.wakeups++;
   ctx.server.dirty++;
   trimStream(s, t);
   return fmtID(ms, seq);
@@ -654,15 +655,25 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
   if (timeout === -1 || cannotBlock(client)) return NIL_ARRAY;
   const dbId = client.db;
   const bcount = count || XREAD_BLOCKED_DEFAULT_COUNT;
+  // What each key held when the client blocked, and its wakeup count then: a retry finding the same
+  // stream with the same count was woken by a change Redis does not signal (XSETID, XGROUP SETID,
+  // XDEL …) and must not serve (Redis would serve at the next XADD, from the state then).
+  const seen: (Stream | undefined)[] = keys.map((key) => db.peek(key) as Stream | undefined);
+  const seenWakeups = seen.map((s) => (s ? s.wakeups : 0));
   return blockOn(ctx, args, keys, timeout, () => {
     const bdb = server.dbs[dbId];
     for (let k = 0; k < n; k++) {
       const s = bdb.peek(keys[k]);
       if (!(s instanceof Stream)) {
-        // Redis 7.0: a group reader whose stream was deleted (it existed: the group did) is released.
+        // Redis 7.0: a group reader whose stream was deleted (it existed: the group did) is
+        // released — by DEL, a type change, RENAME / MOVE away, FLUSHDB / FLUSHALL, SWAPDB.
         if (groupName !== null) return ERR_UNBLOCKED_NOKEY;
+        seen[k] = undefined;
         continue;
       }
+      if (s === seen[k] && s.wakeups === seenWakeups[k]) continue;
+      seen[k] = s;
+      seenWakeups[k] = s.wakeups;
       let [gms, gseq] = ids[k];
       let g: ConsumerGroup | undefined;
       if (groupName !== null) {
@@ -789,6 +800,7 @@ function xgroupDestroy(ctx: Context, args: string[]): Reply {
   const p = xgroupPrelude(ctx, args, 'destroy');
   if (!p.g) return 0;
   p.s!.groups.delete(args[3]);
+  p.s!.wakeups++; // XREADGROUP clients blocked on it get -NOGROUP
   ctx.server.dirty++;
   return 1;
 }

@@ -200,6 +200,12 @@ export class Stream {
   maxDelSeq: U64 = 0;
   entriesAdded: U64 = 0;
   groups = new Map<string, ConsumerGroup>();
+  /**
+   * Bumped by the changes that signal blocked readers in Redis (XADD, XGROUP DESTROY: its
+   * signalKeyAsReady calls); other in-place changes (XSETID, XGROUP SETID …) wake nobody. Not
+   * persisted: a blocked reader compares it with what it saw (src/commands/streams.ts).
+   */
+  wakeups = 0;
 
   /** Append an entry whose id is greater than lastId (the caller checked). */
   append(ms: U64, seq: U64, fields: string[], maxBytes: number, maxEntries: number): void {

@@ -78,6 +78,17 @@ export class Blocking {
     this.ready.push({ db, key });
   }
 
+  /**
+   * Every key of a db that someone waits on is ready (FLUSHDB, FLUSHALL, SWAPDB: Redis's
+   * scanDatabaseForReadyKeys and scanDatabaseForDeletedStreams). Each waiter's retry decides: a
+   * key that now holds what it waits for serves it, a stream a group reader waited on that is gone
+   * releases it with an error, anything else leaves it blocked.
+   */
+  touchDb(db: number): void {
+    const m = this.byKey[db];
+    if (m) for (const key of m.keys()) this.keyTouched(db, key);
+  }
+
   hasReady(): boolean {
     return this.ready.length > 0;
   }

@@ -427,6 +427,9 @@ export class Server implements KeyspaceHooks {
     }
     if (this.pauseUntil && Date.now() >= this.pauseUntil) this.unpause();
     this.metrics.tick(this);
+    // Keys the cron deleted (active expiry, eviction) release their blocked group readers now, not
+    // at the next command (Redis serves ready keys in beforeSleep).
+    this.afterCommand();
     this.flushPending();
   }
 
