@@ -36,6 +36,7 @@ import {
   u64Dec,
   u64Inc,
   U64MAX,
+  u64Signed,
 } from '../keyspace/stream.js';
 import {
   errArity,
@@ -122,10 +123,10 @@ function llArg(s: string, err: ReplyError = ERR_NOT_INTEGER): number {
   return Number(v);
 }
 
-/** The same, exact (a counter that may pass 2^53: ENTRIESADDED, ENTRIESREAD). */
-function llArgExact(s: string): U64 {
+/** The same, exact (a counter that may pass 2^53: ENTRIESADDED, ENTRIESREAD, RETRYCOUNT). */
+function llArgExact(s: string, err: ReplyError = ERR_NOT_INTEGER): U64 {
   const v = parseInt64(s);
-  if (v === null) throw ERR_NOT_INTEGER;
+  if (v === null) throw err;
   return u64(v);
 }
 
@@ -454,7 +455,7 @@ function emitEffects(fx: Effects): void {
 function xclaimEffect(fx: Effects, g: ConsumerGroup, id: string, p: PendingEntry): void {
   fx.out.push([
     'XCLAIM', fx.key, fx.group, p.consumer.name, '0', id, 'TIME', String(p.deliveryTime),
-    'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', fmtID(g.lastMs, g.lastSeq),
+    'RETRYCOUNT', String(u64Signed(p.deliveryCount)), 'FORCE', 'JUSTID', 'LASTID', fmtID(g.lastMs, g.lastSeq),
   ]);
 }
 
@@ -527,7 +528,7 @@ function deliverHistory(s: Stream, c: Consumer, sms: U64, sseq: U64, count: numb
     if (!e) out.push([fmtID(p.ms, p.seq), NIL_ARRAY]);
     else {
       p.deliveryTime = now;
-      p.deliveryCount++;
+      p.deliveryCount = u64Inc(p.deliveryCount);
       out.push(entryReply(e));
     }
   }
@@ -889,7 +890,7 @@ function xpending(ctx: Context, args: string[]): Reply {
     if (cmpID(p.ms, p.seq, end[0], end[1]) > 0) break;
     if (minIdle && now - p.deliveryTime < minIdle) continue;
     count--;
-    out.push([fmtID(p.ms, p.seq), p.consumer.name, Math.max(0, now - p.deliveryTime), p.deliveryCount]);
+    out.push([fmtID(p.ms, p.seq), p.consumer.name, Math.max(0, now - p.deliveryTime), u64Signed(p.deliveryCount)]);
   }
   return out;
 }
@@ -931,7 +932,7 @@ function xclaim(ctx: Context, args: string[]): Reply {
   let force = false;
   let justid = false;
   let deliveryTime = -1;
-  let retryCount = -1;
+  let retryCount: U64 = -1;
   let lastId: ParsedID = { ms: 0, seq: 0, seqGiven: true };
   for (; j < args.length; j++) {
     const more = args.length - 1 - j;
@@ -943,7 +944,7 @@ function xclaim(ctx: Context, args: string[]): Reply {
     } else if (eqi(opt, 'time') && more) {
       deliveryTime = llArg(args[++j], new ReplyError('ERR', 'Invalid TIME option argument for XCLAIM'));
     } else if (eqi(opt, 'retrycount') && more) {
-      retryCount = llArg(args[++j], new ReplyError('ERR', 'Invalid RETRYCOUNT option argument for XCLAIM'));
+      retryCount = llArgExact(args[++j], new ReplyError('ERR', 'Invalid RETRYCOUNT option argument for XCLAIM'));
     } else if (eqi(opt, 'lastid') && more) {
       lastId = strictID(args[++j]);
     } else throw new ReplyError('ERR', `Unrecognized XCLAIM option '${opt}'`);
@@ -984,7 +985,7 @@ function xclaim(ctx: Context, args: string[]): Reply {
     else assignPending(g, p, consumer);
     p.deliveryTime = deliveryTime;
     if (retryCount >= 0) p.deliveryCount = retryCount;
-    else if (!justid) p.deliveryCount++;
+    else if (!justid) p.deliveryCount = u64Inc(p.deliveryCount);
     out.push(justid ? fmtID(id.ms, id.seq) : entryReply(e));
     xclaimEffect(fx, g, fmtID(id.ms, id.seq), p);
     propagateLast = false;
@@ -1036,7 +1037,7 @@ function xautoclaim(ctx: Context, args: string[]): Reply {
     consumer ??= consumerFor(ctx.server, g, args[3], now, fx);
     assignPending(g, p, consumer);
     p.deliveryTime = now;
-    if (!justid) p.deliveryCount++;
+    if (!justid) p.deliveryCount = u64Inc(p.deliveryCount);
     out.push(justid ? fmtID(p.ms, p.seq) : entryReply(e));
     count--;
     xclaimEffect(fx, g, fmtID(p.ms, p.seq), p);
@@ -1077,7 +1078,7 @@ function xinfoStream(ctx: Context, args: string[]): Reply {
     'radix-tree-nodes', s.raxNodes(),
     'last-generated-id', fmtID(s.lastMs, s.lastSeq),
     'max-deleted-entry-id', fmtID(s.maxDelMs, s.maxDelSeq),
-    'entries-added', s.entriesAdded,
+    'entries-added', u64Signed(s.entriesAdded),
     'recorded-first-entry-id', idOrNull(s.firstMs, s.firstSeq),
   ];
   if (!full) {
@@ -1089,21 +1090,21 @@ function xinfoStream(ctx: Context, args: string[]): Reply {
   head.push('entries', entriesReply(s.range(0, 0, U64MAX, U64MAX, count, false)));
   const groups: Reply[] = [];
   for (const [name, g] of s.sortedGroups()) {
-    const pel = (count ? g.pel.slice(0, count) : g.pel).map((p) => [fmtID(p.ms, p.seq), p.consumer.name, p.deliveryTime, p.deliveryCount]);
+    const pel = (count ? g.pel.slice(0, count) : g.pel).map((p) => [fmtID(p.ms, p.seq), p.consumer.name, p.deliveryTime, u64Signed(p.deliveryCount)]);
     const consumers = g.sortedConsumers().map(
       (c) =>
         new MapReply([
           'name', c.name,
           'seen-time', c.seenTime,
           'pel-count', c.pel.length,
-          'pending', (count ? c.pel.slice(0, count) : c.pel).map((p) => [fmtID(p.ms, p.seq), p.deliveryTime, p.deliveryCount]),
+          'pending', (count ? c.pel.slice(0, count) : c.pel).map((p) => [fmtID(p.ms, p.seq), p.deliveryTime, u64Signed(p.deliveryCount)]),
         ]),
     );
     groups.push(
       new MapReply([
         'name', name,
         'last-delivered-id', fmtID(g.lastMs, g.lastSeq),
-        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
+        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : u64Signed(g.entriesRead),
         'lag', s.lag(g),
         'pel-count', g.pel.length,
         'pending', pel,
@@ -1124,7 +1125,7 @@ function xinfoGroups(ctx: Context, args: string[]): Reply {
         'consumers', g.consumers.size,
         'pending', g.pel.length,
         'last-delivered-id', fmtID(g.lastMs, g.lastSeq),
-        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
+        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : u64Signed(g.entriesRead),
         'lag', s.lag(g),
       ]),
   );

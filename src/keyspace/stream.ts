@@ -36,6 +36,11 @@ export function u64Inc(v: U64): U64 {
   return typeof v === 'number' && v < Number.MAX_SAFE_INTEGER ? v + 1 : u64(BigInt(v) + 1n);
 }
 
+/** How Redis replies with a uint64_t counter: addReplyLongLong, i.e. as a signed 64-bit value. */
+export function u64Signed(v: U64): U64 {
+  return typeof v === 'number' ? v : u64(BigInt.asIntN(64, v));
+}
+
 /** v - 1 (the caller knows v > 0). */
 export function u64Dec(v: U64): U64 {
   return typeof v === 'number' ? v - 1 : u64(v - 1n);
@@ -130,7 +135,8 @@ export interface PendingEntry {
   seq: U64;
   consumer: Consumer;
   deliveryTime: number;
-  deliveryCount: number;
+  /** uint64_t in Redis (RETRYCOUNT takes any long long >= 0, deliveries add one). */
+  deliveryCount: U64;
 }
 
 export class Consumer {

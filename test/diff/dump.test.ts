@@ -150,7 +150,7 @@ const CASES: Case[] = [
       ['XDEL', 'k', '9999999999999999999-0'],
       ['XGROUP', 'CREATE', 'k', 'g1', '9007199254740993-1', 'ENTRIESREAD', '9007199254740993'],
       ['XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', '2', 'STREAMS', 'k', '>'],
-      ['XCLAIM', 'k', 'g1', 'bob', '0', '18446744073709551615-0', 'FORCE', 'RETRYCOUNT', '2', 'TIME', '1700000000000'],
+      ['XCLAIM', 'k', 'g1', 'bob', '0', '18446744073709551615-0', 'FORCE', 'RETRYCOUNT', '9223372036854775807', 'TIME', '1700000000000'],
     ],
     read: STREAM_READ,
     mask: xpendingMask,

@@ -854,11 +854,10 @@ function readStream(r: RdbReader, type: number): RdbStream {
       const seq = id.readBigUInt64BE(8);
       const deliveryTime = r.millis();
       const deliveryCount = r.lenBig();
-      if (deliveryCount > BigInt(Number.MAX_SAFE_INTEGER)) fail('bad delivery count');
       const prev = g.pel[g.pel.length - 1];
       if (prev && cmpId(prev.ms, prev.seq, ms, seq) >= 0) fail('Duplicated global PEL entry loading stream consumer group');
       pelIds.set(`${ms}-${seq}`, 0);
-      g.pel.push({ ms, seq, deliveryTime, deliveryCount: Number(deliveryCount) });
+      g.pel.push({ ms, seq, deliveryTime, deliveryCount });
     }
     const nCons = r.count();
     const cnames = new Set<string>();

@@ -30,7 +30,7 @@ export interface RdbPending {
   ms: bigint;
   seq: bigint;
   deliveryTime: number;
-  deliveryCount: number;
+  deliveryCount: bigint;
 }
 
 export interface RdbConsumer {
@@ -83,7 +83,7 @@ export function streamToRdb(s: Stream): RdbStream {
     lastMs: toBig(g.lastMs),
     lastSeq: toBig(g.lastSeq),
     entriesRead: BigInt(g.entriesRead),
-    pel: g.pel.map((p) => ({ ms: toBig(p.ms), seq: toBig(p.seq), deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount })),
+    pel: g.pel.map((p) => ({ ms: toBig(p.ms), seq: toBig(p.seq), deliveryTime: p.deliveryTime, deliveryCount: toBig(p.deliveryCount) })),
     consumers: g.sortedConsumers().map((c) => ({
       name: c.name,
       seenTime: c.seenTime,
@@ -149,7 +149,7 @@ export function streamFromRdb(r: RdbStream): Stream {
     }
     for (const p of g.pel) {
       const k = `${p.ms}-${p.seq}`;
-      const e: PendingEntry = { ms: toNum(p.ms), seq: toNum(p.seq), consumer: owner.get(k)!, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount };
+      const e: PendingEntry = { ms: toNum(p.ms), seq: toNum(p.seq), consumer: owner.get(k)!, deliveryTime: p.deliveryTime, deliveryCount: toNum(p.deliveryCount) };
       byId.set(k, e);
       cg.pel.push(e);
     }
