@@ -10,7 +10,8 @@
 // exactly like its non-blocking twin. Otherwise — unless blocking is not allowed (inside MULTI/EXEC
 // or a function call: `client.inExec`; internal clients without a socket, e.g. AOF loading), where the
 // reply is the timeout reply right away — the client is parked with a `retry` closure and the
-// handler returns NO_REPLY. The server runs `retry` after any command that touched one of the keys;
+// handler returns NO_REPLY. The server runs `retry(key)` after any command that touched one of the
+// keys, with that key, and the client is served from it (not from the first of its keys with data);
 // it pops, bumps `dirty`, signals the modified keys and emits the equivalent non-blocking command
 // (LPOP / RPOP / LMOVE / RPOPLPUSH) to the write observers, so persistence records what happened.
 // The same holds when a blocking command is served at once: the commands are flagged no_propagate
@@ -244,7 +245,7 @@ function armLongTimeout(server: Server, client: Client, state: BlockState, ms: n
 }
 
 /** Park the client on `keys`; `retry` serves it later (undefined = keep waiting). */
-export function blockOn(ctx: Context, args: string[], keys: string[], timeoutMs: number, retry: () => Reply | undefined): Reply {
+export function blockOn(ctx: Context, args: string[], keys: string[], timeoutMs: number, retry: (key: string) => Reply | undefined): Reply {
   const server = ctx.server;
   const client = ctx.client;
   const state: BlockState = {
@@ -297,19 +298,16 @@ function bpopGeneric(ctx: Context, args: string[], left: boolean): Reply {
   const dbId = client.db;
   const keys = args.slice(1, last);
   const popName = left ? 'LPOP' : 'RPOP';
-  return blockOn(ctx, args, keys, timeout, () => {
+  return blockOn(ctx, args, keys, timeout, (key) => {
     const bdb = server.dbs[dbId];
-    for (const key of keys) {
-      const l = bdb.peek(key);
-      if (!(l instanceof Deque) || l.length === 0) continue;
-      const v = popEnd(l, left);
-      if (l.length === 0) bdb.delete(key);
-      server.dirty++;
-      server.keyModified(bdb, key);
-      propagate(server, client, dbId, [popName, key]);
-      return [key, v];
-    }
-    return undefined;
+    const l = bdb.peek(key);
+    if (!(l instanceof Deque) || l.length === 0) return undefined;
+    const v = popEnd(l, left);
+    if (l.length === 0) bdb.delete(key);
+    server.dirty++;
+    server.keyModified(bdb, key);
+    propagate(server, client, dbId, [popName, key]);
+    return [key, v];
   });
 }
 
@@ -419,7 +417,7 @@ function lmpopCommand(ctx: Context, args: string[], blocking: boolean): Reply {
   if (r !== undefined) return r;
   if (!blocking || cannotBlock(client)) return NIL_ARRAY;
   const dbId = client.db;
-  return blockOn(ctx, args, keys, timeout, () => mpopFrom(server, client, dbId, keys, first, count, false));
+  return blockOn(ctx, args, keys, timeout, (key) => mpopFrom(server, client, dbId, [key], first, count, false));
 }
 
 // ---- Index-based commands ------------------------------------------------------------------------

@@ -14,8 +14,11 @@
 //                                       for the group's position, XGROUP CREATECONSUMER for new
 //                                       consumers (these three are flagged no_propagate and emit
 //                                       the effects themselves through the lists' `propagate`).
-// Blocking XREAD / XREADGROUP use the lists' blockOn: the retry closure serves the first of its
-// keys with entries beyond the id the client waits for, and XREADGROUP emits its effects then.
+// Blocking XREAD / XREADGROUP use the lists' blockOn: the retry closure serves the client from the
+// key that became ready if it has entries beyond the id the client waits for (XREADGROUP emits its
+// effects then). Like Redis, only XADD, XGROUP DESTROY and the key's creation or deletion make a
+// stream ready for its readers (Stream.wakeups); a group reader whose stream is gone gets
+// -UNBLOCKED, one whose group is gone -NOGROUP.
 
 import { Database } from '../keyspace/db.js';
 import {
@@ -661,9 +664,10 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
   // XDEL …) and must not serve (Redis would serve at the next XADD, from the state then).
   const seen: (Stream | undefined)[] = keys.map((key) => db.peek(key) as Stream | undefined);
   const seenWakeups = seen.map((s) => (s ? s.wakeups : 0));
-  return blockOn(ctx, args, keys, timeout, () => {
+  return blockOn(ctx, args, keys, timeout, (key) => {
     const bdb = server.dbs[dbId];
     for (let k = 0; k < n; k++) {
+      if (keys[k] !== key) continue; // served from the key that became ready
       const s = bdb.peek(keys[k]);
       if (!(s instanceof Stream)) {
         // Redis 7.0: a group reader whose stream was deleted (it existed: the group did) is

@@ -814,7 +814,7 @@ function zpopOrBlock(ctx: Context, args: string[], keys: string[], min: boolean,
   if (r !== undefined) return r;
   if (!blocking || cannotBlock(client)) return NIL_ARRAY;
   const dbId = client.db;
-  return blockOn(ctx, args, keys, timeout, () => zmpopFrom(server, client, dbId, keys, min, count, single, false));
+  return blockOn(ctx, args, keys, timeout, (key) => zmpopFrom(server, client, dbId, [key], min, count, single, false));
 }
 
 // ---- ZRANDMEMBER -------------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 //
 // A blocked client stops parsing its input (Client.onCommand returns false) and is queued, FIFO per
 // key, like Redis's c->bstate. When a write touches a key someone waits on (Server.keyModified), the
-// key is marked ready; after the current command finishes, serveReady() retries each waiter in
-// arrival order. A waiter's timeout replies with its timeoutReply. Nothing here blocks the event loop.
+// key is marked ready; after the current command finishes (and after each serverCron, whose
+// expiry and eviction delete keys), serveReady() takes the ready keys in the order they were
+// signalled and retries each waiter of a key, in arrival order, on that key (Redis's
+// handleClientsBlockedOnKeys). FLUSHDB / FLUSHALL / SWAPDB make every waited key of the db ready
+// (touchDb). A waiter's timeout replies with its timeoutReply. Nothing here blocks the event loop.
 
 import type { Reply } from '../protocol/reply.js';
 import type { BlockState, Client } from './client.js';
@@ -103,7 +106,7 @@ export class Blocking {
       for (const client of [...q]) {
         const state = client.blocked;
         if (!state) continue;
-        const r = state.retry();
+        const r = state.retry(key);
         if (r !== undefined) this.unblock(client, r);
       }
     }

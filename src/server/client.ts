@@ -44,8 +44,12 @@ export interface BlockState {
   /** db id and keys the client waits on. */
   db: number;
   keys: string[];
-  /** Try to serve the client now; returns the reply, or undefined to keep waiting. */
-  retry: () => Reply | undefined;
+  /**
+   * Try to serve the client from `key`, one of its keys that became ready; returns the reply, or
+   * undefined to keep waiting. Like Redis, a client is served from the key signalled first, not
+   * from the first of its keys that has data.
+   */
+  retry: (key: string) => Reply | undefined;
   /** Reply sent on timeout. */
   timeoutReply: Reply;
   timer: NodeJS.Timeout | null;

@@ -132,6 +132,23 @@ const LIST_CASES: Case[] = [
   })),
 ];
 
+// Several keys ready at once: Redis serves the key signalled first, not the first key named.
+const MULTI_KEY_CASES: Case[] = [
+  { name: 'BLPOP a b: b then a pushed in MULTI', block: ['BLPOP', 'a', 'b', '0'], act: [['MULTI'], ['RPUSH', 'b', 'x'], ['RPUSH', 'a', 'y'], ['EXEC']], after: [['LRANGE', 'a', '0', '-1'], ['LRANGE', 'b', '0', '-1']] },
+  { name: 'BLMPOP a b: b then a pushed in MULTI', block: ['BLMPOP', '0', '2', 'a', 'b', 'LEFT'], act: [['MULTI'], ['RPUSH', 'b', 'x'], ['RPUSH', 'a', 'y'], ['EXEC']], after: [['LRANGE', 'a', '0', '-1'], ['LRANGE', 'b', '0', '-1']] },
+  { name: 'BZPOPMIN a b: b then a added in MULTI', block: ['BZPOPMIN', 'a', 'b', '0'], act: [['MULTI'], ['ZADD', 'b', '1', 'x'], ['ZADD', 'a', '1', 'y'], ['EXEC']], after: [['ZRANGE', 'a', '0', '-1'], ['ZRANGE', 'b', '0', '-1']] },
+  { name: 'BZMPOP a b: b then a added in MULTI', block: ['BZMPOP', '0', '2', 'a', 'b', 'MIN'], act: [['MULTI'], ['ZADD', 'b', '1', 'x'], ['ZADD', 'a', '1', 'y'], ['EXEC']], after: [['ZRANGE', 'a', '0', '-1'], ['ZRANGE', 'b', '0', '-1']] },
+  { name: 'BLPOP a b: MSET-like RENAMEs in MULTI', setup: [['RPUSH', 'x', '1'], ['RPUSH', 'y', '2']], block: ['BLPOP', 'a', 'b', '0'], act: [['MULTI'], ['RENAME', 'y', 'b'], ['RENAME', 'x', 'a'], ['EXEC']], after: [['LRANGE', 'a', '0', '-1'], ['LRANGE', 'b', '0', '-1']] },
+  { name: 'XREAD a b: b then a added in MULTI', block: ['XREAD', 'BLOCK', '0', 'STREAMS', 'a', 'b', '$', '$'], act: [['MULTI'], ['XADD', 'b', '1-0', 'f', 'x'], ['XADD', 'a', '1-0', 'f', 'y'], ['EXEC']] },
+  {
+    name: 'XREADGROUP a b: b then a added in MULTI',
+    setup: [['XGROUP', 'CREATE', 'a', 'g', '$', 'MKSTREAM'], ['XGROUP', 'CREATE', 'b', 'g', '$', 'MKSTREAM']],
+    block: ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 'a', 'b', '>', '>'],
+    act: [['MULTI'], ['XADD', 'b', '1-0', 'f', 'x'], ['XADD', 'a', '1-0', 'f', 'y'], ['EXEC']],
+    after: [['XPENDING', 'a', 'g'], ['XPENDING', 'b', 'g']],
+  },
+];
+
 const ZSET_CASES: Case[] = keyCases('zset', ZSET_BLOCKERS, (k) => ['ZADD', k, '1', 'a', '2', 'b'], (k) => ['RPUSH', k, 'x']);
 
 const XREAD: Cmd = ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'];
@@ -239,6 +256,7 @@ describe.skipIf(skipReason('blocking wake-up differential tests', 'redis-server'
     { name: 'lists', cases: LIST_CASES },
     { name: 'sorted sets', cases: ZSET_CASES },
     { name: 'streams', cases: STREAM_CASES },
+    { name: 'several keys', cases: MULTI_KEY_CASES },
   ]) {
     it(`${group.name}: ${group.cases.length} cases`, { timeout: 600_000 }, async () => {
       // Every case runs; the failures are reported together (Lodestone's transcript, then Redis's).
