@@ -117,6 +117,23 @@ const LIST_CASES: Case[] = [
     act: [['SORT', 'src', 'STORE', 'l']],
     after: [['LRANGE', 'l', '0', '-1'], ['LRANGE', 'dst', '0', '-1']],
   })),
+  // the other commands that create a list at a key
+  ...([
+    ['LMOVE', 'src', 'l', 'LEFT', 'RIGHT'],
+    ['RPOPLPUSH', 'src', 'l'],
+    ['LPUSHX', 'l', 'x'],
+    ['LINSERT', 'l', 'BEFORE', 'a', 'x'],
+    ['SORT', 'src', 'ALPHA', 'STORE', 'l'],
+    ['SORT', 'nosuchkey', 'STORE', 'l'],
+  ] as Cmd[]).flatMap((cmd) =>
+    [['BLPOP', 'l', '0'], ['BLMOVE', 'l', 'l', 'LEFT', 'RIGHT', '0']].map((b) => ({
+      name: `list ${b[0]}: ${cmd.join(' ')}`,
+      setup: [['RPUSH', 'src', 'a', 'b']],
+      block: b,
+      act: [cmd],
+      after: [['LRANGE', 'l', '0', '-1'], ['LRANGE', 'src', '0', '-1']],
+    })),
+  ),
   ...[['BLMOVE', 'l', 'dst', 'LEFT', 'RIGHT', '0'], ['BRPOPLPUSH', 'l', 'dst', '0']].map((b) => ({
     name: `list ${b[0]}: destination is a string when served`,
     setup: [['SET', 'dst', 'str']],
@@ -149,7 +166,26 @@ const MULTI_KEY_CASES: Case[] = [
   },
 ];
 
-const ZSET_CASES: Case[] = keyCases('zset', ZSET_BLOCKERS, (k) => ['ZADD', k, '1', 'a', '2', 'b'], (k) => ['RPUSH', k, 'x']);
+const ZSET_CASES: Case[] = [
+  ...keyCases('zset', ZSET_BLOCKERS, (k) => ['ZADD', k, '1', 'a', '2', 'b'], (k) => ['RPUSH', k, 'x']),
+  // the other commands that create a sorted set at a key
+  ...([
+    ['ZINCRBY', 'l', '2', 'm'],
+    ['ZADD', 'l', 'INCR', '3', 'm'],
+    ['ZADD', 'l', 'XX', '1', 'm'],
+    ['ZUNIONSTORE', 'l', '1', 'src'],
+    ['ZINTERSTORE', 'l', '1', 'src'],
+    ['ZDIFFSTORE', 'l', '1', 'src'],
+    ['ZRANGESTORE', 'l', 'src', '0', '-1'],
+    ['ZRANGESTORE', 'l', 'src', '5', '6'],
+  ] as Cmd[]).map((cmd) => ({
+    name: `zset BZPOPMIN: ${cmd.join(' ')}`,
+    setup: [['ZADD', 'src', '1', 'a', '2', 'b']],
+    block: ['BZPOPMIN', 'l', '0'],
+    act: [cmd],
+    after: [['ZRANGE', 'l', '0', '-1', 'WITHSCORES']],
+  })),
+];
 
 const XREAD: Cmd = ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'];
 const XREADGROUP: Cmd = ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'];
@@ -176,6 +212,11 @@ const STREAM_CASES: Case[] = [
   { name: 'XREAD: FLUSHALL, then added', setup: [['XADD', 's', '5-0', 'f', 'v']], block: XREAD, act: [['FLUSHALL'], ['XADD', 's', '1-0', 'f', 'v']] },
   { name: 'XREAD: RESTORE', setup: [['XADD', 'src', '1-0', 'f', 'v']], block: XREAD, act: [['RESTORE-FROM', 'src', 's']] },
   { name: 'XREAD: COPY', setup: [['XADD', 'src', '1-0', 'f', 'v']], block: XREAD, act: [['COPY', 'src', 's']] },
+  { name: 'XREAD: XGROUP CREATE MKSTREAM creates it', block: XREAD, act: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']] },
+  { name: 'XREAD: XADD NOMKSTREAM', block: XREAD, act: [['XADD', 's', 'NOMKSTREAM', '1-0', 'f', 'v']] },
+  { name: 'XREAD: XADD with MAXLEN 0', block: XREAD, act: [['XADD', 's', 'MAXLEN', '0', '1-0', 'f', 'v']] },
+  { name: 'XREAD: XADD rejected', setup: [['XADD', 's', '5-0', 'f', 'v']], block: XREAD, act: [['XADD', 's', '5-0', 'f', 'v']] },
+  { name: 'XREAD: XADD to another key', block: XREAD, act: [['XADD', 'other', '1-0', 'f', 'v']] },
   { name: 'XREAD: XADD and DEL in MULTI', block: XREAD, act: [['MULTI'], ['XADD', 's', '1-0', 'f', 'v'], ['DEL', 's'], ['EXEC']] },
   // changes in place that Redis does not signal (only XADD, XGROUP DESTROY and key creation / deletion do)
   { name: 'XREAD: XSETID raises the last id', setup: [['XADD', 's', '3-0', 'f', 'v']], block: XREAD, act: [['XSETID', 's', '10-0']] },
