@@ -270,11 +270,13 @@ export class Stream {
     const out: StreamEntry[] = [];
     if (this.nodes.length === 0 || cmpID(sms, sseq, ems, eseq) > 0) return out;
     if (!rev) {
+      // `+` (UINT64_MAX, a bigint) bounds nothing: skip the mixed number/bigint compare per entry.
+      const bounded = !(ems === U64MAX && eseq === U64MAX);
       for (let ni = this.nodeFor(sms, sseq); ni < this.nodes.length; ni++) {
         const es = this.nodes[ni].entries;
         for (let i = entrySeek(es, sms, sseq); i < es.length; i++) {
           const e = es[i];
-          if (cmpID(e.ms, e.seq, ems, eseq) > 0) return out;
+          if (bounded && cmpID(e.ms, e.seq, ems, eseq) > 0) return out;
           if (e.deleted) continue;
           out.push(e);
           if (count && out.length >= count) return out;
