@@ -26,13 +26,15 @@ import {
   areasByShape,
   cellScoreRange,
   decodeScore,
-  distanceIfInRectangle,
   encodeScoreText,
+  FAST_TOLERANCE,
+  fastDecides,
   GEO_LAT_MAX,
   GEO_LAT_MIN,
   GEO_LONG_MAX,
   GEO_LONG_MIN,
   geoDistance,
+  geoDistanceFast,
   geohashString,
   GeoShape,
   pqsort,
@@ -254,14 +256,36 @@ const SORT_DESC = 2;
 interface GeoPoint {
   lon: number;
   lat: number;
+  /** Distance to the centre in meters: geoDistanceFast's, or the exact one once `exact`. */
   dist: number;
+  exact: boolean;
   score: number;
   member: string;
 }
 
+/** The centre of the search running now (one at a time: handlers do not interleave). */
+let CENTRE_LON = 0;
+let CENTRE_LAT = 0;
+
+/** The point's distance as redis-server computes it (cached in the point). */
+function exactDist(p: GeoPoint): number {
+  if (!p.exact) {
+    p.dist = geoDistance(CENTRE_LON, CENTRE_LAT, p.lon, p.lat);
+    p.exact = true;
+  }
+  return p.dist;
+}
+
+/** sort_gp_asc on the exact distances; the fast ones decide when they are far enough apart. */
 function sortAsc(a: GeoPoint, b: GeoPoint): number {
-  if (a.dist > b.dist) return 1;
-  if (a.dist === b.dist) return 0;
+  let da = a.dist;
+  let db = b.dist;
+  if (!(a.exact && b.exact) && Math.abs(da - db) <= FAST_TOLERANCE * Math.max(da, db)) {
+    da = exactDist(a);
+    db = exactDist(b);
+  }
+  if (da > db) return 1;
+  if (da === db) return 0;
   return -1;
 }
 function sortDesc(a: GeoPoint, b: GeoPoint): number {
@@ -274,18 +298,44 @@ function withinShape(s: GeoShape, node: ZNode): GeoPoint | null {
   const x = XY[0];
   const y = XY[1];
   let dist: number;
+  let exact = false;
   if (s.circle) {
-    dist = geoDistance(s.lon, s.lat, x, y);
-    if (dist > s.radius * s.conversion) return null;
+    const limit = s.radius * s.conversion;
+    dist = geoDistanceFast(s.lon, s.lat, x, y);
+    if (!fastDecides(dist, limit)) {
+      dist = geoDistance(s.lon, s.lat, x, y);
+      exact = true;
+    }
+    if (dist > limit) return null;
   } else {
-    dist = distanceIfInRectangle(s.width * s.conversion, s.height * s.conversion, s.lon, s.lat, x, y);
-    if (Number.isNaN(dist)) return null;
+    // geohashGetDistanceIfInRectangle (7.0): the point's distance from the centre's meridian along
+    // its own parallel, and from the centre's parallel along its meridian.
+    const halfW = (s.width * s.conversion) / 2;
+    const halfH = (s.height * s.conversion) / 2;
+    let lonD = geoDistanceFast(x, y, s.lon, y);
+    if (!fastDecides(lonD, halfW)) lonD = geoDistance(x, y, s.lon, y);
+    let latD = geoDistanceFast(x, y, x, s.lat);
+    if (!fastDecides(latD, halfH)) latD = geoDistance(x, y, x, s.lat);
+    if (lonD > halfW || latD > halfH) return null;
+    dist = geoDistanceFast(s.lon, s.lat, x, y);
   }
-  return { lon: x, lat: y, dist, score: node.score, member: node.member };
+  return { lon: x, lat: y, dist, exact, score: node.score, member: node.member };
+}
+
+/** The WITHDIST text: from the fast distance when the exact one cannot round differently. */
+function distText(p: GeoPoint, conversion: number): string {
+  if (!p.exact) {
+    const d = p.dist / conversion;
+    const lo = distanceReply(d * (1 - FAST_TOLERANCE));
+    if (lo === distanceReply(d * (1 + FAST_TOLERANCE))) return lo;
+  }
+  return distanceReply(exactDist(p) / conversion);
 }
 
 /** membersOfAllNeighbors: every point of the 9 cells inside the shape (at most `limit` if > 0). */
 function collect(z: SortedSet, s: GeoShape, limit: number): GeoPoint[] {
+  CENTRE_LON = s.lon;
+  CENTRE_LAT = s.lat;
   const cells = areasByShape(s);
   const out: GeoPoint[] = [];
   let last = 0;
@@ -426,13 +476,12 @@ function georadiusGeneric(ctx: Context, args: string[], srcKeyIndex: number, fla
     const out: Reply[] = new Array(returned);
     for (let i = 0; i < returned; i++) {
       const gp = ga[i];
-      const dist = gp.dist / shape.conversion;
       if (nopts === 0) {
         out[i] = gp.member;
         continue;
       }
       const item: Reply[] = [gp.member];
-      if (withdist) item.push(distanceReply(dist));
+      if (withdist) item.push(distText(gp, shape.conversion));
       if (withhash) item.push(gp.score);
       if (withcoords) item.push([coordReply(gp.lon), coordReply(gp.lat)]);
       out[i] = item;
@@ -444,7 +493,7 @@ function georadiusGeneric(ctx: Context, args: string[], srcKeyIndex: number, fla
     const dst = new SortedSet();
     for (let i = 0; i < returned; i++) {
       const gp = ga[i];
-      dst.add(gp.member, storedist ? gp.dist / shape.conversion : gp.score);
+      dst.add(gp.member, storedist ? exactDist(gp) / shape.conversion : gp.score);
     }
     settleEncoding(ctx.server.config, dst);
     db.set(storekey, dst);

@@ -12,7 +12,9 @@
 //     the same operation order. sin/cos/asin are correctly rounded (src/util/crmath.ts) rather
 //     than V8's fdlibm ports: glibc's libm, which redis-server uses, is correctly rounded in all but
 //     about one call in a thousand, while fdlibm differs from it in the last bit several percent
-//     of the time — visible in GEOSEARCHSTORE … STOREDIST scores.
+//     of the time — visible in GEOSEARCHSTORE … STOREDIST scores. The correctly rounded functions
+//     cost ~1 µs a call, so searches test, sort and print with V8's (geoDistanceFast) wherever the
+//     last bit cannot change the outcome, and compute the exact distance where it can.
 //
 // A cell is kept as its two indexes plus the step instead of Redis's interleaved uint64: neighbour
 // moves are then plain modular increments (what geohash_move_x/y do with masks), and the
@@ -190,7 +192,7 @@ export function geohashString(score: number): string {
 
 // ---- Distances -----------------------------------------------------------------------------------
 
-/** geohashGetDistance: haversine great-circle distance in meters. */
+/** geohashGetDistance: haversine great-circle distance in meters, as redis-server computes it. */
 export function geoDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
   const lat1r = lat1d * D_R;
   const lon1r = lon1d * D_R;
@@ -201,12 +203,30 @@ export function geoDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: 
   return 2.0 * EARTH_RADIUS_IN_METERS * crAsin(Math.sqrt(u * u + crCos(lat1r) * crCos(lat2r) * v * v));
 }
 
-/** geohashGetDistanceIfInRectangle (7.0): NaN when outside, else the distance to the centre. */
-export function distanceIfInRectangle(widthM: number, heightM: number, x1: number, y1: number, x2: number, y2: number): number {
-  const lonDistance = geoDistance(x2, y2, x1, y2);
-  const latDistance = geoDistance(x2, y2, x2, y1);
-  if (lonDistance > widthM / 2 || latDistance > heightM / 2) return NaN;
-  return geoDistance(x1, y1, x2, y2);
+/**
+ * Relative distance between geoDistanceFast and geoDistance beyond which the fast value decides
+ * alone (a comparison, an ordering, a rounding). V8's sin/cos/asin are within an ulp, and the
+ * fast path defers to the exact one where asin's slope would amplify that (a > 0.99), so the two
+ * agree to ~1e-14; 1e-11 leaves a wide margin.
+ */
+export const FAST_TOLERANCE = 1e-11;
+
+/** geoDistance with V8's Math functions: ~10x faster, within FAST_TOLERANCE of it. */
+export function geoDistanceFast(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
+  const lat1r = lat1d * D_R;
+  const lon1r = lon1d * D_R;
+  const lat2r = lat2d * D_R;
+  const lon2r = lon2d * D_R;
+  const u = Math.sin((lat2r - lat1r) / 2);
+  const v = Math.sin((lon2r - lon1r) / 2);
+  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
+  if (!(a <= 0.99)) return geoDistance(lon1d, lat1d, lon2d, lat2d);
+  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+}
+
+/** Whether the fast distance `d` decides `d > limit` the same way the exact one does. */
+export function fastDecides(d: number, limit: number): boolean {
+  return Math.abs(d - limit) > FAST_TOLERANCE * Math.abs(limit);
 }
 
 // ---- Search areas --------------------------------------------------------------------------------
