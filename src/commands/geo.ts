@@ -145,6 +145,15 @@ function coordReply(d: number): DoubleReply {
   return new DoubleReply(d, s);
 }
 
+/** addReplyLongLong(score): the score converted to long long as x86-64 does (INT64_MIN if out of range). */
+function hashReply(score: number): number | bigint {
+  if (score >= -9223372036854775808 && score < 9223372036854775808) {
+    const t = Math.trunc(score);
+    return Number.isSafeInteger(t) ? t + 0 : BigInt(t);
+  }
+  return -9223372036854775808n;
+}
+
 /** extractLongLatOrReply: longitude and latitude at args[i], args[i + 1]. */
 function lonLatArg(args: string[], i: number): [number, number] {
   const lon = doubleArg(args[i]);
@@ -482,7 +491,7 @@ function georadiusGeneric(ctx: Context, args: string[], srcKeyIndex: number, fla
       }
       const item: Reply[] = [gp.member];
       if (withdist) item.push(distText(gp, shape.conversion));
-      if (withhash) item.push(gp.score);
+      if (withhash) item.push(hashReply(gp.score));
       if (withcoords) item.push([coordReply(gp.lon), coordReply(gp.lat)]);
       out[i] = item;
     }
