@@ -493,7 +493,7 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
     let queries = 0;
     let bruteChecked = 0;
     try {
-      for (const seed of [1, 2, 3, 4, 5, 6]) {
+      for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
         const rnd = mulberry32(seed * 7919);
         const resp3 = seed % 2 === 0;
         for (const c of [a, b]) {
@@ -527,7 +527,7 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
           return y;
         };
         const units: [string, number][] = [['m', 1], ['km', 1000], ['ft', 0.3048], ['mi', 1609.34]];
-        for (let q = 0; q < 40; q++) {
+        for (let q = 0; q < 60; q++) {
           const [unit, conv] = units[Math.floor(rnd() * units.length)];
           const fromMember = rnd() < 0.3;
           const member = names[Math.floor(rnd() * n)];
@@ -587,8 +587,8 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
             }
           }
           // Stores: the same members and scores (STOREDIST scores: see below).
-          if (rnd() < 0.4) {
-            const storedist = rnd() < 0.6;
+          if (rnd() < 0.9) {
+            const storedist = rnd() < 0.8;
             const st = ['GEOSEARCHSTORE', 'dst', 'g', ...from, ...by, ...opts, ...(storedist ? ['STOREDIST'] : [])];
             await check(st);
             const [x, y] = await Promise.all([a.call('ZRANGE', 'dst', '0', '-1', 'WITHSCORES'), b.call('ZRANGE', 'dst', '0', '-1', 'WITHSCORES')]);
