@@ -6,13 +6,16 @@
 // (Redis's partial pqsort), the store semantics with their keyspace events and change counts,
 // COMMAND GETKEYS for the movable STORE keys, and a seeded randomized cross-check of random points
 // and random radius / box queries: replies compared byte for byte, the matches also checked against
-// a brute-force haversine filter over every point.
+// a brute-force haversine filter over every point. Also: geo writes survive an AOF restart.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffServers, Step } from '../helpers/diff.js';
 import { mulberry32 } from '../helpers/prng.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { RespValue, show } from '../helpers/resp.js';
-import { skipReason } from '../helpers/servers.js';
+import { skipReason, startLodestone } from '../helpers/servers.js';
 
 const SICILY = ['13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'];
 
@@ -625,4 +628,46 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
     // glibc's own rounding errors, well under 1%.
     expect(lastBitDiffs).toBeLessThanOrEqual(Math.ceil(storedScores * 0.01));
   }, 120000);
+});
+
+describe('GEO: AOF restart', () => {
+  it('geo keys written by GEOADD, GEORADIUS STORE and GEOSEARCHSTORE are the same after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lodestone-geo-'));
+    const cmds: string[][] = [
+      ['GEOADD', 'k', ...SICILY, '12.758489', '38.788135', 'edge1'],
+      ['GEOADD', 'k', 'XX', 'CH', '13.5', '38', 'Palermo', '1', '1', 'ignored'],
+      ['GEOADD', 'k', 'NX', '13.6', '38', 'Palermo', '2', '2', 'added'],
+      ['GEORADIUS', 'k', '15', '37', '300', 'km', 'STORE', 'r1'],
+      ['GEORADIUSBYMEMBER', 'k', 'Catania', '300', 'km', 'COUNT', '2', 'STOREDIST', 'r2'],
+      ['GEOSEARCHSTORE', 's1', 'k', 'FROMLONLAT', '15', '37', 'BYBOX', '500', '500', 'km', 'STOREDIST'],
+      ['GEOSEARCHSTORE', 's2', 'k', 'FROMMEMBER', 'edge1', 'BYRADIUS', '100', 'mi'],
+      ['GEOSEARCHSTORE', 'gone', 'k', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+    ];
+    const keys = ['k', 'r1', 'r2', 's1', 's2', 'gone'];
+    const a = await startLodestone({ dir, appendonly: 'yes', appendfsync: 'always' });
+    const before: string[] = [];
+    try {
+      const c = await RawClient.connect(a.port);
+      await c.call('SET', 'gone', 'x');
+      for (const cmd of cmds) {
+        const r = await c.call(...cmd);
+        expect(r.t, cmd.join(' ')).not.toBe('error');
+      }
+      for (const k of keys) before.push(show(await c.call('ZRANGE', k, '0', '-1', 'WITHSCORES')) + show(await c.call('TYPE', k)));
+      c.close();
+    } finally {
+      await a.close();
+    }
+    expect(before[5]).toBe('array[]status("none")');
+    const b = await startLodestone({ dir, appendonly: 'yes' });
+    try {
+      const c = await RawClient.connect(b.port);
+      for (let i = 0; i < keys.length; i++) {
+        expect(show(await c.call('ZRANGE', keys[i], '0', '-1', 'WITHSCORES')) + show(await c.call('TYPE', keys[i])), keys[i]).toBe(before[i]);
+      }
+      c.close();
+    } finally {
+      await b.close();
+    }
+  });
 });
