@@ -197,6 +197,11 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
       ['GEORADIUS', 'k', '15', '37', '1', 'km', 'COUNT', 'x'],
       ['GEORADIUS', 'k', '15', '37', '1', 'km', 'COUNT', '1.5'],
       ['GEORADIUS', 'k', '15', '37', '1', 'km', 'COUNT', '99999999999999999999'],
+      ['GEORADIUS', 'k', '15', '37', '300', 'km', 'COUNT', '+2'],
+      ['GEORADIUS', 'k', '15', '37', '300', 'km', 'COUNT', '02'],
+      ['GEORADIUS', 'k', '15', '37', '300', 'km', 'COUNT', ' 2'],
+      ['GEORADIUS', 'k', '15', '37', '300', 'km', 'COUNT', '-0'],
+      ['GEORADIUS', 'k', '15', '37', '300', 'km', 'COUNT', '9223372036854775808'],
       ['GEORADIUS', 'k', '15', '37', '1', 'km', 'COUNT', '0', 'bogus'],
       ['GEORADIUS', 'k', '15', '37', '1', 'km', 'bogus', 'COUNT', '0'],
       ['GEORADIUS', 'k', '15', '37', '1', 'km', 'ANY'],
@@ -599,6 +604,8 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
             const fx = flat(x);
             const fy = flat(y);
             expect(fx.length).toBe(fy.length);
+            const [ea, eb] = await Promise.all([a.call('OBJECT', 'ENCODING', 'dst'), b.call('OBJECT', 'ENCODING', 'dst')]);
+            expect(show(ea)).toBe(show(eb));
             for (let i = 0; i < fx.length; i += 2) {
               // Members in the same order; scores identical, except that a STOREDIST distance
               // may differ in its last bits where glibc's sin/cos/asin are not correctly rounded
