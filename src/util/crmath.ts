@@ -12,7 +12,7 @@
 // small quotients), then the Taylor series of sin or cos on |r| ≤ π/4 evaluated by Horner's rule:
 // the first six coefficients (which carry the precision) in double-double, the small tail in plain
 // doubles. asin takes Math.asin as the first guess and corrects it with one Newton step whose
-// residual y − sin(t) is computed in double-double. Arguments beyond ±2^19·π/2 (never produced by
+// residual y − sin(t) is computed in double-double. Cost: about 1 µs a call (V8's: ~0.05 µs). Arguments beyond ±2^19·π/2 (never produced by
 // the geo code) fall back to Math.*.
 
 // ---- Double-double arithmetic (results in H, L) -------------------------------------------------
@@ -198,7 +198,6 @@ export function crAsin(y: number): number {
   ddSin(t0);
   ddAdd(y, 0, -H, -L);
   const residual = H + L;
-  ddCos(t0);
-  const c = H + L;
-  return t0 + residual / c;
+  // The derivative only scales the tiny correction: V8's cos (within an ulp) is precise enough.
+  return t0 + residual / Math.cos(t0);
 }
