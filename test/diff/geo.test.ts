@@ -492,6 +492,35 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
     expect(mine.changes).toEqual(theirs.changes);
   });
 
+  it('GEOADD and GEOSEARCHSTORE wake clients blocked on the sorted set', async () => {
+    async function run(port: number, clear: boolean): Promise<string[]> {
+      if (clear) for (const db of s.ls.server.dbs) db.clear();
+      const c = await RawClient.connect(port);
+      const w1 = await RawClient.connect(port);
+      const w2 = await RawClient.connect(port);
+      try {
+        await c.call('FLUSHALL');
+        await c.call('GEOADD', 'src', ...SICILY);
+        const p1 = w1.call('BZPOPMIN', 'b1', '10');
+        const p2 = w2.call('BZPOPMAX', 'b2', '10');
+        // Both are blocked once CLIENT LIST shows them so (polled, no fixed sleep).
+        for (let i = 0; i < 200; i++) {
+          const list = str(await c.call('CLIENT', 'LIST'));
+          if ((list.match(/cmd=bz/g) ?? []).length === 2) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await c.call('GEOADD', 'b1', '1', '2', 'm');
+        await c.call('GEOSEARCHSTORE', 'b2', 'src', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'STOREDIST');
+        return [show(await p1), show(await p2), show(await c.call('ZRANGE', 'b2', '0', '-1', 'WITHSCORES'))];
+      } finally {
+        c.close();
+        w1.close();
+        w2.close();
+      }
+    }
+    expect(await run(s.ls.port, true)).toEqual(await run(s.rs.port, false));
+  });
+
   it('randomized: random points, random radius and box queries — byte-identical replies, brute-force haversine agreement', async () => {
     const a = await RawClient.connect(s.ls.port);
     const b = await RawClient.connect(s.rs.port);
