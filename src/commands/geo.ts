@@ -201,7 +201,9 @@ function geoadd(ctx: Context, args: string[]): Reply {
   const elements = (argc - longidx) / 3;
   const zargs = new Array<string>(longidx + elements * 2);
   zargs[0] = 'zadd';
-  for (let i = 1; i < longidx; i++) zargs[i] = args[i];
+  zargs[1] = args[1];
+  // The options as ZADD spells them (strcasecmp also let "nx\0…" through here).
+  for (let i = 2; i < longidx; i++) zargs[i] = optIs(args[i], 'nx') ? 'nx' : optIs(args[i], 'xx') ? 'xx' : 'ch';
   for (let i = 0; i < elements; i++) {
     const [lon, lat] = lonLatArg(args, longidx + i * 3);
     zargs[longidx + i * 2] = encodeScoreText(lon, lat);

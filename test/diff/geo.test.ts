@@ -43,6 +43,7 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
       ['GEOADD', 'k', 'XX', '5', '6', 'Palermo', '7', '8', 'xx1'],
       ['GEOADD', 'k', 'XX', 'CH', '5', '7', 'Palermo', '7', '8', 'xx2'],
       ['GEOADD', 'k', 'ch', 'nx', 'ch', '9', '9', 'lower'],
+      ['GEOADD', 'k', 'ch\0junk', 'xx\0', '9', '10', 'lower', '9', '10', 'nul'], // options compare as C strings
       ['ZRANGE', 'k', '0', '-1', 'WITHSCORES'],
       ['GEOADD', 'nokey', 'XX', '1', '1', 'a'],
       ['EXISTS', 'nokey'],
@@ -128,6 +129,7 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
       ['GEODIST', 'k', 'Palermo', 'Catania', 'km', 'extra'],
       ['GEODIST', 'k', 'Palermo', 'Catania', 'kms'],
       ['GEODIST', 'k', 'Palermo', 'Catania', ''],
+      ['GEODIST', 'k', 'Palermo', 'Catania', 'km\0x'],
       ['GEODIST', 'k', 'Palermo'],
       ['SET', 'str', 'x'],
       ['GEOPOS', 'str', 'a'],
