@@ -266,9 +266,8 @@ function boundingBox(s: GeoShape): [number, number, number, number] {
   const height = s.conversion * (s.circle ? s.radius : s.height / 2);
   const width = s.conversion * (s.circle ? s.radius : s.width / 2);
   const latDelta = height / EARTH_RADIUS_IN_METERS / D_R;
-  // Only compared against cell edges: V8's cos is close enough for these.
-  const lonDeltaTop = width / EARTH_RADIUS_IN_METERS / Math.cos((s.lat + latDelta) * D_R) / D_R;
-  const lonDeltaBottom = width / EARTH_RADIUS_IN_METERS / Math.cos((s.lat - latDelta) * D_R) / D_R;
+  const lonDeltaTop = width / EARTH_RADIUS_IN_METERS / crCos((s.lat + latDelta) * D_R) / D_R;
+  const lonDeltaBottom = width / EARTH_RADIUS_IN_METERS / crCos((s.lat - latDelta) * D_R) / D_R;
   const southern = s.lat < 0;
   return [
     southern ? s.lon - lonDeltaBottom : s.lon - lonDeltaTop,
