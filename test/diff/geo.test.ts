@@ -523,6 +523,27 @@ describe.skipIf(skipReason('GEO differential tests', 'redis-server'))('GEO: diff
     expect(await run(s.ls.port, true)).toEqual(await run(s.rs.port, false));
   });
 
+  it('randomized option lists: every command, words drawn from the options, numbers and junk', async () => {
+    const rnd = mulberry32(4242);
+    const words = ['WITHDIST', 'withcoord', 'WITHHASH', 'ASC', 'desc', 'COUNT', 'ANY', 'STORE', 'STOREDIST', 'FROMMEMBER',
+      'FROMLONLAT', 'BYRADIUS', 'BYBOX', 'km', 'M', 'ft', 'mi', 'yd', 'Palermo', 'Catania', 'nope', 'dst', '0', '1', '-1',
+      '2', '15', '37', '200', '300', '1e3', 'x', '', '200.5', '-85.06', 'NX', 'XX', 'CH', 'inf'];
+    const pick = (): string => words[Math.floor(rnd() * words.length)];
+    const cmds = ['GEOADD', 'GEODIST', 'GEOHASH', 'GEOPOS', 'GEORADIUS', 'GEORADIUS_RO', 'GEORADIUSBYMEMBER', 'GEORADIUSBYMEMBER_RO', 'GEOSEARCH', 'GEOSEARCHSTORE'];
+    const steps: Step[] = [['GEOADD', 'k', ...SICILY], ['SET', 'str', 'x']];
+    for (let i = 0; i < 1500; i++) {
+      const cmd = cmds[Math.floor(rnd() * cmds.length)];
+      const key = rnd() < 0.85 ? 'k' : rnd() < 0.5 ? 'nokey' : 'str';
+      const args = [cmd, ...(cmd === 'GEOSEARCHSTORE' ? ['dst'] : []), key];
+      const n = Math.floor(rnd() * 12);
+      for (let j = 0; j < n; j++) args.push(pick());
+      steps.push(args);
+      if (i % 50 === 0) steps.push(['ZRANGE', 'dst', '0', '-1', 'WITHSCORES'], ['ZRANGE', 'k', '0', '-1', 'WITHSCORES']);
+    }
+    await s.diff(steps);
+    await s.diff(steps.slice(0, 400), true);
+  });
+
   it('randomized: random points, random radius and box queries — byte-identical replies, brute-force haversine agreement', async () => {
     const a = await RawClient.connect(s.ls.port);
     const b = await RawClient.connect(s.rs.port);
