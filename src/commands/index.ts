@@ -22,6 +22,7 @@ import { hyperloglogCommands } from './hyperloglog.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { dumpCommands } from './dump.js';
+import { geoCommands } from './geo.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -45,5 +46,6 @@ export function allCommands(): CommandSpec[] {
     ...sortCommands,
     ...latencyCommands,
     ...dumpCommands,
+    ...geoCommands,
   ];
 }

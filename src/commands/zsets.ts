@@ -405,8 +405,8 @@ const F_GT = 4;
 const F_LT = 8;
 const F_INCR = 16;
 
-/** zaddGenericCommand: ZADD and ZINCRBY (which is ZADD with INCR preset). */
-function zaddGeneric(ctx: Context, args: string[], presetFlags: number): Reply {
+/** zaddGenericCommand: ZADD and ZINCRBY (which is ZADD with INCR preset); GEOADD calls it too. */
+export function zaddGeneric(ctx: Context, args: string[], presetFlags: number): Reply {
   let flags = presetFlags;
   let ch = false;
   let scoreIdx = 2;

@@ -188,7 +188,7 @@ export class Encoder {
       return;
     }
     if (r instanceof DoubleReply) {
-      const s = formatDouble(r.value);
+      const s = r.text ?? formatDouble(r.value);
       if (this.resp === 3) return this.line(0x2c /* , */, s);
       return this.bulk(s);
     }

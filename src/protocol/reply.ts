@@ -30,9 +30,15 @@ export class SetReply {
   constructor(readonly items: Reply[]) {}
 }
 
-/** A double: RESP3 `,`, a bulk string in RESP2 (formatted like Redis does). */
+/**
+ * A double: RESP3 `,`, a bulk string in RESP2 (formatted like Redis does: %.17g). `text`, when
+ * given, is sent instead of the %.17g form — addReplyHumanLongDouble's text (GEOPOS coordinates).
+ */
 export class DoubleReply {
-  constructor(readonly value: number) {}
+  constructor(
+    readonly value: number,
+    readonly text?: string,
+  ) {}
 }
 
 /** A verbatim string (RESP3 `=txt:`), a bulk string in RESP2. Used by INFO and CLIENT INFO. */

@@ -508,7 +508,7 @@ export class LuaEngine {
       }
       M._lua_setfield(L, -2, F_SET[0]);
     } else if (r instanceof DoubleReply) {
-      if (!resp3) return vm.pushString(formatDouble(r.value));
+      if (!resp3) return vm.pushString(r.text ?? formatDouble(r.value));
       M._lua_createtable(L, 0, 1);
       M._lua_pushnumber(L, r.value);
       M._lua_setfield(L, -2, F_DOUBLE[0]);
