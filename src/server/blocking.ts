@@ -92,7 +92,15 @@ export class Blocking {
       for (const client of [...q]) {
         const state = client.blocked;
         if (!state) continue;
-        const r = state.retry();
+        // A served waiter is a write command: its lookups publish no `keymiss`.
+        const writeLookups = this.server.writeLookups;
+        this.server.writeLookups = true;
+        let r: Reply | undefined;
+        try {
+          r = state.retry();
+        } finally {
+          this.server.writeLookups = writeLookups;
+        }
         if (r !== undefined) this.unblock(client, r);
       }
     }

@@ -55,6 +55,28 @@ export function parseNotifyFlags(s: string): number {
   return flags;
 }
 
+/**
+ * The config text stored for notify-keyspace-events is the canonical form CONFIG GET shows, which
+ * in 7.0.15 drops `n` when `A` is present (`KEAn` reads back as `AKE`) — yet Redis keeps the flags
+ * themselves, `n` included. The config's parse records the flags it read here, and the server
+ * takes them from flagsOfConfig for the text it is then handed.
+ */
+let lastParsed: { text: string; flags: number } | null = null;
+
+/** The config parse: the canonical text (or throws), remembering the flags behind it. */
+export function parseNotifyConfig(raw: string): string {
+  const flags = parseNotifyFlags(raw);
+  if (flags < 0) throw new Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  const text = notifyFlagsToString(flags);
+  lastParsed = { text, flags };
+  return text;
+}
+
+/** The flags for the config's current text: the ones just parsed, `n` and all. */
+export function flagsOfConfig(text: string): number {
+  return lastParsed !== null && lastParsed.text === text ? lastParsed.flags : parseNotifyFlags(text);
+}
+
 /** keyspaceEventsFlagsToString: the canonical text CONFIG GET shows (7.0.15: `Kmnd` → `dnKm`). */
 export function notifyFlagsToString(flags: number): string {
   let res = '';
@@ -88,4 +110,13 @@ export function notifyKeyspaceEvent(server: Server, type: number, event: string,
   if ((flags & type) === 0) return;
   if (flags & NOTIFY_KEYSPACE) server.pubsub.publish(`__keyspace@${dbid}__:${key}`, event);
   if (flags & NOTIFY_KEYEVENT) server.pubsub.publish(`__keyevent@${dbid}__:${event}`, key);
+}
+
+/**
+ * `keymiss` for a write command whose lookup Redis does with lookupKeyRead (GETDEL, GETEX, SET …
+ * GET, the sources of the *STORE commands …): plain misses inside write commands are silent
+ * (Server.writeLookups), so these report theirs here.
+ */
+export function notifyKeyMiss(server: Server, key: string, dbid: number): void {
+  if (server.notifyFlags & NOTIFY_KEY_MISS) notifyKeyspaceEvent(server, NOTIFY_KEY_MISS, 'keymiss', key, dbid);
 }
