@@ -579,6 +579,7 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
     const key = keys[k];
     const idArg = args[streamsArg + n + k];
     const v = db.get(key);
+    if (v === undefined) db.readMiss(key); // XREADGROUP too reads with lookupKeyRead
     if (v !== undefined && !(v instanceof Stream)) throw ERR_WRONGTYPE;
     let g: ConsumerGroup | null = null;
     if (groupName !== null) {

@@ -50,8 +50,11 @@ export interface KeyspaceHooks {
   readonly notifyFlags: number;
   /** Publish a keyspace notification (`new`, `expired`) — only called when its class is enabled. */
   keyEvent(type: number, event: string, key: string, dbid: number): void;
-  /** A read lookup missed (Redis's `keymiss`) — only called when the m class is enabled. */
-  keyMiss(db: Database, key: string): void;
+  /**
+   * A read lookup missed (Redis's `keymiss`) — only called when the m class is enabled. `inWrite`:
+   * reported by a write command whose Redis lookup is lookupKeyRead (Database.readMiss).
+   */
+  keyMiss(db: Database, key: string, inWrite?: boolean): void;
 }
 
 export class Database {
@@ -112,6 +115,15 @@ export class Database {
       if (this.hooks.notifyFlags & NOTIFY_KEY_MISS) this.hooks.keyMiss(this, key);
     }
     return v;
+  }
+
+  /**
+   * A write command's lookup that Redis does with lookupKeyRead missed (SORT, BITOP and PFMERGE
+   * sources, the *STORE sources …): `keymiss`, which the write's plain lookups do not publish.
+   * Harmless from a read-only twin (SORT_RO …): there get() already reported it.
+   */
+  readMiss(key: string): void {
+    if (this.hooks.notifyFlags & NOTIFY_KEY_MISS) this.hooks.keyMiss(this, key, true);
   }
 
   /** Look a key up without touching hit/miss stats or access time (internal use: TYPE, EXISTS, SCAN). */

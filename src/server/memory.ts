@@ -51,6 +51,7 @@ import { lfuCounter, type LfuParams } from '../keyspace/lfu.js';
 import { ReplyError } from '../protocol/reply.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import { NOTIFY_EVICTED, notifyKeyspaceEvent } from './notify.js';
 
 export const ERR_OOM = new ReplyError('OOM', "command not allowed when used memory > 'maxmemory'.");
 
@@ -344,6 +345,7 @@ export class Memory {
     if (!db.delete(key)) return;
     this.evictedKeys++;
     this.server.keyModified(db, key);
+    notifyKeyspaceEvent(this.server, NOTIFY_EVICTED, 'evicted', key, db.id);
     this.server.propagateDeletion(db, key);
   }
 }

@@ -115,8 +115,9 @@ export function notifyKeyspaceEvent(server: Server, type: number, event: string,
 /**
  * `keymiss` for a write command whose lookup Redis does with lookupKeyRead (GETDEL, GETEX, SET …
  * GET, the sources of the *STORE commands …): plain misses inside write commands are silent
- * (Server.writeLookups), so these report theirs here.
+ * (Server.writeLookups), so these report theirs here. Outside a write (the read-only twin of a
+ * shared code path) the lookup itself has reported it, so nothing is published twice.
  */
 export function notifyKeyMiss(server: Server, key: string, dbid: number): void {
-  if (server.notifyFlags & NOTIFY_KEY_MISS) notifyKeyspaceEvent(server, NOTIFY_KEY_MISS, 'keymiss', key, dbid);
+  if (server.notifyFlags & NOTIFY_KEY_MISS && server.writeLookups) notifyKeyspaceEvent(server, NOTIFY_KEY_MISS, 'keymiss', key, dbid);
 }

@@ -183,8 +183,8 @@ export class Server implements KeyspaceHooks {
     notifyKeyspaceEvent(this, type, event, key, dbid);
   }
 
-  keyMiss(db: Database, key: string): void {
-    if (!this.writeLookups) notifyKeyspaceEvent(this, NOTIFY_KEY_MISS, 'keymiss', key, db.id);
+  keyMiss(db: Database, key: string, inWrite = false): void {
+    if (this.writeLookups === inWrite) notifyKeyspaceEvent(this, NOTIFY_KEY_MISS, 'keymiss', key, db.id);
   }
 
   keyExpired(db: Database, key: string): void {
