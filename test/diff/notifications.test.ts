@@ -561,6 +561,29 @@ describe.skipIf(skipReason('keyspace notification differential tests', 'redis-se
       ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'nokey', '>'],
       ['XPENDING', 'nokey', 'g'],
       ['XRANGE', 'nokey', '-', '+'],
+      ['XREVRANGE', 'nokey', '+', '-'],
+      ['XINFO', 'GROUPS', 'nokey'],
+      ['XINFO', 'CONSUMERS', 'nokey', 'g'],
+      ['SMISMEMBER', 'nokey', 'a'],
+      ['SDIFF', 'nokey', 'nokey2'],
+      ['SSCAN', 'nokey', '0'],
+      ['HKEYS', 'nokey'],
+      ['HVALS', 'nokey'],
+      ['HSTRLEN', 'nokey', 'f'],
+      ['ZMSCORE', 'nokey', 'a'],
+      ['ZCOUNT', 'nokey', '0', '1'],
+      ['ZLEXCOUNT', 'nokey', '-', '+'],
+      ['ZREVRANK', 'nokey', 'a'],
+      ['ZRANGEBYSCORE', 'nokey', '0', '1'],
+      ['ZREVRANGEBYLEX', 'nokey', '+', '-'],
+      ['ZREVRANGE', 'nokey', '0', '1'],
+      ['ZINTER', '2', 'nokey', 'nokey2'],
+      ['ZDIFF', '2', 'nokey', 'nokey2'],
+      ['ZSCAN', 'nokey', '0'],
+      ['BITPOS', 'nokey', '1'],
+      ['SUBSTR', 'nokey', '0', '1'],
+      ['EVAL_RO', "return redis.call('get', KEYS[1])", '1', 'nokey'],
+      ['OBJECT', 'IDLETIME', 'nokey'],
     ]);
   });
 
@@ -668,6 +691,14 @@ describe.skipIf(skipReason('keyspace notification differential tests', 'redis-se
       ['EVAL', "redis.call('set', KEYS[1], 'v'); redis.call('hset', KEYS[2], 'f', 'v'); redis.call('get', 'nokey'); return redis.call('del', KEYS[1], KEYS[2])", '2', 'e1', 'e2'],
       ['FUNCTION', 'LOAD', "#!lua name=nlib\nredis.register_function('nf', function(keys, args) redis.call('sadd', keys[1], 'm'); return redis.call('spop', keys[1]) end)"],
       ['FCALL', 'nf', '1', 'fs'],
+      // Writes inside scripts and transactions look keys up for writing too: no keymiss.
+      ['EVAL', "redis.call('lpush', KEYS[1], 'a'); redis.call('zadd', KEYS[2], 1, 'a'); redis.call('xadd', KEYS[3], '1-1', 'f', 'v'); return redis.call('lpop', KEYS[1])", '3', 'sl', 'sz', 'sx'],
+      ['MULTI'],
+      ['LPUSH', 'ml', 'a'],
+      ['SADD', 'ms', 'a'],
+      ['SINTERSTORE', 'md', 'ms', 'nokey'],
+      ['EXEC'],
+      ['FCALL_RO', 'nf', '1', 'fs'],
     ]);
   });
 
