@@ -51,7 +51,7 @@ import { propagateExpire } from './effects.js';
 import { lfuCounter } from '../keyspace/lfu.js';
 import { cloneValue } from '../keyspace/undo.js';
 import { BigString } from '../keyspace/bigstring.js';
-import { NOTIFY_GENERIC, NOTIFY_KEY_MISS, notifyKeyMiss, notifyKeyspaceEvent } from '../server/notify.js';
+import { NOTIFY_GENERIC, NOTIFY_KEY_MISS, notifyKeyspaceEvent } from '../server/notify.js';
 import { encodingOf, forceStringEncoding, stringEncodingOf } from '../keyspace/encoding.js';
 
 const ERR_SAME_OBJECT = new ReplyError('ERR', 'source and destination objects are the same');
@@ -420,7 +420,7 @@ function copyCommand(ctx: Context, args: string[]): Reply {
   if (src === dst && key === newkey) throw ERR_SAME_OBJECT;
   const v = src.get(key);
   if (v === undefined) {
-    notifyKeyMiss(ctx.server, key, src.id); // Redis reads the source with lookupKeyRead
+    src.readMiss(key); // Redis reads the source with lookupKeyRead
     return 0;
   }
   const at = src.getExpire(key);

@@ -29,7 +29,7 @@ import {
 import { setArgsAdded, setMemberAdded, settleEncoding } from '../keyspace/encoding.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateSpop } from './effects.js';
-import { NOTIFY_GENERIC, NOTIFY_SET, notifyKeyMiss, notifyKeyspaceEvent } from '../server/notify.js';
+import { NOTIFY_GENERIC, NOTIFY_SET, notifyKeyspaceEvent } from '../server/notify.js';
 import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getSet, MAX_SAMPLED_REPLY_BYTES, removeMembers } from './util.js';
 
 const ERR_NOT_POSITIVE = new ReplyError('ERR', 'value is out of range, must be positive');
@@ -109,7 +109,7 @@ function storeResult(ctx: Context, dst: string, result: Set<string>, event: stri
 /** A source set of a *STORE command: Redis's lookupKeyRead, so a miss is a `keymiss`. */
 function storeSource(ctx: Context, key: string): Set<string> | null {
   const s = setForRead(ctx.db, key);
-  if (s === null) notifyKeyMiss(ctx.server, key, ctx.db.id);
+  if (s === null) ctx.db.readMiss(key);
   return s;
 }
 

@@ -25,7 +25,7 @@ import { INT64_MAX, INT64_MIN, addInt64, incrByFloatText, parseLongLong } from '
 import type { CommandSpec, Context } from './table.js';
 import { propagateExpire, propagateIncrByFloat, propagateSet } from './effects.js';
 import { BigString, MAX_STRING, StringValue, sliceReply, spliceValue, valueReply } from '../keyspace/bigstring.js';
-import { NOTIFY_GENERIC, NOTIFY_STRING, notifyKeyMiss, notifyKeyspaceEvent } from '../server/notify.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING, notifyKeyspaceEvent } from '../server/notify.js';
 
 /**
  * Argument `i` as a string value: a BigString when the client sent it longer than a JS string can
@@ -222,7 +222,7 @@ export function readString(db: Database, key: string): StringValue | null {
  */
 function readStringForWrite(ctx: Context, key: string): StringValue | null {
   const v = readString(ctx.db, key);
-  if (v === null) notifyKeyMiss(ctx.server, key, ctx.db.id);
+  if (v === null) ctx.db.readMiss(key);
   return v;
 }
 

@@ -39,7 +39,7 @@ import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getZSet, MAX_SAMPLED_RE
 import { blockOn, cannotBlock, parseMpop, parseTimeout, propagate } from './lists.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { NOTIFY_GENERIC, NOTIFY_ZSET, notifyKeyMiss, notifyKeyspaceEvent } from '../server/notify.js';
+import { NOTIFY_GENERIC, NOTIFY_ZSET, notifyKeyspaceEvent } from '../server/notify.js';
 
 // ---- C number parsing (strtod / string2ld / string2l) ---------------------------------------------
 
@@ -569,7 +569,7 @@ function zrangeGeneric(ctx: Context, args: string[], argStart: number, store: bo
 
   const db = ctx.db;
   const z = getZSet(db, key);
-  if (z === null && store) notifyKeyMiss(ctx.server, key, db.id); // ZRANGESTORE reads with lookupKeyRead
+  if (z === null && store) db.readMiss(key); // ZRANGESTORE reads with lookupKeyRead
   const resp3 = ctx.client.resp === 3;
   let out: Reply[] | null = null;
   let dst: SortedSet | null = null;
@@ -964,7 +964,7 @@ function zsetOpGeneric(ctx: Context, args: string[], dstKey: string | null, numk
     const v = db.get(args[j]);
     const src: OpSrc = { z: null, s: null, weight: 1 };
     if (v === undefined) {
-      if (dstKey !== null) notifyKeyMiss(ctx.server, args[j], db.id); // the sources are read with lookupKeyRead
+      if (dstKey !== null) db.readMiss(args[j]); // the sources are read with lookupKeyRead
     } else {
       if (v instanceof SortedSet) src.z = v;
       else if (v instanceof Set) src.s = v;

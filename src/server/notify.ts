@@ -2,6 +2,19 @@
 // notifyKeyspaceEvent, which commands call where Redis's do — after the change, with Redis's event
 // name — to publish `__keyspace@<db>__:<key>` → event and `__keyevent@<db>__:<event>` → key.
 //
+// Where the events come from, as in Redis:
+//   - each command family (src/commands/*.ts) publishes its own events, and `del` after a write
+//     that emptied a container;
+//   - the database (keyspace/db.ts): `new` when set() creates a key (Redis's dbAdd), `expired` when
+//     a lazy lookup or the active cycle deletes a key, `keymiss` when a read lookup misses;
+//   - maxmemory eviction (memory.ts): `evicted`.
+// `keymiss` follows Redis's lookupKeyRead / lookupKeyWrite split: dispatch's call() sets
+// Server.writeLookups for the duration of a write command (blocked waiters being served count as
+// writes), whose misses stay silent; the writes that Redis reads with lookupKeyRead (GETDEL, SORT,
+// the *STORE sources …) report theirs with Database.readMiss.
+// Scripts, MULTI/EXEC and WASM functions run their commands through the same call(), so they
+// publish exactly what the commands do from a client (test/diff/notifications.test.ts).
+//
 // Why a mask parsed once: the call sits on every write's path, so with notifications off (the
 // default) it costs one AND against a number, no string work.
 
@@ -112,12 +125,3 @@ export function notifyKeyspaceEvent(server: Server, type: number, event: string,
   if (flags & NOTIFY_KEYEVENT) server.pubsub.publish(`__keyevent@${dbid}__:${event}`, key);
 }
 
-/**
- * `keymiss` for a write command whose lookup Redis does with lookupKeyRead (GETDEL, GETEX, SET …
- * GET, the sources of the *STORE commands …): plain misses inside write commands are silent
- * (Server.writeLookups), so these report theirs here. Outside a write (the read-only twin of a
- * shared code path) the lookup itself has reported it, so nothing is published twice.
- */
-export function notifyKeyMiss(server: Server, key: string, dbid: number): void {
-  if (server.notifyFlags & NOTIFY_KEY_MISS && server.writeLookups) notifyKeyspaceEvent(server, NOTIFY_KEY_MISS, 'keymiss', key, dbid);
-}

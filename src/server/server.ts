@@ -69,7 +69,7 @@ export class Server implements KeyspaceHooks {
   /**
    * Set by call() while a write command runs: its lookups are Redis's lookupKeyWrite, which never
    * publishes `keymiss` (the write commands that read with lookupKeyRead report their misses
-   * themselves, notify.ts notifyKeyMiss).
+   * themselves: Database.readMiss).
    */
   writeLookups = false;
   readonly blocking = new Blocking(this);
