@@ -16,8 +16,8 @@ type Step =
   | string[]
   /** Different commands per server (WASM.CALL on Lodestone, the equivalent EVAL on Redis). */
   | { ls: string[]; rs: string[] }
-  /** DUMP `from` then RESTORE the payload at `to` (each server restores its own dump). */
-  | { dumpRestore: [string, string] }
+  /** DUMP `from` then RESTORE the payload at `to` (each server restores its own dump), + options. */
+  | { dumpRestore: [string, string, ...string[]] }
   /** Sent on a second connection without waiting: a blocking command that blocks. */
   | { block: string[] }
   /** Wait for the blocked connection's reply (after the command that serves it). */
@@ -88,7 +88,9 @@ async function observe(port: number, flags: string, steps: Step[], inproc?: Lode
       } else if ('dumpRestore' in step) {
         const d = (await c.call('DUMP', step.dumpRestore[0])) as { v: string };
         const payload = Buffer.from(d.v, 'latin1');
-        replies.push(`RESTORE -> ${show(await c.call('RESTORE', step.dumpRestore[1], '0', payload))}`);
+        const [, to, ...opts] = step.dumpRestore;
+        replies.push(`RESTORE -> ${show(await c.call('RESTORE', to, '0', payload, ...opts))}`);
+        await mark(`RESTORE ${to} ${opts.join(' ')}`);
       } else if ('block' in step) {
         blk.socket.write(encodeCommand(step.block));
         pending = blk.read(30000);
@@ -638,6 +640,8 @@ describe.skipIf(skipReason('keyspace notification differential tests', 'redis-se
       ['PFADD', 'h1', 'b'],
       ['SET', 'r', 'v'],
       { dumpRestore: ['r', 'r'] },
+      { dumpRestore: ['r', 'r', 'REPLACE'] },
+      { dumpRestore: ['r', 'r3', 'REPLACE', 'ABSTTL'] },
       ['MSET', 'r', 'w', 'r2', 'x'],
       ['SET', 'x', 'v', 'PX', '1'],
       { sleep: 20 },
