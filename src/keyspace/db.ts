@@ -172,6 +172,17 @@ export class Database {
     return true;
   }
 
+  /**
+   * Delete without the expiry check: maxmemory eviction (evict.c deletes the chosen key as it is,
+   * so a key past its TTL but not yet reaped is `evicted`, not `expired`). False when absent.
+   */
+  evict(key: string): boolean {
+    const v = this.dict.get(key);
+    if (v === undefined) return false;
+    this.remove(key, v);
+    return true;
+  }
+
   /** The map-entry part of usedBytes (dict, access and TTL entries), for INFO used_memory_overhead. */
   overheadBytes(): number {
     return this.dict.size * KEY_ENTRIES + this.expires.size * EXPIRE_BYTES;

@@ -341,8 +341,8 @@ export class Memory {
    * replicas drop it too (Redis's propagateDeletion).
    */
   private evict(db: Database, key: string): void {
-    // A key found expired is removed (and propagated) by the expiry path instead; memory is freed either way.
-    if (!db.delete(key)) return;
+    // Even a key whose TTL has passed is evicted (and published as such), as in Redis.
+    if (!db.evict(key)) return;
     this.evictedKeys++;
     this.server.keyModified(db, key);
     notifyKeyspaceEvent(this.server, NOTIFY_EVICTED, 'evicted', key, db.id);

@@ -10,7 +10,7 @@ import wabtInit from 'wabt';
 import { RawClient } from '../helpers/raw-client.js';
 import { encodeCommand, RespValue, show } from '../helpers/resp.js';
 import { until } from '../helpers/poll.js';
-import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { FakeClock, LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
 
 type Step =
   | string[]
@@ -780,5 +780,32 @@ describe.skipIf(skipReason('keyspace notification differential tests (WASM)', 'r
     const mine = await observe(ls.port, 'KEAnm', steps, ls, 'ls');
     expect(theirs.events.filter((e) => !e.startsWith('> ')).length).toBeGreaterThan(5);
     expect(mine.events).toEqual(theirs.events);
+  });
+});
+
+describe('keyspace notifications: eviction of a key past its TTL', () => {
+  it('is published as evicted, not expired, like evict.c deleting the chosen key as it is', async () => {
+    const clock = new FakeClock();
+    const ls = await startLodestone({}, clock);
+    const c = await RawClient.connect(ls.port);
+    const sub = await RawClient.connect(ls.port);
+    try {
+      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'Exe');
+      await c.call('CONFIG', 'SET', 'maxmemory-policy', 'volatile-ttl');
+      await sub.call('PSUBSCRIBE', '__key*@*__:*');
+      await c.call('SET', 'k', 'v', 'PX', '100');
+      // Past the TTL by the (fake) clock, with no lookup or active cycle in between: evict now.
+      clock.advance(1000);
+      ls.config.set('maxmemory', 1);
+      expect(ls.server.memory.performEvictions()).toBe('ok');
+      ls.config.set('maxmemory', 0);
+      const m = bulkParts(await sub.read());
+      expect(m.slice(2)).toEqual(['__keyevent@0__:evicted', 'k']);
+      expect(await c.call('DBSIZE')).toEqual({ t: 'int', v: '0' });
+    } finally {
+      c.close();
+      sub.close();
+      await ls.close();
+    }
   });
 });
