@@ -811,8 +811,15 @@ function xgroupDelConsumer(ctx: Context, args: string[]): Reply {
 
 // ---- XACK / XPENDING / XCLAIM / XAUTOCLAIM ------------------------------------------------------
 
+/** XACK / XCLAIM / XAUTOCLAIM: writes that look the stream up with lookupKeyRead (a miss is a `keymiss`). */
+function readStream(ctx: Context, key: string): Stream | null {
+  const s = getStream(ctx.db, key);
+  if (s === null) ctx.db.readMiss(key);
+  return s;
+}
+
 function xack(ctx: Context, args: string[]): Reply {
-  const s = getStream(ctx.db, args[1]);
+  const s = readStream(ctx, args[1]);
   const g = s?.groups.get(args[2]);
   if (!g) return 0;
   const ids = args.slice(3).map(strictID);
@@ -880,7 +887,7 @@ function xpending(ctx: Context, args: string[]): Reply {
 }
 
 function groupOrError(ctx: Context, args: string[]): [Stream, ConsumerGroup] {
-  const s = getStream(ctx.db, args[1]);
+  const s = readStream(ctx, args[1]);
   const g = s?.groups.get(args[2]);
   if (!g) throw noGroupKey(args[1], args[2]);
   return [s!, g];
