@@ -4,7 +4,10 @@
 // every family's event names and classes, `new` (n), `keymiss` (m), `expired` (lazy and active),
 // `evicted`, the del that follows a container emptied by a write, and events from MULTI/EXEC, EVAL,
 // FCALL, blocked clients being served, and (Lodestone side) WASM.CALL compared with an equivalent
-// EVAL on Redis. The replies are compared too, so a diverging command is named before its events.
+// EVAL on Redis. The replies are compared too, so a diverging command is named before its events,
+// and a marker after each command (published on a plain channel) shows whose events differ.
+// Asynchronous events (active expiry, eviction) are waited for by polling, never by timing. Last,
+// an in-process check with a fake clock: a key past its TTL chosen for eviction is `evicted`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { RawClient } from '../helpers/raw-client.js';
