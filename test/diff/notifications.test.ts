@@ -236,7 +236,7 @@ describe.skipIf(skipReason('keyspace notification differential tests', 'redis-se
     ['EXPIREAT', 'd', '99999999999'],
     ['PEXPIREAT', 'd', '99999999999000'],
     ['EXPIRE', 'nokey', '100'],
-    ['TTL', 'd'],
+    ['EXPIRETIME', 'd'],
     ['PERSIST', 'd'],
     ['PERSIST', 'd'],
     ['EXPIRE', 'd', '-1'],
