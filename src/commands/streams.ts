@@ -59,6 +59,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { eqi } from './zsets.js';
 import { blockOn, cannotBlock, propagate } from './lists.js';
 import type { CommandSpec, Context } from './table.js';
+import { NOTIFY_KEY_MISS, NOTIFY_STREAM, notifyKeyspaceEvent } from '../server/notify.js';
 
 const ERR_INVALID_ID = new ReplyError('ERR', 'Invalid stream ID specified as stream command argument');
 const ERR_ID_ZERO = new ReplyError('ERR', 'The ID specified in XADD must be greater than 0-0');
@@ -344,7 +345,8 @@ function xadd(ctx: Context, args: string[]): Reply {
   s.append(ms, seq, args.slice(fieldPos), maxBytes, maxEntries);
   s.wakeups++;
   ctx.server.dirty++;
-  trimStream(s, t);
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xadd', args[1], db.id);
+  if (trimStream(s, t) > 0) notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xtrim', args[1], db.id);
   return fmtID(ms, seq);
 }
 
@@ -362,6 +364,7 @@ function xtrim(ctx: Context, args: string[]): Reply {
   if (s === null) return 0;
   const n = trimStream(s, t);
   ctx.server.dirty += n;
+  if (n > 0) notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xtrim', args[1], ctx.db.id);
   return n;
 }
 
@@ -397,6 +400,7 @@ function xdel(ctx: Context, args: string[]): Reply {
   if (deleted) {
     s.updateFirst();
     ctx.server.dirty += deleted;
+    notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xdel', args[1], ctx.db.id);
   }
   return deleted;
 }
@@ -436,6 +440,7 @@ function xsetid(ctx: Context, args: string[]): Reply {
     s.maxDelSeq = maxDel.seq;
   }
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xsetid', args[1], ctx.db.id);
   return OK;
 }
 
@@ -467,12 +472,13 @@ function setidEffect(fx: Effects, g: ConsumerGroup): void {
 }
 
 /** streamLookupConsumer + streamCreateConsumer (counted as a change, propagated). */
-function consumerFor(server: Server, g: ConsumerGroup, name: string, now: number, fx: Effects | null): Consumer {
+function consumerFor(server: Server, g: ConsumerGroup, name: string, now: number, fx: Effects | null, key: string, dbid: number): Consumer {
   let c = g.consumers.get(name);
   if (!c) {
     c = new Consumer(name, now);
     g.consumers.set(name, c);
     server.dirty++;
+    notifyKeyspaceEvent(server, NOTIFY_STREAM, 'xgroup-createconsumer', key, dbid);
     fx?.out.push(['XGROUP', 'CREATECONSUMER', fx.key, fx.group, name]);
   }
   return c;
@@ -596,6 +602,7 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
     const key = keys[k];
     const idArg = args[streamsArg + n + k];
     const v = db.get(key);
+    if (v === undefined) db.readMiss(key); // XREADGROUP too reads with lookupKeyRead
     if (v !== undefined && !(v instanceof Stream)) throw ERR_WRONGTYPE;
     let g: ConsumerGroup | null = null;
     if (groupName !== null) {
@@ -627,7 +634,11 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
   const fxs: Effects[] = [];
   for (let k = 0; k < n; k++) {
     const s = db.peek(keys[k]) as Stream | undefined;
-    if (s === undefined) continue;
+    if (s === undefined) {
+      // Redis looks every key up (lookupKeyRead) a second time here: a second `keymiss`.
+      if (db.hooks.notifyFlags & NOTIFY_KEY_MISS) db.hooks.keyMiss(db, keys[k]);
+      continue;
+    }
     const [gms, gseq] = ids[k];
     const g = groups[k];
     if (g) {
@@ -637,7 +648,7 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
         if (!last || cmpID(last.ms, last.seq, g.lastMs, g.lastSeq) <= 0) continue;
       }
       const fx: Effects = { server, client, db: client.db, key: keys[k], group: groupName!, out: [] };
-      const c = consumerFor(server, g, consumerName, now, fx);
+      const c = consumerFor(server, g, consumerName, now, fx, keys[k], client.db);
       c.seenTime = now;
       let entries: Reply[];
       if (history) {
@@ -692,7 +703,7 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
       if (g) {
         const bnow = bdb.clock.now();
         const fx: Effects = { server, client, db: dbId, key: keys[k], group: groupName!, out: [] };
-        const c = consumerFor(server, g, consumerName, bnow, fx);
+        const c = consumerFor(server, g, consumerName, bnow, fx, keys[k], dbId);
         c.seenTime = bnow;
         entries = deliverNew(s, g, c, bcount, noack, bnow, fx);
         server.dirty++;
@@ -780,6 +791,7 @@ function xgroupCreate(ctx: Context, args: string[]): Reply {
   if (s.groups.has(args[3])) return new ReplyError('BUSYGROUP', 'Consumer Group name already exists');
   s.groups.set(args[3], new ConsumerGroup(ms, seq, p.entriesRead));
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-create', args[2], ctx.db.id);
   return OK;
 }
 
@@ -798,6 +810,7 @@ function xgroupSetid(ctx: Context, args: string[]): Reply {
   }
   g.entriesRead = p.entriesRead;
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-setid', args[2], ctx.db.id);
   return OK;
 }
 
@@ -807,13 +820,14 @@ function xgroupDestroy(ctx: Context, args: string[]): Reply {
   p.s!.groups.delete(args[3]);
   p.s!.wakeups++; // XREADGROUP clients blocked on it get -NOGROUP
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-destroy', args[2], ctx.db.id);
   return 1;
 }
 
 function xgroupCreateConsumer(ctx: Context, args: string[]): Reply {
   const p = xgroupPrelude(ctx, args, 'createconsumer');
   if (p.g!.consumers.has(args[4])) return 0;
-  consumerFor(ctx.server, p.g!, args[4], ctx.db.clock.now(), null);
+  consumerFor(ctx.server, p.g!, args[4], ctx.db.clock.now(), null, args[2], ctx.db.id);
   return 1;
 }
 
@@ -826,13 +840,21 @@ function xgroupDelConsumer(ctx: Context, args: string[]): Reply {
   for (const e of c.pel) pelRemove(g.pel, e.ms, e.seq);
   g.consumers.delete(args[4]);
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-delconsumer', args[2], ctx.db.id);
   return pending;
 }
 
 // ---- XACK / XPENDING / XCLAIM / XAUTOCLAIM ------------------------------------------------------
 
+/** XACK / XCLAIM / XAUTOCLAIM: writes that look the stream up with lookupKeyRead (a miss is a `keymiss`). */
+function readStream(ctx: Context, key: string): Stream | null {
+  const s = getStream(ctx.db, key);
+  if (s === null) ctx.db.readMiss(key);
+  return s;
+}
+
 function xack(ctx: Context, args: string[]): Reply {
-  const s = getStream(ctx.db, args[1]);
+  const s = readStream(ctx, args[1]);
   const g = s?.groups.get(args[2]);
   if (!g) return 0;
   const ids = args.slice(3).map(strictID);
@@ -900,7 +922,7 @@ function xpending(ctx: Context, args: string[]): Reply {
 }
 
 function groupOrError(ctx: Context, args: string[]): [Stream, ConsumerGroup] {
-  const s = getStream(ctx.db, args[1]);
+  const s = readStream(ctx, args[1]);
   const g = s?.groups.get(args[2]);
   if (!g) throw noGroupKey(args[1], args[2]);
   return [s!, g];
@@ -977,14 +999,14 @@ function xclaim(ctx: Context, args: string[]): Reply {
     let fresh = false;
     if (force && !p) {
       fresh = true;
-      consumer ??= consumerFor(ctx.server, g, args[3], now, fx);
+      consumer ??= consumerFor(ctx.server, g, args[3], now, fx, args[1], ctx.db.id);
       p = { ms: id.ms, seq: id.seq, consumer, deliveryTime: now, deliveryCount: 1 };
       pelInsert(g.pel, p);
       i = pelFind(g.pel, id.ms, id.seq);
     }
     if (!p) continue;
     if (!fresh && minIdle && now - p.deliveryTime < minIdle) continue;
-    consumer ??= consumerFor(ctx.server, g, args[3], now, fx);
+    consumer ??= consumerFor(ctx.server, g, args[3], now, fx, args[1], ctx.db.id);
     if (fresh) pelInsert(consumer.pel, p);
     else assignPending(g, p, consumer);
     p.deliveryTime = deliveryTime;
@@ -1038,7 +1060,7 @@ function xautoclaim(ctx: Context, args: string[]): Reply {
     }
     i++;
     if (minIdle && now - p.deliveryTime < minIdle) continue;
-    consumer ??= consumerFor(ctx.server, g, args[3], now, fx);
+    consumer ??= consumerFor(ctx.server, g, args[3], now, fx, args[1], ctx.db.id);
     assignPending(g, p, consumer);
     p.deliveryTime = now;
     if (!justid) p.deliveryCount = u64Inc(p.deliveryCount);

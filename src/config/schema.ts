@@ -40,7 +40,7 @@ export interface ParamSpec {
   doc: string;
 }
 
-import { notifyFlagsToString, parseNotifyFlags } from '../server/notify.js';
+import { parseNotifyConfig } from '../server/notify.js';
 import { DEFAULT_OUTPUT_LIMITS, parseOutputLimits } from './output-limits.js';
 import { checkDir, checkFileName, checkPath, PROTECTED_ACTION_VALUES } from './paths.js';
 
@@ -96,11 +96,7 @@ export const PARAMS: ParamSpec[] = [
   p('slowlog-log-slower-than', 'int', 10000, 'Log commands slower than this many microseconds (-1 = off).', { min: -1 }),
   // Keyspace notifications (src/server/notify.ts): stored in Redis's canonical form (`KEA` → `AKE`).
   p('notify-keyspace-events', 'string', '', "Keyspace events to publish, Redis's classes: K (keyspace) E (keyevent) g $ l s h z x e t m d n, A = g$lshzxetd; empty = off.", {
-    parse: (raw) => {
-      const f = parseNotifyFlags(raw);
-      if (f < 0) throw new Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-      return notifyFlagsToString(f);
-    },
+    parse: (raw) => parseNotifyConfig(raw),
   }),
   p('slowlog-max-len', 'int', 128, 'Entries kept in the slow log.', { min: 0 }),
   // Persistence (used by the persistence subsystem)

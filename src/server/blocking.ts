@@ -106,7 +106,15 @@ export class Blocking {
       for (const client of [...q]) {
         const state = client.blocked;
         if (!state) continue;
-        const r = state.retry(key);
+        // A served waiter is a write command: its lookups publish no `keymiss`.
+        const writeLookups = this.server.writeLookups;
+        this.server.writeLookups = true;
+        let r: Reply | undefined;
+        try {
+          r = state.retry(key);
+        } finally {
+          this.server.writeLookups = writeLookups;
+        }
         if (r !== undefined) this.unblock(client, r);
       }
     }

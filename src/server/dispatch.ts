@@ -209,6 +209,8 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   const t0 = performance.now();
   client.redacted = null;
   let reply: Reply;
+  const writeLookups = server.writeLookups; // nested: a script's or WASM function's calls
+  server.writeLookups = cmd.isWrite;
   try {
     reply = cmd.spec.handler!(ctx, args);
   } catch (err) {
@@ -218,6 +220,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
       reply = new ReplyError('ERR', `internal error in '${cmd.fullName}': ${(err as Error).message}`);
     }
   }
+  server.writeLookups = writeLookups;
   const usec = (performance.now() - t0) * 1000;
   cmd.calls++;
   cmd.usec += usec;

@@ -25,7 +25,7 @@ import { Persistence } from '../persistence/persistence.js';
 import { OutputLimits, outputLimitsOf } from '../config/output-limits.js';
 import { clientInfoLine } from '../commands/server.js';
 import { Memory } from './memory.js';
-import { parseNotifyFlags } from './notify.js';
+import { flagsOfConfig, NOTIFY_KEY_MISS, notifyKeyspaceEvent } from './notify.js';
 import { Acl, AclUser } from '../acl/acl.js';
 import { aclLoad, aclPath, DENIED_PROTECTED, killClientsOf, killPubsubClientsIfNeeded, loadUsersAtStartup, protectedModeDenies } from '../acl/hooks.js';
 import { adjustOpenFilesLimit } from './fd-limit.js';
@@ -66,6 +66,12 @@ export class Server implements KeyspaceHooks {
   readonly pubsub = new PubSub(this);
   /** notify-keyspace-events as a mask (src/server/notify.ts); 0 = off, the default. */
   notifyFlags = 0;
+  /**
+   * Set by call() while a write command runs: its lookups are Redis's lookupKeyWrite, which never
+   * publishes `keymiss` (the write commands that read with lookupKeyRead report their misses
+   * themselves: Database.readMiss).
+   */
+  writeLookups = false;
   readonly blocking = new Blocking(this);
   readonly monitors = new Set<Client>();
   /** The WASM function registry, or null when wasm.enabled = false. */
@@ -148,8 +154,8 @@ export class Server implements KeyspaceHooks {
     this.config.onChange('acl-pubsub-default', (v) => (this.acl.pubsubAllDefault = v === 'allchannels'));
     this.outputLimits = outputLimitsOf(this.config.getString('client-output-buffer-limit'));
     this.config.onChange('client-output-buffer-limit', (v) => (this.outputLimits = outputLimitsOf(String(v))));
-    this.notifyFlags = parseNotifyFlags(this.config.getString('notify-keyspace-events'));
-    this.config.onChange('notify-keyspace-events', (v) => (this.notifyFlags = parseNotifyFlags(String(v))));
+    this.notifyFlags = flagsOfConfig(this.config.getString('notify-keyspace-events'));
+    this.config.onChange('notify-keyspace-events', (v) => (this.notifyFlags = flagsOfConfig(String(v))));
     this.internalClient = new Client(this, null, 0);
     this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
     this.persistence = new Persistence(this);
@@ -171,6 +177,14 @@ export class Server implements KeyspaceHooks {
     const w = this.watchers[db.id].get(key);
     if (w) for (const c of w) c.dirtyCas = true;
     this.blocking.keyTouched(db.id, key);
+  }
+
+  keyEvent(type: number, event: string, key: string, dbid: number): void {
+    notifyKeyspaceEvent(this, type, event, key, dbid);
+  }
+
+  keyMiss(db: Database, key: string, inWrite = false): void {
+    if (this.writeLookups === inWrite) notifyKeyspaceEvent(this, NOTIFY_KEY_MISS, 'keymiss', key, db.id);
   }
 
   keyExpired(db: Database, key: string): void {
