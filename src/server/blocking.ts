@@ -8,6 +8,7 @@
 import type { Reply } from '../protocol/reply.js';
 import type { BlockState, Client } from './client.js';
 import type { Server } from './server.js';
+import { slowlogPush } from './dispatch.js';
 
 export class Blocking {
   private readonly byKey: Map<string, Client[]>[] = [];
@@ -92,8 +93,13 @@ export class Blocking {
       for (const client of [...q]) {
         const state = client.blocked;
         if (!state) continue;
+        const t0 = performance.now();
         const r = state.retry();
-        if (r !== undefined) this.unblock(client, r);
+        if (r !== undefined) {
+          this.unblock(client, r);
+          // Redis 7.0 logs a blocked command when it is served (not when it blocks or times out).
+          slowlogPush(this.server, client, state.cmd, state.args, (performance.now() - t0) * 1000);
+        }
       }
     }
   }
