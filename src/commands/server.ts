@@ -60,6 +60,7 @@ import {
   walkViews,
 } from './docs.js';
 import { isOpt } from './util.js';
+import { debugExtra } from './debug.js';
 import { KeyRef, metaGetKeys, metaHasKeys, redisMeta } from './meta.js';
 
 // ---- Helpers -----------------------------------------------------------------------------------
@@ -1154,10 +1155,33 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+// The subcommands Lodestone has, in Redis's words (debug.c).
 const DEBUG_HELP = [
   'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'DIGEST',
+  '    Output a hex signature representing the current DB content.',
+  'DIGEST-VALUE <key> [<key> ...]',
+  '    Output a hex signature of the values of all the specified keys.',
+  'ERROR <string>',
+  '    Return a Redis protocol error with <string> as message. Useful for clients',
+  '    unit tests to simulate Redis errors.',
+  'LOG <message>',
+  '    Write <message> to the server log.',
   'OBJECT <key>',
   '    Show low-level info about the `key` and associated value.',
+  'POPULATE <count> [<prefix>] [<size>]',
+  "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+  "    it is used instead of the 'key' prefix. These are not propagated to",
+  '    replicas. Cluster slots are not respected so keys not belonging to the',
+  '    current node can be created in cluster mode.',
+  'PROTOCOL <type>',
+  '    Reply with a test value of the specified type. <type> can be: string,',
+  '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+  '    true, false.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Setting it to 0 disables expiring keys in background when they are not',
+  '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+  '    default.',
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
   'HELP',
@@ -1555,7 +1579,8 @@ export const serverCommands: CommandSpec[] = [
           `Value at:0x0 refcount:1 encoding:${encodingOf(ctx.server.config, ctx.db, args[2], v)} serializedlength:${len} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`,
         );
       }
-      return subcommandSyntaxError(args);
+      const r = debugExtra(ctx, args);
+      return r === undefined ? subcommandSyntaxError(args) : r;
     },
   },
   {

@@ -411,8 +411,11 @@ export class Server implements KeyspaceHooks {
     this.cron.unref();
   }
 
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the active expiry cycle off (keys then expire on access only). */
+  activeExpireEnabled = true;
+
   serverCron(): void {
-    this.activeExpireCycle();
+    if (this.activeExpireEnabled) this.activeExpireCycle();
     this.wasm?.shrinkPools();
     this.memory.cron();
     this.persistence.cron();

@@ -1,0 +1,207 @@
+// DEBUG subcommands that Redis's own test suites and client libraries' tests lean on, with Redis
+// 7.0's replies (debug.c): DIGEST / DIGEST-VALUE (Redis's dataset signature, the same hex for the
+// same data), ERROR, LOG, POPULATE, PROTOCOL (one reply of every RESP type) and SET-ACTIVE-EXPIRE.
+// The DEBUG command itself (HELP, SLEEP, OBJECT, the enable-debug-command protection) is declared
+// in server.ts, which hands the other subcommands here.
+//
+// DIGEST: per key, SHA1 mixing of the key, the type number and the value — order-preserving
+// ("mix": digest = SHA1(digest xor SHA1(data))) for strings, list elements and stream entries,
+// order-free ("xor": digest ^= SHA1(data)) for set members and hash / sorted-set pairs — plus
+// "!!expire!!" for a key with a TTL; the keys of a database are xored together after its number.
+// Logically expired keys not yet removed count, as in Redis (the dict is read directly).
+
+import { createHash } from 'node:crypto';
+import {
+  AttributeReply, BigNumberReply, BooleanReply, DoubleReply, MapReply, OK, PushReply, Reply, ReplyError, SetReply, Status,
+  VerbatimReply,
+} from '../protocol/reply.js';
+import { formatDouble } from '../protocol/encoder.js';
+import { BigString } from '../keyspace/bigstring.js';
+import type { Database, RedisValue } from '../keyspace/db.js';
+import { Deque } from '../keyspace/deque.js';
+import { Stream, U64MAX } from '../keyspace/stream.js';
+import { SortedSet } from '../keyspace/zset.js';
+import { parseLongLong } from '../util/numbers.js';
+import type { Context } from './table.js';
+
+const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** digest ^= SHA1(data) */
+function xorDigest(digest: Buffer, data: Uint8Array): void {
+  const h = sha1(data);
+  for (let i = 0; i < 20; i++) digest[i] ^= h[i];
+}
+
+/** digest = SHA1(digest ^ SHA1(data)) */
+function mixDigest(digest: Buffer, data: Uint8Array): void {
+  xorDigest(digest, data);
+  sha1(digest).copy(digest);
+}
+
+/** Redis's OBJ_* type numbers, as htonl(o->type). */
+function typeWord(v: RedisValue): Buffer {
+  const t =
+    typeof v === 'string' || v instanceof BigString ? 0
+    : v instanceof Deque ? 1
+    : v instanceof Set ? 2
+    : v instanceof SortedSet ? 3
+    : v instanceof Map ? 4
+    : 6; // stream
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(t);
+  return b;
+}
+
+/** Redis's xorObjectDigest: mix the value of `key` into `digest`. */
+function objectDigest(db: Database, key: string, v: RedisValue, digest: Buffer): void {
+  mixDigest(digest, typeWord(v));
+  if (typeof v === 'string') mixDigest(digest, bytes(v));
+  else if (v instanceof BigString) mixDigest(digest, v.view());
+  else if (v instanceof Deque) for (const e of v) mixDigest(digest, bytes(e));
+  else if (v instanceof Set) for (const m of v) xorDigest(digest, bytes(m));
+  else if (v instanceof SortedSet) {
+    for (const n of v) {
+      const e = Buffer.alloc(20);
+      mixDigest(e, bytes(n.member));
+      mixDigest(e, bytes(formatDouble(n.score)));
+      xorDigest(digest, e);
+    }
+  } else if (v instanceof Map) {
+    for (const [f, val] of v) {
+      const e = Buffer.alloc(20);
+      mixDigest(e, bytes(f));
+      mixDigest(e, bytes(val));
+      xorDigest(digest, e);
+    }
+  } else if (v instanceof Stream) {
+    for (const e of v.range(0, 0, U64MAX, U64MAX, 0, false)) {
+      mixDigest(digest, bytes(`${e.ms >= U64MAX ? '18446744073709551615' : e.ms}.${e.seq >= U64MAX ? '18446744073709551615' : e.seq}`));
+      for (const f of e.fields) mixDigest(digest, bytes(f));
+    }
+  }
+  if (db.expires.has(key)) xorDigest(digest, bytes('!!expire!!'));
+}
+
+function datasetDigest(ctx: Context): string {
+  const final = Buffer.alloc(20);
+  for (const db of ctx.server.dbs) {
+    if (db.dict.size === 0) continue;
+    const id = Buffer.alloc(4);
+    id.writeUInt32BE(db.id);
+    mixDigest(final, id);
+    for (const [key, v] of db.dict) {
+      const d = Buffer.alloc(20);
+      mixDigest(d, bytes(key));
+      objectDigest(db, key, v, d);
+      xorDigest(final, d);
+    }
+  }
+  return final.toString('hex');
+}
+
+const ERR_NOT_POSITIVE = new ReplyError('ERR', 'value is out of range, must be positive');
+
+const PROTOCOL_TYPES = 'string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false';
+
+/** DEBUG PROTOCOL <type>: Redis's test value of each type. */
+function protocolReply(ctx: Context, type: string): Reply {
+  switch (type.toLowerCase()) {
+    case 'string':
+      return 'Hello World';
+    case 'integer':
+      return 12345;
+    case 'double':
+      return new DoubleReply(3.141);
+    case 'bignum':
+      return new BigNumberReply('1234567999999999999999999999999999999');
+    case 'null':
+      return null;
+    case 'array':
+      return [0, 1, 2];
+    case 'set':
+      return new SetReply([0, 1, 2]);
+    case 'map':
+      return new MapReply([0, BooleanReply.FALSE, 1, BooleanReply.TRUE, 2, BooleanReply.FALSE]);
+    case 'attrib':
+      return new AttributeReply(['key-popularity', ['key:123', 90]], 'Some real reply following the attribute');
+    case 'push':
+      if (ctx.client.enc.resp !== 3) return new ReplyError('ERR', 'RESP2 is not supported by this command');
+      ctx.client.write(new PushReply(['server-cpu-usage', 42]));
+      return 'Some real reply following the push reply';
+    case 'true':
+      return BooleanReply.TRUE;
+    case 'false':
+      return BooleanReply.FALSE;
+    case 'verbatim':
+      return new VerbatimReply('This is a verbatim\nstring');
+    default:
+      return new ReplyError('ERR', `Wrong protocol type name. Please use one of the following: ${PROTOCOL_TYPES}`);
+  }
+}
+
+/** DEBUG POPULATE count [prefix] [size]: keys prefix:N = "value:N" (padded with NULs or cut to size). */
+function populate(ctx: Context, args: string[]): Reply {
+  // getPositiveLongFromObjectOrReply: one error for "not a number" and "negative".
+  const count = parseLongLong(args[2]);
+  if (count === null || count < 0) return ERR_NOT_POSITIVE;
+  let size = 0;
+  if (args.length === 5) {
+    const s = parseLongLong(args[4]);
+    if (s === null || s < 0) return ERR_NOT_POSITIVE;
+    size = Number(s);
+  }
+  const prefix = args.length >= 4 ? args[3] : 'key';
+  const db = ctx.db;
+  for (let j = 0; j < count; j++) {
+    // snprintf into a 128-byte buffer: at most 127 characters of key.
+    const key = `${prefix}:${j}`.slice(0, 127);
+    if (db.get(key) !== undefined) continue;
+    const text = `value:${j}`;
+    const value = size === 0 ? text : size <= text.length ? text.slice(0, size) : text + '\0'.repeat(size - text.length);
+    db.set(key, value);
+    ctx.server.keyModified(db, key);
+  }
+  return OK;
+}
+
+/**
+ * The DEBUG subcommands of this file: the reply, or undefined when `args` is none of them (server.ts
+ * then answers Redis's subcommand syntax error).
+ */
+export function debugExtra(ctx: Context, args: string[]): Reply | undefined {
+  const sub = args[1].toUpperCase();
+  const n = args.length;
+  switch (sub) {
+    case 'DIGEST':
+      return n === 2 ? new Status(datasetDigest(ctx)) : undefined;
+    case 'DIGEST-VALUE': {
+      const out: Reply[] = [];
+      for (let j = 2; j < n; j++) {
+        const d = Buffer.alloc(20);
+        const v = ctx.db.dict.get(args[j]);
+        if (v !== undefined) objectDigest(ctx.db, args[j], v, d);
+        out.push(new Status(d.toString('hex')));
+      }
+      return out;
+    }
+    case 'ERROR':
+      // addReplyError with the text as given: "-<text>" (no ERR prefix added).
+      return n === 3 ? ReplyError.fromWire(args[2]) : undefined;
+    case 'LOG':
+      if (n !== 3) return undefined;
+      ctx.server.log.warn({ debug: true }, `DEBUG LOG: ${args[2]}`);
+      return OK;
+    case 'POPULATE':
+      return n >= 3 && n <= 5 ? populate(ctx, args) : undefined;
+    case 'PROTOCOL':
+      return n === 3 ? protocolReply(ctx, args[2]) : undefined;
+    case 'SET-ACTIVE-EXPIRE':
+      if (n !== 3) return undefined;
+      // atoi: anything that does not start with a nonzero number turns it off.
+      ctx.server.activeExpireEnabled = (parseInt(args[2], 10) || 0) !== 0;
+      return OK;
+    default:
+      return undefined;
+  }
+}

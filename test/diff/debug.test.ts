@@ -1,0 +1,158 @@
+// DEBUG subcommands against a real redis-server 7.0 (both with enable-debug-command yes): DIGEST
+// and DIGEST-VALUE give Redis's hex signature for the same data (every type, both encodings of
+// sorted sets and hashes, TTLs, several databases), POPULATE makes Redis's keys and values,
+// PROTOCOL answers one reply of each RESP type in RESP2 and RESP3 (the RESP3 attribute compared as
+// raw bytes: the test reader has no attribute type), ERROR / LOG, SET-ACTIVE-EXPIRE, and the
+// argument errors.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffScript, Step } from '../helpers/diff.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { until, sleep } from '../helpers/poll.js';
+import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+
+/** Send one command on a fresh socket (after `pre`), return the raw bytes of the last reply. */
+async function rawReply(port: number, pre: string[][], cmd: string[], want: number): Promise<string> {
+  const enc = (a: string[]): string => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`;
+  const s = net.connect(port, '127.0.0.1');
+  let got = '';
+  s.on('data', (d) => (got += d.toString('latin1')));
+  await new Promise((r) => s.once('connect', r));
+  for (const p of pre) s.write(enc(p));
+  await sleep(50);
+  got = '';
+  s.write(enc(cmd));
+  await until(() => got.length >= want, 5000, 'reply');
+  s.destroy();
+  return got;
+}
+
+describe.skipIf(skipReason('DEBUG differential tests', 'redis-server'))('DEBUG: differential vs redis-server', () => {
+  let ls: LodestoneHandle;
+  let rs: ProcessHandle;
+  beforeAll(async () => {
+    [ls, rs] = await Promise.all([startLodestone({ 'enable-debug-command': 'yes' }), startRedis(['--enable-debug-command', 'yes'])]);
+  });
+  afterAll(async () => {
+    await Promise.all([ls?.close(), rs?.close()]);
+  });
+  const run = async (steps: Step[], resp3 = false): Promise<void> => {
+    for (const db of ls.server.dbs) db.clear();
+    await diffScript({ lodestone: ls.port, redis: rs.port }, [['FLUSHALL'], ...steps], resp3);
+  };
+
+  it('DIGEST and DIGEST-VALUE match Redis for every type', async () => {
+    const many = (n: number, f: (i: number) => string[]): string[] => Array.from({ length: n }, (_, i) => f(i)).flat();
+    await run([
+      ['DEBUG', 'DIGEST'],
+      ['DEBUG', 'DIGEST-VALUE', 'nokey'],
+      ['DEBUG', 'DIGEST-VALUE'],
+      ['SET', 's', 'hello'],
+      ['SET', 'int', '12345'],
+      ['SET', 'neg', '-7'],
+      ['SET', 'empty', ''],
+      ['SET', 'ttl', 'x', 'EX', '1000'],
+      ['RPUSH', 'list', 'a', 'b', '3', 'c'],
+      ['SADD', 'iset', '1', '2', '300'],
+      ['SADD', 'set', 'x', 'y', 'z'],
+      ['ZADD', 'zs', '1', 'a', '2.5', 'b', '-3', '10', 'inf', 'big'],
+      ['ZADD', 'zbig', ...many(200, (i) => [String(i / 3), `m${i}`])],
+      ['HSET', 'h', 'f1', 'v1', 'f2', '2'],
+      ['HSET', 'hbig', ...many(200, (i) => [`f${i}`, 'v'.repeat(i % 70)])],
+      ['XADD', 'st', '1-1', 'a', '1', 'b', '2'],
+      ['XADD', 'st', '2-5', 'c', '3'],
+      ['XADD', 'st', '3-0', 'a', '1', 'b', '2'],
+      ['XDEL', 'st', '2-5'],
+      ['XGROUP', 'CREATE', 'st', 'g', '0'],
+      ['DEBUG', 'DIGEST'],
+      ['DEBUG', 'DIGEST-VALUE', 's', 'int', 'neg', 'empty', 'ttl', 'list', 'iset', 'set', 'zs', 'zbig', 'h', 'hbig', 'st', 'nokey'],
+      ['SELECT', '3'],
+      ['SET', 's', 'hello'],
+      ['DEBUG', 'DIGEST'],
+      ['PERSIST', 's'],
+      ['EXPIRE', 's', '100'],
+      ['DEBUG', 'DIGEST'],
+      ['DEBUG', 'DIGEST-VALUE', 's'],
+      ['SELECT', '0'],
+      ['DEBUG', 'DIGEST', 'x'],
+    ]);
+  });
+
+  it('POPULATE makes the keys and values Redis makes', async () => {
+    await run([
+      ['SET', 'key:1', 'mine'],
+      ['DEBUG', 'POPULATE', '5'],
+      ['DBSIZE'],
+      ['MGET', 'key:0', 'key:1', 'key:4', 'key:5'],
+      ['DEBUG', 'POPULATE', '3', 'p'],
+      ['MGET', 'p:0', 'p:2'],
+      ['DEBUG', 'POPULATE', '3', 'sz', '3'],
+      ['DEBUG', 'POPULATE', '3', 'pad', '12'],
+      ['MGET', 'sz:0', 'pad:1'],
+      ['STRLEN', 'pad:2'],
+      ['DEBUG', 'POPULATE', '2', 'x'.repeat(150)],
+      ['DBSIZE'],
+      ['DEBUG', 'POPULATE', '0'],
+      ['DEBUG', 'POPULATE', '-1'],
+      ['DEBUG', 'POPULATE', 'x'],
+      ['DEBUG', 'POPULATE', '1', 'q', '-1'],
+      ['DEBUG', 'POPULATE', '1', 'q', 'x'],
+      ['DEBUG', 'POPULATE'],
+      ['DEBUG', 'POPULATE', '1', 'a', '1', 'extra'],
+      ['DEBUG', 'DIGEST'],
+    ]);
+  });
+
+  it('PROTOCOL replies of every type, ERROR, LOG, argument errors', async () => {
+    const types = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'push', 'verbatim', 'true', 'false', 'BOGUS'];
+    const steps: Step[] = [
+      ...types.map((t) => ['DEBUG', 'PROTOCOL', t]),
+      ['DEBUG', 'PROTOCOL', 'attrib'],
+      ['DEBUG', 'PROTOCOL'],
+      ['DEBUG', 'ERROR', 'foo bar'],
+      ['DEBUG', 'ERROR', 'MYERR custom'],
+      ['DEBUG', 'ERROR', '-DASH x'],
+      ['DEBUG', 'ERROR', ''],
+      ['DEBUG', 'ERROR'],
+      ['DEBUG', 'LOG', 'hello from the test'],
+      ['DEBUG', 'LOG'],
+      ['DEBUG', 'SET-ACTIVE-EXPIRE'],
+      ['DEBUG', 'BOGUS'],
+      ['DEBUG', 'bogus', 'x'],
+      ['DEBUG', 'SLEEP', '0'],
+    ];
+    await run(steps);
+    await run(steps.filter((s) => !(Array.isArray(s) && s[2] === 'attrib')).concat([['DEBUG', 'PROTOCOL', 'push']]), true);
+    const [a, b] = await Promise.all(
+      [ls.port, rs.port].map((p) => rawReply(p, [['HELLO', '3']], ['DEBUG', 'PROTOCOL', 'attrib'], 90)),
+    );
+    expect(a).toBe(b);
+    expect(a.startsWith('|1\r\n')).toBe(true);
+  });
+
+  it('SET-ACTIVE-EXPIRE 0 leaves expired keys until they are accessed', async () => {
+    const counts: string[][] = [];
+    for (const port of [ls.port, rs.port]) {
+      const c = await RawClient.connect(port);
+      try {
+        await c.call('FLUSHALL');
+        expect(await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0')).toEqual({ t: 'status', v: 'OK' });
+        await c.call('SET', 'k', 'v', 'PX', '20');
+        await c.call('SET', 'k2', 'v', 'PX', '20');
+        // Several active-expiry cycles (hz 10) would have removed them.
+        await sleep(400);
+        const seen = [(await c.call('DBSIZE')) as { v: string }];
+        seen.push((await c.call('EXISTS', 'k')) as { v: string });
+        seen.push((await c.call('DBSIZE')) as { v: string });
+        expect(await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', 'x')).toEqual({ t: 'status', v: 'OK' });
+        expect(await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1')).toEqual({ t: 'status', v: 'OK' });
+        await until(async () => ((await c.call('DBSIZE')) as { v: string }).v === '0', 10000, 'active expiry back on');
+        counts.push(seen.map((x) => x.v));
+      } finally {
+        c.close();
+      }
+    }
+    expect(counts[0]).toEqual(['2', '0', '1']);
+    expect(counts[0]).toEqual(counts[1]);
+  });
+});
