@@ -1,6 +1,7 @@
 // DEBUG subcommands that Redis's own test suites and client libraries' tests lean on, with Redis
 // 7.0's replies (debug.c): DIGEST / DIGEST-VALUE (Redis's dataset signature, the same hex for the
-// same data), ERROR, LOG, POPULATE, PROTOCOL (one reply of every RESP type) and SET-ACTIVE-EXPIRE.
+// same data), ERROR, LOG, LOADAOF (empty the dataset, replay the AOF), POPULATE, PROTOCOL (one
+// reply of every RESP type) and SET-ACTIVE-EXPIRE.
 // The DEBUG command itself (HELP, SLEEP, OBJECT, the enable-debug-command protection) is declared
 // in server.ts, which hands the other subcommands here.
 //
@@ -22,6 +23,7 @@ import { Deque } from '../keyspace/deque.js';
 import { Stream, U64MAX } from '../keyspace/stream.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { parseLongLong } from '../util/numbers.js';
+import type { Client } from '../server/client.js';
 import type { Context } from './table.js';
 
 const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
@@ -196,6 +198,20 @@ export function debugExtra(ctx: Context, args: string[]): Reply | undefined {
       return n >= 3 && n <= 5 ? populate(ctx, args) : undefined;
     case 'PROTOCOL':
       return n === 3 ? protocolReply(ctx, args[2]) : undefined;
+    case 'LOADAOF': {
+      if (n !== 2) return undefined;
+      const server = ctx.server;
+      const dirty = server.dirty;
+      const watched: Set<Client>[] = [];
+      // WATCHers of keys that existed are invalidated (Redis's emptyData → signalFlushedDb).
+      for (const db of server.dbs) for (const [k, cs] of server.watchers[db.id] ?? []) if (db.dict.has(k)) watched.push(cs);
+      const err = server.persistence.reloadAof();
+      if (err) return err;
+      for (const cs of watched) for (const c of cs) c.dirtyCas = true;
+      // Replaying is not a change to save (Redis zeroes server.dirty).
+      server.dirty = dirty;
+      return OK;
+    }
     case 'SET-ACTIVE-EXPIRE':
       if (n !== 3) return undefined;
       // atoi: anything that does not start with a nonzero number turns it off.

@@ -1167,6 +1167,8 @@ const DEBUG_HELP = [
   '    unit tests to simulate Redis errors.',
   'LOG <message>',
   '    Write <message> to the server log.',
+  'LOADAOF',
+  '    Flush the AOF buffers on disk and reload the AOF in memory.',
   'OBJECT <key>',
   '    Show low-level info about the `key` and associated value.',
   'POPULATE <count> [<prefix>] [<size>]',

@@ -340,6 +340,27 @@ export class Persistence {
     for (const c of clients) c.flush(); // a client still not durable (write failed) moves to `held`
   };
 
+  /**
+   * DEBUG LOADAOF: write out what is buffered, empty every database and replay the AOF into them,
+   * as Redis does to check that the file holds the dataset. Refused (where Redis would exit) when
+   * the AOF is off or cannot be written, and while a rewrite or save job walks the dataset.
+   */
+  reloadAof(): ReplyError | null {
+    if (this.aofState !== 'on') return new ReplyError('ERR', 'DEBUG LOADAOF needs the append only file on (appendonly yes)');
+    if (this.job) return new ReplyError('ERR', `DEBUG LOADAOF can not run while a background ${this.job.kind === 'rewrite' ? 'AOF rewrite' : 'save'} is in progress`);
+    if (!this.flushAof()) return new ReplyError('ERR', 'DEBUG LOADAOF: the append only file can not be written');
+    const server = this.server;
+    for (const db of server.dbs) db.clear();
+    this.loading = true;
+    try {
+      replayFile(server, this.aofPath);
+    } finally {
+      this.loading = false;
+    }
+    server.log.warn('Append Only File loaded by DEBUG LOADAOF');
+    return null;
+  }
+
   /** Write what is buffered (and fsync with `always`). Returns false while writing fails. */
   flushAof(): boolean {
     const enc = this.buf;

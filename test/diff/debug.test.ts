@@ -2,8 +2,8 @@
 // and DIGEST-VALUE give Redis's hex signature for the same data (every type, both encodings of
 // sorted sets and hashes, TTLs, several databases), POPULATE makes Redis's keys and values,
 // PROTOCOL answers one reply of each RESP type in RESP2 and RESP3 (the RESP3 attribute compared as
-// raw bytes: the test reader has no attribute type), ERROR / LOG, SET-ACTIVE-EXPIRE, and the
-// argument errors.
+// raw bytes: the test reader has no attribute type), ERROR / LOG, SET-ACTIVE-EXPIRE, the argument
+// errors, and LOADAOF (same digest before and after the replay, on both servers).
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffScript, Step } from '../helpers/diff.js';
@@ -154,5 +154,78 @@ describe.skipIf(skipReason('DEBUG differential tests', 'redis-server'))('DEBUG: 
     }
     expect(counts[0]).toEqual(['2', '0', '1']);
     expect(counts[0]).toEqual(counts[1]);
+  });
+});
+
+describe.skipIf(skipReason('DEBUG LOADAOF differential test', 'redis-server'))('DEBUG LOADAOF: differential vs redis-server', () => {
+  it('replays the AOF into an emptied dataset: the same digest before and after, on both servers', async () => {
+    const [ls, rs] = await Promise.all([
+      startLodestone({ 'enable-debug-command': 'yes', appendonly: 'yes' }),
+      startRedis(['--enable-debug-command', 'yes', '--appendonly', 'yes']),
+    ]);
+    const digests: string[][] = [];
+    try {
+      for (const port of [ls.port, rs.port]) {
+        const c = await RawClient.connect(port);
+        const w = await RawClient.connect(port);
+        try {
+          const d: string[] = [];
+          const digest = async (): Promise<void> => {
+            d.push(((await c.call('DEBUG', 'DIGEST')) as { v: string }).v);
+          };
+          for (const cmd of [
+            ['SET', 's', 'v', 'EX', '1000'],
+            ['INCRBYFLOAT', 'f', '1.5'],
+            ['RPUSH', 'l', 'a', 'b', 'c'],
+            ['LPOP', 'l'],
+            ['SADD', 'set', 'x', 'y', 'z'],
+            ['SPOP', 'set'],
+            ['ZADD', 'z', '1', 'a', '2', 'b'],
+            ['HSET', 'h', 'f', 'v'],
+            ['XADD', 'st', '1-1', 'a', '1'],
+            ['SELECT', '2'],
+            ['SET', 'other', 'db'],
+            ['SELECT', '0'],
+          ]) {
+            await c.call(...cmd);
+          }
+          // SPOP picks at random: make the set's content the same on both servers.
+          await c.call('DEL', 'set');
+          await c.call('SADD', 'set', 'p', 'q');
+          await digest();
+          await w.call('WATCH', 's');
+          expect(await c.call('DEBUG', 'LOADAOF')).toEqual({ t: 'status', v: 'OK' });
+          await digest();
+          await w.call('MULTI');
+          await w.call('PING');
+          // The reload invalidated the WATCH of an existing key.
+          expect((await w.call('EXEC')).t).toBe('nullarray');
+          expect(await c.call('GET', 'f')).toEqual({ t: 'bulk', v: '1.5' });
+          expect(await c.call('LRANGE', 'l', '0', '-1')).toEqual({ t: 'array', v: [{ t: 'bulk', v: 'b' }, { t: 'bulk', v: 'c' }] });
+          d.push(String(d[0] === d[1]));
+          digests.push(d);
+        } finally {
+          c.close();
+          w.close();
+        }
+      }
+    } finally {
+      await Promise.all([ls.close(), rs.close()]);
+    }
+    expect(digests[0][2]).toBe('true');
+    expect(digests[0]).toEqual(digests[1]);
+  });
+
+  it('is refused when the AOF is off (Redis would exit)', async () => {
+    const ls = await startLodestone({ 'enable-debug-command': 'yes' });
+    const c = await RawClient.connect(ls.port);
+    try {
+      await c.call('SET', 'k', 'v');
+      expect((await c.call('DEBUG', 'LOADAOF')).t).toBe('error');
+      expect(await c.call('GET', 'k')).toEqual({ t: 'bulk', v: 'v' });
+    } finally {
+      c.close();
+      await ls.close();
+    }
   });
 });
