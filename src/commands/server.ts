@@ -450,8 +450,9 @@ function configSet(ctx: Context, args: string[]): Reply {
   for (let i = 2; i < args.length; i += 2) {
     const name = args[i];
     const spec = PARAM_BY_NAME.get(name.toLowerCase());
-    // Redis's SENSITIVE_CONFIG: the value never shows in SLOWLOG or MONITOR.
-    if (spec && SENSITIVE_CONFIGS.has(spec.name)) ctx.client.redact(i + 1);
+    // Redis's SENSITIVE_CONFIG: the value never shows in SLOWLOG or MONITOR (masterauth's neither,
+    // though Lodestone, without replication, refuses it).
+    if (SENSITIVE_CONFIGS.has(spec ? spec.name : name.toLowerCase())) ctx.client.redact(i + 1);
     if (!spec) {
       if (!invalid) {
         unknown = name;

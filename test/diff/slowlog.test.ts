@@ -78,6 +78,11 @@ describe.skipIf(skipReason('SLOWLOG differential tests', 'redis-server'))('SLOWL
       ['AUTH', 'wrongpass'],
       ['AUTH', 'someuser', 'wrongpass'],
       { cmd: ['HELLO', '2', 'AUTH', 'default', 'wrongpass'], ignore: true }, // (the reply holds the client id)
+      ['CONFIG', 'SET', 'requirepass', ''],
+      ['MIGRATE', '127.0.0.1', '1', 'k', '0', '10', 'AUTH', 'secret'],
+      ['MIGRATE', '127.0.0.1', '1', 'k', '0', '10', 'AUTH2', 'user', 'secret'],
+      ['ACL', 'SETUSER', 'slowlogtest', 'on', '>pw1', '<pw1', 'resetpass'],
+      ['ACL', 'DELUSER', 'slowlogtest'],
       ['CLIENT', 'SETNAME', ''],
       ['ECHO', 'after'],
       get('-1'),
