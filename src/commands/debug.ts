@@ -1,7 +1,8 @@
 // DEBUG subcommands that Redis's own test suites and client libraries' tests lean on, with Redis
 // 7.0's replies (debug.c): DIGEST / DIGEST-VALUE (Redis's dataset signature, the same hex for the
-// same data), ERROR, LOG, LOADAOF (empty the dataset, replay the AOF), POPULATE, PROTOCOL (one
-// reply of every RESP type) and SET-ACTIVE-EXPIRE.
+// same data), ERROR, LOG, LOADAOF (empty the dataset, replay the AOF), RELOAD (save the snapshot,
+// empty, load it; MERGE / NOFLUSH / NOSAVE), POPULATE, PROTOCOL (one reply of every RESP type) and
+// SET-ACTIVE-EXPIRE. Emptying clears the function libraries too, as Redis's emptyData does.
 // The DEBUG command itself (HELP, SLEEP, OBJECT, the enable-debug-command protection) is declared
 // in server.ts, which hands the other subcommands here.
 //
@@ -24,6 +25,7 @@ import { Stream, U64MAX } from '../keyspace/stream.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { parseLongLong } from '../util/numbers.js';
 import type { Client } from '../server/client.js';
+import { hasScripting } from '../scripting/eval.js';
 import type { Context } from './table.js';
 
 const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
@@ -167,6 +169,21 @@ function populate(ctx: Context, args: string[]): Reply {
   return OK;
 }
 
+const ERR_RELOAD = new ReplyError('ERR', 'Error trying to load the RDB dump');
+
+/** The WATCHers of keys that exist now (Redis's emptyData → signalFlushedDb invalidates them). */
+function watchedExisting(ctx: Context): Set<Client>[] {
+  const out: Set<Client>[] = [];
+  for (const db of ctx.server.dbs) for (const [k, cs] of ctx.server.watchers[db.id] ?? []) if (db.dict.has(k)) out.push(cs);
+  return out;
+}
+
+/** Redis's emptyData(-1, …): every database and the function libraries. */
+function emptyData(ctx: Context): void {
+  for (const db of ctx.server.dbs) db.clear();
+  hasScripting(ctx.server)?.functions.flush();
+}
+
 /**
  * The DEBUG subcommands of this file: the reply, or undefined when `args` is none of them (server.ts
  * then answers Redis's subcommand syntax error).
@@ -202,14 +219,42 @@ export function debugExtra(ctx: Context, args: string[]): Reply | undefined {
       if (n !== 2) return undefined;
       const server = ctx.server;
       const dirty = server.dirty;
-      const watched: Set<Client>[] = [];
-      // WATCHers of keys that existed are invalidated (Redis's emptyData → signalFlushedDb).
-      for (const db of server.dbs) for (const [k, cs] of server.watchers[db.id] ?? []) if (db.dict.has(k)) watched.push(cs);
-      const err = server.persistence.reloadAof();
+      const watched = watchedExisting(ctx);
+      const err = server.persistence.reloadAof(() => emptyData(ctx));
       if (err) return err;
       for (const cs of watched) for (const c of cs) c.dirtyCas = true;
       // Replaying is not a change to save (Redis zeroes server.dirty).
       server.dirty = dirty;
+      return OK;
+    }
+    case 'RELOAD': {
+      let flush = true;
+      let save = true;
+      let merge = false;
+      for (let j = 2; j < n; j++) {
+        const o = args[j].toUpperCase();
+        if (o === 'MERGE') merge = true;
+        else if (o === 'NOFLUSH') flush = false;
+        else if (o === 'NOSAVE') save = false;
+        else return new ReplyError('ERR', 'DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+      }
+      const watched = watchedExisting(ctx);
+      if (flush) {
+        // Saving first (so an empty dataset is not what gets saved), then emptying.
+        if (save) {
+          const e = ctx.server.persistence.save();
+          if (e) return e;
+          save = false;
+        }
+        emptyData(ctx);
+      } else if (!merge && (ctx.server.dbs.some((db) => db.dict.size > 0) || (hasScripting(ctx.server)?.functions.libraries.size ?? 0) > 0)) {
+        // Redis fails on the first library already loaded (and dies on a duplicate key): refused
+        // before anything is loaded.
+        return ERR_RELOAD;
+      }
+      const err = ctx.server.persistence.reloadSnapshot(save, merge);
+      if (err) return err;
+      for (const cs of watched) for (const c of cs) c.dirtyCas = true;
       return OK;
     }
     case 'SET-ACTIVE-EXPIRE':

@@ -3,7 +3,8 @@
 // sorted sets and hashes, TTLs, several databases), POPULATE makes Redis's keys and values,
 // PROTOCOL answers one reply of each RESP type in RESP2 and RESP3 (the RESP3 attribute compared as
 // raw bytes: the test reader has no attribute type), ERROR / LOG, SET-ACTIVE-EXPIRE, the argument
-// errors, and LOADAOF (same digest before and after the replay, on both servers).
+// errors, LOADAOF (same digest before and after the replay, on both servers) and RELOAD with its
+// MERGE / NOFLUSH / NOSAVE options (function libraries included).
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffScript, Step } from '../helpers/diff.js';
@@ -227,5 +228,60 @@ describe.skipIf(skipReason('DEBUG LOADAOF differential test', 'redis-server'))('
       c.close();
       await ls.close();
     }
+  });
+});
+
+describe.skipIf(skipReason('DEBUG RELOAD differential test', 'redis-server'))('DEBUG RELOAD: differential vs redis-server', () => {
+  let ls: LodestoneHandle;
+  let rs: ProcessHandle;
+  beforeAll(async () => {
+    [ls, rs] = await Promise.all([startLodestone({ 'enable-debug-command': 'yes' }), startRedis(['--enable-debug-command', 'yes'])]);
+  });
+  afterAll(async () => {
+    await Promise.all([ls?.close(), rs?.close()]);
+  });
+
+  it('saves and reloads (MERGE, NOFLUSH, NOSAVE), functions included', async () => {
+    const digest = { cmd: ['DEBUG', 'DIGEST'] };
+    await diffScript({ lodestone: ls.port, redis: rs.port }, [
+      ['FUNCTION', 'FLUSH'],
+      ['SET', 's', 'v', 'EX', '1000'],
+      ['RPUSH', 'l', 'a', 'b'],
+      ['ZADD', 'z', '1', 'a', '2.5', 'b'],
+      ['HSET', 'h', 'f', 'v'],
+      ['SADD', 'set', '1', '2'],
+      ['XADD', 'st', '1-1', 'a', '1'],
+      ['SELECT', '1'],
+      ['SET', 'other', 'db'],
+      ['SELECT', '0'],
+      ['FUNCTION', 'LOAD', "#!lua name=lib\nredis.register_function('f', function() return 'from lib' end)"],
+      digest,
+      ['DEBUG', 'RELOAD'],
+      digest,
+      ['FCALL', 'f', '0'],
+      ['TTL', 's'],
+      ['OBJECT', 'ENCODING', 'set'],
+      // NOSAVE brings back the saved state.
+      ['SET', 'later', '1'],
+      ['DEL', 'l'],
+      ['DEBUG', 'RELOAD', 'NOSAVE'],
+      ['EXISTS', 'later', 'l'],
+      digest,
+      // NOFLUSH without MERGE fails on what is there; with MERGE the file's keys replace ours.
+      ['DEBUG', 'RELOAD', 'NOFLUSH'],
+      ['SET', 'later', '2'],
+      ['RPUSH', 'l', 'x'],
+      ['DEBUG', 'RELOAD', 'NOSAVE', 'NOFLUSH', 'MERGE'],
+      ['GET', 'later'],
+      ['LRANGE', 'l', '0', '-1'],
+      ['FCALL', 'f', '0'],
+      digest,
+      ['DEBUG', 'RELOAD', 'BOGUS'],
+      ['DEBUG', 'RELOAD', 'merge', 'x'],
+      ['FUNCTION', 'FLUSH'],
+      ['FLUSHALL'],
+      ['DEBUG', 'RELOAD'],
+      ['DBSIZE'],
+    ]);
   });
 });
