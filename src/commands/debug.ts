@@ -1,8 +1,8 @@
 // DEBUG subcommands that Redis's own test suites and client libraries' tests lean on, with Redis
 // 7.0's replies (debug.c): DIGEST / DIGEST-VALUE (Redis's dataset signature, the same hex for the
 // same data), ERROR, LOG, LOADAOF (empty the dataset, replay the AOF), RELOAD (save the snapshot,
-// empty, load it; MERGE / NOFLUSH / NOSAVE), POPULATE, PROTOCOL (one reply of every RESP type) and
-// SET-ACTIVE-EXPIRE. Emptying clears the function libraries too, as Redis's emptyData does.
+// empty, load it; MERGE / NOFLUSH / NOSAVE), POPULATE, PROTOCOL (one reply of every RESP type),
+// SET-ACTIVE-EXPIRE, SET-SKIP-CHECKSUM-VALIDATION, PAUSE-CRON and CHANGE-REPL-ID. Emptying clears the function libraries too, as Redis's emptyData does.
 // The DEBUG command itself (HELP, SLEEP, OBJECT, the enable-debug-command protection) is declared
 // in server.ts, which hands the other subcommands here.
 //
@@ -24,6 +24,7 @@ import { Deque } from '../keyspace/deque.js';
 import { Stream, U64MAX } from '../keyspace/stream.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { parseLongLong } from '../util/numbers.js';
+import { changeReplicationId } from '../server/info.js';
 import type { Client } from '../server/client.js';
 import { hasScripting } from '../scripting/eval.js';
 import type { Context } from './table.js';
@@ -169,6 +170,9 @@ function populate(ctx: Context, args: string[]): Reply {
   return OK;
 }
 
+/** C's atoi, as Redis reads these switches: anything not starting with a nonzero number is 0. */
+const atoi = (s: string): number => parseInt(s, 10) || 0;
+
 const ERR_RELOAD = new ReplyError('ERR', 'Error trying to load the RDB dump');
 
 /** The WATCHers of keys that exist now (Redis's emptyData → signalFlushedDb invalidates them). */
@@ -257,10 +261,21 @@ export function debugExtra(ctx: Context, args: string[]): Reply | undefined {
       for (const cs of watched) for (const c of cs) c.dirtyCas = true;
       return OK;
     }
+    case 'CHANGE-REPL-ID':
+      if (n !== 2) return undefined;
+      changeReplicationId(ctx.server);
+      return OK;
+    case 'PAUSE-CRON':
+      if (n !== 3) return undefined;
+      ctx.server.cronPaused = atoi(args[2]) !== 0;
+      return OK;
+    case 'SET-SKIP-CHECKSUM-VALIDATION':
+      if (n !== 3) return undefined;
+      ctx.server.skipChecksumValidation = atoi(args[2]) !== 0;
+      return OK;
     case 'SET-ACTIVE-EXPIRE':
       if (n !== 3) return undefined;
-      // atoi: anything that does not start with a nonzero number turns it off.
-      ctx.server.activeExpireEnabled = (parseInt(args[2], 10) || 0) !== 0;
+      ctx.server.activeExpireEnabled = atoi(args[2]) !== 0;
       return OK;
     default:
       return undefined;

@@ -323,7 +323,7 @@ export class FunctionLibraries {
 
   /** FUNCTION RESTORE payload [FLUSH | APPEND | REPLACE]: null (OK) or Redis's error. */
   restore(payload: Buffer, policy: 'APPEND' | 'REPLACE' | 'FLUSH'): ReplyError | null {
-    if (!verifyDumpPayload(payload)) return ERR_PAYLOAD;
+    if (!verifyDumpPayload(payload, this.server.skipChecksumValidation)) return ERR_PAYLOAD;
     // Build the payload's libraries aside (Redis's temporary functionsLibCtx).
     const staged = new Map<string, Library>();
     const stagedFns = new Map<string, LuaFunction>();

@@ -2,7 +2,8 @@
 // and DIGEST-VALUE give Redis's hex signature for the same data (every type, both encodings of
 // sorted sets and hashes, TTLs, several databases), POPULATE makes Redis's keys and values,
 // PROTOCOL answers one reply of each RESP type in RESP2 and RESP3 (the RESP3 attribute compared as
-// raw bytes: the test reader has no attribute type), ERROR / LOG, SET-ACTIVE-EXPIRE, the argument
+// raw bytes: the test reader has no attribute type), ERROR / LOG, SET-ACTIVE-EXPIRE, PAUSE-CRON,
+// SET-SKIP-CHECKSUM-VALIDATION, CHANGE-REPL-ID, the argument
 // errors, LOADAOF (same digest before and after the replay, on both servers) and RELOAD with its
 // MERGE / NOFLUSH / NOSAVE options (function libraries included).
 import net from 'node:net';
@@ -10,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffScript, Step } from '../helpers/diff.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { until, sleep } from '../helpers/poll.js';
+import { show } from '../helpers/resp.js';
 import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { crc64LE } from '../../src/persistence/rdb/index.js';
 
 /** Send one command on a fresh socket (after `pre`), return the raw bytes of the last reply. */
 async function rawReply(port: number, pre: string[][], cmd: string[], want: number): Promise<string> {
@@ -129,6 +132,70 @@ describe.skipIf(skipReason('DEBUG differential tests', 'redis-server'))('DEBUG: 
     );
     expect(a).toBe(b);
     expect(a.startsWith('|1\r\n')).toBe(true);
+  });
+
+  it('SET-SKIP-CHECKSUM-VALIDATION lets RESTORE and FUNCTION RESTORE take a payload with a wrong CRC', async () => {
+    // A string "hello" payload and a one-library functions payload, each with its CRC's first byte flipped.
+    const withBadCrc = (body: Buffer): string => {
+      const crc = crc64LE(body);
+      crc[0] ^= 0xff;
+      return Buffer.concat([body, crc]).latin1Slice();
+    };
+    const str = withBadCrc(Buffer.from([0, 5, ...Buffer.from('hello'), 10, 0]));
+    const code = "#!lua name=lib\nredis.register_function('f', function() return 'f' end)";
+    const fn = withBadCrc(Buffer.concat([Buffer.from([245, code.length]), Buffer.from(code, 'latin1'), Buffer.from([10, 0])]));
+    const junk = withBadCrc(Buffer.from([0, 50, 1, 2, 10, 0]));
+    await run([
+      ['RESTORE', 'k', '0', str],
+      ['FUNCTION', 'RESTORE', fn],
+      ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'],
+      ['RESTORE', 'k', '0', str],
+      ['GET', 'k'],
+      ['RESTORE', 'j', '0', junk],
+      ['FUNCTION', 'RESTORE', fn, 'FLUSH'],
+      ['FCALL', 'f', '0'],
+      ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', 'x'],
+      ['RESTORE', 'k2', '0', str],
+      ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION'],
+      ['FUNCTION', 'FLUSH'],
+    ]);
+  });
+
+  it('CHANGE-REPL-ID gives a new master_replid', async () => {
+    for (const port of [ls.port, rs.port]) {
+      const c = await RawClient.connect(port);
+      try {
+        const replid = async (): Promise<string> => /master_replid:([0-9a-f]{40})/.exec(((await c.call('INFO', 'replication')) as { v: string }).v)![1];
+        const before = await replid();
+        expect(await c.call('DEBUG', 'CHANGE-REPL-ID')).toEqual({ t: 'status', v: 'OK' });
+        expect(await replid()).not.toBe(before);
+        expect((await c.call('DEBUG', 'CHANGE-REPL-ID', 'x')).t).toBe('error');
+      } finally {
+        c.close();
+      }
+    }
+  });
+
+  it('PAUSE-CRON 1 stops the cron: no active expiry until PAUSE-CRON 0', async () => {
+    const counts: string[][] = [];
+    for (const port of [ls.port, rs.port]) {
+      const c = await RawClient.connect(port);
+      try {
+        await c.call('FLUSHALL');
+        expect(await c.call('DEBUG', 'PAUSE-CRON', '1')).toEqual({ t: 'status', v: 'OK' });
+        await c.call('SET', 'k', 'v', 'PX', '20');
+        await sleep(400);
+        const seen = [((await c.call('DBSIZE')) as { v: string }).v];
+        expect(await c.call('DEBUG', 'PAUSE-CRON', '0')).toEqual({ t: 'status', v: 'OK' });
+        await until(async () => ((await c.call('DBSIZE')) as { v: string }).v === '0', 10000, 'cron back on');
+        seen.push(show(await c.call('DEBUG', 'PAUSE-CRON')));
+        counts.push(seen);
+      } finally {
+        c.close();
+      }
+    }
+    expect(counts[0][0]).toBe('1');
+    expect(counts[0]).toEqual(counts[1]);
   });
 
   it('SET-ACTIVE-EXPIRE 0 leaves expired keys until they are accessed', async () => {
