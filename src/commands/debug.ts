@@ -24,6 +24,10 @@ import { Deque } from '../keyspace/deque.js';
 import { Stream, U64MAX } from '../keyspace/stream.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { parseLongLong } from '../util/numbers.js';
+import { encodingOf } from '../keyspace/encoding.js';
+import { createDumpPayload, RdbReader } from '../persistence/rdb/index.js';
+import { encodeOptions } from './dump.js';
+import { isSharedInteger } from './keys.js';
 import { changeReplicationId } from '../server/info.js';
 import type { Client } from '../server/client.js';
 import { hasScripting } from '../scripting/eval.js';
@@ -170,6 +174,40 @@ function populate(ctx: Context, args: string[]): Reply {
   return OK;
 }
 
+/**
+ * DEBUG OBJECT key: Redis's line — the refcount OBJECT REFCOUNT reports, the encoding, the length
+ * of the value's RDB serialization (rdbSavedObjectLen: the DUMP payload less its type byte and
+ * footer), the access clock, and for a quicklist its nodes as Redis would build them (the RDB
+ * writer's node split). There is no object address: "0x0".
+ */
+function debugObject(ctx: Context, key: string): Reply {
+  const db = ctx.db;
+  const v = db.peek(key);
+  if (v === undefined) return new ReplyError('ERR', 'no such key');
+  const opts = encodeOptions(ctx.server);
+  const payload = createDumpPayload(v, opts);
+  const refcount = typeof v === 'string' && isSharedInteger(ctx, v) ? 2147483647 : 1;
+  const nowSec = Math.floor(db.clock.now() / 1000);
+  const lru = db.access.get(key) ?? nowSec;
+  const idle = Math.max(0, nowSec - lru);
+  let extra = '';
+  if (v instanceof Deque) {
+    // Quicklist nodes from the payload: node count, then (container, listpack) per node.
+    const r = new RdbReader(payload, 1);
+    const nodes = r.count();
+    let bytes = 0;
+    for (let i = 0; i < nodes; i++) {
+      r.lenBig();
+      bytes += r.bytes().length;
+    }
+    const compressed = ctx.server.config.getInt('list-compress-depth') !== 0 ? 1 : 0;
+    extra = ` ql_nodes:${nodes} ql_avg_node:${(v.length / nodes).toFixed(2)} ql_listpack_max:${opts.listMaxListpackSize} ql_compressed:${compressed} ql_uncompressed_size:${bytes}`;
+  }
+  return new Status(
+    `Value at:0x0 refcount:${refcount} encoding:${encodingOf(ctx.server.config, db, key, v)} serializedlength:${payload.length - 11} lru:${lru & 0xffffff} lru_seconds_idle:${idle}${extra}`,
+  );
+}
+
 /** C's atoi, as Redis reads these switches: anything not starting with a nonzero number is 0. */
 const atoi = (s: string): number => parseInt(s, 10) || 0;
 
@@ -196,6 +234,8 @@ export function debugExtra(ctx: Context, args: string[]): Reply | undefined {
   const sub = args[1].toUpperCase();
   const n = args.length;
   switch (sub) {
+    case 'OBJECT':
+      return n === 3 ? debugObject(ctx, args[2]) : undefined;
     case 'DIGEST':
       return n === 2 ? new Status(datasetDigest(ctx)) : undefined;
     case 'DIGEST-VALUE': {

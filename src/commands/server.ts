@@ -1593,15 +1593,6 @@ export const serverCommands: CommandSpec[] = [
         sleepSync(secs * 1000);
         return OK;
       }
-      if (sub === 'OBJECT' && args.length === 3) {
-        const v = ctx.db.peek(args[2]);
-        if (v === undefined) return new ReplyError('ERR', 'no such key');
-        const len = typeof v === 'string' || v instanceof BigString ? v.length : ((v as { size?: number; length?: number }).size ?? (v as { length?: number }).length ?? 0);
-        const idle = Math.max(0, Math.floor(ctx.db.clock.now() / 1000) - (ctx.db.access.get(args[2]) ?? 0));
-        return new Status(
-          `Value at:0x0 refcount:1 encoding:${encodingOf(ctx.server.config, ctx.db, args[2], v)} serializedlength:${len} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`,
-        );
-      }
       const r = debugExtra(ctx, args);
       return r === undefined ? subcommandSyntaxError(args) : r;
     },

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffScript, Step } from '../helpers/diff.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { until, sleep } from '../helpers/poll.js';
-import { show } from '../helpers/resp.js';
+import { RespValue, show } from '../helpers/resp.js';
 import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
 import { crc64LE } from '../../src/persistence/rdb/index.js';
 
@@ -79,6 +79,46 @@ describe.skipIf(skipReason('DEBUG differential tests', 'redis-server'))('DEBUG: 
       ['DEBUG', 'DIGEST-VALUE', 's'],
       ['SELECT', '0'],
       ['DEBUG', 'DIGEST', 'x'],
+    ]);
+  });
+
+  it('OBJECT shows Redis\'s refcount, encoding, serialized length and quicklist layout', async () => {
+    // The address and the access clock are masked.
+    const mask = (v: RespValue): RespValue =>
+      v.t === 'status' ? { t: 'status', v: v.v.replace(/^Value at:0x[0-9a-f]+ /, 'Value at:? ').replace(/ lru:\d+ lru_seconds_idle:\d+/, ' lru:?') } : v;
+    const obj = (k: string): Step => ({ cmd: ['DEBUG', 'OBJECT', k], mask });
+    const many = (n: number, f: (i: number) => string[]): string[] => Array.from({ length: n }, (_, i) => f(i)).flat();
+    const keys = ['s', 'int', 'bigint', 'raw', 'lzf', 'l', 'lbig', 'iset', 'lpset', 'hset', 'h', 'hbig', 'z', 'zbig', 'st'];
+    await run([
+      ['SET', 's', 'hello'],
+      ['SET', 'int', '123'],
+      ['SET', 'bigint', '12345678901'],
+      ['SET', 'raw', 'r'.repeat(45)],
+      ['SET', 'lzf', 'abc'.repeat(40)],
+      ['RPUSH', 'l', 'a', 'b', 'c'],
+      ['RPUSH', 'lbig', ...many(1000, (i) => [`element-${i}`])],
+      ['SADD', 'iset', '1', '2', '3'],
+      ['SADD', 'lpset', 'a', 'b'],
+      ['SADD', 'hset', ...many(600, (i) => [`m${i}`])],
+      ['HSET', 'h', 'f', 'v'],
+      ['HSET', 'hbig', ...many(200, (i) => [`f${i}`, `v${i}`])],
+      ['ZADD', 'z', '1', 'a', '2', 'b'],
+      ['ZADD', 'zbig', ...many(200, (i) => [String(i * 1.5), `m${i}`])],
+      ['XADD', 'st', '1-1', 'a', '1'],
+      ['XADD', 'st', '2-1', 'a', '2', 'b', '3'],
+      ...keys.map(obj),
+      // Lodestone lays a list's nodes out by the current list-max-listpack-size (Redis keeps the
+      // fill a list was created with): shown while the setting is unchanged.
+      ['CONFIG', 'SET', 'list-max-listpack-size', '5'],
+      ['RPUSH', 'l5', ...many(23, (i) => [String(i)])],
+      obj('l5'),
+      ['CONFIG', 'SET', 'list-max-listpack-size', '-2'],
+      ['CONFIG', 'SET', 'list-compress-depth', '1'],
+      ['RPUSH', 'lc', 'a', 'b'],
+      obj('lc'),
+      ['CONFIG', 'SET', 'list-compress-depth', '0'],
+      obj('nokey'),
+      ['DEBUG', 'OBJECT'],
     ]);
   });
 
