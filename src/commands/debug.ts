@@ -2,7 +2,8 @@
 // 7.0's replies (debug.c): DIGEST / DIGEST-VALUE (Redis's dataset signature, the same hex for the
 // same data), ERROR, LOG, LOADAOF (empty the dataset, replay the AOF), RELOAD (save the snapshot,
 // empty, load it; MERGE / NOFLUSH / NOSAVE), POPULATE, PROTOCOL (one reply of every RESP type),
-// SET-ACTIVE-EXPIRE, SET-SKIP-CHECKSUM-VALIDATION, PAUSE-CRON and CHANGE-REPL-ID. Emptying clears the function libraries too, as Redis's emptyData does.
+// SET-ACTIVE-EXPIRE, SET-SKIP-CHECKSUM-VALIDATION, PAUSE-CRON, CHANGE-REPL-ID, LISTPACK / QUICKLIST
+// (the structure goes to the log) and STRINGMATCH-TEST. Emptying clears the function libraries too, as Redis's emptyData does.
 // The DEBUG command itself (HELP, SLEEP, OBJECT, the enable-debug-command protection) is declared
 // in server.ts, which hands the other subcommands here.
 //
@@ -25,7 +26,8 @@ import { Stream, U64MAX } from '../keyspace/stream.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { parseLongLong } from '../util/numbers.js';
 import { encodingOf } from '../keyspace/encoding.js';
-import { createDumpPayload, RdbReader } from '../persistence/rdb/index.js';
+import { createDumpPayload, lpDecode, RdbReader } from '../persistence/rdb/index.js';
+import { globMatch } from '../util/glob.js';
 import { encodeOptions } from './dump.js';
 import { isSharedInteger } from './keys.js';
 import { changeReplicationId } from '../server/info.js';
@@ -208,6 +210,38 @@ function debugObject(ctx: Context, key: string): Reply {
   );
 }
 
+/**
+ * DEBUG LISTPACK / QUICKLIST key: Redis prints the structure on its stdout; here it goes to the log
+ * (the entries of a listpack, the nodes of a quicklist, as the RDB serialization lays them out).
+ */
+function debugStructure(ctx: Context, key: string, kind: 'listpack' | 'quicklist'): Reply {
+  const v = ctx.db.peek(key);
+  if (v === undefined) return new ReplyError('ERR', 'no such key');
+  if (encodingOf(ctx.server.config, ctx.db, key, v) !== kind) return new ReplyError('ERR', `Not a ${kind} encoded object.`);
+  const payload = createDumpPayload(v, encodeOptions(ctx.server));
+  const r = new RdbReader(payload, 1);
+  if (kind === 'listpack') {
+    const lp = r.bytes();
+    ctx.server.log.warn({ key, bytes: lp.length, entries: lpDecode(lp)?.map(String) }, 'DEBUG LISTPACK');
+    return new Status('Listpack structure printed on stdout');
+  }
+  const nodes: { bytes: number; entries: number }[] = [];
+  for (let i = r.count(); i > 0; i--) {
+    r.lenBig();
+    const lp = r.bytes();
+    nodes.push({ bytes: lp.length, entries: lp.readUInt16LE(4) });
+  }
+  ctx.server.log.warn({ key, nodes }, 'DEBUG QUICKLIST');
+  return new Status('Quicklist structure printed on stdout');
+}
+
+/** Redis's stringmatchlen_fuzz_test (fewer rounds): random patterns against random strings must not throw. */
+function stringmatchFuzz(): void {
+  const rnd = (n: number): number => Math.floor(Math.random() * n);
+  const text = (len: number): string => String.fromCharCode(...Array.from({ length: len }, () => rnd(128)));
+  for (let i = 0; i < 100000; i++) globMatch(text(rnd(32)), text(rnd(32)));
+}
+
 /** C's atoi, as Redis reads these switches: anything not starting with a nonzero number is 0. */
 const atoi = (s: string): number => parseInt(s, 10) || 0;
 
@@ -236,6 +270,14 @@ export function debugExtra(ctx: Context, args: string[]): Reply | undefined {
   switch (sub) {
     case 'OBJECT':
       return n === 3 ? debugObject(ctx, args[2]) : undefined;
+    case 'LISTPACK':
+      return n === 3 ? debugStructure(ctx, args[2], 'listpack') : undefined;
+    case 'QUICKLIST':
+      return n === 3 || n === 4 ? debugStructure(ctx, args[2], 'quicklist') : undefined;
+    case 'STRINGMATCH-TEST':
+      if (n !== 2) return undefined;
+      stringmatchFuzz();
+      return new Status('Apparently Redis did not crash: test passed');
     case 'DIGEST':
       return n === 2 ? new Status(datasetDigest(ctx)) : undefined;
     case 'DIGEST-VALUE': {
