@@ -153,6 +153,25 @@ describe.skipIf(skipReason('functions differential tests', 'redis-server'))('fun
     ]);
   });
 
+  it('FUNCTION and FCALL inside MULTI; FUNCTION / FCALL refused from scripts', async () => {
+    await run([
+      ['MULTI'],
+      load(lib('m', reg('mf', '7'))),
+      ['FCALL', 'mf', '0'],
+      ['FCALL', 'nosuch', '0'],
+      ['FCALL', 'mf', 'x'],
+      ['FUNCTION', 'DELETE', 'm'],
+      ['FCALL', 'mf', '0'],
+      ['EXEC'],
+      load(lib('m', reg('mf', '7'))),
+      ['EVAL', "return redis.call('fcall', 'mf', '0')", '0'],
+      ['EVAL', "return redis.pcall('function', 'list')", '0'],
+      ['EVAL', "return redis.pcall('function', 'load', 'x')", '0'],
+      ['EVAL', "return redis.pcall('script', 'load', 'return 1')", '0'],
+      ['FCALL', 'mf', '0'],
+    ]);
+  });
+
   it('FCALL / FCALL_RO / EVAL* argument errors in Redis order', async () => {
     await run([
       load(lib('l', `${reg('f1')}\nredis.register_function{function_name='ro1', callback=function(k, a) return {k, a} end, flags={'no-writes'}}`)),
