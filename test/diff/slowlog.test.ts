@@ -41,7 +41,7 @@ const setup: Step[] = [
 
 describe.skipIf(skipReason('SLOWLOG differential tests', 'redis-server'))('SLOWLOG: differential vs redis-server', () => {
   const servers = diffServers();
-  const run = (steps: Step[]) => servers.diff([...setup, ...steps, ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']]);
+  const run = (steps: Step[], resp3 = false) => servers.diff([...setup, ...steps, ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']], resp3);
 
   it('logs commands as the client sent them', async () => {
     const many = Array.from({ length: 40 }, (_, i) => String(i));
@@ -75,6 +75,8 @@ describe.skipIf(skipReason('SLOWLOG differential tests', 'redis-server'))('SLOWL
       ['SET', 'b', 'c', 'PX', '5000'],
       ['EXEC'],
       ['EVAL', "redis.call('set', 'x', 'y') return redis.call('get', 'x')", '0'],
+      ['FUNCTION', 'LOAD', 'REPLACE', "#!lua name=sl\nredis.register_function('slf', function() return redis.call('set', 'fa', 'b') end)"],
+      ['FCALL', 'slf', '0'],
       ['AUTH', 'wrongpass'],
       ['AUTH', 'someuser', 'wrongpass'],
       { cmd: ['HELLO', '2', 'AUTH', 'default', 'wrongpass'], ignore: true }, // (the reply holds the client id)
@@ -87,6 +89,10 @@ describe.skipIf(skipReason('SLOWLOG differential tests', 'redis-server'))('SLOWL
       ['ECHO', 'after'],
       get('-1'),
     ]);
+  });
+
+  it('the same entries in RESP3', async () => {
+    await run([['CLIENT', 'SETNAME', 'r3'], ['SET', 'k', 'v', 'PX', '100000'], ['RPUSH', 'l', ...Array.from({ length: 40 }, (_, i) => String(i))], get('-1'), ['SLOWLOG', 'LEN']], true);
   });
 
   it('SLOWLOG GET counts, LEN, RESET, errors', async () => {
