@@ -461,7 +461,7 @@ function moveCommand(ctx: Context, args: string[]): Reply {
 // ---- OBJECT ------------------------------------------------------------------------------------------
 
 /** Whether Redis would store this string as one of its shared integer objects (OBJ_SHARED_INTEGERS). */
-function isSharedInteger(ctx: Context, v: string): boolean {
+export function isSharedInteger(ctx: Context, v: string): boolean {
   if (v.length > 4 || v.length === 0) return false;
   const n = parseLongLong(v);
   if (n === null || n < 0) return false;

@@ -60,6 +60,7 @@ import {
   walkViews,
 } from './docs.js';
 import { isOpt } from './util.js';
+import { debugExtra } from './debug.js';
 import { KeyRef, metaGetKeys, metaHasKeys, redisMeta } from './meta.js';
 
 // ---- Helpers -----------------------------------------------------------------------------------
@@ -449,8 +450,9 @@ function configSet(ctx: Context, args: string[]): Reply {
   for (let i = 2; i < args.length; i += 2) {
     const name = args[i];
     const spec = PARAM_BY_NAME.get(name.toLowerCase());
-    // Redis's SENSITIVE_CONFIG: the value never shows in SLOWLOG or MONITOR.
-    if (spec && SENSITIVE_CONFIGS.has(spec.name)) ctx.client.redact(i + 1);
+    // Redis's SENSITIVE_CONFIG: the value never shows in SLOWLOG or MONITOR (masterauth's neither,
+    // though Lodestone, without replication, refuses it).
+    if (SENSITIVE_CONFIGS.has(spec ? spec.name : name.toLowerCase())) ctx.client.redact(i + 1);
     if (!spec) {
       if (!invalid) {
         unknown = name;
@@ -1147,12 +1149,64 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+// The subcommands Lodestone has, in Redis's words (debug.c).
 const DEBUG_HELP = [
   'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CHANGE-REPL-ID',
+  '    Change the replication IDs of the instance.',
+  '    Dangerous: should be used only for testing the replication subsystem.',
+  'DIGEST',
+  '    Output a hex signature representing the current DB content.',
+  'DIGEST-VALUE <key> [<key> ...]',
+  '    Output a hex signature of the values of all the specified keys.',
+  'ERROR <string>',
+  '    Return a Redis protocol error with <string> as message. Useful for clients',
+  '    unit tests to simulate Redis errors.',
+  'LOG <message>',
+  '    Write <message> to the server log.',
+  'LOADAOF',
+  '    Flush the AOF buffers on disk and reload the AOF in memory.',
   'OBJECT <key>',
   '    Show low-level info about the `key` and associated value.',
+  'POPULATE <count> [<prefix>] [<size>]',
+  "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+  "    it is used instead of the 'key' prefix. These are not propagated to",
+  '    replicas. Cluster slots are not respected so keys not belonging to the',
+  '    current node can be created in cluster mode.',
+  'PROTOCOL <type>',
+  '    Reply with a test value of the specified type. <type> can be: string,',
+  '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+  '    true, false.',
+  'RELOAD [option ...]',
+  '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
+  '    * MERGE: conflicting keys will be loaded from RDB.',
+  '    * NOFLUSH: the existing database will not be removed before load, but',
+  '      conflicting keys will generate an exception and kill the server.',
+  '    * NOSAVE: the database will be loaded from an existing RDB file.',
+  '    Examples:',
+  '    * DEBUG RELOAD: verify that the server is able to persist, flush and reload',
+  '      the database.',
+  '    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an',
+  '      existing RDB file.',
+  '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
+  '      file to the database.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Setting it to 0 disables expiring keys in background when they are not',
+  '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+  '    default.',
+  'SET-SKIP-CHECKSUM-VALIDATION <0|1>',
+  '    Enables or disables checksum checks for RDB files and RESTORE\'s payload.',
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
+  'STRINGMATCH-TEST',
+  '    Run a fuzz tester against the stringmatchlen() function.',
+  'LISTPACK <key>',
+  '    Show low level info about the listpack encoding of <key>.',
+  'QUICKLIST <key> [<0|1>]',
+  '    Show low level info about the quicklist encoding of <key>.',
+  '    The optional argument (0 by default) sets the level of detail',
+  'PAUSE-CRON <0|1>',
+  '    Stop periodic cron job processing.',
   'HELP',
   '    Prints this help.',
 ];
@@ -1540,16 +1594,8 @@ export const serverCommands: CommandSpec[] = [
         sleepSync(secs * 1000);
         return OK;
       }
-      if (sub === 'OBJECT' && args.length === 3) {
-        const v = ctx.db.peek(args[2]);
-        if (v === undefined) return new ReplyError('ERR', 'no such key');
-        const len = typeof v === 'string' || v instanceof BigString ? v.length : ((v as { size?: number; length?: number }).size ?? (v as { length?: number }).length ?? 0);
-        const idle = Math.max(0, Math.floor(ctx.db.clock.now() / 1000) - (ctx.db.access.get(args[2]) ?? 0));
-        return new Status(
-          `Value at:0x0 refcount:1 encoding:${encodingOf(ctx.server.config, ctx.db, args[2], v)} serializedlength:${len} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`,
-        );
-      }
-      return subcommandSyntaxError(args);
+      const r = debugExtra(ctx, args);
+      return r === undefined ? subcommandSyntaxError(args) : r;
     },
   },
   {

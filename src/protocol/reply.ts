@@ -56,6 +56,22 @@ export class BooleanReply {
   }
 }
 
+/** A big number: RESP3 `(`, a bulk string in RESP2 (Redis's addReplyBigNum; DEBUG PROTOCOL bignum). */
+export class BigNumberReply {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A reply preceded by RESP3 attributes (`|` + a flat key/value list), the reply alone in RESP2
+ * (Redis's addReplyAttributeLen; only DEBUG PROTOCOL attrib sends one).
+ */
+export class AttributeReply {
+  constructor(
+    readonly attrs: Reply[],
+    readonly reply: Reply,
+  ) {}
+}
+
 /** An out-of-band push (pub/sub messages): RESP3 `>`, an array in RESP2. */
 export class PushReply {
   constructor(readonly items: Reply[]) {}
@@ -126,6 +142,8 @@ export type Reply =
   | VerbatimReply
   | BooleanReply
   | PushReply
+  | BigNumberReply
+  | AttributeReply
   | ReplyError
   | typeof NIL_ARRAY
   | typeof NO_REPLY;

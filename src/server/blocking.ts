@@ -11,6 +11,7 @@
 import type { Reply } from '../protocol/reply.js';
 import type { BlockState, Client } from './client.js';
 import type { Server } from './server.js';
+import { slowlogPush } from './dispatch.js';
 
 export class Blocking {
   private readonly byKey: Map<string, Client[]>[] = [];
@@ -109,13 +110,18 @@ export class Blocking {
         // A served waiter is a write command: its lookups publish no `keymiss`.
         const writeLookups = this.server.writeLookups;
         this.server.writeLookups = true;
+        const t0 = performance.now();
         let r: Reply | undefined;
         try {
           r = state.retry(key);
         } finally {
           this.server.writeLookups = writeLookups;
         }
-        if (r !== undefined) this.unblock(client, r);
+        if (r !== undefined) {
+          this.unblock(client, r);
+          // Redis 7.0 logs a blocked command when it is served (not when it blocks or times out).
+          slowlogPush(this.server, client, state.cmd, state.args, (performance.now() - t0) * 1000);
+        }
       }
     }
   }

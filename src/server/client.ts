@@ -165,6 +165,11 @@ export class Client {
   /** … set by CLIENT REPLY SKIP for the command after it (CLIENT_REPLY_SKIP_NEXT). */
   replySkipNext = false;
 
+  /** Replies written but not sent yet (Redis's clientHasPendingReplies: an earlier command of a pipeline). */
+  get hasPendingReplies(): boolean {
+    return this.pendingFlush;
+  }
+
   /** Encode a reply for this client; it goes out at the end of the event-loop turn. */
   write(r: Reply): void {
     if (r === NO_REPLY || this.closing || !this.socket) return;

@@ -247,10 +247,8 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     }
   }
   if (!client.blocked) recordCommandLatency(server, cmd, usec, cmd.spec.flags.includes('fast'));
-  const slower = server.config.getInt('slowlog-log-slower-than');
-  if (slower >= 0 && usec >= slower && !cmd.spec.flags.includes('skip_slowlog')) {
-    recordSlow(server, client, client.redacted ? redactArgs(args, client.redacted) : args, usec);
-  }
+  // A command that blocked is logged when it is served (blocking.ts), as in Redis 7.0.
+  if (!client.blocked) slowlogPush(server, client, cmd, client.redacted ? redactArgs(args, client.redacted) : args, usec);
   if (server.monitors.size > 0 && !cmd.spec.flags.includes('skip_monitor') && !cmd.isAdmin) {
     feedMonitors(server, client, client.redacted ? redactArgs(args, client.redacted) : args);
   }
@@ -265,9 +263,16 @@ function redactArgs(args: string[], idx: number[]): string[] {
   return out;
 }
 
-function recordSlow(server: Server, client: Client, args: string[], usec: number): void {
+/** Redis's slowlogPushCurrentCommand: log the command if it took at least slowlog-log-slower-than µs. */
+export function slowlogPush(server: Server, client: Client, cmd: Command, args: string[], usec: number): void {
+  const slower = server.config.getInt('slowlog-log-slower-than');
+  if (slower < 0 || usec < slower || cmd.spec.flags.includes('skip_slowlog')) return;
   const max = server.config.getInt('slowlog-max-len');
-  if (max === 0) return;
+  if (max === 0) {
+    // Redis pushes, then trims to the length: with 0 the log empties.
+    server.slowlog.length = 0;
+    return;
+  }
   // Like Redis: at most 32 arguments, each at most 128 bytes, with a note about what was cut.
   const shown = args.slice(0, args.length > 32 ? 31 : 32).map((a) =>
     a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a,
@@ -278,8 +283,9 @@ function recordSlow(server: Server, client: Client, args: string[], usec: number
     time: Math.floor(Date.now() / 1000),
     usec: Math.round(usec),
     args: shown,
-    addr: client.addr,
-    name: client.name,
+    // A command a Lua script ran is logged as Redis's script client's: no address, no name.
+    addr: client.inScript ? '?:0' : client.addr,
+    name: client.inScript ? '' : client.name,
   });
   if (server.slowlog.length > max) server.slowlog.length = max;
 }

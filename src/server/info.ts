@@ -149,6 +149,11 @@ function ids(server: Server): { runId: string; replId: string } {
   return v;
 }
 
+/** DEBUG CHANGE-REPL-ID: a new random replication id (INFO replication master_replid). */
+export function changeReplicationId(server: Server): void {
+  ids(server).replId = randomBytes(20).toString('hex');
+}
+
 /** The run id (INFO server run_id), random per server start. */
 export function runId(server: Server): string {
   return ids(server).runId;

@@ -425,8 +425,16 @@ export class Server implements KeyspaceHooks {
     this.cron.unref();
   }
 
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the active expiry cycle off (keys then expire on access only). */
+  activeExpireEnabled = true;
+  /** DEBUG PAUSE-CRON 1 stops the periodic cron (expiry, memory, persistence timers, timeouts). */
+  cronPaused = false;
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: RESTORE / FUNCTION RESTORE do not check the CRC-64. */
+  skipChecksumValidation = false;
+
   serverCron(): void {
-    this.activeExpireCycle();
+    if (this.cronPaused) return;
+    if (this.activeExpireEnabled) this.activeExpireCycle();
     this.wasm?.shrinkPools();
     this.memory.cron();
     this.persistence.cron();
