@@ -12,6 +12,7 @@ import type { Reply } from '../protocol/reply.js';
 import type { Database } from '../keyspace/db.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import { redisMeta } from './meta.js';
 
 export type CommandFlag =
   | 'write'
@@ -94,6 +95,11 @@ export interface Command {
   mayReplicate: boolean;
   /** Allowed in RESP2 subscribed context. */
   isPubsubCtx: boolean;
+  /**
+   * A write whose Redis key specs mark some keys read-only (SUNIONSTORE's sources, COPY's source,
+   * SORT … STORE's input): dispatch does not signal those as modified (metaReadOnlyKeyPositions).
+   */
+  readsSomeKeys: boolean;
   /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
   aclId: number;
   /** LATENCY HISTOGRAM: calls per power-of-two latency bucket (src/server/latency.ts), once called. */
@@ -128,6 +134,7 @@ export class CommandTable {
       noPropagate: spec.flags.includes('no_propagate'),
       mayReplicate: spec.flags.includes('write') || MAY_REPLICATE.has(fullName),
       isPubsubCtx: PUBSUB_CTX.has(fullName),
+      readsSomeKeys: spec.flags.includes('write') && readsSomeKeys(fullName),
       aclId: -1,
       calls: 0,
       usec: 0,
@@ -173,6 +180,16 @@ const PUBSUB_CTX = new Set([
   'quit',
   'reset',
 ]);
+
+/**
+ * Whether a write command has keys it only reads, by Redis's key specs. XREADGROUP is left out: its
+ * stream's spec says RO, but reading for a group changes the group, and Lodestone signals it.
+ */
+function readsSomeKeys(fullName: string): boolean {
+  if (fullName === 'xreadgroup') return false;
+  const meta = redisMeta(fullName);
+  return meta !== undefined && meta.keySpecs.some((s) => s.flags.includes('RO'));
+}
 
 /** Key indexes of a call, from the spec's key positions or its getKeys. */
 export function keyIndexes(cmd: Command, args: string[]): number[] {

@@ -41,8 +41,11 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export interface KeyspaceHooks {
-  /** A key was modified (written, deleted, expired): invalidates WATCH, wakes blocked clients. */
-  keyModified(db: Database, key: string): void;
+  /**
+   * A key was modified (written, deleted, expired): invalidates WATCH and client-side caches, wakes
+   * blocked clients. `by` null: the server changed it itself (expiry), not the running command.
+   */
+  keyModified(db: Database, key: string, by?: null): void;
   /** A key was removed by expiry (lazy or active). */
   keyExpired(db: Database, key: string): void;
 }
@@ -88,7 +91,7 @@ export class Database {
     else if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES; // a TTL without a key: never set by the commands
     this.expiredKeys++;
     this.hooks.keyExpired(this, key);
-    this.hooks.keyModified(this, key);
+    this.hooks.keyModified(this, key, null);
     return true;
   }
 

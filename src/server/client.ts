@@ -91,6 +91,14 @@ export class Client {
   readonly watched: { db: number; key: string }[] = [];
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  /** SSUBSCRIBE channels (sharded pub/sub). */
+  readonly shardChannels = new Set<string>();
+  /** CLIENT TRACKING state: TRACKING_* bits (src/server/tracking.ts), 0 while off. */
+  tracking = 0;
+  /** CLIENT TRACKING … REDIRECT id (0: none). */
+  trackingRedirect = 0;
+  /** BCAST prefixes, null when none. */
+  trackingPrefixes: Set<string> | null = null;
   blocked: BlockState | null = null;
   /** Args held back while CLIENT PAUSE is in effect. */
   paused: string[] | null = null;
@@ -146,8 +154,9 @@ export class Client {
     });
   }
 
+  /** All subscriptions, shard channels included: non-zero is Redis's CLIENT_PUBSUB (pub/sub mode). */
   get subscriptionCount(): number {
-    return this.channels.size + this.patterns.size;
+    return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
   get resp(): 2 | 3 {

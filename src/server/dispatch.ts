@@ -24,6 +24,7 @@ import type { Server } from './server.js';
 import { aclCheck } from '../acl/hooks.js';
 import { mayReplicateCall } from './pause.js';
 import { recordCommandLatency } from './latency.js';
+import { metaReadOnlyKeyPositions, redisMeta } from '../commands/meta.js';
 
 const ERR_NOAUTH = new ReplyError('NOAUTH', 'Authentication required.');
 
@@ -56,6 +57,10 @@ export function resolve(server: Server, args: string[]): Command | ReplyError {
 
 export function execute(server: Server, client: Client, args: string[]): Reply {
   client.totalCommands++;
+  // Redis's processCommand keeps the tracking table within tracking-table-max-keys before each
+  // command; what it invalidates goes out at once, before this command's reply.
+  if (server.tracking.clients !== 0) server.tracking.limitUsedSlots();
+  server.currentClient = client; // cleared by Server.afterCommand, once the reply is written
   const n0 = args[0].length;
   if ((n0 === 4 || n0 === 5) && client.socket && isCrossProtocolAttack(args[0])) {
     // Redis's securityWarningCommand: an HTTP request (`POST …`, `Host: …`) sent to the port is a
@@ -208,6 +213,12 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   const dirtyBefore = server.dirty;
   const t0 = performance.now();
   client.redacted = null;
+  // The call this one runs inside (EXEC, a script), for tracking a script's reads (tracking.ts).
+  const tracking = server.tracking;
+  const parentCmd = tracking.runningCmd;
+  const parentArgs = tracking.runningArgs;
+  tracking.runningCmd = cmd;
+  tracking.runningArgs = args;
   let reply: Reply;
   try {
     reply = cmd.spec.handler!(ctx, args);
@@ -218,6 +229,10 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
       reply = new ReplyError('ERR', `internal error in '${cmd.fullName}': ${(err as Error).message}`);
     }
   }
+  tracking.runningCmd = parentCmd;
+  tracking.runningArgs = parentArgs;
+  // Client-side caching: a tracking client's read-only command remembers the keys it read.
+  if (client.tracking !== 0 && cmd.isReadonly) tracking.afterRead(client, cmd, args, parentCmd, parentArgs);
   const usec = (performance.now() - t0) * 1000;
   cmd.calls++;
   cmd.usec += usec;
@@ -231,9 +246,13 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     // The command changed data: its keys are modified (WATCH invalidation, blocked clients),
     // then the write observers see it. Commands that touch keys outside their key positions
     // (MOVE, COPY DB, FLUSHALL) signal those themselves.
+    // Keys the command only read (SUNIONSTORE's sources …) are not modified, as in Redis.
     const db = ctx.db;
     const idx = keyIndexes(cmd, args);
-    for (let i = 0; i < idx.length; i++) server.keyModified(db, args[idx[i]]);
+    const readOnly = cmd.readsSomeKeys ? metaReadOnlyKeyPositions(redisMeta(cmd.fullName)!, args) : null;
+    for (let i = 0; i < idx.length; i++) {
+      if (readOnly === null || !readOnly.includes(idx[i])) server.keyModified(db, args[idx[i]]);
+    }
     if (cmd.noPropagate) {
       // The command emitted its effects itself (EXEC, WASM.CALL, blocking pops).
     } else {

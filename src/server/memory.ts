@@ -343,7 +343,7 @@ export class Memory {
     // A key found expired is removed (and propagated) by the expiry path instead; memory is freed either way.
     if (!db.delete(key)) return;
     this.evictedKeys++;
-    this.server.keyModified(db, key);
+    this.server.keyModified(db, key, null);
     this.server.propagateDeletion(db, key);
   }
 }
