@@ -54,11 +54,14 @@ async function open(port: number): Promise<Conn> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Wait for the first frame at or after `from` that is a reply (not a RESP3 push); its index. */
-async function waitReply(c: Conn, from: number, what: string): Promise<number> {
+/**
+ * Wait for the first frame at or after `from` that is a reply (not a RESP3 push — except for the
+ * subscribe family, whose confirmations are pushes); its index.
+ */
+async function waitReply(c: Conn, from: number, what: string, pushIsReply = false): Promise<number> {
   const end = Date.now() + 10000;
   for (;;) {
-    for (let i = from; i < c.frames.length; i++) if (c.frames[i].t !== 'push' || !c.resp3) return i;
+    for (let i = from; i < c.frames.length; i++) if (c.frames[i].t !== 'push' || !c.resp3 || pushIsReply) return i;
     if (c.closed) return -1;
     if (Date.now() > end) throw new Error(`no reply to ${what}`);
     await sleep(2);
@@ -120,7 +123,7 @@ export async function runSession(port: number, steps: SessionStep[]): Promise<st
       const c = await get(s.on);
       const from = c.frames.length;
       c.sock.write(encodeCommand(args));
-      const at = await waitReply(c, from, args.join(' '));
+      const at = await waitReply(c, from, args.join(' '), /^[sp]?(un)?subscribe$/i.test(args[0]));
       if (at >= 0 && /^hello$/i.test(args[0]) && args[1] === '3') c.resp3 = true;
       if (at >= 0 && 'ids' in s && s.ids) masked.set(`${s.on}:${at}`, (v) => maskIds(v, ids));
       if (at >= 0 && 'fields' in s && s.fields) {
