@@ -104,4 +104,17 @@ describe.skipIf(skipReason('sharded pub/sub differential tests', 'redis-server')
       [1, 'COMMAND', 'GETKEYS', 'SSUBSCRIBE', 'a', 'b'],
     ]);
   });
+
+  it('ACL channel rules apply to shard channels', async () => {
+    await both([
+      [0, 'ACL', 'SETUSER', 'shard', 'on', 'nopass', 'resetchannels', '&ok*', '+@all', '~*'],
+      [1, 'AUTH', 'shard', 'x'],
+      [1, 'SPUBLISH', 'denied', 'm'],
+      [1, 'SPUBLISH', 'ok1', 'm'],
+      [1, 'SSUBSCRIBE', 'ok1', 'denied'],
+      [1, 'SSUBSCRIBE', 'ok1', 'ok2'],
+      [2, 'SPUBLISH', 'ok2', 'hi'],
+      [0, 'ACL', 'DELUSER', 'shard'],
+    ]);
+  });
 });

@@ -307,6 +307,13 @@ describe.skipIf(skipReason('client tracking differential tests', 'redis-server')
       [0, 'CLIENT', 'TRACKING', 'on', 'bcast', 'prefix', 'a', 'noloop'],
       { on: 0, cmd: ['CLIENT', 'TRACKINGINFO'], ids: true },
       [0, 'CLIENT', 'TRACKING', 'off'],
+      // Redirecting to itself is allowed: the messages come back on the same connection.
+      [0, 'HELLO', '3'],
+      [0, 'CLIENT', 'TRACKING', 'ON', 'REDIRECT', '{id0}'],
+      [0, 'GET', 'self'],
+      [1, 'SET', 'self', '1'],
+      [0, 'CLIENT', 'TRACKING', 'off'],
+      [0, 'HELLO', '2'],
       [0, 'CLIENT', 'TRACKING'],
       [0, 'CLIENT', 'CACHING'],
       [0, 'CLIENT', 'CACHING', 'YES', 'x'],
