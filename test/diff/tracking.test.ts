@@ -6,10 +6,13 @@
 // CACHING, NOLOOP, REDIRECT in RESP2 and RESP3, a redirect target that disconnects, FLUSHDB /
 // FLUSHALL, expiry, eviction, MULTI/EXEC and Lua (invalidations after the reply), reads inside
 // scripts, the table limit, every error text, TRACKINGINFO, and CLIENT LIST / INFO flags and redir.
+// WASM functions (Lodestone only) are checked on Lodestone alone: their invalidations follow the reply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSession, SessionStep } from '../helpers/sessions.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { LodestoneHandle, ProcessHandle, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { LodestoneHandle, ProcessHandle, ROOT, skipReason, startLodestone, startRedis } from '../helpers/servers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 describe.skipIf(skipReason('client tracking differential tests', 'redis-server'))('client tracking: differential vs redis-server', () => {
   let ls: LodestoneHandle;
@@ -405,5 +408,43 @@ describe.skipIf(skipReason('client tracking differential tests', 'redis-server')
     }
     expect(counts[0]).toEqual(counts[1]);
     expect(counts[0][0]).toBe(3);
+  });
+});
+
+describe('client tracking: WASM calls (Lodestone only)', () => {
+  let ls: LodestoneHandle;
+  beforeAll(async () => {
+    ls = await startLodestone();
+  });
+  afterAll(async () => {
+    await ls?.close();
+  });
+
+  it('an invalidation caused by a WASM function reaches the caller after its reply', async () => {
+    const c = await RawClient.connect(ls.port);
+    try {
+      const wasm = readFileSync(join(ROOT, 'wasm-examples/build/counter.wasm'));
+      expect(await c.call('WASM.LOAD', 'counter', wasm, 'PERMISSIONS', 'WRITE')).toEqual({ t: 'status', v: 'OK' });
+    } finally {
+      c.close();
+    }
+    const [log, other] = await runSession(ls.port, [
+      [0, 'HELLO', '3'],
+      [0, 'CLIENT', 'TRACKING', 'ON'],
+      [0, 'GET', 'hits:bob'],
+      [0, 'WASM.CALL', 'counter', 'KEYS', 'hits:bob'],
+      [0, 'GET', 'hits:bob'],
+      [1, 'WASM.CALL', 'counter', 'KEYS', 'hits:bob'],
+    ]);
+    expect(log).toEqual([
+      'status("HELLO reply")',
+      'status("OK")',
+      'null',
+      'int("1")',
+      'push[bulk("invalidate"), array[bulk("hits:bob")]]',
+      'bulk("1")',
+      'push[bulk("invalidate"), array[bulk("hits:bob")]]',
+    ]);
+    expect(other).toEqual(['int("2")']);
   });
 });
