@@ -172,8 +172,12 @@ export class Client {
 
   /** Encode a reply for this client; it goes out at the end of the event-loop turn. */
   write(r: Reply): void {
-    if (r === NO_REPLY || this.closing || !this.socket) return;
     if (this.replyOff || this.replySkip) return;
+    this.emit(r);
+  }
+
+  private emit(r: Reply): void {
+    if (r === NO_REPLY || this.closing || !this.socket) return;
     this.enc.write(r);
     if (!this.pendingFlush) {
       this.pendingFlush = true;
@@ -192,9 +196,12 @@ export class Client {
     (this.redacted ??= []).push(i);
   }
 
-  /** Send a pub/sub style push (RESP3 `>`, RESP2 array). */
+  /**
+   * Send a pub/sub style push (RESP3 `>`, RESP2 array): subscription confirmations, messages,
+   * tracking invalidations. Like Redis's CLIENT_PUSHING, they go out even under CLIENT REPLY OFF / SKIP.
+   */
   push(items: Reply[]): void {
-    this.write(new PushReply(items));
+    this.emit(new PushReply(items));
   }
 
   flush(): void {

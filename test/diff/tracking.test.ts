@@ -348,6 +348,28 @@ describe.skipIf(skipReason('client tracking differential tests', 'redis-server')
     expect(ours.filter((l) => !added.has(l))).toEqual(theirs);
   });
 
+  it('CLIENT REPLY OFF / SKIP silence replies, not pushes (invalidations, pub/sub)', async () => {
+    await both([
+      [0, 'HELLO', '3'],
+      [0, 'CLIENT', 'TRACKING', 'ON'],
+      [0, 'GET', 'a'],
+      { on: 0, cmd: ['CLIENT', 'REPLY', 'OFF'], noReply: true },
+      [1, 'SET', 'a', '1'],
+      [0, 'SUBSCRIBE', 'x'],
+      [1, 'PUBLISH', 'x', 'm'],
+      [0, 'CLIENT', 'REPLY', 'ON'],
+      [0, 'GET', 'b'],
+      { on: 0, cmd: ['CLIENT', 'REPLY', 'SKIP'], noReply: true },
+      { on: 0, cmd: ['SET', 'b', '2'], noReply: true },
+      [0, 'PING'],
+      { on: 2, cmd: ['CLIENT', 'REPLY', 'OFF'], noReply: true },
+      [2, 'SUBSCRIBE', 'y'],
+      [1, 'PUBLISH', 'y', 'm'],
+      [2, 'UNSUBSCRIBE', 'y'],
+      [2, 'CLIENT', 'REPLY', 'ON'],
+    ]);
+  });
+
   it('COMMAND INFO and DOCS of the tracking subcommands match', async () => {
     await both([
       [0, 'COMMAND', 'INFO', 'client|tracking', 'client|caching', 'client|getredir', 'client|trackinginfo'],

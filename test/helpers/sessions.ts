@@ -12,14 +12,15 @@
 // Client ids differ between the servers: `{idN}` in a step is replaced by connection N's id, and
 // integers equal to a session connection's id are shown as `{idN}` in frames that carry ids
 // (TRACKINGINFO, tracking-redir-broken, GETREDIR — steps flagged `ids`). CLIENT LIST / INFO lines are
-// reduced to the fields a step names (`fields`).
+// reduced to the fields a step names (`fields`). A step that gets no reply (CLIENT REPLY OFF, a
+// command under it or after SKIP) is flagged `noReply`.
 
 import net from 'node:net';
 import { encodeCommand, parseReply, RespValue, show } from './resp.js';
 
 export type SessionStep =
   | [number, ...string[]]
-  | { on: number; cmd: string[]; ids?: boolean; fields?: string[] }
+  | { on: number; cmd: string[]; ids?: boolean; fields?: string[]; noReply?: boolean }
   | { sleepMs: number };
 
 interface Conn {
@@ -123,6 +124,12 @@ export async function runSession(port: number, steps: SessionStep[]): Promise<st
       const c = await get(s.on);
       const from = c.frames.length;
       c.sock.write(encodeCommand(args));
+      if ('noReply' in step && step.noReply) {
+        // CLIENT REPLY OFF / SKIP: nothing to wait for. The pause only lets the command reach the
+        // server before the next step's (on another connection); what it sends is still compared.
+        await sleep(50);
+        continue;
+      }
       const at = await waitReply(c, from, args.join(' '), /^[sp]?(un)?subscribe$/i.test(args[0]));
       if (at >= 0 && /^hello$/i.test(args[0]) && args[1] === '3') c.resp3 = true;
       if (at >= 0 && 'ids' in s && s.ids) masked.set(`${s.on}:${at}`, (v) => maskIds(v, ids));
