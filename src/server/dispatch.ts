@@ -211,6 +211,17 @@ const QUEUE_BYPASS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'rese
 export function call(server: Server, client: Client, cmd: Command, args: string[]): Reply {
   const ctx: Context = { server, client, db: server.dbs[client.db] };
   const dirtyBefore = server.dirty;
+  // A multi-key write modifies only some of its keys at times (DEL of a missing key, LMPOP's empty
+  // lists): a key absent before and after was not modified and is not signalled (bit i: idx[i]).
+  let idx: number[] | null = null;
+  let absent = 0;
+  if (cmd.isWrite) {
+    idx = keyIndexes(cmd, args);
+    if (idx.length > 1 && idx.length <= 30) {
+      const d = ctx.db.dict;
+      for (let i = 0; i < idx.length; i++) if (!d.has(args[idx[i]])) absent |= 1 << i;
+    }
+  }
   const t0 = performance.now();
   client.redacted = null;
   // The call this one runs inside (EXEC, a script), for tracking a script's reads (tracking.ts).
@@ -248,10 +259,12 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     // (MOVE, COPY DB, FLUSHALL) signal those themselves.
     // Keys the command only read (SUNIONSTORE's sources …) are not modified, as in Redis.
     const db = ctx.db;
-    const idx = keyIndexes(cmd, args);
+    const keys = idx!;
     const readOnly = cmd.readsSomeKeys ? metaReadOnlyKeyPositions(redisMeta(cmd.fullName)!, args) : null;
-    for (let i = 0; i < idx.length; i++) {
-      if (readOnly === null || !readOnly.includes(idx[i])) server.keyModified(db, args[idx[i]]);
+    for (let i = 0; i < keys.length; i++) {
+      const key = args[keys[i]];
+      if (absent & (1 << i) && !db.dict.has(key)) continue;
+      if (readOnly === null || !readOnly.includes(keys[i])) server.keyModified(db, key);
     }
     if (cmd.noPropagate) {
       // The command emitted its effects itself (EXEC, WASM.CALL, blocking pops).

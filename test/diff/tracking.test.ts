@@ -71,6 +71,17 @@ describe.skipIf(skipReason('client tracking differential tests', 'redis-server')
       [1, 'SUNIONSTORE', 'dst', 'src1', 'src2'],
       [1, 'COPY', 'src1', 'copy'],
       [1, 'SADD', 'src1', 'b'],
+      // DEL of a present and a missing key modifies only the present one; so does LMPOP.
+      [1, 'SET', 'd1', 'x'],
+      [0, 'MGET', 'd1', 'd2'],
+      [1, 'DEL', 'd1', 'd2'],
+      [0, 'MGET', 'd1', 'd2'],
+      [1, 'SET', 'd2', 'y'],
+      [1, 'RPUSH', 'l2', 'a'],
+      [0, 'LRANGE', 'l1', '0', '-1'],
+      [0, 'LRANGE', 'l2', '0', '-1'],
+      [1, 'LMPOP', '2', 'l1', 'l2', 'LEFT'],
+      [1, 'RPUSH', 'l1', 'a'],
       // The table is global: a write in another database invalidates the same name.
       [0, 'GET', 'x'],
       [1, 'SELECT', '3'],
