@@ -293,7 +293,12 @@ export class Tracking {
     }
   }
 
-  /** sendTrackingMessage: keys (or null for a flush) to the client, or to its redirect target. */
+  /**
+   * sendTrackingMessage: keys (or null for a flush) to the client, or to its redirect target.
+   * The null is encoded for the connection that receives it; Redis 7.0 encodes it for the tracking
+   * client, so a RESP3 tracker redirecting to a RESP2 subscriber makes Redis send RESP3's `_` on a
+   * RESP2 connection (which RESP2 parsers reject) — Lodestone sends that subscriber `$-1`.
+   */
   private send(c: Client, keys: string[] | null): void {
     const value: Reply = keys;
     const redir = c.trackingRedirect;
