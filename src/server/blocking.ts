@@ -48,8 +48,11 @@ export class Blocking {
     }
   }
 
-  /** Release a client; with a reply it is sent and the client resumes reading. */
-  unblock(client: Client, reply: Reply | undefined): void {
+  /**
+   * Release a client; with a reply it is sent and the client resumes reading (after `afterReply`,
+   * which serveReady uses to send what the served command holds for it).
+   */
+  unblock(client: Client, reply: Reply | undefined, afterReply?: () => void): void {
     const state = client.blocked;
     if (!state) return;
     if (state.timer) clearTimeout(state.timer);
@@ -65,6 +68,7 @@ export class Blocking {
     this.count--;
     if (reply !== undefined) {
       client.write(reply);
+      afterReply?.();
       client.resume();
     }
   }
@@ -92,8 +96,19 @@ export class Blocking {
       for (const client of [...q]) {
         const state = client.blocked;
         if (!state) continue;
-        const r = state.retry();
-        if (r !== undefined) this.unblock(client, r);
+        // The served client runs as the current client, as in Redis: invalidations its command
+        // causes for itself (client-side caching) follow its reply.
+        const server = this.server;
+        const outer = server.currentClient;
+        server.currentClient = client;
+        let r: Reply | undefined;
+        try {
+          r = state.retry();
+        } finally {
+          server.currentClient = outer;
+        }
+        if (r !== undefined) this.unblock(client, r, () => server.tracking.sendPending(client));
+        else server.tracking.sendPending(client);
       }
     }
   }

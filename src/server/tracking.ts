@@ -276,16 +276,20 @@ export class Tracking {
     }
   };
 
+  /** The held invalidations, to the client they were held for (after its reply). */
+  sendPending(c: Client): void {
+    if (this.pending.length === 0) return;
+    if (!c.closing) for (const k of this.pending) this.send(c, k === null ? null : [k]);
+    this.pending.length = 0;
+  }
+
   get hasPending(): boolean {
     return this.pending.length !== 0;
   }
 
   /** After a top-level command has replied: its held invalidations, and CLIENT CACHING expiry. */
   afterCommand(c: Client): void {
-    if (this.pending.length !== 0) {
-      if (!c.closing) for (const k of this.pending) this.send(c, k === null ? null : [k]);
-      this.pending.length = 0;
-    }
+    this.sendPending(c);
     // Like Redis's resetClient: CACHING lasts for the next command, or the whole transaction, and
     // survives CLIENT subcommands (CLIENT CACHING YES then CLIENT TRACKINGINFO shows it).
     if (c.tracking & TRACKING_CACHING && c.multi === null && !c.lastCmd.startsWith('client|')) {

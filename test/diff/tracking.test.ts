@@ -4,8 +4,9 @@
 // messages of a redirect target, `tracking-redir-broken` — must be identical, in order
 // (test/helpers/sessions.ts). Covers default mode, BCAST with prefixes, OPTIN / OPTOUT with CLIENT
 // CACHING, NOLOOP, REDIRECT in RESP2 and RESP3, a redirect target that disconnects, FLUSHDB /
-// FLUSHALL, expiry, eviction, MULTI/EXEC and Lua (invalidations after the reply), reads inside
-// scripts, the table limit, every error text, TRACKINGINFO, and CLIENT LIST / INFO flags and redir.
+// FLUSHALL, expiry, eviction, MULTI/EXEC, Lua and a served blocked command (invalidations after the
+// reply), reads inside scripts, the table limit, every error text, TRACKINGINFO, CLIENT REPLY OFF,
+// and CLIENT LIST / INFO flags and redir.
 // WASM functions (Lodestone only) are checked on Lodestone alone: their invalidations follow the reply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSession, SessionStep } from '../helpers/sessions.js';
@@ -127,6 +128,12 @@ describe.skipIf(skipReason('client tracking differential tests', 'redis-server')
       [0, 'FCALL_RO', 'tget', '1', 'fk'],
       [1, 'SET', 'fk', '1'],
       [0, 'FUNCTION', 'DELETE', 'tlib'],
+      // A blocked command served later: its reply, then what it invalidated for itself.
+      [0, 'LRANGE', 'dst', '0', '-1'],
+      [0, 'LRANGE', 'src', '0', '-1'],
+      { on: 0, cmd: ['BLMOVE', 'src', 'dst', 'LEFT', 'LEFT', '0'], noReply: true },
+      [1, 'RPUSH', 'src', 'a'],
+      [0, 'PING'],
     ]);
   });
 

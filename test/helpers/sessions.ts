@@ -13,7 +13,7 @@
 // integers equal to a session connection's id are shown as `{idN}` in frames that carry ids
 // (TRACKINGINFO, tracking-redir-broken, GETREDIR — steps flagged `ids`). CLIENT LIST / INFO lines are
 // reduced to the fields a step names (`fields`). A step that gets no reply (CLIENT REPLY OFF, a
-// command under it or after SKIP) is flagged `noReply`.
+// command under it or after SKIP, a blocking command that blocks) is flagged `noReply`.
 
 import net from 'node:net';
 import { encodeCommand, parseReply, RespValue, show } from './resp.js';
