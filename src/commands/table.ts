@@ -100,6 +100,11 @@ export interface Command {
    * SORT … STORE's input): dispatch does not signal those as modified (metaReadOnlyKeyPositions).
    */
   readsSomeKeys: boolean;
+  /**
+   * False for writes that change only a stream's consumer groups or last id (XACK, XGROUP …):
+   * Redis 7.0 does not signal those keys modified, so WATCH and client-side caches ignore them.
+   */
+  signalsWrites: boolean;
   /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
   aclId: number;
   /** LATENCY HISTOGRAM: calls per power-of-two latency bucket (src/server/latency.ts), once called. */
@@ -135,6 +140,7 @@ export class CommandTable {
       mayReplicate: spec.flags.includes('write') || MAY_REPLICATE.has(fullName),
       isPubsubCtx: PUBSUB_CTX.has(fullName),
       readsSomeKeys: spec.flags.includes('write') && readsSomeKeys(fullName),
+      signalsWrites: !GROUP_STATE_WRITES.has(fullName),
       aclId: -1,
       calls: 0,
       usec: 0,
@@ -182,11 +188,17 @@ const PUBSUB_CTX = new Set([
 ]);
 
 /**
- * Whether a write command has keys it only reads, by Redis's key specs. XREADGROUP is left out: its
- * stream's spec says RO, but reading for a group changes the group, and Lodestone signals it.
+ * Stream writes Redis 7.0 does not signalModifiedKey (checked against redis-server with CLIENT
+ * TRACKING): they change consumer groups, pending entries or the last id, not the entries. Creating
+ * the stream (XGROUP CREATE … MKSTREAM) is still a modification.
  */
+const GROUP_STATE_WRITES = new Set([
+  'xack', 'xclaim', 'xautoclaim', 'xreadgroup', 'xsetid',
+  'xgroup|create', 'xgroup|setid', 'xgroup|destroy', 'xgroup|createconsumer', 'xgroup|delconsumer',
+]);
+
+/** Whether a write command has keys it only reads, by Redis's key specs. */
 function readsSomeKeys(fullName: string): boolean {
-  if (fullName === 'xreadgroup') return false;
   const meta = redisMeta(fullName);
   return meta !== undefined && meta.keySpecs.some((s) => s.flags.includes('RO'));
 }

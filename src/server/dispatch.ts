@@ -217,7 +217,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   let absent = 0;
   if (cmd.isWrite) {
     idx = keyIndexes(cmd, args);
-    if (idx.length > 1 && idx.length <= 30) {
+    if ((idx.length > 1 || !cmd.signalsWrites) && idx.length <= 30) {
       const d = ctx.db.dict;
       for (let i = 0; i < idx.length; i++) if (!d.has(args[idx[i]])) absent |= 1 << i;
     }
@@ -257,14 +257,18 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     // The command changed data: its keys are modified (WATCH invalidation, blocked clients),
     // then the write observers see it. Commands that touch keys outside their key positions
     // (MOVE, COPY DB, FLUSHALL) signal those themselves.
-    // Keys the command only read (SUNIONSTORE's sources …) are not modified, as in Redis.
+    // Keys the command only read (SUNIONSTORE's sources …) are not modified, as in Redis, nor
+    // keys whose consumer groups alone changed (cmd.signalsWrites).
     const db = ctx.db;
     const keys = idx!;
     const readOnly = cmd.readsSomeKeys ? metaReadOnlyKeyPositions(redisMeta(cmd.fullName)!, args) : null;
     for (let i = 0; i < keys.length; i++) {
       const key = args[keys[i]];
-      if (absent & (1 << i) && !db.dict.has(key)) continue;
-      if (readOnly === null || !readOnly.includes(keys[i])) server.keyModified(db, key);
+      const existed = (absent & (1 << i)) === 0;
+      if (!existed && !db.dict.has(key)) continue;
+      // Consumer-group changes: blocked readers may be served, nobody is told of a modification.
+      if (!cmd.signalsWrites && existed) server.keyStateChanged(db, key);
+      else if (readOnly === null || !readOnly.includes(keys[i])) server.keyModified(db, key);
     }
     if (cmd.noPropagate) {
       // The command emitted its effects itself (EXEC, WASM.CALL, blocking pops).

@@ -191,6 +191,15 @@ export class Server implements KeyspaceHooks {
     }
   }
 
+  /**
+   * A key's stream consumer groups changed (XACK, XGROUP …): its memory estimate and blocked readers
+   * are updated, but it is not a modification for WATCH or client-side caches (Redis 7.0).
+   */
+  keyStateChanged(db: Database, key: string): void {
+    db.refresh(key);
+    this.blocking.keyTouched(db.id, key);
+  }
+
   /** FLUSHDB / FLUSHALL (Redis's signalFlushedDb): tracking clients are told every key changed. */
   keyspaceFlushed(): void {
     this.tracking.invalidateAll();

@@ -137,6 +137,44 @@ describe.skipIf(skipReason('client tracking differential tests', 'redis-server')
     ]);
   });
 
+  it('stream consumer-group writes are not modifications; entries and MKSTREAM are', async () => {
+    const read: SessionStep = [0, 'XLEN', 'st'];
+    await both([
+      [0, 'HELLO', '3'],
+      [0, 'CLIENT', 'TRACKING', 'ON'],
+      [1, 'XADD', 'st', '1-1', 'f', 'v'],
+      [1, 'XADD', 'st', '2-1', 'f', 'v'],
+      read,
+      [1, 'XGROUP', 'CREATE', 'st', 'g', '0'],
+      read,
+      [1, 'XGROUP', 'CREATECONSUMER', 'st', 'g', 'c2'],
+      read,
+      [1, 'XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'st', '>'],
+      read,
+      [1, 'XACK', 'st', 'g', '1-1'],
+      read,
+      [1, 'XCLAIM', 'st', 'g', 'c2', '0', '2-1'],
+      read,
+      [1, 'XAUTOCLAIM', 'st', 'g', 'c', '0', '0'],
+      read,
+      [1, 'XGROUP', 'SETID', 'st', 'g', '0'],
+      read,
+      [1, 'XGROUP', 'DELCONSUMER', 'st', 'g', 'c2'],
+      read,
+      [1, 'XGROUP', 'DESTROY', 'st', 'g'],
+      read,
+      [1, 'XSETID', 'st', '5-0'],
+      read,
+      [0, 'XLEN', 'st2'],
+      [1, 'XGROUP', 'CREATE', 'st2', 'g', '$', 'MKSTREAM'],
+      [1, 'XTRIM', 'st', 'MAXLEN', '1'],
+      read,
+      [1, 'XDEL', 'st', '9-9'],
+      [1, 'XDEL', 'st', '2-1'],
+      [0, 'PING'],
+    ]);
+  });
+
   it('FLUSHDB and FLUSHALL tell every tracking client with a null', async () => {
     await both([
       [0, 'HELLO', '3'],
