@@ -62,6 +62,8 @@ import {
 import { isOpt } from './util.js';
 import { debugExtra } from './debug.js';
 import { KeyRef, metaGetKeys, metaHasKeys, redisMeta } from './meta.js';
+import { clientTrackingCommands } from './tracking.js';
+import { TRACKING_BCAST, TRACKING_BROKEN_REDIR, TRACKING_ON } from '../server/tracking.js';
 
 // ---- Helpers -----------------------------------------------------------------------------------
 
@@ -675,6 +677,9 @@ function clientFlags(c: Client): string {
   if (c.subscriptionCount > 0) f += 'P';
   if (c.multi) f += 'x';
   if (c.blocked) f += 'b';
+  if (c.tracking & TRACKING_ON) f += 't';
+  if (c.tracking & TRACKING_BROKEN_REDIR) f += 'R';
+  if (c.tracking & TRACKING_BCAST) f += 'B';
   if (c.dirtyCas) f += 'd';
   if (c.closing) f += 'c';
   if (c.noEvict) f += 'e';
@@ -705,10 +710,10 @@ export function clientInfoLine(c: Client, current?: { args: string[]; cmd: strin
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${clientFlags(c)} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 ` +
+    `flags=${clientFlags(c)} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} ` +
     `multi=${c.multi ? c.multi.queue.length : -1} qbuf=${qbuf} qbuf-free=${Math.max(0, c.parser.allocated - qbuf)} argv-mem=${argvMem} ` +
     `multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=${oll} omem=${omem} tot-mem=${totMem} ` +
-    `events=${obl + omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=${c.user.name} redir=-1 resp=${c.resp}`
+    `events=${obl + omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=${c.user.name} redir=${c.tracking & TRACKING_ON ? c.trackingRedirect : -1} resp=${c.resp}`
   );
 }
 
@@ -801,6 +806,8 @@ function onOff(args: string[], set: (on: boolean) => void): Reply {
 }
 
 const CLIENT_HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
   'GETREDIR',
   '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME',
@@ -841,6 +848,11 @@ const CLIENT_HELP = [
   '    * LIB-VER: the client lib version.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
   '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
   'NO-EVICT (ON|OFF)',
   '    Protect current client connection from eviction.',
   'NO-TOUCH (ON|OFF)',
@@ -1005,7 +1017,7 @@ const clientCommand: CommandSpec = {
       },
       '<ON | OFF | SKIP>',
     ),
-    clientSub('getredir', 2, CONN, 'Get tracking notifications redirection client ID if any', '6.0.0', 'O(1)', () => -1),
+    ...clientTrackingCommands,
     clientSub(
       'no-evict', 3, ADMIN, 'Set client eviction mode for the current connection', '7.0.0', 'O(1)',
       (ctx, args) => onOff(args, (on) => (ctx.client.noEvict = on)),
@@ -1297,6 +1309,7 @@ export const serverCommands: CommandSpec[] = [
       const err = flushFlags(args);
       if (err) return err;
       const removed = flushDb(ctx.server, ctx.db);
+      ctx.server.keyspaceFlushed();
       // Like Redis's forceCommandPropagation: an empty FLUSHDB still reaches the write observers.
       ctx.server.dirty += Math.max(removed, 1);
       return OK;
@@ -1318,6 +1331,7 @@ export const serverCommands: CommandSpec[] = [
       if (err) return err;
       let removed = 0;
       for (const db of ctx.server.dbs) removed += flushDb(ctx.server, db);
+      ctx.server.keyspaceFlushed();
       // Persistence hook point: Redis saves an empty RDB here when save points are configured.
       ctx.server.dirty += removed + 1;
       return OK;

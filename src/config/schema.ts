@@ -125,6 +125,7 @@ export const PARAMS: ParamSpec[] = [
   p('lazyfree-lazy-user-flush', 'bool', false, 'Accepted for compatibility; FLUSHALL / FLUSHDB (with or without ASYNC) free synchronously.', { noop: true }),
   // Latency monitor (src/server/latency.ts)
   p('latency-monitor-threshold', 'int', 0, 'LATENCY: record events (command, fast-command, expire-cycle …) that take at least this many milliseconds (0 = off).', { min: 0 }),
+  p('tracking-table-max-keys', 'int', 1000000, 'CLIENT TRACKING: keys remembered for default-mode tracking clients; past it the oldest are invalidated (0 = no limit).', { min: 0 }),
   p('latency-tracking', 'bool', true, 'Keep a latency histogram per command (LATENCY HISTOGRAM).'),
   // Encoding knobs: accepted and reported, no effect (Lodestone's structures do not change encoding).
   ...[

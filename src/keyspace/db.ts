@@ -42,8 +42,11 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export interface KeyspaceHooks {
-  /** A key was modified (written, deleted, expired): invalidates WATCH, wakes blocked clients. */
-  keyModified(db: Database, key: string): void;
+  /**
+   * A key was modified (written, deleted, expired): invalidates WATCH and client-side caches, wakes
+   * blocked clients. `by` null: the server changed it itself (expiry), not the running command.
+   */
+  keyModified(db: Database, key: string, by?: null): void;
   /** A key was removed by expiry (lazy or active). */
   keyExpired(db: Database, key: string): void;
   /** notify-keyspace-events as a mask (server/notify.ts): tested before any keyEvent call. */
@@ -99,7 +102,7 @@ export class Database {
     this.expiredKeys++;
     if (this.hooks.notifyFlags & NOTIFY_EXPIRED) this.hooks.keyEvent(NOTIFY_EXPIRED, 'expired', key, this.id);
     this.hooks.keyExpired(this, key);
-    this.hooks.keyModified(this, key);
+    this.hooks.keyModified(this, key, null);
     return true;
   }
 

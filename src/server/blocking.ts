@@ -52,8 +52,11 @@ export class Blocking {
     }
   }
 
-  /** Release a client; with a reply it is sent and the client resumes reading. */
-  unblock(client: Client, reply: Reply | undefined): void {
+  /**
+   * Release a client; with a reply it is sent and the client resumes reading (after `afterReply`,
+   * which serveReady uses to send what the served command holds for it).
+   */
+  unblock(client: Client, reply: Reply | undefined, afterReply?: () => void): void {
     const state = client.blocked;
     if (!state) return;
     if (state.timer) clearTimeout(state.timer);
@@ -69,6 +72,7 @@ export class Blocking {
     this.count--;
     if (reply !== undefined) {
       client.write(reply);
+      afterReply?.();
       client.resume();
     }
   }
@@ -107,21 +111,27 @@ export class Blocking {
       for (const client of [...q]) {
         const state = client.blocked;
         if (!state) continue;
-        // A served waiter is a write command: its lookups publish no `keymiss`.
-        const writeLookups = this.server.writeLookups;
-        this.server.writeLookups = true;
+        // A served waiter is a write command: its lookups publish no `keymiss`. It runs as the
+        // current client, as in Redis: invalidations its command causes for itself
+        // (client-side caching) follow its reply.
+        const server = this.server;
+        const writeLookups = server.writeLookups;
+        const outer = server.currentClient;
+        server.writeLookups = true;
+        server.currentClient = client;
         const t0 = performance.now();
         let r: Reply | undefined;
         try {
           r = state.retry(key);
         } finally {
-          this.server.writeLookups = writeLookups;
+          server.writeLookups = writeLookups;
+          server.currentClient = outer;
         }
         if (r !== undefined) {
-          this.unblock(client, r);
+          this.unblock(client, r, () => server.tracking.sendPending(client));
           // Redis 7.0 logs a blocked command when it is served (not when it blocks or times out).
-          slowlogPush(this.server, client, state.cmd, state.args, (performance.now() - t0) * 1000);
-        }
+          slowlogPush(server, client, state.cmd, state.args, (performance.now() - t0) * 1000);
+        } else server.tracking.sendPending(client);
       }
     }
   }

@@ -24,6 +24,7 @@ import type { Server } from './server.js';
 import { aclCheck } from '../acl/hooks.js';
 import { mayReplicateCall } from './pause.js';
 import { recordCommandLatency } from './latency.js';
+import { metaReadOnlyKeyPositions, redisMeta } from '../commands/meta.js';
 
 const ERR_NOAUTH = new ReplyError('NOAUTH', 'Authentication required.');
 
@@ -56,6 +57,10 @@ export function resolve(server: Server, args: string[]): Command | ReplyError {
 
 export function execute(server: Server, client: Client, args: string[]): Reply {
   client.totalCommands++;
+  // Redis's processCommand keeps the tracking table within tracking-table-max-keys before each
+  // command; what it invalidates goes out at once, before this command's reply.
+  if (server.tracking.clients !== 0) server.tracking.limitUsedSlots();
+  server.currentClient = client; // cleared by Server.afterCommand, once the reply is written
   const n0 = args[0].length;
   if ((n0 === 4 || n0 === 5) && client.socket && isCrossProtocolAttack(args[0])) {
     // Redis's securityWarningCommand: an HTTP request (`POST …`, `Host: …`) sent to the port is a
@@ -206,8 +211,25 @@ const QUEUE_BYPASS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'rese
 export function call(server: Server, client: Client, cmd: Command, args: string[]): Reply {
   const ctx: Context = { server, client, db: server.dbs[client.db] };
   const dirtyBefore = server.dirty;
+  // A multi-key write modifies only some of its keys at times (DEL of a missing key, LMPOP's empty
+  // lists): a key absent before and after was not modified and is not signalled (bit i: idx[i]).
+  let idx: number[] | null = null;
+  let absent = 0;
+  if (cmd.isWrite) {
+    idx = keyIndexes(cmd, args);
+    if ((idx.length > 1 || !cmd.signalsWrites) && idx.length <= 30) {
+      const d = ctx.db.dict;
+      for (let i = 0; i < idx.length; i++) if (!d.has(args[idx[i]])) absent |= 1 << i;
+    }
+  }
   const t0 = performance.now();
   client.redacted = null;
+  // The call this one runs inside (EXEC, a script), for tracking a script's reads (tracking.ts).
+  const tracking = server.tracking;
+  const parentCmd = tracking.runningCmd;
+  const parentArgs = tracking.runningArgs;
+  tracking.runningCmd = cmd;
+  tracking.runningArgs = args;
   let reply: Reply;
   const writeLookups = server.writeLookups; // nested: a script's or WASM function's calls
   server.writeLookups = cmd.isWrite;
@@ -221,6 +243,10 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     }
   }
   server.writeLookups = writeLookups;
+  tracking.runningCmd = parentCmd;
+  tracking.runningArgs = parentArgs;
+  // Client-side caching: a tracking client's read-only command remembers the keys it read.
+  if (client.tracking !== 0 && cmd.isReadonly) tracking.afterRead(client, cmd, args, parentCmd, parentArgs);
   const usec = (performance.now() - t0) * 1000;
   cmd.calls++;
   cmd.usec += usec;
@@ -234,9 +260,19 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     // The command changed data: its keys are modified (WATCH invalidation, blocked clients),
     // then the write observers see it. Commands that touch keys outside their key positions
     // (MOVE, COPY DB, FLUSHALL) signal those themselves.
+    // Keys the command only read (SUNIONSTORE's sources …) are not modified, as in Redis, nor
+    // keys whose consumer groups alone changed (cmd.signalsWrites).
     const db = ctx.db;
-    const idx = keyIndexes(cmd, args);
-    for (let i = 0; i < idx.length; i++) server.keyModified(db, args[idx[i]]);
+    const keys = idx!;
+    const readOnly = cmd.readsSomeKeys ? metaReadOnlyKeyPositions(redisMeta(cmd.fullName)!, args) : null;
+    for (let i = 0; i < keys.length; i++) {
+      const key = args[keys[i]];
+      const existed = (absent & (1 << i)) === 0;
+      if (!existed && !db.dict.has(key)) continue;
+      // Consumer-group changes: blocked readers may be served, nobody is told of a modification.
+      if (!cmd.signalsWrites && existed) server.keyStateChanged(db, key);
+      else if (readOnly === null || !readOnly.includes(keys[i])) server.keyModified(db, key);
+    }
     if (cmd.noPropagate) {
       // The command emitted its effects itself (EXEC, WASM.CALL, blocking pops).
     } else {

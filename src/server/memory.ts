@@ -344,7 +344,7 @@ export class Memory {
     // Even a key whose TTL has passed is evicted (and published as such), as in Redis.
     if (!db.evict(key)) return;
     this.evictedKeys++;
-    this.server.keyModified(db, key);
+    this.server.keyModified(db, key, null);
     notifyKeyspaceEvent(this.server, NOTIFY_EVICTED, 'evicted', key, db.id);
     this.server.propagateDeletion(db, key);
   }

@@ -77,8 +77,7 @@ export function runScriptCommand(
   if (
     SCRIPT_DENIED.has(cmd.fullName) ||
     policy.extraDenied?.(cmd) === true ||
-    flags.includes('noscript') ||
-    flags.includes('pubsub')
+    flags.includes('noscript')
   ) {
     return policy.refuse('denied', cmd, null);
   }

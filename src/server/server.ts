@@ -17,6 +17,7 @@ import { Reply, ReplyError } from '../protocol/reply.js';
 import { Client } from './client.js';
 import { execute } from './dispatch.js';
 import { PubSub } from './pubsub.js';
+import { Tracking } from './tracking.js';
 import { Blocking } from './blocking.js';
 import { VERSION } from '../version.js';
 import { InstantMetrics } from './info.js';
@@ -64,6 +65,13 @@ export class Server implements KeyspaceHooks {
   readonly dbs: Database[];
   readonly clients = new Map<number, Client>();
   readonly pubsub = new PubSub(this);
+  /** CLIENT TRACKING: the invalidation table and BCAST prefixes (tracking.ts). */
+  readonly tracking = new Tracking(this);
+  /**
+   * The client whose top-level command is executing (Redis's server.current_client): set by
+   * dispatch's execute(), cleared by afterCommand. Tracking holds its invalidations until its reply.
+   */
+  currentClient: Client | null = null;
   /** notify-keyspace-events as a mask (src/server/notify.ts); 0 = off, the default. */
   notifyFlags = 0;
   /**
@@ -172,11 +180,35 @@ export class Server implements KeyspaceHooks {
 
   // ---- Keyspace hooks -------------------------------------------------------------------------
 
-  keyModified(db: Database, key: string): void {
+  /**
+   * Redis's signalModifiedKey. `by` is the client that changed the key: omitted, the running
+   * command's client; null for the server itself (expiry, eviction) — BCAST NOLOOP compares it.
+   */
+  keyModified(db: Database, key: string, by?: Client | null): void {
     db.refresh(key); // a collection changed in place: re-estimate its memory
     const w = this.watchers[db.id].get(key);
     if (w) for (const c of w) c.dirtyCas = true;
     this.blocking.keyTouched(db.id, key);
+    const t = this.tracking;
+    if (t.table.size !== 0 || t.prefixes.size !== 0) {
+      // A Lua script's writes come from Redis's script client, not the caller (BCAST NOLOOP).
+      const c = by === undefined ? this.currentClient : by;
+      t.invalidateKey(key, c !== null && c.inScript ? null : c);
+    }
+  }
+
+  /**
+   * A key's stream consumer groups changed (XACK, XGROUP …): its memory estimate and blocked readers
+   * are updated, but it is not a modification for WATCH or client-side caches (Redis 7.0).
+   */
+  keyStateChanged(db: Database, key: string): void {
+    db.refresh(key);
+    this.blocking.keyTouched(db.id, key);
+  }
+
+  /** FLUSHDB / FLUSHALL (Redis's signalFlushedDb): tracking clients are told every key changed. */
+  keyspaceFlushed(): void {
+    this.tracking.invalidateAll();
   }
 
   keyEvent(type: number, event: string, key: string, dbid: number): void {
@@ -266,6 +298,11 @@ export class Server implements KeyspaceHooks {
 
   /** After every command: serve clients blocked on keys that became ready. */
   afterCommand(): void {
+    const c = this.currentClient;
+    if (c !== null) {
+      this.currentClient = null;
+      if (c.tracking !== 0 || this.tracking.hasPending) this.tracking.afterCommand(c);
+    }
     if (this.blocking.hasReady()) this.blocking.serveReady();
   }
 
@@ -392,6 +429,7 @@ export class Server implements KeyspaceHooks {
     if (!this.clients.delete(client.id)) return;
     client.closing = true;
     this.pubsub.unsubscribeAll(client);
+    this.tracking.disable(client);
     this.unwatchAll(client);
     this.blocking.unblock(client, undefined);
     this.monitors.delete(client);
@@ -435,6 +473,7 @@ export class Server implements KeyspaceHooks {
   serverCron(): void {
     if (this.cronPaused) return;
     if (this.activeExpireEnabled) this.activeExpireCycle();
+    if (this.tracking.table.size !== 0) this.tracking.limitUsedSlots();
     this.wasm?.shrinkPools();
     this.memory.cron();
     this.persistence.cron();

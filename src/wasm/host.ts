@@ -33,7 +33,10 @@ import { HostTrap, WasmError } from './errors.js';
  */
 const WASM_DENIED = new Set(['flushall', 'flushdb']);
 const wasmDenied = (cmd: Command): boolean =>
-  WASM_DENIED.has(cmd.fullName) || cmd.fullName.startsWith('wasm.') || cmd.spec.flags.includes('blocking');
+  WASM_DENIED.has(cmd.fullName) ||
+  cmd.fullName.startsWith('wasm.') ||
+  cmd.spec.flags.includes('blocking') ||
+  cmd.spec.flags.includes('pubsub'); // Lua may PUBLISH (as Redis); WASM functions touch data only
 
 export interface FunctionIdentity {
   name: string;
