@@ -20,6 +20,7 @@
 // the test's event loop and file descriptors and would survive none of them honestly. The in-process
 // unit tests of the same code are test/persistence.test.ts. Assertions are on data, never on time.
 
+import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ import { infoFields as parseInfo, sleep } from './helpers/poll.js';
 
 const BIN = join(ROOT, 'bin/lodestone.js');
 const AOF = 'appendonly.aof';
-const SNAPSHOT = 'dump.lsnap';
+const SNAPSHOT = 'dump.rdb';
 
 const procs: ProcessHandle[] = [];
 const conns: RawClient[] = [];
@@ -527,16 +528,17 @@ describe('corrupt files refuse startup and are left untouched', () => {
     const orig = readFileSync(file);
     const flipped = Buffer.from(orig);
     const at = orig.indexOf('one', 0, 'latin1');
-    flipped[at] ^= 0x01; // still valid RESP: only the checksum can tell
+    flipped[at] ^= 0x01; // still a valid RDB: only the checksum can tell
     const short = orig.subarray(0, orig.length - 7);
     for (const [bytes, why] of [
-      [flipped, /checksum mismatch/],
-      [short, /no end record/],
+      [flipped, /Wrong RDB checksum/],
+      [short, /Unexpected EOF reading RDB file/],
     ] as [Buffer, RegExp][]) {
       writeFileSync(file, bytes);
       const r = runOnce(dir);
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('lodestone: could not load the data: Bad file format reading');
+      expect(r.stderr).toContain('lodestone: could not load the data: ');
+      expect(r.stderr).toContain('The snapshot is unusable');
       expect(r.stderr).toMatch(why);
       expect(readFileSync(file).equals(bytes)).toBe(true);
     }
@@ -717,7 +719,8 @@ describe('the disk fills up during BGREWRITEAOF and BGSAVE', () => {
       // 768 KB file system does not have once a filler takes most of the rest.
       const want = new Map<string, string | null>();
       const pairs: [string, string][] = [];
-      for (let i = 0; i < 380; i++) pairs.push([`k:${i}`, `${i}:`.padEnd(1000, 'v')]);
+      // Incompressible values: the RDB snapshot LZF-compresses strings (rdbcompression yes).
+      for (let i = 0; i < 380; i++) pairs.push([`k:${i}`, `${i}:${randomBytes(750).toString('base64')}`.slice(0, 1000)]);
       await setMany(c, pairs);
       for (const [k, v] of pairs) want.set(k, v);
       const aof = join(dir, 'appendonly.aof');

@@ -18,8 +18,11 @@ import type { ParamValue } from './schema.js';
 /** Values of Redis's protected-action parameters (enable-protected-configs, -debug-, -module-command). */
 export const PROTECTED_ACTION_VALUES = ['no', 'yes', 'local'];
 
-/** Temporary files of a snapshot and an AOF rewrite: `temp-<pid>-<random>.lsnap`, `temp-rewriteaof-<pid>-<random>.aof`. */
-export const TEMP_SNAPSHOT_RE = /^temp-\d+(-[0-9a-f]{16})?\.lsnap$/;
+/**
+ * Temporary files of a snapshot and an AOF rewrite: `temp-<pid>-<random>.rdb` (`.lsnap` before
+ * snapshots were RDB; Redis's own `temp-<pid>.rdb` too), `temp-rewriteaof-<pid>-<random>.aof`.
+ */
+export const TEMP_SNAPSHOT_RE = /^temp-\d+(-[0-9a-f]{16})?\.(lsnap|rdb)$/;
 export const TEMP_REWRITE_RE = /^temp-rewriteaof-\d+(-[0-9a-f]{16})?\.aof$/;
 
 /** Longest file name most file systems take (NAME_MAX). */

@@ -80,6 +80,11 @@ export class Database {
   lfu: LfuParams | null = null;
   /** Set while the AOF or a snapshot is replayed: keys are not expired lazily meanwhile (Redis's `server.loading`). */
   loading = false;
+  /**
+   * Called before delete() removes a key — the deletions no command's key positions announce
+   * (maxmemory eviction, MIGRATE's source keys): a time-sliced RDB snapshot saves the key first.
+   */
+  readonly beforeDelete: ((db: Database, key: string) => void)[] = [];
 
   constructor(
     readonly id: number,
@@ -171,6 +176,7 @@ export class Database {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     const v = this.dict.get(key);
     if (v === undefined) return false;
+    if (this.beforeDelete.length !== 0) for (const fn of this.beforeDelete) fn(this, key);
     this.remove(key, v);
     return true;
   }

@@ -1,5 +1,5 @@
-// Writing the whole dataset as RESP commands that rebuild it: the body of an AOF rewrite and of a
-// snapshot (one serializer, so both files replay through the same loader).
+// Writing the whole dataset as RESP commands that rebuild it: the body of an AOF rewrite (and of
+// Lodestone's old snapshot format, which is only read now; snapshots are RDB: rdb/file.ts).
 //
 // Redis forks and lets the child write a point-in-time copy. Node cannot fork a heap, so a dump
 // here runs on the main thread in time slices (`step`, a few ms each, between client commands) and

@@ -22,13 +22,17 @@
 // does) is refused with `-MISCONF Errors writing to the AOF file: <strerror>`, and the write is
 // retried from the server cron. Once it succeeds the held replies go out and writes resume.
 //
-// BGREWRITEAOF and BGSAVE run as time-sliced jobs on the main thread (see dump.ts for how they stay
-// consistent without fork); a rewrite goes to a temporary file that is fsynced and renamed over the
-// AOF, then the AOF continues in the new file. Only one job runs at a time, as in Redis; the other
-// is scheduled. File formats and guarantees: docs/PERSISTENCE.md.
+// BGREWRITEAOF and BGSAVE run as time-sliced jobs on the main thread; a rewrite (dump.ts) stays
+// consistent without fork by a tail of the keys written meanwhile (the dataset as of its end), a
+// BGSAVE (an RDB file, rdb/file.ts) by saving each key before a write changes it (the dataset as of
+// its start, like a forked child). Both go to a temporary file that is fsynced and renamed over
+// the target; after a rewrite the AOF continues in the new file. Only one job runs at a time, as in
+// Redis; the other is scheduled. The snapshot is a Redis 7.0 RDB (dbfilename, default dump.rdb);
+// Lodestone's earlier snapshot format (dump.lsnap) is still read at startup and converted.
+// File formats and guarantees: docs/PERSISTENCE.md.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, fsync, readdirSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fsync, openSync, readdirSync, readSync, truncateSync, unlinkSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir, TEMP_REWRITE_RE, TEMP_SNAPSHOT_RE } from '../config/paths.js';
 import { Encoder } from '../protocol/encoder.js';
@@ -43,7 +47,11 @@ import { replayFile } from './loader.js';
 import { keyIndexes } from '../commands/table.js';
 import { resolve } from '../server/dispatch.js';
 import { CorruptFileError } from './records.js';
-import { Checksum, snapshotHeader, snapshotTrailer, SNAPSHOT_END, SNAPSHOT_MAGIC, verifySnapshot } from './snapshot.js';
+import { SNAPSHOT_END, SNAPSHOT_MAGIC, verifySnapshot } from './snapshot.js';
+import { isRdb, loadRdbFile, RdbLoadError, RdbSnapshot } from './rdb/file.js';
+
+/** The snapshot name before Lodestone wrote RDB (its own format): loaded and converted when no dbfilename exists. */
+const LEGACY_SNAPSHOT = 'dump.lsnap';
 
 const ERR_RELOAD = new ReplyError('ERR', 'Error trying to load the RDB dump');
 
@@ -55,14 +63,88 @@ type JobKind = 'rewrite' | 'bgsave';
 
 interface Job {
   kind: JobKind;
-  dump: DatasetDump;
+  /** The AOF rewrite's writer (rewrite jobs). */
+  dump: DatasetDump | null;
+  /** The RDB writer (bgsave jobs). */
+  snap: RdbSnapshot | null;
   file: AppendFile;
+  /** A BGSAVE writes through the thread pool (a synchronous write can stall on a busy disk). */
+  writer: BackgroundWriter | null;
   tmp: string;
   /** The file the job replaces, fixed when it starts (as Redis's child renames to the name it forked with). */
   target: string;
-  sum: Checksum | null;
   started: number;
 }
+
+/**
+ * Appends chunks to a file with asynchronous writes, in order, one in flight (libuv's thread pool),
+ * so a disk that is slow to take them — dirty-page throttling while a big snapshot is written —
+ * stalls the background job, not the clients. `queued` is what the job must wait for.
+ */
+class BackgroundWriter {
+  private readonly queue: Buffer[] = [];
+  queued = 0;
+  private busy = false;
+  error: unknown = null;
+  private cancelled = false;
+  private closeWhenIdle: (() => void) | null = null;
+  /** Called after every completed write (and on error). */
+  onProgress: (() => void) | null = null;
+
+  constructor(private readonly fd: number) {}
+
+  push(b: Buffer): void {
+    if (this.error !== null) return;
+    this.queue.push(b);
+    this.queued += b.length;
+    this.pump();
+  }
+
+  /**
+   * Stop writing; `close` runs once no write is in flight. The descriptor must stay open until
+   * then: closed earlier, its number could be reused by the next file opened (SAVE right after an
+   * aborted BGSAVE) and the pending write would land in that file.
+   */
+  cancel(close: () => void): void {
+    this.cancelled = true;
+    this.queue.length = 0;
+    this.queued = 0;
+    if (this.busy) this.closeWhenIdle = close;
+    else close();
+  }
+
+  get idle(): boolean {
+    return !this.busy && this.queue.length === 0;
+  }
+
+  private pump(): void {
+    if (this.busy || this.queue.length === 0 || this.cancelled) return;
+    const b = this.queue[0];
+    this.busy = true;
+    write(this.fd, b, 0, b.length, null, (err, n) => {
+      this.busy = false;
+      if (this.cancelled) {
+        this.closeWhenIdle?.();
+        this.closeWhenIdle = null;
+        return;
+      }
+      if (err) {
+        this.error = err;
+        this.queue.length = 0;
+        this.queued = 0;
+      } else {
+        this.queued -= n;
+        if (n < b.length) this.queue[0] = b.subarray(n);
+        else this.queue.shift();
+        this.pump();
+      }
+      this.onProgress?.();
+    });
+  }
+}
+
+/** A BGSAVE stops producing while this much is waiting to be written. */
+const WRITER_HIGH_WATER = 8 << 20;
 
 /** How long one slice of a background job may run before clients get their turn, ms. */
 const SLICE_MS = 2;
@@ -112,7 +194,11 @@ export class Persistence {
     lastRewriteTimeSec: -1,
     rewriteFailures: 0,
     loadedKeys: 0,
+    /** Keys of the RDB snapshot dropped at load because their expiry had passed. */
+    loadedExpired: 0,
     loadedFrom: 'none' as 'none' | 'aof' | 'snapshot',
+    /** The snapshot loaded was in Lodestone's old format (it is rewritten as RDB at startup). */
+    loadedLegacy: false,
   };
 
   constructor(private readonly server: Server) {
@@ -164,6 +250,9 @@ export class Persistence {
     try {
       if (appendonly && existsSync(aofPath)) this.loadAof(aofPath);
       else if (existsSync(this.snapshotPath)) this.loadSnapshot(this.snapshotPath);
+      else if (server.config.getString('dbfilename') === 'dump.rdb' && existsSync(join(this.dir, LEGACY_SNAPSHOT))) {
+        this.loadSnapshot(join(this.dir, LEGACY_SNAPSHOT));
+      }
     } finally {
       this.loading = false;
     }
@@ -176,6 +265,16 @@ export class Persistence {
     }
     server.dirty = 0;
     this.dirtyAtLastSave = 0;
+    if (this.stats.loadedLegacy) {
+      // Convert on load: the dataset is written out as dump.rdb (dbfilename) right away. A
+      // differently named old file is left where it is.
+      try {
+        this.saveSync();
+        server.log.info(`Converted the snapshot in Lodestone's old format to RDB: ${this.snapshotPath}`);
+      } catch (err) {
+        throw new PersistenceFatal(`cannot write the RDB snapshot ${this.snapshotPath} converted from the old snapshot format: ${strerror(err)}`);
+      }
+    }
     if (appendonly) {
       if (this.stats.loadedFrom !== 'aof') this.writeWholeAof();
       try {
@@ -216,7 +315,35 @@ export class Persistence {
     }
   }
 
+  /** The snapshot: an RDB file, or one in Lodestone's old format (by its first bytes). */
   private loadSnapshot(path: string): void {
+    const head = Buffer.alloc(9);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 9, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (isRdb(head)) {
+      try {
+        const r = loadRdbFile(this.server, path, {
+          maxStringBytes: this.server.config.getInt('proto-max-bulk-len'),
+          verifyChecksum: this.server.config.getBool('rdbchecksum'),
+          wasm: 'missing',
+        });
+        this.stats.loadedExpired = r.expiredSkipped;
+        if (r.expiredSkipped > 0) this.server.log.info(`Done loading RDB, keys loaded: ${r.keys}, keys expired: ${r.expiredSkipped}.`);
+      } catch (err) {
+        if (err instanceof RdbLoadError) {
+          throw new PersistenceFatal(
+            `${err.message} (${path}, at byte ${err.offset}). The snapshot is unusable; Lodestone will not start with part of the data. Move ${path} away to start empty.`,
+          );
+        }
+        throw err;
+      }
+      this.stats.loadedFrom = 'snapshot';
+      return;
+    }
     try {
       verifySnapshot(path);
       replayFile(this.server, path, (args) => args[0] === SNAPSHOT_MAGIC || args[0] === SNAPSHOT_END);
@@ -227,6 +354,7 @@ export class Persistence {
       throw err;
     }
     this.stats.loadedFrom = 'snapshot';
+    this.stats.loadedLegacy = true;
   }
 
   /** Leftovers of a job that a crash interrupted. */
@@ -276,7 +404,7 @@ export class Persistence {
 
   private observe(events: WriteEvent[]): void {
     if (this.loading) return;
-    if (this.job) this.job.dump.observe(events);
+    if (this.job?.dump) this.job.dump.observe(events);
     if (this.aofState === 'on') this.append(events);
     // Redis's flushallCommand: with save rules configured, FLUSHALL writes the (now empty) snapshot
     // at once, so a restart does not bring the flushed data back from the last one.
@@ -625,7 +753,7 @@ export class Persistence {
    */
   private tempPath(kind: JobKind): string {
     const tag = `${process.pid}-${randomBytes(8).toString('hex')}`;
-    return join(this.dir, kind === 'rewrite' ? `temp-rewriteaof-${tag}.aof` : `temp-${tag}.lsnap`);
+    return join(this.dir, kind === 'rewrite' ? `temp-rewriteaof-${tag}.aof` : `temp-${tag}.rdb`);
   }
 
   /** Create the temporary file; refuses an existing name or a symbolic link (AppendFile `fresh`). */
@@ -633,20 +761,27 @@ export class Persistence {
     return new AppendFile(path, true);
   }
 
-  private newJob(kind: JobKind): Job {
+  /** A job with its temporary file. `live`: a BGSAVE that runs between client commands. */
+  private newJob(kind: JobKind, live = true): Job {
     const tmp = this.tempPath(kind);
     const file = this.freshFile(tmp);
-    const sum = kind === 'bgsave' ? new Checksum() : null;
-    const sink = sum
-      ? (b: Buffer) => {
-          file.append(b);
-          sum.update(b);
-        }
-      : (b: Buffer) => file.append(b);
+    const writer = kind === 'bgsave' && live ? new BackgroundWriter(file.fd) : null;
+    const sink = writer ? (b: Buffer) => writer.push(b) : (b: Buffer) => file.append(b);
     const target = kind === 'rewrite' ? this.aofPath : this.snapshotPath;
-    const job: Job = { kind, dump: new DatasetDump(this.server, sink), file, tmp, target, sum, started: Date.now() };
-    if (sum) sink(snapshotHeader(this.server.version));
-    return job;
+    try {
+      const dump = kind === 'rewrite' ? new DatasetDump(this.server, sink) : null;
+      // The RDB writer's constructor already writes the header, modules and functions.
+      const snap = kind === 'bgsave' ? new RdbSnapshot(this.server, sink, { live }) : null;
+      return { kind, dump, snap, file, writer, tmp, target, started: Date.now() };
+    } catch (err) {
+      file.close();
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+      throw err;
+    }
   }
 
   private startRewrite(): unknown {
@@ -674,15 +809,35 @@ export class Persistence {
   }
 
   private runJob(job: Job): void {
+    const w = job.writer;
+    let waiting = false;
     const tick = () => {
       if (this.job !== job) return;
+      waiting = false;
+      if (w?.error) {
+        this.abortJob(job, w.error);
+        return;
+      }
+      if (w && w.queued > WRITER_HIGH_WATER) {
+        waiting = true; // the writer calls tick again when a write completes
+        return;
+      }
       try {
-        if (!job.dump.step(SLICE_MS)) {
+        if (!(job.dump ? job.dump.step(SLICE_MS) : job.snap!.step(SLICE_MS))) {
           setImmediate(tick);
           return;
         }
       } catch (err) {
         this.abortJob(job, err);
+        return;
+      }
+      if (w && !w.idle) {
+        w.onProgress = () => {
+          if (w.error || w.idle) {
+            w.onProgress = null;
+            tick();
+          }
+        };
         return;
       }
       // The base is written: fsync it in the background, then finish in one synchronous step.
@@ -692,6 +847,11 @@ export class Persistence {
         else this.finishJob(job);
       });
     };
+    if (w) {
+      w.onProgress = () => {
+        if (waiting) tick();
+      };
+    }
     setImmediate(tick);
   }
 
@@ -713,18 +873,19 @@ export class Persistence {
       this.stats.rewriteFailures = 0;
       this.server.log.info('Background AOF rewrite finished successfully');
     } else {
-      this.afterSave();
+      this.afterSave(job.snap!.dirtyAtStart);
       this.stats.lastBgsaveTimeSec = secs;
       this.server.log.info('Background saving terminated with success');
     }
     this.updateDeny();
   }
 
-  /** Tail, trailer (snapshots), fsync, close, rename over the target. Throws on failure. */
+  /** The rest (the rewrite's tail, the snapshot's last keys), fsync, close, rename over the target. Throws on failure. */
   private complete(job: Job): void {
-    job.dump.finish();
-    if (job.sum) job.file.append(snapshotTrailer(job.sum.value, job.dump.records));
-    job.file.fsync();
+    if (job.dump) job.dump.finish();
+    else job.snap!.runToEnd();
+    // A BGSAVE's file is complete and was fsynced in the background (runJob).
+    if (!job.writer) job.file.fsync();
     job.file.close();
     replaceFile(job.tmp, job.target);
   }
@@ -744,20 +905,26 @@ export class Persistence {
     this.releaseHeld();
   }
 
-  private afterSave(): void {
+  /** `dirtyAtStart`: the changes counter when the snapshot was taken (changes made during a BGSAVE are not in it). */
+  private afterSave(dirtyAtStart: number): void {
     this.server.lastSave = Math.floor(Date.now() / 1000);
-    this.dirtyAtLastSave = this.server.dirty;
+    this.dirtyAtLastSave = dirtyAtStart;
     this.stats.rdbSaves++;
     this.stats.lastBgsaveOk = true;
   }
 
   private abortJob(job: Job, err: unknown): void {
     if (this.job === job) this.job = null;
-    try {
-      job.file.close();
-    } catch {
-      // already closed
-    }
+    job.snap?.stop();
+    const close = () => {
+      try {
+        job.file.close();
+      } catch {
+        // already closed
+      }
+    };
+    if (job.writer) job.writer.cancel(close);
+    else close();
     try {
       unlinkSync(job.tmp);
     } catch {
@@ -782,14 +949,14 @@ export class Persistence {
   /** The snapshot, written at once (SAVE, SHUTDOWN). Throws on failure. */
   saveSync(): void {
     if (this.job?.kind === 'bgsave') this.abortJob(this.job, null);
-    const job = this.newJob('bgsave');
+    const job = this.newJob('bgsave', false);
     try {
       this.complete(job);
     } catch (err) {
       this.abortJob(job, err);
       throw err;
     }
-    this.afterSave();
+    this.afterSave(this.server.dirty);
     this.updateDeny();
     this.server.log.info('DB saved on disk');
   }
@@ -888,8 +1055,9 @@ export class Persistence {
       ['rdb_last_bgsave_time_sec', this.stats.lastBgsaveTimeSec],
       ['rdb_current_bgsave_time_sec', job?.kind === 'bgsave' ? Math.round((now - job.started) / 1000) : -1],
       ['rdb_saves', this.stats.rdbSaves],
+      ['rdb_last_load_keys_expired', this.stats.loadedExpired],
       ['rdb_last_load_keys_loaded', this.stats.loadedKeys],
-      ['current_save_keys_processed', job ? job.dump.keysDone : 0],
+      ['current_save_keys_processed', job ? (job.dump ?? job.snap!).keysDone : 0],
       ['current_save_keys_total', job ? this.server.dbs.reduce((n, db) => n + db.size, 0) : 0],
       ['aof_enabled', aofOn ? 1 : 0],
       ['aof_rewrite_in_progress', job?.kind === 'rewrite' ? 1 : 0],

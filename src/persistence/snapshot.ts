@@ -1,17 +1,15 @@
-// The snapshot file format (SAVE, BGSAVE, save rules, SHUTDOWN SAVE). Documented in
-// docs/PERSISTENCE.md; summary:
+// Lodestone's earlier snapshot format, now only READ: startup loads a `dump.lsnap` (or a
+// dbfilename holding this format) and converts it to RDB (persistence.ts; snapshots are RDB files
+// since issue #14, rdb/file.ts). Documented in docs/PERSISTENCE.md; summary:
 //
 //   *4 LODESTONE-SNAPSHOT <format version> <unix ms when started> <server version>   header record
 //   … RESP commands that rebuild the dataset (SELECT, SET, RPUSH, HSET, SADD, ZADD, PEXPIREAT,
 //     and for a background save a tail of DEL/FLUSHDB + state: see dump.ts) …
 //   *3 LODESTONE-END <crc32 of every byte before this record, 8 hex> <record count, 16 digits>
 //
-// Why not RDB: Lodestone's snapshot and its AOF rewrite share one serializer and one loader (a
-// snapshot *is* a compact command log with a header and a checksummed trailer), so there is one
-// code path to test instead of two. The trailer has a fixed length, so a reader finds it without
-// scanning, and a file that was cut short, or damaged anywhere, is refused as a whole: a snapshot
-// either loads completely or not at all. The file is written to a temporary name, fsynced and
-// renamed over the old one, so a crash during a save leaves the previous snapshot intact.
+// The trailer has a fixed length, so a reader finds it without scanning, and a file that was cut
+// short, or damaged anywhere, is refused as a whole before anything is loaded. The header and
+// trailer writers stay for tests that build such files.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';

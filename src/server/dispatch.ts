@@ -230,6 +230,9 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   const parentArgs = tracking.runningArgs;
   tracking.runningCmd = cmd;
   tracking.runningArgs = args;
+  if (cmd.isWrite && server.beforeWriteObservers.length !== 0) {
+    for (const fn of server.beforeWriteObservers) fn(ctx.db, cmd, args);
+  }
   let reply: Reply;
   const writeLookups = server.writeLookups; // nested: a script's or WASM function's calls
   server.writeLookups = cmd.isWrite;

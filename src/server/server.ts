@@ -112,6 +112,8 @@ export class Server implements KeyspaceHooks {
   /** client-output-buffer-limit, parsed once per change for the check in Client.flush. */
   outputLimits: OutputLimits;
   private readonly writeObservers: ((events: WriteEvent[]) => void)[] = [];
+  /** Called before a write command's handler runs (RDB snapshots: persistence/rdb/file.ts). */
+  readonly beforeWriteObservers: ((db: Database, cmd: Command, args: string[]) => void)[] = [];
   private readonly captures: WriteEvent[][] = [];
   private readonly pending: Client[] = [];
   private flushScheduled = false;
@@ -241,6 +243,19 @@ export class Server implements KeyspaceHooks {
     return () => {
       const i = this.writeObservers.indexOf(fn);
       if (i >= 0) this.writeObservers.splice(i, 1);
+    };
+  }
+
+  /**
+   * Register a hook run before every write command executes (dispatch call(): client commands,
+   * EXEC's queue, Lua and WASM calls), with the database it runs in. A time-sliced snapshot uses it
+   * to save a key before it changes, as a forked child's copy-on-write would keep it.
+   */
+  observeBeforeWrites(fn: (db: Database, cmd: Command, args: string[]) => void): () => void {
+    this.beforeWriteObservers.push(fn);
+    return () => {
+      const i = this.beforeWriteObservers.indexOf(fn);
+      if (i >= 0) this.beforeWriteObservers.splice(i, 1);
     };
   }
 

@@ -83,8 +83,7 @@ describe.skipIf(skipReason('server differential tests', 'redis-server'))('server
         'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'timeout', 'tcp-keepalive', 'maxclients',
         'requirepass', 'proto-max-bulk-len', 'client-query-buffer-limit', 'databases', 'loglevel', 'hz',
         'slowlog-log-slower-than', 'slowlog-max-len', 'appendonly', 'appendfsync', 'appendfilename',
-        // dbfilename differs on purpose: Lodestone's snapshot is not RDB (dump.lsnap, docs/PERSISTENCE.md).
-        'save', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'aof-load-truncated',
+        'dbfilename', 'rdbcompression', 'rdbchecksum', 'save', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'aof-load-truncated',
         'stop-writes-on-bgsave-error', 'lfu-log-factor', 'lfu-decay-time', 'lazyfree-lazy-user-del', 'list-max-listpack-size', 'list-max-ziplist-size',
         'list-compress-depth', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value',
         'zset-max-ziplist-entries', 'zset-max-ziplist-value', 'hash-max-listpack-value', 'hash-max-ziplist-value',

@@ -70,7 +70,7 @@ describe('protected configs (enable-protected-configs no, the default)', () => {
     await c.call('SET', 'x', '\n* * * * * evil\n');
     expect(await c.call('SAVE')).toEqual(OK);
     expect(existsSync(target)).toBe(false);
-    expect(existsSync(join(dir, 'dump.lsnap'))).toBe(true);
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(true);
   });
 
   it('CONFIG SET dbfilename appendonly.aof (replacing the AOF) is refused', async () => {
@@ -169,24 +169,25 @@ describe('file names (enable-protected-configs yes: the operator allowed changin
       ['x'.repeat(300), 'dbfilename is longer than 255 bytes'],
       // A snapshot named like a temporary file would be deleted at the next startup.
       ['temp-123.lsnap', "dbfilename can't be the name of a temporary file Lodestone writes and removes"],
+      ['temp-123.rdb', "dbfilename can't be the name of a temporary file Lodestone writes and removes"],
       ['temp-rewriteaof-9-0123456789abcdef.aof', "dbfilename can't be the name of a temporary file Lodestone writes and removes"],
       // Two of Lodestone's files may never be one.
       ['appendonly.aof', "dbfilename and appendfilename can't name the same file"],
       ['wasm', "dbfilename can't name wasm.module_dir"],
     ];
     for (const [v, why] of cases) expect(errText(await c.call('CONFIG', 'SET', 'dbfilename', v)), JSON.stringify(v)).toBe(setFailed('dbfilename', why));
-    expect(h.config.getString('dbfilename')).toBe('dump.lsnap');
+    expect(h.config.getString('dbfilename')).toBe('dump.rdb');
   });
 
   it('a valid name is used, inside dir, and no temporary file is left behind', async () => {
     const dir = h.config.getString('dir');
-    expect(await c.call('CONFIG', 'SET', 'dbfilename', 'renamed.lsnap')).toEqual(OK);
+    expect(await c.call('CONFIG', 'SET', 'dbfilename', 'renamed.rdb')).toEqual(OK);
     await c.call('SET', 'k', 'v');
     expect(await c.call('SAVE')).toEqual(OK);
     expect(await c.call('BGSAVE')).toEqual({ t: 'status', v: 'Background saving started' });
     await until(() => !readdirSync(dir).some((n) => n.startsWith('temp-')), 10000, 'the background save to finish');
-    expect(readdirSync(dir).filter((n) => n.endsWith('.lsnap'))).toEqual(['renamed.lsnap']);
-    expect(await c.call('CONFIG', 'SET', 'dbfilename', 'dump.lsnap')).toEqual(OK);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.rdb'))).toEqual(['renamed.rdb']);
+    expect(await c.call('CONFIG', 'SET', 'dbfilename', 'dump.rdb')).toEqual(OK);
   });
 
   it('dir must be an existing directory; a new one is used for the next save', async () => {
@@ -198,7 +199,7 @@ describe('file names (enable-protected-configs yes: the operator allowed changin
     const other = mkdtempSync(join(tmpdir(), 'lodestone-dir-'));
     expect(await c.call('CONFIG', 'SET', 'dir', other)).toEqual(OK);
     expect(await c.call('SAVE')).toEqual(OK);
-    expect(existsSync(join(other, 'dump.lsnap'))).toBe(true);
+    expect(existsSync(join(other, 'dump.rdb'))).toBe(true);
     expect(await c.call('CONFIG', 'SET', 'dir', old)).toEqual(OK);
   });
 
@@ -208,7 +209,7 @@ describe('file names (enable-protected-configs yes: the operator allowed changin
       setFailed('dbfilename', "dbfilename and appendfilename can't name the same file"),
     );
     expect(h.config.getInt('maxmemory')).toBe(before);
-    expect(h.config.getString('dbfilename')).toBe('dump.lsnap');
+    expect(h.config.getString('dbfilename')).toBe('dump.rdb');
   });
 
   it('protected safety nets can be changed only when allowed, and then validated', async () => {

@@ -60,6 +60,20 @@ export function isObjectType(t: number): boolean {
 /** A malformed or unloadable input (RESTORE answers "Bad data format"). */
 export class RdbError extends Error {}
 
+/**
+ * The input ends before what it declares: `needEnd` is the buffer offset the reader needed to
+ * reach. An incremental loader (file.ts) waits for that many bytes instead of failing.
+ */
+export class RdbShortError extends RdbError {
+  constructor(
+    why: string,
+    readonly reader: RdbReader,
+    readonly needEnd: number,
+  ) {
+    super(why);
+  }
+}
+
 function fail(why: string): never {
   throw new RdbError(why);
 }
@@ -442,7 +456,7 @@ export class RdbReader {
   }
 
   need(n: number): void {
-    if (n > this.end - this.pos) fail('unexpected end of data');
+    if (n > this.end - this.pos) throw new RdbShortError('unexpected end of data', this, this.pos + n);
   }
 
   byte(): number {
@@ -490,7 +504,7 @@ export class RdbReader {
   count(): number {
     const { v, enc } = this.lenRaw();
     if (enc) fail('encoded value where a length was expected');
-    if (v > this.remaining) fail('declared count larger than the data');
+    if (v > this.remaining) throw new RdbShortError('declared count larger than the data', this, this.pos + Number(v));
     return Number(v);
   }
 
@@ -531,7 +545,7 @@ export class RdbReader {
       if (v === 3) {
         const clen = this.lenBig();
         const len = this.lenBig();
-        if (clen > BigInt(this.remaining)) fail('compressed length larger than the data');
+        if (clen > BigInt(this.remaining)) throw new RdbShortError('compressed length larger than the data', this, this.pos + Number(clen));
         const c = Number(clen);
         if (len === 0n) {
           // lzf_decompress into 0 bytes "succeeds" with 0 whatever the data: Redis loads "".
@@ -546,7 +560,7 @@ export class RdbReader {
       }
       fail('unknown string encoding');
     }
-    if (v > this.remaining) fail('string longer than the data');
+    if (v > this.remaining) throw new RdbShortError('string longer than the data', this, this.pos + Number(v));
     return this.raw(Number(v));
   }
 

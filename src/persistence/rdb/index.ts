@@ -24,10 +24,10 @@
 //   Streams go through stream-adapter.ts (streamToRdb / streamFromRdb), the only code that knows
 //     the Stream class's id representation.
 //
-// Whole files (not here yet): "REDIS0010", aux fields (0xFA), SELECTDB (0xFE) + RESIZEDB (0xFB),
-// per key EXPIRETIME_MS (0xFC, millis), IDLE (0xF8, len) / FREQ (0xF9, byte), then
-// writeValue-with-key (type, RdbWriter.string(key), value), FUNCTION2 (0xF5), EOF (0xFF) + CRC-64
-// of the whole file — all expressible with RdbWriter/RdbReader and crc64Update.
+// Whole files are in file.ts (import it directly: it depends on the server and the command table,
+// which this value-level index must not): RdbSnapshot / writeRdb / rdbBuffer write a Redis 7.0
+// RDB of the whole dataset (time-sliced and consistent as of its start), RdbLoader / loadRdb /
+// loadRdbFile load one incrementally.
 
 export * from './codec.js';
 export * from './payload.js';
