@@ -188,6 +188,7 @@ export class Database {
   evict(key: string): boolean {
     const v = this.dict.get(key);
     if (v === undefined) return false;
+    if (this.beforeDelete.length !== 0) for (const fn of this.beforeDelete) fn(this, key);
     this.remove(key, v);
     return true;
   }

@@ -317,14 +317,7 @@ export class Persistence {
 
   /** The snapshot: an RDB file, or one in Lodestone's old format (by its first bytes). */
   private loadSnapshot(path: string): void {
-    const head = Buffer.alloc(9);
-    const fd = openSync(path, 'r');
-    try {
-      readSync(fd, head, 0, 9, 0);
-    } finally {
-      closeSync(fd);
-    }
-    if (isRdb(head)) {
+    if (this.isRdbFile(path)) {
       try {
         const r = loadRdbFile(this.server, path, {
           maxStringBytes: this.server.config.getInt('proto-max-bulk-len'),
@@ -493,6 +486,18 @@ export class Persistence {
     return null;
   }
 
+  /** Whether the file at `path` starts with an RDB header (else it is the older dump.lsnap format). */
+  private isRdbFile(path: string): boolean {
+    const head = Buffer.alloc(9);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 9, 0);
+    } finally {
+      closeSync(fd);
+    }
+    return isRdb(head);
+  }
+
   /**
    * DEBUG RELOAD: save the snapshot (unless `save` is false), then replay it into the databases the
    * caller emptied — or, with `merge`, over the data still there, each key in the file replacing the
@@ -508,6 +513,28 @@ export class Persistence {
     if (!existsSync(path)) return ERR_RELOAD;
     const server = this.server;
     const dirty = server.dirty;
+    if (this.isRdbFile(path)) {
+      // Redis's rdbLoad with RDBFLAGS_ALLOW_DUP under MERGE: the file's keys and libraries replace ours.
+      this.loading = true;
+      try {
+        loadRdbFile(server, path, {
+          allowDuplicates: merge,
+          replaceFunctions: merge,
+          maxStringBytes: server.config.getInt('proto-max-bulk-len'),
+          verifyChecksum: server.config.getBool('rdbchecksum'),
+          wasm: 'missing',
+        });
+      } catch (err) {
+        if (!(err instanceof RdbLoadError)) throw err;
+        server.log.warn({ err: err.message }, 'DEBUG RELOAD: the snapshot is unusable');
+        return ERR_RELOAD;
+      } finally {
+        this.loading = false;
+        server.dirty = dirty;
+      }
+      server.log.warn('DB reloaded by DEBUG RELOAD');
+      return null;
+    }
     let db = 0;
     const seen = new Set<string>();
     this.loading = true;
