@@ -33,6 +33,15 @@
  *   else in the function is charged once at entry. Minimum cost is 1, maximum
  *   is clamped to 2^30. The total is deterministic and independent of the
  *   slice size.
+ * - Bulk instructions do work proportional to a run-time length, so they are
+ *   charged by it as well, right before they run: memory.fill / memory.copy /
+ *   memory.init 1 unit per 64 bytes (`len >> 6`), table.fill / table.copy /
+ *   table.init / table.grow 1 unit per element (capped at 2^28). The length
+ *   (on top of the stack) is kept in an added local `$n`. A function with a
+ *   bulk instruction is never a leaf. So the host's clock check (in refill)
+ *   runs between any two bulk instructions once a slice is spent: the time
+ *   between two checks is bounded by one slice of work plus one bulk
+ *   instruction (at most the memory's or a table's size).
  * - Leaf functions (bodies containing no loop and no call of any kind) that
  *   are neither exported nor the start function are left uninstrumented:
  *   their cost is bounded by their size and is charged to the caller at
@@ -639,7 +648,17 @@ interface CodeCtx {
   leafCost: Int32Array;
   /** per type index: extra cost charged at call_indirect/call_ref sites (max cost of a table-referenced leaf of that signature) */
   indirectCost: Int32Array;
+  /** set by the analysis pass when a body contains a bulk memory/table instruction (charged by length) */
+  sawBulk: boolean;
 }
+
+/** Bulk instructions (0xFC prefix) whose work is proportional to their length operand (on top of the stack). */
+const BULK_MEMORY_OPS = new Set([8, 10, 11]); // memory.init, memory.copy, memory.fill: 1 unit per 64 bytes
+const BULK_TABLE_OPS = new Set([12, 14, 15, 17]); // table.init, table.copy, table.grow, table.fill: 1 unit per element
+/** log2 of the bytes a bulk memory instruction does per unit of fuel. */
+export const BULK_MEMORY_SHIFT = 6;
+/** A table instruction's length charge is capped here (no table can be that long; keeps the i32 counter from wrapping). */
+const BULK_TABLE_MAX_CHARGE = 0x10000000;
 
 // control frame kinds
 // analysis results for non-leaf functions
@@ -721,7 +740,7 @@ interface Region {
  * about +25%). Branches crossing the three added labels are renumbered.
  * Loops with parameters (multi-value) keep an in-line `if ... call refill`.
  */
-function processBody(ctx: CodeCtx, start: number, end: number, paramCount: number, out: Writer | null, selfLeafCost: number): number {
+function processBody(ctx: CodeCtx, start: number, end: number, paramCount: number, out: Writer | null, selfLeafCost: number, hasBulk = false): number {
   const buf = ctx.buf;
   const r = new Reader(buf, start, end);
   const { numTypes, numImportedFuncs, numAdded, typeParamCounts } = ctx;
@@ -749,6 +768,7 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
   const useLocal = fuel && !direct; // the fuel counter lives in local $f
   let fuelLocal = 0;
   let depthLocal = 0;
+  let bulkLocal = 0;
   let cp = localsEnd; // copy cursor into the source (emit mode)
 
   const remapFunc = (idx: number): number => (idx < numImportedFuncs ? idx : idx + numAdded);
@@ -804,12 +824,54 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
     return at;
   };
 
+  /**
+   * Charge a bulk instruction by its length, which is on top of the stack and stays there:
+   * `$n = len; $f -= len >> 6 (memory) | min(len, 2^28) (table); if ($f < 0) $f = refill($f)`.
+   * So the wall clock is checked between two bulk instructions whatever their sizes.
+   */
+  const emitBulkCharge = (table: boolean): void => {
+    w.u8(0x22); w.u32(bulkLocal); // local.tee $n
+    if (useLocal) { w.u8(0x20); w.u32(fuelLocal); } else { w.u8(0x23); w.u32(ctx.fuelGlobal); }
+    w.u8(0x20); w.u32(bulkLocal);
+    if (table) {
+      w.u8(0x41); w.s32(BULK_TABLE_MAX_CHARGE);
+      w.u8(0x20); w.u32(bulkLocal);
+      w.u8(0x41); w.s32(BULK_TABLE_MAX_CHARGE);
+      w.u8(0x49); // i32.lt_u
+      w.u8(0x1b); // select
+    } else {
+      w.u8(0x41); w.s32(BULK_MEMORY_SHIFT);
+      w.u8(0x76); // i32.shr_u
+    }
+    w.u8(0x6b); // i32.sub
+    if (useLocal) {
+      w.u8(0x22); w.u32(fuelLocal); // local.tee $f
+      w.u8(0x41); w.u8(0x00);
+      w.u8(0x48); // i32.lt_s
+      w.u8(0x04); w.u8(0x40);
+      w.u8(0x20); w.u32(fuelLocal);
+      w.u8(0x10); w.u32(ctx.refillIdx);
+      w.u8(0x21); w.u32(fuelLocal);
+      w.u8(0x0b);
+    } else {
+      w.u8(0x24); w.u32(ctx.fuelGlobal);
+      w.u8(0x23); w.u32(ctx.fuelGlobal);
+      w.u8(0x41); w.u8(0x00);
+      w.u8(0x48);
+      w.u8(0x04); w.u8(0x40);
+      w.u8(0x23); w.u32(ctx.fuelGlobal);
+      w.u8(0x10); w.u32(ctx.refillIdx);
+      w.u8(0x24); w.u32(ctx.fuelGlobal);
+      w.u8(0x0b);
+    }
+  };
+
   const regions: Region[] = [];
   let region: Region = { patchAt: -1, cost: 0, wrapped: false };
 
   if (instrument) {
-    // locals: append one i32 group for $f and $d
-    const added = (useLocal ? 1 : 0) + (depth ? 1 : 0);
+    // locals: append one i32 group for $f, $d and $n (the length of a bulk instruction)
+    const added = (useLocal ? 1 : 0) + (depth ? 1 : 0) + (fuel && hasBulk ? 1 : 0);
     if (added) {
       w.u32(nDecls + 1);
       w.bytes(buf, declsStart, localsEnd);
@@ -820,6 +882,7 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
     }
     fuelLocal = totalLocals;
     depthLocal = totalLocals + (useLocal ? 1 : 0);
+    bulkLocal = depthLocal + (depth ? 1 : 0);
     if (depth) {
       w.u8(0x23); w.u32(ctx.depthGlobal);
       w.u8(0x41); w.u8(0x01);
@@ -1155,6 +1218,11 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
         else if (sub === 13 || (sub >= 15 && sub <= 17)) r.u32(); // elem.drop, table.grow/size/fill
         else r.fail(`unknown 0xFC instruction ${sub}`, p);
         region.cost++;
+        if (BULK_MEMORY_OPS.has(sub) || BULK_TABLE_OPS.has(sub)) {
+          // work proportional to a run-time length: never a leaf (its cost is not static)
+          if (!emitting) { hasCall = true; ctx.sawBulk = true; }
+          else if (instrument && fuel) { flush(p); emitBulkCharge(BULK_TABLE_OPS.has(sub)); }
+        }
         break;
       }
       case 0xfd: {
@@ -1324,11 +1392,15 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     refillIdx: -1, depthExceededIdx: -1, memoryGrowIdx: -1, sawMemoryGrow: false, fuelGlobal, depthGlobal,
     leafCost: new Int32Array(0),
     indirectCost: new Int32Array(numTypes),
+    sawBulk: false,
   };
   const leafCost = new Int32Array(nDefined);
+  const bulk = new Uint8Array(nDefined);
   for (let i = 0; i < nDefined; i++) {
     const b = info.bodies[i]!;
+    ctx.sawBulk = false;
     leafCost[i] = processBody(ctx, b.start, b.end, info.typeParamCounts[info.funcTypeIdx[i]!]!, null, -1);
+    bulk[i] = ctx.sawBulk ? 1 : 0;
   }
   // ---- added function imports (known once the analysis has seen whether memory.grow occurs) ----
   const meterGrow = (opts.meterMemoryGrow ?? true) && ctx.sawMemoryGrow;
@@ -1550,7 +1622,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         for (let i = 0; i < nDefined; i++) {
           const b = info.bodies[i]!;
           body.reset();
-          processBody(ctx, b.start, b.end, info.typeParamCounts[info.funcTypeIdx[i]!]!, body, leafCost[i]!);
+          processBody(ctx, b.start, b.end, info.typeParamCounts[info.funcTypeIdx[i]!]!, body, leafCost[i]!, bulk[i] === 1);
           sec.sized(body);
         }
         emitSection(s.id, sec);

@@ -318,16 +318,19 @@ export class WasmRegistry {
     const meterImports: WebAssembly.ModuleImports = {
       [c.meta.meterImports.refill]: (remaining: number | bigint) => {
         const left = Number(remaining); // ≤ 0: what the guest overdrew
-        if (meter.granted - left >= meter.maxFuel) {
+        const used = meter.granted - left;
+        if (used >= meter.maxFuel) {
           throw new WasmError('fuel', `fuel exhausted (max_fuel ${meter.maxFuel})`);
         }
         if (terminationRequested()) throw new WasmError('timeout', 'stopped: the server is shutting down');
         if (performance.now() > meter.deadline) {
           throw new WasmError('timeout', `timed out (max_duration_ms ${this.server.config.getInt('wasm.limits.max_duration_ms')})`);
         }
-        const slice = Math.min(FUEL_SLICE, meter.maxFuel - (meter.granted - left));
-        meter.granted += slice;
-        const v = left + slice;
+        // The next slice starts after the overdraft is paid, however large it is (a bulk
+        // instruction charges its whole length at once): the counter is always back above 0, so
+        // it never drifts towards the i32 minimum and the next charge point checks again.
+        const v = Math.min(FUEL_SLICE, meter.maxFuel - used);
+        meter.granted = used + v;
         return typeof remaining === 'bigint' ? BigInt(v) : v;
       },
       [c.meta.meterImports.depthExceeded]: () => {
