@@ -561,10 +561,11 @@ describe('instrument: features and renumbering', () => {
     const u = plain(bytes, featuresImports(logU));
     const m = meter(bytes, {}, { imports: featuresImports(logM) });
     const e = m.exports;
-    // export names unchanged (plus the two globals)
+    // export names unchanged (plus the defined table, so the host can count its size, and the two globals)
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytesOf(bytes))).map((x) => x.name);
     const mnames = WebAssembly.Module.exports(new WebAssembly.Module(bytesOf(m.res.bytes))).map((x) => x.name);
-    expect(mnames).toEqual([...names, '__lodestone_fuel', '__lodestone_depth']);
+    expect(mnames).toEqual([...names, '__lodestone_table0', '__lodestone_fuel', '__lodestone_depth']);
+    expect(m.res.tableExports).toEqual(['__lodestone_table0']);
     expect(m.res.exports.map((x) => x.name)).toEqual(mnames);
     expect(m.res.exports.find((x) => x.name === 'apply')).toEqual({ name: 'apply', kind: 'function', params: ['i32', 'i32', 'i32'], results: ['i32'] });
     // start function ran (index renumbered)

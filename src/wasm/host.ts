@@ -22,6 +22,7 @@ import { UndoLog } from '../keyspace/undo.js';
 import { BigString } from '../keyspace/bigstring.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import type { Logger } from 'pino';
 import { HOST_MODULE, Permission } from './abi.js';
 import { HostTrap, WasmError } from './errors.js';
 
@@ -142,6 +143,26 @@ export class HostBinding {
   memory: WebAssembly.Memory | null = null;
   private parser = new RequestParser({ maxBulkLen: 512 * 1024 * 1024, unauthenticated: false });
 
+  /** `fnName` and `log` serve the imports that may run outside a call (a start function's trace). */
+  constructor(
+    private readonly fnName = '',
+    private readonly log: () => Logger | null = () => null,
+  ) {}
+
+  /**
+   * An AssemblyScript string (UTF-16; its byte length in the 4 bytes before `ptr`), bounds-checked,
+   * for env.abort / env.trace. A null pointer is "null"; a bad one is a guest fault.
+   */
+  private asString(fn: string, ptr: number): string {
+    const p = ptr >>> 0;
+    if (p === 0) return 'null';
+    if (p < 4) throw new HostTrap(fn, `pointer out of bounds (ptr=${p})`);
+    const head = this.view(fn, p - 4, 4);
+    const len = Buffer.from(head.buffer, head.byteOffset, 4).readUInt32LE(0) & ~1;
+    const v = this.view(fn, p, Math.min(len, 64 * 1024)); // a message is cut at 32K characters
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf16le');
+  }
+
   private current(fn: string, heavy = false): CallContext {
     if (!this.ctx) throw new HostTrap(fn, 'called outside of a function call (e.g. from the start function)');
     this.ctx.hostCalls++;
@@ -178,12 +199,18 @@ export class HostBinding {
     return Buffer.from(v.buffer, v.byteOffset, v.byteLength).latin1Slice(0, v.byteLength);
   }
 
-  /** Copy bytes into guest memory at dst (at most cap bytes); returns the full length. */
+  /**
+   * Copy bytes into guest memory at dst (at most cap bytes); returns the full length. The whole
+   * buffer [dst, dst+cap) must lie in memory, as docs/ABI.md says of every pointer/length pair —
+   * whatever the data's length: a negative (as u32: huge) or oversized cap is refused even when
+   * the data would fit.
+   */
   private copyOut(fn: string, src: string | Buffer, dst: number, cap: number): number {
     const len = src.length;
-    const n = Math.min(len, cap >>> 0);
+    const whole = this.view(fn, dst, cap);
+    const n = Math.min(len, whole.length);
     if (n > 0) {
-      const v = this.view(fn, dst, n);
+      const v = whole;
       const out = Buffer.from(v.buffer, v.byteOffset, n);
       if (typeof src === 'string') out.latin1Write(src, 0, n);
       else src.copy(out, 0, 0, n);
@@ -376,7 +403,7 @@ export class HostBinding {
       },
       random_get: (buf: number, len: number) => {
         const v = this.view('random_get', buf, len);
-        crypto.getRandomValues(v.subarray(0, Math.min(v.length, 65536)));
+        for (let o = 0; o < v.length; o += 65536) crypto.getRandomValues(v.subarray(o, Math.min(v.length, o + 65536)));
         return 0;
       },
       clock_time_get: (_id: number, _prec: bigint, out: number) => {
@@ -400,16 +427,26 @@ export class HostBinding {
       fd_prestat_get: () => 8, // EBADF: no preopened directories
       fd_prestat_dir_name: () => 8,
     };
-    // Filesystem and socket WASI calls exist only for modules granted FILESYSTEM / NETWORK, and
-    // even then report ENOTCAPABLE: Lodestone preopens no directory and opens no socket.
-    const wasiDenied = new Proxy(wasi, {
-      get: (target, prop: string) => (prop in target ? target[prop] : () => 76),
-    });
+    // AssemblyScript's runtime imports (docs/ABI.md "Other"), supplied here rather than by a loader:
+    // abort is a guest fault with the message, trace goes to the server's JSON log like `log`.
+    const env: WebAssembly.ModuleImports = {
+      abort: (msg: number, file: number, line: number, col: number) => {
+        throw new WasmError('abort', `abort: ${this.asString('abort', msg)} at ${this.asString('abort', file)}:${line >>> 0}:${col >>> 0}`);
+      },
+      trace: (msg: number, n: number, ...vals: number[]) => {
+        const text = `trace: ${this.asString('trace', msg)}${n > 0 ? ' ' + vals.slice(0, Math.min(n, 5)).join(', ') : ''}`;
+        const log = this.ctx?.server.log ?? this.log();
+        log?.info({ wasm: this.ctx?.fn.name ?? this.fnName }, text);
+      },
+      seed: () => Date.now(),
+    };
     return {
       [HOST_MODULE]: h,
       [meterModule]: meter,
-      wasi_snapshot_preview1: wasiDenied,
-      wasi_unstable: wasiDenied,
+      env,
+      // Only the harmless subset: a module importing any other WASI call is refused at load.
+      wasi_snapshot_preview1: wasi,
+      wasi_unstable: wasi,
     };
   }
 

@@ -157,6 +157,12 @@ export interface InstrumentOptions {
   maxMemoryPages?: number;
   /** Module name of the added imports (default "lodestone_meter"). */
   meterModule?: string;
+  /**
+   * Cap on the elements of each table the module defines: a table whose initial size is larger is
+   * rejected, and every table's maximum becomes min(declared maximum, cap), so `table.grow` beyond
+   * it returns -1. Default: no cap.
+   */
+  maxTableElements?: number;
   /** Validate the input with WebAssembly.validate first (default true). */
   validate?: boolean;
   /**
@@ -184,6 +190,17 @@ export interface InstrumentResult {
   depthGlobalExport: string;
   /** Exports of the instrumented module (the original ones, then the added globals). */
   exports: ExportInfo[];
+  /** The tables the module defines, after the maxTableElements cap (elements). */
+  tables: { initial: number; maximum: number | null }[];
+  /**
+   * Export names added for the defined tables, in order (so the host can see their current size),
+   * or [] when no export section is rewritten (metering off).
+   */
+  tableExports: string[];
+  /** Whether the code contains `table.grow` (a table's size may change during a call). */
+  growsTables: boolean;
+  /** Total bytes of the data segments. */
+  dataBytes: number;
 }
 
 export const DEFAULT_MAX_DEPTH = 1000;
@@ -241,6 +258,10 @@ interface ModuleInfo {
   exports: { name: string; kind: number; index: number }[];
   numImportedFuncs: number;
   numImportedGlobals: number;
+  numImportedTables: number;
+  /** tables defined by the module: limits, and where the limits sit in the table section */
+  tables: { limits: Limits; at: number; end: number }[];
+  dataBytes: number;
   importedMemory: { module: string; name: string; limits: Limits } | null;
   definedMemory: Limits | null;
   funcTypeIdx: number[];
@@ -365,6 +386,9 @@ function parseModule(buf: Uint8Array): ModuleInfo {
     exports: [],
     numImportedFuncs: 0,
     numImportedGlobals: 0,
+    numImportedTables: 0,
+    tables: [],
+    dataBytes: 0,
     importedMemory: null,
     definedMemory: null,
     funcTypeIdx: [],
@@ -440,7 +464,7 @@ function parseModule(buf: Uint8Array): ModuleInfo {
               info.funcImportTypes.push(t);
               break;
             }
-            case 1: readTableType(s, nt); break;
+            case 1: readTableType(s, nt); info.numImportedTables++; break;
             case 2: {
               const limits = readLimits(s, 'memory', true);
               numMemories++;
@@ -480,14 +504,16 @@ function parseModule(buf: Uint8Array): ModuleInfo {
         const n = s.count();
         const nt = info.typeParamCounts.length;
         for (let i = 0; i < n; i++) {
-          if (s.peek() === 0x40) {
+          const init = s.peek() === 0x40;
+          if (init) {
             s.u8();
             if (s.u8() !== 0x00) s.fail('invalid table entry prefix');
-            readTableType(s, nt);
-            scanConstExpr(s, collectRef);
-          } else {
-            readTableType(s, nt);
           }
+          readValType(s, nt);
+          const at = s.pos;
+          const limits = readLimits(s, 'table', false);
+          info.tables.push({ limits, at, end: s.pos });
+          if (init) scanConstExpr(s, collectRef);
         }
         break;
       }
@@ -556,10 +582,22 @@ function parseModule(buf: Uint8Array): ModuleInfo {
         if (n !== Math.max(numFuncDecls, 0)) s.fail('function and code section have inconsistent lengths', start);
         break;
       }
-      case SEC_DATA:
-        // copied verbatim; the engine validates the contents
-        s.pos = end;
+      case SEC_DATA: {
+        // copied verbatim; the engine validates the contents. Only the segments' sizes are read.
+        const n = s.count();
+        for (let i = 0; i < n; i++) {
+          const at = s.pos;
+          const flags = s.u32();
+          if (flags === 2) s.u32();
+          else if (flags > 2) s.fail(`invalid data segment flags ${flags}`, at);
+          if (flags !== 1) scanConstExpr(s, null);
+          const len = s.u32();
+          if (len > s.end - s.pos) s.fail('data segment extends past the data section', at);
+          info.dataBytes += len;
+          s.pos += len;
+        }
         break;
+      }
     }
     if (s.pos !== end) s.fail(`section ${id} size mismatch`, s.pos);
     info.sections.push(sec);
@@ -621,6 +659,10 @@ class FuncIndexPatcher {
     this.out.bytes(this.src, this.cursor, end);
     this.cursor = end;
   }
+  /** Continue copying from `pos` (the bytes before it, from the cursor, were replaced by the caller). */
+  skipTo(pos: number): void {
+    this.cursor = pos;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -650,6 +692,8 @@ interface CodeCtx {
   indirectCost: Int32Array;
   /** set by the analysis pass when a body contains a bulk memory/table instruction (charged by length) */
   sawBulk: boolean;
+  /** set by the analysis pass when a body contains table.grow */
+  sawTableGrow: boolean;
 }
 
 /** Bulk instructions (0xFC prefix) whose work is proportional to their length operand (on top of the stack). */
@@ -1220,7 +1264,7 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
         region.cost++;
         if (BULK_MEMORY_OPS.has(sub) || BULK_TABLE_OPS.has(sub)) {
           // work proportional to a run-time length: never a leaf (its cost is not static)
-          if (!emitting) { hasCall = true; ctx.sawBulk = true; }
+          if (!emitting) { hasCall = true; ctx.sawBulk = true; if (sub === 15) ctx.sawTableGrow = true; }
           else if (instrument && fuel) { flush(p); emitBulkCharge(BULK_TABLE_OPS.has(sub)); }
         }
         break;
@@ -1381,9 +1425,33 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
       : { imported: false, module: '', name: '', initialPages: m.min, maximumPages };
   }
 
+  // ---- table plan ----
+  const tableCap = opts.maxTableElements;
+  if (tableCap !== undefined && (!Number.isInteger(tableCap) || tableCap < 0)) throw new InstrumentError('maxTableElements must be a non-negative integer');
+  // The cap bounds all defined tables together: their initial sizes must fit, and the room left is
+  // given to the tables in order as growth room (each maximum lowered so the maxima sum to <= cap).
+  let spare = tableCap === undefined ? 0 : tableCap - info.tables.reduce((a, t) => a + t.limits.min, 0);
+  if (tableCap !== undefined && spare < 0) {
+    throw new InstrumentError(`the tables have ${tableCap - spare} initial elements together, over the cap of ${tableCap}`);
+  }
+  const tables = info.tables.map((t) => {
+    if (tableCap === undefined) return { initial: t.limits.min, maximum: t.limits.max };
+    const maximum = Math.min(t.limits.max ?? Infinity, t.limits.min + spare);
+    spare -= maximum - t.limits.min;
+    return { initial: t.limits.min, maximum };
+  });
+  const clampTables = tableCap !== undefined && info.tables.some((t, i) => t.limits.max !== tables[i]!.maximum);
+
   const taken = new Set(info.exportNames);
   const fuelGlobalExport = fuel ? uniqueName('__lodestone_fuel', taken) : '';
   const depthGlobalExport = depth ? uniqueName('__lodestone_depth', taken) : '';
+  if (fuelGlobalExport) taken.add(fuelGlobalExport);
+  if (depthGlobalExport) taken.add(depthGlobalExport);
+  const tableExportNames = info.tables.map((_, i) => {
+    const n = uniqueName(`__lodestone_table${i}`, taken);
+    taken.add(n);
+    return n;
+  });
 
   // ---- code analysis (leaf functions) ----
   const nDefined = info.bodies.length;
@@ -1393,6 +1461,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     leafCost: new Int32Array(0),
     indirectCost: new Int32Array(numTypes),
     sawBulk: false,
+    sawTableGrow: false,
   };
   const leafCost = new Int32Array(nDefined);
   const bulk = new Uint8Array(nDefined);
@@ -1505,7 +1574,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     let n = 0;
     const r = orig ? new Reader(buf, orig.start, orig.end) : null;
     if (r) n = r.u32();
-    sec.u32(n + numAddedGlobals);
+    sec.u32(n + numAddedGlobals + tableExportNames.length);
     if (r) {
       const p = new FuncIndexPatcher(buf, sec, r.pos, remap);
       for (let i = 0; i < n; i++) {
@@ -1517,6 +1586,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
       }
       p.finish(r.end);
     }
+    for (let i = 0; i < tableExportNames.length; i++) { sec.name(tableExportNames[i]!); sec.u8(0x01); sec.u32(info.numImportedTables + i); }
     if (fuel) { sec.name(fuelGlobalExport); sec.u8(0x03); sec.u32(fuelGlobal); }
     if (depth) { sec.name(depthGlobalExport); sec.u8(0x03); sec.u32(depthGlobal); }
     emitSection(SEC_EXPORT, sec);
@@ -1578,19 +1648,26 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         break;
       }
       case SEC_TABLE: {
-        if (!numAdded) break;
+        if (!numAdded && !clampTables) break;
         sec.reset();
         const r = new Reader(buf, s.start, s.end);
         const n = r.u32();
         const p = new FuncIndexPatcher(buf, sec, s.start, remap);
         for (let i = 0; i < n; i++) {
-          if (r.peek() === 0x40) {
-            r.skip(2);
-            readTableType(r, numTypes);
-            scanConstExpr(r, p.onFunc);
-          } else {
-            readTableType(r, numTypes);
+          const init = r.peek() === 0x40;
+          if (init) r.skip(2);
+          readValType(r, numTypes);
+          const t = info.tables[i]!;
+          r.pos = t.end;
+          if (clampTables) {
+            // re-encode the limits with the capped maximum
+            p.finish(t.at);
+            const m = tables[i]!;
+            if (m.maximum === null) { sec.u8(0x00); sec.u32(m.initial); }
+            else { sec.u8(0x01); sec.u32(m.initial); sec.u32(m.maximum); }
+            p.skipTo(t.end);
           }
+          if (init) scanConstExpr(r, p.onFunc);
         }
         p.finish(s.end);
         emitSection(s.id, sec);
@@ -1648,6 +1725,8 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     }
     return x;
   });
+  const tablesExported = synth.has(SEC_EXPORT);
+  if (tablesExported) for (const n of tableExportNames) exports.push({ name: n, kind: 'table' });
   if (fuel) exports.push({ name: fuelGlobalExport, kind: 'global' });
   if (depth) exports.push({ name: depthGlobalExport, kind: 'global' });
 
@@ -1659,5 +1738,9 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     memory,
     fuelGlobalExport,
     depthGlobalExport,
+    tables,
+    tableExports: tablesExported ? tableExportNames : [],
+    growsTables: ctx.sawTableGrow,
+    dataBytes: info.dataBytes,
   };
 }
