@@ -120,6 +120,32 @@ describe('time: bulk memory and table instructions are charged by their length',
     }, 60000);
   }
 
+  it('a loop over a host function that copies a lot (result_read of 4 MB) stops on the clock too', async () => {
+    // Before the fix the clock was read only per fuel slice; an iteration cost ~10 units, so a
+    // slice was ~100,000 copies of 4 MB: tens of seconds between two reads of the clock.
+    expect(await c.call('SET', 'bigval', 'x'.repeat(4 * 1024 * 1024))).toEqual(OK);
+    await load(
+      'copyloop',
+      wat(`(module
+        (import "lodestone" "get_key" (func $get (param i32 i32) (result i32)))
+        (import "lodestone" "result_read" (func $rr (param i32 i32) (result i32)))
+        (memory (export "memory") 128)
+        (data (i32.const 0) "bigval")
+        (func (export "main") (result i64)
+          (drop (call $get (i32.const 0) (i32.const 6)))
+          (loop $l (drop (call $rr (i32.const 1024) (i32.const 4194304))) (br $l))
+          (i64.const 0)))`),
+      'READ',
+    );
+    expect(await c.call('CONFIG', 'SET', 'wasm.limits.max_fuel', '1000000000000000')).toEqual(OK);
+    expect(await c.call('CONFIG', 'SET', 'wasm.limits.max_duration_ms', '200')).toEqual(OK);
+    const t0 = Date.now();
+    expect(errText(await c.call('WASM.CALL', 'copyloop'))).toBe("ERR wasm function 'copyloop' failed: timed out (max_duration_ms 200) (guest fault)");
+    expect(Date.now() - t0).toBeLessThan(15000); // generous: it is ~200 ms; tens of seconds before
+    expect(await c.call('DEL', 'bigval')).toEqual({ t: 'int', v: '1' });
+    await healthy();
+  }, 120000);
+
   it('with default limits the fuel runs out (a 64 MB fill costs 1M units (one per 64 bytes), over max_fuel 1M)', async () => {
     await load('bulk', fillLoop(`(memory.fill (i32.const 0) (i32.const 7) (i32.const ${MB64}))`));
     expect(errText(await c.call('WASM.CALL', 'bulk'))).toBe("ERR wasm function 'bulk' failed: fuel exhausted (max_fuel 1000000) (guest fault)");

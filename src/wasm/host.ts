@@ -24,6 +24,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import type { Logger } from 'pino';
 import { HOST_MODULE, Permission } from './abi.js';
+import { terminationRequested } from '../server/watchdog.js';
 import { HostTrap, WasmError } from './errors.js';
 
 /**
@@ -182,14 +183,32 @@ export class HostBinding {
     return new Uint8Array(this.memory.buffer);
   }
 
-  /** A checked view of guest memory [ptr, ptr+len). */
-  view(fn: string, ptr: number, len: number): Uint8Array {
+  /** Bytes host functions touched since the wall clock was last read in this call. */
+  private hostBytes = 0;
+
+  /**
+   * Count `bytes` of host work (copying, decoding). Host functions cost the guest little fuel, so
+   * a loop over one that copies a lot (log, result_read, reply_bulk, fd_write …) would otherwise
+   * go a long time between two reads of the clock: every 1 MB of host work reads it here.
+   */
+  private charge(bytes: number): void {
+    this.hostBytes += bytes;
+    if (this.hostBytes < 1 << 20) return;
+    this.hostBytes = 0;
+    const ctx = this.ctx;
+    if (ctx && performance.now() > ctx.deadline) throw new WasmError('timeout', `timed out (max_duration_ms ${ctx.maxDurationMs})`);
+    if (terminationRequested()) throw new WasmError('timeout', 'stopped: the server is shutting down');
+  }
+
+  /** A checked view of guest memory [ptr, ptr+len); `charged` bytes are charged as host work. */
+  view(fn: string, ptr: number, len: number, charged = true): Uint8Array {
     const m = this.mem(fn);
     const p = ptr >>> 0;
     const l = len >>> 0;
     if (p + l > m.length) {
       throw new HostTrap(fn, `pointer out of bounds (ptr=${p}, len=${l}, memory=${m.length} bytes)`);
     }
+    if (charged) this.charge(l);
     return m.subarray(p, p + l);
   }
 
@@ -207,8 +226,9 @@ export class HostBinding {
    */
   private copyOut(fn: string, src: string | Buffer, dst: number, cap: number): number {
     const len = src.length;
-    const whole = this.view(fn, dst, cap);
+    const whole = this.view(fn, dst, cap, false);
     const n = Math.min(len, whole.length);
+    this.charge(n);
     if (n > 0) {
       const v = whole;
       const out = Buffer.from(v.buffer, v.byteOffset, n);
@@ -299,6 +319,7 @@ export class HostBinding {
         if (big) throw new HostTrap('call', 'argument too long (longer than a string can be)');
         const reply = ctx.runCommand(argv!);
         ctx.result = encodeReply(reply, 2);
+        this.charge(ctx.result.length);
         return ctx.result.length;
       },
       result_read: (dst: number, cap: number) => {
@@ -328,13 +349,13 @@ export class HostBinding {
       },
       reply_bulk: (p: number, l: number) => {
         const ctx = this.current('reply_bulk');
-        this.view('reply_bulk', p, l); // bounds first: a bad pointer is reported as such
+        this.view('reply_bulk', p, l, false); // bounds first: a bad pointer is reported as such
         ctx.chargeReply('reply_bulk', (l >>> 0) + 16);
         ctx.addReply('reply_bulk', this.str('reply_bulk', p, l));
       },
       reply_status: (p: number, l: number) => {
         const ctx = this.current('reply_status');
-        this.view('reply_status', p, l); // bounds first: a bad pointer is reported as such
+        this.view('reply_status', p, l, false); // bounds first: a bad pointer is reported as such
         ctx.chargeReply('reply_status', (l >>> 0) + 3);
         const s = this.str('reply_status', p, l);
         if (/[\r\n]/.test(s)) throw new HostTrap('reply_status', 'status text contains CR or LF');
@@ -342,7 +363,7 @@ export class HostBinding {
       },
       reply_error: (p: number, l: number) => {
         const ctx = this.current('reply_error');
-        this.view('reply_error', p, l); // bounds first: a bad pointer is reported as such
+        this.view('reply_error', p, l, false); // bounds first: a bad pointer is reported as such
         ctx.chargeReply('reply_error', (l >>> 0) + 3);
         const s = this.str('reply_error', p, l).replace(/[\r\n]+/g, ' ');
         const e = /^[A-Z][A-Z0-9_]+ /.test(s) ? ReplyError.fromWire(s) : new ReplyError('ERR', s);
@@ -364,7 +385,7 @@ export class HostBinding {
       },
       reply_raw: (p: number, l: number) => {
         const ctx = this.current('reply_raw');
-        this.view('reply_raw', p, l);
+        this.view('reply_raw', p, l, false);
         ctx.chargeReply('reply_raw', l >>> 0);
         let r: Reply;
         try {
