@@ -385,6 +385,10 @@ describe('the doc is the contract', () => {
       expect(errText(await c.call('WASM.CALL', 'ptr', opt, 'k'))).toBe(
         `ERR wasm function 'ptr' failed: host function ${fn}: pointer out of bounds (ptr=0, len=4294967295, memory=65536 bytes) (guest fault)`,
       );
+      // also when the index is out of range (the call would return -1)
+      expect(errText(await c.call('WASM.CALL', 'ptr'))).toBe(
+        `ERR wasm function 'ptr' failed: host function ${fn}: pointer out of bounds (ptr=0, len=4294967295, memory=65536 bytes) (guest fault)`,
+      );
       await load('ptr', READER(fn, 65000, 1000));
       expect(errText(await c.call('WASM.CALL', 'ptr', opt, 'k'))).toBe(
         `ERR wasm function 'ptr' failed: host function ${fn}: pointer out of bounds (ptr=65000, len=1000, memory=65536 bytes) (guest fault)`,

@@ -248,6 +248,7 @@ export class HostBinding {
       },
       key_read: (i: number, dst: number, cap: number) => {
         const k = this.current('key_read').keys[i];
+        this.view('key_read', dst, cap, false); // the buffer is checked whatever i is
         return k === undefined ? -1 : this.copyOut('key_read', k, dst, cap);
       },
       arg_count: () => this.current('arg_count').args.length,
@@ -257,6 +258,7 @@ export class HostBinding {
       },
       arg_read: (i: number, dst: number, cap: number) => {
         const a = this.current('arg_read').args[i];
+        this.view('arg_read', dst, cap, false); // the buffer is checked whatever i is
         return a === undefined ? -1 : this.copyOut('arg_read', a, dst, cap);
       },
       get_key: (kp: number, kl: number) => {
@@ -324,6 +326,7 @@ export class HostBinding {
       },
       result_read: (dst: number, cap: number) => {
         const ctx = this.current('result_read');
+        this.view('result_read', dst, cap, false); // the buffer is checked even when there is no result
         if (!ctx.result) return -1;
         return this.copyOut('result_read', ctx.result, dst, cap);
       },
