@@ -268,6 +268,15 @@ describe('load does not stall other clients', () => {
     const b = await RawClient.connect(p.port);
     try {
       await pingDuringLoad(a, b, 'bigmod');
+      // refusals come back through the worker with the same messages
+      expect(errText(await a.call('WASM.LOAD', 'bt', wat(`(module (table 10000000 funcref) (func (export "main") (result i64) (i64.const 42)))`)))).toBe(
+        'ERR WASM.LOAD bt: module declares a table of 10000000 elements, over wasm.limits.max_table_elements (100000)',
+      );
+      const bad = wat(`(module (func (export "main") (result i64) (i64.const 1)))`);
+      bad[bad.length - 3] = 0x6a;
+      expect(errText(await a.call('WASM.LOAD', 'bad', bad))).toMatch(/^ERR WASM\.LOAD bad: invalid module: /);
+      expect(await a.call('WASM.LOAD', 'ok', wat(`(module (func (export "main") (result i64) (i64.const 5)))`))).toEqual(OK);
+      expect(await b.call('WASM.CALL', 'ok')).toEqual({ t: 'int', v: '5' });
     } finally {
       a.close();
       b.close();

@@ -81,6 +81,16 @@
  * `memory.grow`; the call is not a fuel/depth sync point (the host import
  * does not touch the globals or re-enter the guest).
  *
+ * ## Tables
+ *
+ * With `maxTableElements` the tables the module defines may hold that many
+ * elements together: their initial sizes must fit (else InstrumentError), and
+ * each table's maximum is lowered (in the table section) so that the maxima
+ * sum to at most the cap — the room left is given to the tables in order —
+ * so `table.grow` beyond it returns -1. When the export section is rewritten
+ * (fuel or depth on), every defined table is exported as `__lodestone_table<i>`
+ * (`tableExports`), so the host can count its current size.
+ *
  * ## What the host must provide (see {@link InstrumentResult})
  *
  * - `meterImports.module`.`refill`: `(remaining: i32) => i32`. Called when the
