@@ -1,8 +1,11 @@
 // The function registry: WASM.LOAD / UNLOAD, metadata, stats, and persistence under module_dir.
 //
-// Loading = validate → instrument (fuel, depth, memory cap; instrument.ts) → compile → check
-// imports against the granted permissions → instantiate the warm pool (which also proves the
-// module links and its start function runs) → register atomically. Compilations are cached by the
+// Loading = check the load limits (max_module_bytes; tables, data segments: prepare.ts) →
+// instrument (fuel, depth, memory and table caps; instrument.ts) → compile → check imports against
+// the granted permissions → instantiate the warm pool (which also proves the module links and its
+// start function runs) → register atomically. For a client's WASM.LOAD (loadAsync) instrumenting
+// runs in a worker thread (prepare-worker.ts) and V8 compiles with WebAssembly.compile, so other
+// clients are served meanwhile; inside MULTI and at startup the same steps run synchronously. Compilations are cached by the
 // sha256 of the original bytes (lru-cache), so loading identical bytes under another name, or
 // re-loading after UNLOAD, reuses the compiled module; imports are resolved once per instance.
 //
