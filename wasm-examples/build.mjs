@@ -267,6 +267,10 @@ async function main(argv) {
           renameSync(tmp, outFile);
           stamps[name] = stamp;
           lines.push(`  built       ${rel(outFile)}`);
+        } else if (/linker `[^`]+` not found/.test(r.stderr ?? '')) {
+          // rustc without its wasm linker (Debian's is /usr/bin/rust-lld): a missing toolchain piece.
+          delete stamps[name];
+          lines.push(`  skipped     ${rel(f.src)}: ${/linker `[^`]+` not found/.exec(r.stderr)[0]} (it comes with rustc: is it on PATH?)`);
         } else {
           failed++;
           delete stamps[name];
