@@ -29,7 +29,7 @@
 
 import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
@@ -312,7 +312,8 @@ export class WasmRegistry {
    * (V8's message) from one the instrumenter cannot handle.
    */
   private async compileAsync(bytes: Buffer): Promise<Compiled> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // WebCrypto's digest runs on libuv's thread pool: hashing 32 MB does not hold the main thread.
+    const sha256 = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
     const s = this.prepareSettings();
     const key = this.cacheKey(sha256, s);
     const hit = this.cached(key);
