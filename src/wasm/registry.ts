@@ -31,6 +31,7 @@ import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Server } from '../server/server.js';
@@ -184,8 +185,8 @@ export class WasmRegistry {
   private codeCache = 0;
   /** The memory of an instance being instantiated (not in its pool yet; its start function may grow it). */
   private creating: WebAssembly.Memory | null = null;
-  /** A function being loaded (its pool is warm before it is registered). */
-  private loading: WasmFunction | null = null;
+  /** Functions being loaded: their pools are warm (and counted) before they are registered. */
+  private readonly loading = new Set<WasmFunction>();
   /** Stats of unloaded functions still count registry-wide. */
   private retired = { calls: 0, failed: 0, fuel: 0 };
 
@@ -606,10 +607,53 @@ export class WasmRegistry {
     this.precheck(name, bytes, opts);
     const compiled = await this.compileAsync(bytes);
     const granted = this.precheck(name, bytes, opts); // the registry may have changed meanwhile
-    return this.register(name, bytes, opts, granted, compiled);
+    const fn = this.build(name, bytes, granted, compiled);
+    try {
+      // The module store is written (and fsynced) off the main thread too.
+      if (opts.persist !== false) await this.persistAsync(fn);
+      if (this.functions.has(name) && !opts.replace) throw new LoadError(`function '${name}' already exists (use REPLACE)`);
+    } catch (e) {
+      this.abandon(fn);
+      if (e instanceof LoadError) throw e;
+      throw new LoadError(`cannot store the module in ${this.persistDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return this.commit(fn);
   }
 
   private register(name: string, bytes: Buffer, opts: LoadOptions, granted: Permission[], compiled: Compiled): WasmFunction {
+    const fn = this.build(name, bytes, granted, compiled);
+    try {
+      if (opts.persist !== false) this.persist(fn);
+    } catch (e) {
+      this.abandon(fn);
+      throw e;
+    }
+    return this.commit(fn);
+  }
+
+  /** A function that was built but will not be registered: its instances and code go. */
+  private abandon(fn: WasmFunction): void {
+    fn.pool.clear();
+    this.loading.delete(fn);
+    this.dropUnused(fn.compiled);
+    this.memDirty = true;
+  }
+
+  /** Register a built function (replacing one of the same name). */
+  private commit(fn: WasmFunction): WasmFunction {
+    this.loading.delete(fn);
+    const old = this.functions.get(fn.name);
+    this.functions.set(fn.name, fn);
+    if (old) {
+      this.retire(old);
+      this.dropUnused(old.compiled);
+    }
+    this.memDirty = true;
+    return fn;
+  }
+
+  /** Check a compiled module against the ABI and the permissions, and warm its pool (counted while loading). */
+  private build(name: string, bytes: Buffer, granted: Permission[], compiled: Compiled): WasmFunction {
     const perms = effective(new Set(granted));
     const maxMemory = this.server.config.getInt('wasm.limits.max_memory');
     if (compiled.meta.dataBytes > maxMemory) {
@@ -656,27 +700,16 @@ export class WasmRegistry {
       () => (this.memDirty = true),
     );
     // Instantiate now: proves the module links, runs its start function, and warms the pool.
-    this.loading = fn;
+    this.loading.add(fn);
     try {
       fn.pool.warm();
       if (cfg.getInt('wasm.pool.min_instances') === 0) fn.pool.release(fn.pool.acquire(), Date.now());
       this.checkAbiVersion(fn);
     } catch (e) {
-      fn.pool.clear();
-      this.loading = null;
-      this.dropUnused(compiled);
+      this.abandon(fn);
       if (e instanceof LoadError) throw e;
       throw new LoadError(e instanceof WasmError ? e.message : `instantiation failed: ${(e as Error).message}`);
     }
-    this.loading = null;
-    if (opts.persist !== false) this.persist(fn);
-    const old = this.functions.get(name);
-    this.functions.set(name, fn);
-    if (old) {
-      this.retire(old);
-      this.dropUnused(old.compiled);
-    }
-    this.memDirty = true;
     return fn;
   }
 
@@ -768,8 +801,7 @@ export class WasmRegistry {
         code += f.bytes.length;
         compiled.add(f.compiled);
       }
-      const l = this.loading;
-      if (l && this.functions.get(l.name) !== l) {
+      for (const l of this.loading) {
         linear += l.pool.memoryBytes();
         code += l.bytes.length;
         compiled.add(l.compiled);
@@ -836,7 +868,14 @@ export class WasmRegistry {
   private persist(fn: WasmFunction): void {
     const dir = this.checkedPersistDir(true)!;
     writeAtomic(join(dir, `${fn.name}.wasm`), fn.bytes);
-    writeAtomic(join(dir, `${fn.name}.json`), Buffer.from(JSON.stringify({ name: fn.name, permissions: fn.permissions, sha256: fn.sha256, abi: ABI_VERSION }) + '\n'));
+    writeAtomic(join(dir, `${fn.name}.json`), persistMeta(fn));
+  }
+
+  /** persist(), with the writes and fsyncs on libuv's thread pool. */
+  private async persistAsync(fn: WasmFunction): Promise<void> {
+    const dir = this.checkedPersistDir(true)!;
+    await writeAtomicAsync(join(dir, `${fn.name}.wasm`), fn.bytes);
+    await writeAtomicAsync(join(dir, `${fn.name}.json`), persistMeta(fn));
   }
 
   /** Load every persisted module (startup). Returns what failed, for the log. */
@@ -891,6 +930,23 @@ export function readFileNoFollow(path: string): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+function persistMeta(fn: WasmFunction): Buffer {
+  return Buffer.from(JSON.stringify({ name: fn.name, permissions: fn.permissions, sha256: fn.sha256, abi: ABI_VERSION }) + '\n');
+}
+
+/** writeAtomic with fs/promises (the same flags: O_EXCL | O_NOFOLLOW, fsync, rename). */
+async function writeAtomicAsync(path: string, data: Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`;
+  const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, path);
 }
 
 /** Write, fsync, rename; the temporary name is new (O_EXCL) and never a followed link (O_NOFOLLOW). */
