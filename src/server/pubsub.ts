@@ -119,8 +119,46 @@ export class PubSub {
     return subs.size;
   }
 
-  /** Deliver a message; returns the number of receivers (PUBLISH's reply). */
+  /**
+   * Messages published while a WASM function runs are held back and delivered when it succeeds, or
+   * dropped when it fails (its writes are rolled back, so neither its PUBLISHes nor the keyspace
+   * notifications of its writes may escape). Holds nest; null when nothing holds.
+   */
+  private held: { channel: string; message: string }[] | null = null;
+  private holdDepth = 0;
+
+  /** Start holding messages; returns the mark to pass to release(). */
+  hold(): number {
+    this.holdDepth++;
+    this.held ??= [];
+    return this.held.length;
+  }
+
+  /** End a hold: on commit keep its messages (delivered when the outermost hold ends), else drop them. */
+  release(mark: number, commit: boolean): void {
+    const h = this.held;
+    if (!h) return;
+    if (!commit) h.length = mark;
+    if (--this.holdDepth > 0) return;
+    this.held = null;
+    for (let i = 0; i < h.length; i++) this.deliver(h[i].channel, h[i].message);
+  }
+
+  /** Publish a message; returns the number of receivers (PUBLISH's reply). */
   publish(channel: string, message: string): number {
+    if (this.held === null) return this.deliver(channel, message);
+    this.held.push({ channel, message });
+    return this.receivers(channel);
+  }
+
+  /** How many clients a message on `channel` reaches now. */
+  private receivers(channel: string): number {
+    let n = this.channels.get(channel)?.size ?? 0;
+    for (const [pattern, clients] of this.patterns) if (globMatch(pattern, channel)) n += clients.size;
+    return n;
+  }
+
+  private deliver(channel: string, message: string): number {
     let n = 0;
     const subs = this.channels.get(channel);
     if (subs) {

@@ -579,6 +579,7 @@ export class Server implements KeyspaceHooks {
     if (this.cron) clearInterval(this.cron);
     this.blocking.clearAll();
     this.persistence.close();
+    this.wasm?.close();
     for (const c of this.clients.values()) {
       c.flush();
       c.socket?.destroy();
