@@ -26,7 +26,7 @@ function flat(s: string): string {
   return Buffer.from(s, 'latin1').toString('latin1');
 }
 
-const hooks = { keyModified: () => {}, keyExpired: () => {} };
+const hooks = { keyModified: () => {}, keyExpired: () => {}, notifyFlags: 0, keyEvent: () => {}, keyMiss: () => {} };
 const clock = { now: () => Date.now() };
 const pad = (i: number, n = 7) => String(i).padStart(n, '0');
 

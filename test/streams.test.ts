@@ -133,10 +133,19 @@ describe('persistence', () => {
     await c.call('XDEL', 't', '2-1');
     await c.call('XGROUP', 'CREATE', 'empty', 'g', '$', 'MKSTREAM');
     await c.call('XSETID', 't', '9-9', 'ENTRIESADDED', '20', 'MAXDELETEDID', '3-0');
+    // ids and counters beyond 2^53 (exact u64), generated ones included
+    await c.call('XADD', 'u', '9999999999999999999-0', 'a', '1');
+    await c.call('XADD', 'u', '9999999999999999999-*', 'a', '2');
+    await c.call('XADD', 'u', '18446744073709551615-18446744073709551614', 'a', '3');
+    await c.call('XADD', 'u', 'MAXLEN', '~', '1', '*', 'a', '4');
+    await c.call('XGROUP', 'CREATE', 'u', 'g', '9007199254740993-0', 'ENTRIESREAD', '9007199254740993');
+    await c.call('XREADGROUP', 'GROUP', 'g', 'carol', 'COUNT', '2', 'STREAMS', 'u', '>');
+    await c.call('XDEL', 'u', '9999999999999999999-1');
+    await c.call('XSETID', 'u', '18446744073709551615-18446744073709551615', 'ENTRIESADDED', '9007199254740995', 'MAXDELETEDID', '9999999999999999999-1');
   }
   async function state(c: RawClient): Promise<string> {
     const out: string[] = [];
-    for (const k of ['s', 't', 'empty']) {
+    for (const k of ['s', 't', 'empty', 'u']) {
       out.push(show(await c.call('XINFO', 'STREAM', k, 'FULL', 'COUNT', '0')));
       out.push(show(await c.call('XINFO', 'GROUPS', k)));
     }
@@ -151,6 +160,8 @@ describe('persistence', () => {
     await build(ca);
     const before = await state(ca);
     expect(before).toContain('pel-count');
+    expect(before).toContain('bulk("18446744073709551615-18446744073709551615")');
+    expect(before).toContain('int("9007199254740995")');
     const aof = readFileSync(join(dir, 'appendonly.aof'), 'latin1');
     expect(aof).not.toMatch(/\r\n~\r\n/); // approximate trimming was propagated exactly
     ca.close();

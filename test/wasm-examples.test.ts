@@ -14,7 +14,7 @@ import { HAVE_REDIS_CLI, LodestoneHandle, ROOT, startLodestone } from './helpers
 const BUILD = join(ROOT, 'wasm-examples', 'build');
 const wasmPath = (name: string) => join(BUILD, `${name}.wasm`);
 
-// Build before the suites are collected (so an absent hello.wasm is known when skipIf runs).
+// Build before the suites are collected (so an absent c_hello.wasm is known when skipIf runs).
 // Cached by content hash: ~50 ms when nothing changed.
 execFileSync(process.execPath, [join(ROOT, 'wasm-examples', 'build.mjs')], { stdio: 'pipe', timeout: 300_000 });
 
@@ -43,10 +43,10 @@ function redisCli(args: string[], input: Buffer): Promise<{ code: number | null;
 }
 
 /** Start a server and load `name` into it; returns what the tests use. */
-async function setup(name: string, perms: string[]): Promise<Env> {
+async function setup(name: string, perms: string[], built = name): Promise<Env> {
   const ls = await startLodestone();
   const redis = new Redis({ port: ls.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, lazyConnect: false });
-  const file = wasmPath(name);
+  const file = wasmPath(built);
   if (HAVE_REDIS_CLI) {
     const r = await redisCli(['-p', String(ls.port), '-x', 'WASM.LOAD', name, 'PERMISSIONS', ...perms], readFileSync(file));
     expect(r.code, r.stderr).toBe(0);
@@ -261,7 +261,7 @@ describe('counter.wat (hand-written WAT, docs/ABI.md section 7)', () => {
   });
 });
 
-const HAVE_HELLO = existsSync(wasmPath('hello'));
+const HAVE_HELLO = existsSync(wasmPath('c_hello'));
 if (!HAVE_HELLO) {
   // eslint-disable-next-line no-console
   console.log('[skip] hello.c: not built (clang with the wasm32 target and wasm-ld are needed)');
@@ -270,7 +270,7 @@ if (!HAVE_HELLO) {
 describe.skipIf(!HAVE_HELLO)('hello.c (C, clang --target=wasm32, no libc)', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await setup('hello', ['READ']);
+    env = await setup('hello', ['READ'], 'c_hello');
   });
   afterAll(() => teardown(env));
 

@@ -423,8 +423,8 @@ describe('out-of-bounds pointers to every host function', () => {
   const MEM = 'memory=65536 bytes';
   // name, import signature, the call, permissions, WASM.CALL extras, expected "(ptr=…, len=…)" part
   const cases: { fn: string; sig: string; call: string; perms?: string[]; extra?: string[]; where: string; setup?: string }[] = [
-    { fn: 'key_read', sig: '(param i32 i32 i32) (result i32)', call: `(drop (call $f (i32.const 0) (i32.const ${OOB}) (i32.const 100)))`, extra: ['KEYS', 'k1'], where: `ptr=${P}, len=2` },
-    { fn: 'arg_read', sig: '(param i32 i32 i32) (result i32)', call: `(drop (call $f (i32.const 0) (i32.const ${OOB}) (i32.const 100)))`, extra: ['ARGS', 'abc'], where: `ptr=${P}, len=3` },
+    { fn: 'key_read', sig: '(param i32 i32 i32) (result i32)', call: `(drop (call $f (i32.const 0) (i32.const ${OOB}) (i32.const 100)))`, extra: ['KEYS', 'k1'], where: `ptr=${P}, len=100` }, // the whole [dst, dst+cap) is checked
+    { fn: 'arg_read', sig: '(param i32 i32 i32) (result i32)', call: `(drop (call $f (i32.const 0) (i32.const ${OOB}) (i32.const 100)))`, extra: ['ARGS', 'abc'], where: `ptr=${P}, len=100` },
     { fn: 'get_key', sig: '(param i32 i32) (result i32)', call: `(drop (call $f (i32.const ${OOB}) (i32.const 5)))`, where: `ptr=${P}, len=5` },
     { fn: 'set_key', sig: '(param i32 i32 i32 i32) (result i32)', call: `(drop (call $f (i32.const ${OOB}) (i32.const 5) (i32.const 0) (i32.const 1)))`, perms: ['WRITE'], where: `ptr=${P}, len=5` },
     { fn: 'del_key', sig: '(param i32 i32) (result i32)', call: `(drop (call $f (i32.const ${OOB}) (i32.const 5)))`, perms: ['WRITE'], where: `ptr=${P}, len=5` },
@@ -475,7 +475,7 @@ describe('out-of-bounds pointers to every host function', () => {
           (i64.const 0)))`),
     );
     expect(errText(await c.call('WASM.CALL', 'oobres'))).toBe(
-      `ERR wasm function 'oobres' failed: host function result_read: pointer out of bounds (ptr=${P}, len=5, ${MEM}) (guest fault)`,
+      `ERR wasm function 'oobres' failed: host function result_read: pointer out of bounds (ptr=${P}, len=100, ${MEM}) (guest fault)`,
     );
     await healthy();
   });
@@ -655,18 +655,19 @@ describe('imports a module may not use', () => {
     await healthy();
   });
 
-  it('WASI filesystem without FILESYSTEM; sockets without NETWORK; harmless WASI is fine', async () => {
+  it('WASI filesystem and socket calls are refused at load (no such permission grants them); harmless WASI is fine', async () => {
+    const FS = 'which Lodestone does not provide (a filesystem call: WASM functions have no file access (only fd_write to stdout/stderr, which goes to the log))';
     expect(await loadError('wasi', wat(`(module (import "wasi_snapshot_preview1" "path_open" (func (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32))) ${MAIN})`))).toBe(
-      'ERR WASM.LOAD wasi: module imports wasi_snapshot_preview1.path_open, which needs the FILESYSTEM permission',
+      `ERR WASM.LOAD wasi: module imports wasi_snapshot_preview1.path_open, ${FS}`,
     );
     expect(await loadError('wasi', wat(`(module (import "wasi_snapshot_preview1" "fd_read" (func (param i32 i32 i32 i32) (result i32))) ${MAIN})`), 'WRITE')).toBe(
-      'ERR WASM.LOAD wasi: module imports wasi_snapshot_preview1.fd_read, which needs the FILESYSTEM permission',
+      `ERR WASM.LOAD wasi: module imports wasi_snapshot_preview1.fd_read, ${FS}`,
     );
     expect(await loadError('wasi', wat(`(module (import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32))) ${MAIN})`))).toBe(
-      'ERR WASM.LOAD wasi: module imports wasi_snapshot_preview1.sock_accept, which needs the NETWORK permission',
+      'ERR WASM.LOAD wasi: module imports wasi_snapshot_preview1.sock_accept, which Lodestone does not provide (a socket call: WASM functions have no network access)',
     );
     expect(await loadError('wasi', wat(`(module (import "wasi_snapshot_preview1" "path_open" (func (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32))) ${MAIN})`), 'FILESYSTEM')).toBe(
-      'ERR WASM.LOAD wasi: the FILESYSTEM permission is disabled by wasm.security.allow_filesystem',
+      'ERR WASM.LOAD wasi: the FILESYSTEM permission does not exist: a WASM function has no file access (docs/ABI.md, Permissions)',
     );
     await load('wasiok', wat(`(module (import "wasi_snapshot_preview1" "random_get" (func (param i32 i32) (result i32))) ${MAIN})`));
     expect(await c.call('WASM.CALL', 'wasiok')).toEqual({ t: 'int', v: '0' });

@@ -442,6 +442,46 @@ describe('instrument: fuel', () => {
     m.call('brtable', 2);
     expect(m.fuelUsed()).toBeGreaterThan(0);
   });
+
+  it('charges bulk instructions by their length (1 per 64 bytes, 1 per table element), in loop-free and looping functions', () => {
+    const m = meter(
+      wat(`(module (memory 16) (table 1000 funcref)
+        (func $leafish (param $n i32) (memory.fill (i32.const 0) (i32.const 1) (local.get $n)))
+        (func (export "direct") (param $n i32) (call $leafish (local.get $n)))
+        (func (export "looped") (param $n i32) (param $k i32)
+          (loop $l
+            (memory.copy (i32.const 0) (i32.const 100) (local.get $n))
+            (br_if $l (local.tee $k (i32.sub (local.get $k) (i32.const 1))))))
+        (func (export "tab") (param $n i32) (table.fill (i32.const 0) (ref.null func) (local.get $n))))`),
+    );
+    const cost = (name: string, ...args: number[]): number => {
+      m.call(name, ...args);
+      return m.fuelUsed();
+    };
+    // same structure, different lengths: the difference is exactly the length charge
+    expect(cost('direct', 64_000) - cost('direct', 0)).toBe(1000);
+    expect(cost('direct', 63) - cost('direct', 0)).toBe(0);
+    expect(cost('looped', 6400, 10) - cost('looped', 0, 10)).toBe(10 * 100);
+    expect(cost('tab', 1000) - cost('tab', 0)).toBe(1000);
+    // a helper with a bulk instruction is never a leaf: it is instrumented itself
+    expect(cost('direct', 640_000 - 1)).toBeGreaterThan(9999);
+  });
+
+  it('caps the tables at maxTableElements: initial sizes must fit, table.grow stops at the cap, tables are exported', () => {
+    expectInstrumentError(() => instrument(wat('(module (table 200 funcref))'), { maxTableElements: 100 }), /200 initial elements together, over the cap of 100/);
+    const m = meter(
+      wat(`(module (table $a 10 funcref) (table $b 5 20 externref)
+        (func (export "growA") (param i32) (result i32) (table.grow $a (ref.null func) (local.get 0)))
+        (func (export "growB") (param i32) (result i32) (table.grow $b (ref.null extern) (local.get 0))))`),
+      { maxTableElements: 100 },
+    );
+    expect(m.res.tables).toEqual([{ initial: 10, maximum: 95 }, { initial: 5, maximum: 5 }]);
+    expect(m.res.tableExports).toEqual(['__lodestone_table0', '__lodestone_table1']);
+    expect(m.call('growB', 1)).toBe(-1);
+    expect(m.call('growA', 86)).toBe(-1);
+    expect(m.call('growA', 85)).toBe(10);
+    expect((m.exports.__lodestone_table0 as WebAssembly.Table).length).toBe(95);
+  });
 });
 
 describe('instrument: call depth', () => {
@@ -561,10 +601,11 @@ describe('instrument: features and renumbering', () => {
     const u = plain(bytes, featuresImports(logU));
     const m = meter(bytes, {}, { imports: featuresImports(logM) });
     const e = m.exports;
-    // export names unchanged (plus the two globals)
+    // export names unchanged (plus the defined table, so the host can count its size, and the two globals)
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytesOf(bytes))).map((x) => x.name);
     const mnames = WebAssembly.Module.exports(new WebAssembly.Module(bytesOf(m.res.bytes))).map((x) => x.name);
-    expect(mnames).toEqual([...names, '__lodestone_fuel', '__lodestone_depth']);
+    expect(mnames).toEqual([...names, '__lodestone_table0', '__lodestone_fuel', '__lodestone_depth']);
+    expect(m.res.tableExports).toEqual(['__lodestone_table0']);
     expect(m.res.exports.map((x) => x.name)).toEqual(mnames);
     expect(m.res.exports.find((x) => x.name === 'apply')).toEqual({ name: 'apply', kind: 'function', params: ['i32', 'i32', 'i32'], results: ['i32'] });
     // start function ran (index renumbered)

@@ -3,13 +3,19 @@
 //
 //   examples/*.ts   AssemblyScript, with the asc API (in worker threads, one per CPU)
 //   wat/*.wat       WAT, with wabt (npm `wabt`)
-//   c/*.c           C, with clang --target=wasm32 + wasm-ld — only if both exist (skipped otherwise)
+//   c/*.c           C (SDK: c/lodestone.h), with clang --target=wasm32 + wasm-ld -> build/c_<name>.wasm
+//   rust/examples/*.rs  Rust (SDK crate: rust/lodestone, no dependencies), with rustc for
+//                   wasm32-unknown-unknown (/usr/bin/rustc first: Debian's rustc with
+//                   libstd-rust-dev-wasm32; no cargo, no registry) -> build/rust_<name>.wasm
+//   C and Rust are built only when their toolchain can target wasm32; otherwise they are listed as
+//   skipped, with the reason.
 //
 //   node wasm-examples/build.mjs [--force] [--runtime incremental|minimal|stub] [--out DIR] [name ...]
 //
 // Fast on a re-run: each output is rebuilt only when its inputs (the source, the SDK, the compiler
 // version, the flags) changed — a content hash is kept in build/.stamps.json. Exits non-zero if an
-// AssemblyScript or WAT build fails; a missing clang is only a note. If the AssemblyScript/wabt
+// AssemblyScript or WAT build fails, or a C / Rust build fails with a working toolchain; a missing
+// toolchain is only a note. If the AssemblyScript/wabt
 // devDependencies are absent (npm install --omit=dev) it prints a note and exits 0, so it is safe
 // in postinstall.
 
@@ -190,17 +196,19 @@ async function main(argv) {
   }
 
   // --- C ----------------------------------------------------------------------------------------
-  const cFiles = listDir('c', '.c').filter((f) => want(f.name));
+  const cFiles = listDir('c', '.c').filter((f) => want(`c_${f.name}`) || want(f.name));
   if (cFiles.length > 0) {
-    if (!which('clang') || !which('wasm-ld')) {
-      lines.push(`  skipped     ${cFiles.map((f) => rel(f.src)).join(' ')}: clang and wasm-ld are needed (apt-get install clang lld)`);
+    const cc = cToolchain();
+    if (!cc.ok) {
+      lines.push(`  skipped     ${cFiles.map((f) => rel(f.src)).join(' ')}: ${cc.why}`);
     } else {
-      const cflags = ['--target=wasm32', '-nostdlib', '-O2', '-mbulk-memory', '-Wl,--no-entry', '-Wl,--export-dynamic'];
-      const ver = spawnSync('clang', ['--version'], { encoding: 'utf8' }).stdout ?? '';
+      const cflags = ['--target=wasm32', '-nostdlib', '-O2', '-mbulk-memory', '-Wall', '-Wl,--no-entry', '-Wl,--export-dynamic'];
+      const header = readFileSync(join(HERE, 'c', 'lodestone.h'));
       for (const f of cFiles) {
-        const stamp = sha('c', ver, cflags.join(' '), readFileSync(f.src));
-        const outFile = join(opts.out, `${f.name}.wasm`);
-        if (fresh(f.name, stamp)) {
+        const name = `c_${f.name}`;
+        const stamp = sha('c', cc.version, cflags.join(' '), readFileSync(f.src), header);
+        const outFile = join(opts.out, `${name}.wasm`);
+        if (fresh(name, stamp)) {
           lines.push(`  up to date  ${rel(outFile)}`);
           continue;
         }
@@ -208,12 +216,65 @@ async function main(argv) {
         const r = spawnSync('clang', [...cflags, '-o', tmp, f.src], { encoding: 'utf8' });
         if (r.status === 0) {
           renameSync(tmp, outFile);
-          stamps[f.name] = stamp;
+          stamps[name] = stamp;
           lines.push(`  built       ${rel(outFile)}`);
         } else {
-          // clang without a wasm32 backend or wasm-ld that cannot link: not a failure of the examples.
-          delete stamps[f.name];
-          lines.push(`  skipped     ${rel(f.src)}: clang could not build it for wasm32:\n    ${(r.stderr || r.error?.message || '').trim().replace(/\n/g, '\n    ')}`);
+          failed++;
+          delete stamps[name];
+          lines.push(`  FAILED      ${rel(f.src)}\n    ${(r.stderr || r.error?.message || '').trim().replace(/\n/g, '\n    ')}`);
+        }
+      }
+    }
+  }
+
+  // --- Rust -------------------------------------------------------------------------------------
+  const rsFiles = listDir(join('rust', 'examples'), '.rs').filter((f) => want(`rust_${f.name}`) || want(f.name));
+  if (rsFiles.length > 0) {
+    const rs = rustToolchain();
+    if (!rs.ok) {
+      lines.push(`  skipped     ${rsFiles.map((f) => rel(f.src)).join(' ')}: ${rs.why}`);
+    } else {
+      const common = ['--edition', '2021', '--target', 'wasm32-unknown-unknown', '-C', 'opt-level=s', '-C', 'panic=abort'];
+      const sdkDir = join(HERE, 'rust', 'lodestone', 'src');
+      const sdk = readdirSync(sdkDir).sort().map((f) => readFileSync(join(sdkDir, f)));
+      const libDir = join(opts.out, 'rust');
+      mkdirSync(libDir, { recursive: true });
+      const rlib = join(libDir, 'liblodestone.rlib');
+      const sdkStamp = sha('rust-sdk', rs.version, common.join(' '), ...sdk);
+      let sdkOk = true;
+      if (!(stamps['rust:lodestone'] === sdkStamp && existsSync(rlib)) || opts.force) {
+        const r = spawnSync(rs.bin, [...common, '--crate-type', 'rlib', '--crate-name', 'lodestone', '-o', rlib, join(sdkDir, 'lib.rs')], { encoding: 'utf8' });
+        if (r.status === 0) stamps['rust:lodestone'] = sdkStamp;
+        else {
+          sdkOk = false;
+          failed++;
+          delete stamps['rust:lodestone'];
+          lines.push(`  FAILED      ${rel(join(sdkDir, 'lib.rs'))}\n    ${(r.stderr || r.error?.message || '').trim().replace(/\n/g, '\n    ')}`);
+        }
+      }
+      for (const f of sdkOk ? rsFiles : []) {
+        const name = `rust_${f.name}`;
+        const stamp = sha('rust', sdkStamp, readFileSync(f.src));
+        const outFile = join(opts.out, `${name}.wasm`);
+        if (fresh(name, stamp)) {
+          lines.push(`  up to date  ${rel(outFile)}`);
+          continue;
+        }
+        const tmp = `${outFile}.tmp-${process.pid}`;
+        const args = [...common, '-C', 'strip=symbols', '--crate-type', 'cdylib', '--crate-name', f.name, '--extern', `lodestone=${rlib}`, '-L', libDir, '-o', tmp, f.src];
+        const r = spawnSync(rs.bin, args, { encoding: 'utf8' });
+        if (r.status === 0) {
+          renameSync(tmp, outFile);
+          stamps[name] = stamp;
+          lines.push(`  built       ${rel(outFile)}`);
+        } else if (/linker `[^`]+` not found/.test(r.stderr ?? '')) {
+          // rustc without its wasm linker (Debian's is /usr/bin/rust-lld): a missing toolchain piece.
+          delete stamps[name];
+          lines.push(`  skipped     ${rel(f.src)}: ${/linker `[^`]+` not found/.exec(r.stderr)[0]} (it comes with rustc: is it on PATH?)`);
+        } else {
+          failed++;
+          delete stamps[name];
+          lines.push(`  FAILED      ${rel(f.src)}\n    ${(r.stderr || r.error?.message || '').trim().replace(/\n/g, '\n    ')}`);
         }
       }
     }
@@ -223,6 +284,32 @@ async function main(argv) {
   console.log(`[wasm-examples] ${rel(opts.out)} (runtime ${opts.runtime}, ${Math.round(performance.now() - t0)} ms)\n${lines.join('\n')}`);
   if (failed > 0) console.error(`[wasm-examples] ${failed} build(s) failed`);
   return failed > 0 ? 1 : 0;
+}
+
+/** clang that can build for wasm32 (it has the backend and wasm-ld links), or why not. */
+function cToolchain() {
+  if (!which('clang') || !which('wasm-ld')) return { ok: false, why: 'clang and wasm-ld are needed (apt-get install clang lld)' };
+  const version = spawnSync('clang', ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  const targets = spawnSync('clang', ['-print-targets'], { encoding: 'utf8' }).stdout ?? '';
+  if (!/wasm32/.test(targets)) return { ok: false, why: 'this clang has no wasm32 target' };
+  return { ok: true, version };
+}
+
+/**
+ * rustc that can build for wasm32-unknown-unknown: Debian's /usr/bin/rustc (with
+ * libstd-rust-dev-wasm32) first, then the rustc on PATH; or why not.
+ */
+function rustToolchain() {
+  const candidates = ['/usr/bin/rustc', 'rustc'].filter((b) => (b.startsWith('/') ? existsSync(b) : which(b)));
+  if (candidates.length === 0) return { ok: false, why: 'rustc is needed (apt-get install rustc libstd-rust-dev-wasm32)' };
+  for (const bin of candidates) {
+    const dir = spawnSync(bin, ['--print', 'target-libdir', '--target', 'wasm32-unknown-unknown'], { encoding: 'utf8' });
+    const lib = (dir.stdout ?? '').trim();
+    if (dir.status === 0 && lib && existsSync(lib) && readdirSync(lib).some((f) => f.startsWith('libstd-'))) {
+      return { ok: true, bin, version: spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout ?? '' };
+    }
+  }
+  return { ok: false, why: `no wasm32-unknown-unknown standard library for ${candidates.join(' / ')} (apt-get install libstd-rust-dev-wasm32)` };
 }
 
 /** Compile AssemblyScript jobs on up to one worker per CPU. */

@@ -70,6 +70,15 @@ const RULE_ERRORS: Record<RuleError['errno'], string> = {
   ECHILD: 'Allowing first-arg of a subcommand is not supported',
 };
 
+/** Commands whose arguments are channels, by how ACL checks them (SPUBLISH / SSUBSCRIBE like PUBLISH / SUBSCRIBE). */
+const CHANNEL_ARGS: Record<string, AclCommand['channels']> = {
+  publish: 'publish',
+  spublish: 'publish',
+  subscribe: 'subscribe',
+  ssubscribe: 'subscribe',
+  psubscribe: 'psubscribe',
+};
+
 export class AclRuleError extends Error {}
 
 /** The command registry: ids, categories, key access, lookup by `name` or `name|sub`. */
@@ -120,7 +129,7 @@ export class AclCommands {
       noAuth: spec.flags.includes('no_auth'),
       keyAccess: KEY_SPEC_ACCESS[fullName] ?? [spec.flags.includes('write') ? PERM_ALL : PERM_READ],
       hasKeys: spec.keys[0] > 0 || spec.getKeys !== undefined,
-      channels: fullName === 'publish' ? 'publish' : fullName === 'subscribe' ? 'subscribe' : fullName === 'psubscribe' ? 'psubscribe' : '',
+      channels: CHANNEL_ARGS[fullName] ?? '',
     };
     this.list.push(a);
     this.cmds.push(cmd);

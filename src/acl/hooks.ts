@@ -140,7 +140,7 @@ export function killPubsubClientsIfNeeded(server: Server, u: AclUser): void {
     let kill = false;
     for (const p of c.patterns) if (!allowed.includes(p)) kill = true;
     if (!kill) {
-      for (const ch of c.channels) {
+      for (const ch of [...c.channels, ...c.shardChannels]) {
         if (!u.selectors.some((s) => s.checkChannel(ch, false))) kill = true;
       }
     }

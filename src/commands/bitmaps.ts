@@ -329,6 +329,7 @@ function bitop(ctx: Context, args: string[]): Reply {
   for (let j = 0; j < n; j++) {
     const v = db.get(args[j + 3]);
     if (v === undefined) {
+      db.readMiss(args[j + 3]); // the sources are read with lookupKeyRead
       srcs[j] = null;
       minlen = 0;
       continue;
@@ -523,6 +524,7 @@ function bitfield(ctx: Context, args: string[], readonlyCmd: boolean): Reply {
 
   if (readonly) {
     const v = readString(db, key);
+    if (v === null) db.readMiss(key); // only GETs: Redis looks the key up for reading
     const out: Reply[] = new Array(ops.length);
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i];

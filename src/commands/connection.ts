@@ -12,6 +12,7 @@ export function resetClient(ctx: Context, c: Client): void {
   c.multi = null;
   ctx.server.unwatchAll(c);
   ctx.server.pubsub.unsubscribeAll(c);
+  ctx.server.tracking.disable(c);
   ctx.server.monitors.delete(c);
   c.monitor = false;
   c.db = 0;

@@ -125,7 +125,7 @@ function restoreCommand(ctx: Context, args: string[]): Reply {
   const ttl = longLong(args[2]);
   if (ttl < 0) throw ERR_BAD_TTL;
   const payload = Buffer.from(args[3], 'latin1');
-  if (!verifyDumpPayload(payload)) throw ERR_PAYLOAD;
+  if (!verifyDumpPayload(payload, server.skipChecksumValidation)) throw ERR_PAYLOAD;
   let value: RedisValue;
   try {
     value = parseDumpPayload(payload, { maxStringBytes: server.config.getInt('proto-max-bulk-len') });

@@ -31,6 +31,7 @@ import {
 } from './scan-util.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateHincrByFloat } from './effects.js';
+import { NOTIFY_HASH, notifyKeyspaceEvent } from '../server/notify.js';
 import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getHash, MAX_SAMPLED_REPLY_BYTES, removeMembers } from './util.js';
 import { hashFieldSet, hashPairsSet } from '../keyspace/encoding.js';
 
@@ -77,6 +78,7 @@ function hsetGeneric(ctx: Context, args: string[], isHmset: boolean): Reply {
   const created = h.size - before;
   if (created > 0) membersAdded(h);
   ctx.server.dirty += (args.length - 2) / 2;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_HASH, 'hset', args[1], ctx.db.id);
   return isHmset ? OK : created;
 }
 
@@ -193,6 +195,7 @@ export const hashesCommands: CommandSpec[] = [
       hashFieldSet(ctx.server.config, t, args[2], args[3]);
       membersAdded(t);
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_HASH, 'hset', args[1], ctx.db.id);
       return 1;
     },
   },
@@ -241,7 +244,7 @@ export const hashesCommands: CommandSpec[] = [
     syntax: 'key field [field ...]',
     handler: (ctx, args) => {
       const h = hashForWrite(ctx.db, args[1]);
-      return h === null ? 0 : removeMembers(ctx, args[1], h, args, 2);
+      return h === null ? 0 : removeMembers(ctx, args[1], h, args, 2, NOTIFY_HASH, 'hdel');
     },
   },
   {
@@ -364,6 +367,7 @@ export const hashesCommands: CommandSpec[] = [
       hashFieldSet(ctx.server.config, t, args[2], text);
       if (cur === undefined) membersAdded(t);
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_HASH, 'hincrby', args[1], ctx.db.id);
       return sum >= -9007199254740991n && sum <= 9007199254740991n ? Number(sum) : sum;
     },
   },
@@ -400,6 +404,7 @@ export const hashesCommands: CommandSpec[] = [
       hashFieldSet(ctx.server.config, t, args[2], text);
       if (cur === undefined) membersAdded(t);
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_HASH, 'hincrbyfloat', args[1], ctx.db.id);
       return text;
     },
   },

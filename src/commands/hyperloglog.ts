@@ -53,7 +53,10 @@ const ERR_NOT_SPARSE = new ReplyError('ERR', 'HLL encoding is not sparse');
 /** isHLLObjectOrReply: the string value at `key` if it is a valid HLL, undefined if missing. */
 function hllValue(db: Database, key: string, read: boolean): StringValue | undefined {
   const v = read ? db.get(key) : db.peek(key);
-  if (v === undefined) return undefined;
+  if (v === undefined) {
+    if (read) db.readMiss(key); // PFMERGE's sources: lookupKeyRead inside a write
+    return undefined;
+  }
   if (typeof v === 'string') {
     if (!isHllString(v)) throw ERR_NOT_HLL;
     return v;

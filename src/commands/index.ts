@@ -22,6 +22,7 @@ import { hyperloglogCommands } from './hyperloglog.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { dumpCommands } from './dump.js';
+import { geoCommands } from './geo.js';
 import { replicationCommands } from '../replication/commands.js';
 
 export function allCommands(): CommandSpec[] {
@@ -46,6 +47,7 @@ export function allCommands(): CommandSpec[] {
     ...sortCommands,
     ...latencyCommands,
     ...dumpCommands,
+    ...geoCommands,
     ...replicationCommands,
   ];
 }

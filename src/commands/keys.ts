@@ -51,6 +51,7 @@ import { propagateExpire } from './effects.js';
 import { lfuCounter } from '../keyspace/lfu.js';
 import { cloneValue } from '../keyspace/undo.js';
 import { BigString } from '../keyspace/bigstring.js';
+import { NOTIFY_GENERIC, NOTIFY_KEY_MISS, notifyKeyspaceEvent } from '../server/notify.js';
 import { encodingOf, forceStringEncoding, stringEncodingOf } from '../keyspace/encoding.js';
 
 const ERR_SAME_OBJECT = new ReplyError('ERR', 'source and destination objects are the same');
@@ -103,10 +104,13 @@ function cString(s: string): string {
  * Redis's lookupKeyReadWithFlags(LOOKUP_NOTOUCH): expires the key if due, counts a keyspace hit or
  * miss, does not update the access time (TTL, TYPE, EXISTS, OBJECT).
  */
-function lookupNoTouch(db: Database, key: string): RedisValue | undefined {
+function lookupNoTouch(db: Database, key: string, notify = true): RedisValue | undefined {
   const v = db.peek(key);
-  if (v === undefined) db.misses++;
-  else db.hits++;
+  if (v === undefined) {
+    db.misses++;
+    // `keymiss`, except for OBJECT (LOOKUP_NONOTIFY).
+    if (notify && db.hooks.notifyFlags & NOTIFY_KEY_MISS) db.hooks.keyMiss(db, key);
+  } else db.hits++;
   return v;
 }
 
@@ -130,7 +134,12 @@ function dbArg(ctx: Context, s: string): Database {
 function delGeneric(ctx: Context, args: string[]): Reply {
   const db = ctx.db;
   let n = 0;
-  for (let i = 1; i < args.length; i++) if (db.delete(args[i])) n++;
+  for (let i = 1; i < args.length; i++) {
+    if (db.delete(args[i])) {
+      n++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', args[i], db.id);
+    }
+  }
   ctx.server.dirty += n;
   return n;
 }
@@ -197,8 +206,10 @@ function expireGeneric(ctx: Context, args: string[], relative: boolean, seconds:
   }
   if (when <= now) {
     db.delete(key);
+    notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', key, db.id);
   } else {
     db.setExpire(key, when);
+    notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'expire', key, db.id);
   }
   ctx.server.dirty++;
   return 1;
@@ -384,6 +395,8 @@ function renameGeneric(ctx: Context, args: string[], nx: boolean): Reply {
   forceStringEncoding(db, dst, enc);
   if (at !== undefined) db.setExpire(dst, at);
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'rename_from', src, db.id);
+  notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'rename_to', dst, db.id);
   return nx ? 1 : OK;
 }
 
@@ -406,7 +419,10 @@ function copyCommand(ctx: Context, args: string[]): Reply {
   const newkey = args[2];
   if (src === dst && key === newkey) throw ERR_SAME_OBJECT;
   const v = src.get(key);
-  if (v === undefined) return 0;
+  if (v === undefined) {
+    src.readMiss(key); // Redis reads the source with lookupKeyRead
+    return 0;
+  }
   const at = src.getExpire(key);
   if (dst.peek(newkey) !== undefined) {
     if (!replace) return 0;
@@ -418,6 +434,7 @@ function copyCommand(ctx: Context, args: string[]): Reply {
   // Dispatch marks the key positions in the selected db; the destination db is ours to signal.
   if (dst !== src) ctx.server.keyModified(dst, newkey);
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'copy_to', newkey, dst.id);
   return 1;
 }
 
@@ -436,13 +453,15 @@ function moveCommand(ctx: Context, args: string[]): Reply {
   src.delete(key);
   ctx.server.keyModified(dst, key);
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'move_from', key, src.id);
+  notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'move_to', key, dst.id);
   return 1;
 }
 
 // ---- OBJECT ------------------------------------------------------------------------------------------
 
 /** Whether Redis would store this string as one of its shared integer objects (OBJ_SHARED_INTEGERS). */
-function isSharedInteger(ctx: Context, v: string): boolean {
+export function isSharedInteger(ctx: Context, v: string): boolean {
   if (v.length > 4 || v.length === 0) return false;
   const n = parseLongLong(v);
   if (n === null || n < 0) return false;
@@ -665,6 +684,7 @@ export const keysCommands: CommandSpec[] = [
       const db = ctx.db;
       if (db.peek(args[1]) === undefined || !db.persist(args[1])) return 0;
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'persist', args[1], db.id);
       return 1;
     },
   },
@@ -792,7 +812,7 @@ export const keysCommands: CommandSpec[] = [
         complexity: 'O(1)',
         syntax: 'key',
         handler: (ctx, args) => {
-          const v = lookupNoTouch(ctx.db, args[2]);
+          const v = lookupNoTouch(ctx.db, args[2], false);
           return v === undefined ? null : encodingOf(ctx.server.config, ctx.db, args[2], v);
         },
       },
@@ -807,7 +827,7 @@ export const keysCommands: CommandSpec[] = [
         complexity: 'O(1)',
         syntax: 'key',
         handler: (ctx, args) => {
-          const v = lookupNoTouch(ctx.db, args[2]);
+          const v = lookupNoTouch(ctx.db, args[2], false);
           if (v === undefined) return null;
           if (!lfuPolicy(ctx)) throw ERR_NO_LFU;
           return lfuCounter(ctx.db.access.get(args[2]) ?? 0, ctx.db.clock.now(), ctx.db.lfu!);
@@ -824,7 +844,7 @@ export const keysCommands: CommandSpec[] = [
         complexity: 'O(1)',
         syntax: 'key',
         handler: (ctx, args) => {
-          const v = lookupNoTouch(ctx.db, args[2]);
+          const v = lookupNoTouch(ctx.db, args[2], false);
           if (v === undefined) return null;
           if (lfuPolicy(ctx)) throw ERR_LFU_IDLE;
           return idleSeconds(ctx.db, args[2]);
@@ -843,7 +863,7 @@ export const keysCommands: CommandSpec[] = [
         // Values are never shared here, but Redis shares the objects of small integers (0..9999)
         // unless maxmemory is set with an LRU/LFU policy, and reports INT_MAX for them.
         handler: (ctx, args) => {
-          const v = lookupNoTouch(ctx.db, args[2]);
+          const v = lookupNoTouch(ctx.db, args[2], false);
           if (v === undefined) return null;
           return typeof v === 'string' && isSharedInteger(ctx, v) ? 2147483647 : 1;
         },

@@ -10,7 +10,8 @@
 // exactly like its non-blocking twin. Otherwise — unless blocking is not allowed (inside MULTI/EXEC
 // or a function call: `client.inExec`; internal clients without a socket, e.g. AOF loading), where the
 // reply is the timeout reply right away — the client is parked with a `retry` closure and the
-// handler returns NO_REPLY. The server runs `retry` after any command that touched one of the keys;
+// handler returns NO_REPLY. The server runs `retry(key)` after any command that touched one of the
+// keys, with that key, and the client is served from it (not from the first of its keys with data);
 // it pops, bumps `dirty`, signals the modified keys and emits the equivalent non-blocking command
 // (LPOP / RPOP / LMOVE / RPOPLPUSH) to the write observers, so persistence records what happened.
 // The same holds when a blocking command is served at once: the commands are flagged no_propagate
@@ -38,6 +39,7 @@ import { parseInt64 } from '../util/numbers.js';
 import type { CommandSpec, Context } from './table.js';
 import { getList } from './util.js';
 import { eqi, parseLongDouble, positiveLongArg } from './zsets.js';
+import { NOTIFY_GENERIC, NOTIFY_LIST, notifyKeyspaceEvent } from '../server/notify.js';
 
 const ERR_TIMEOUT_FLOAT = new ReplyError('ERR', 'timeout is not a float or out of range');
 const ERR_TIMEOUT_NEGATIVE = new ReplyError('ERR', 'timeout is negative');
@@ -160,6 +162,18 @@ function pushEnd(l: Deque<string>, v: string, left: boolean): void {
 
 // ---- Push / pop ----------------------------------------------------------------------------------
 
+/**
+ * Redis's listElementsRemoved: after a pop from `key`, the `lpop` / `rpop` notification, then the
+ * list is deleted (and `del` published) if it is now empty.
+ */
+function popped(server: Server, db: Database, key: string, l: Deque<string>, left: boolean): void {
+  notifyKeyspaceEvent(server, NOTIFY_LIST, left ? 'lpop' : 'rpop', key, db.id);
+  if (l.length === 0) {
+    db.delete(key);
+    notifyKeyspaceEvent(server, NOTIFY_GENERIC, 'del', key, db.id);
+  }
+}
+
 function pushGeneric(ctx: Context, args: string[], left: boolean, onlyIfExists: boolean): Reply {
   const db = ctx.db;
   const key = args[1];
@@ -173,6 +187,7 @@ function pushGeneric(ctx: Context, args: string[], left: boolean, onlyIfExists: 
   if (left) for (let j = 2; j < n; j++) l.unshift(args[j]);
   else for (let j = 2; j < n; j++) l.push(args[j]);
   ctx.server.dirty += n - 2;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_LIST, left ? 'lpush' : 'rpush', key, db.id);
   return l.length;
 }
 
@@ -186,7 +201,7 @@ function popGeneric(ctx: Context, args: string[], left: boolean): Reply {
   if (l === null) return hasCount ? NIL_ARRAY : null;
   if (!hasCount) {
     const v = popEnd(l, left);
-    if (l.length === 0) db.delete(key);
+    popped(ctx.server, db, key, l, left);
     ctx.server.dirty++;
     return v;
   }
@@ -194,7 +209,7 @@ function popGeneric(ctx: Context, args: string[], left: boolean): Reply {
   const n = Math.min(count, l.length);
   const out: Reply[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = popEnd(l, left);
-  if (l.length === 0) db.delete(key);
+  popped(ctx.server, db, key, l, left);
   ctx.server.dirty += n;
   return out;
 }
@@ -205,7 +220,7 @@ function popGeneric(ctx: Context, args: string[], left: boolean): Reply {
  * Pop from src and push to dst (lmoveGenericCommand / lmoveHandlePush). The caller has checked that
  * src is a non-empty list; dst is checked here (WRONGTYPE before anything moves).
  */
-function moveOne(db: Database, src: Deque<string>, srcKey: string, dstKey: string, from: boolean, to: boolean): string {
+function moveOne(server: Server, db: Database, src: Deque<string>, srcKey: string, dstKey: string, from: boolean, to: boolean): string {
   let dst = getList(db, dstKey);
   const v = popEnd(src, from);
   if (dst === null) {
@@ -213,7 +228,9 @@ function moveOne(db: Database, src: Deque<string>, srcKey: string, dstKey: strin
     db.set(dstKey, dst);
   }
   pushEnd(dst, v, to);
-  if (src.length === 0) db.delete(srcKey);
+  // Redis's order: the push (lmoveHandlePush), then the pop and the source's deletion.
+  notifyKeyspaceEvent(server, NOTIFY_LIST, to ? 'lpush' : 'rpush', dstKey, db.id);
+  popped(server, db, srcKey, src, from);
   return v;
 }
 
@@ -221,7 +238,7 @@ function lmoveGeneric(ctx: Context, args: string[], from: boolean, to: boolean):
   const db = ctx.db;
   const src = getList(db, args[1]);
   if (src === null) return null;
-  const v = moveOne(db, src, args[1], args[2], from, to);
+  const v = moveOne(ctx.server, db, src, args[1], args[2], from, to);
   ctx.server.dirty++;
   return v;
 }
@@ -244,7 +261,7 @@ function armLongTimeout(server: Server, client: Client, state: BlockState, ms: n
 }
 
 /** Park the client on `keys`; `retry` serves it later (undefined = keep waiting). */
-export function blockOn(ctx: Context, args: string[], keys: string[], timeoutMs: number, retry: () => Reply | undefined): Reply {
+export function blockOn(ctx: Context, args: string[], keys: string[], timeoutMs: number, retry: (key: string) => Reply | undefined): Reply {
   const server = ctx.server;
   const client = ctx.client;
   const state: BlockState = {
@@ -286,7 +303,7 @@ function bpopGeneric(ctx: Context, args: string[], left: boolean): Reply {
     const l = getList(db, args[j]);
     if (l === null || l.length === 0) continue;
     const v = popEnd(l, left);
-    if (l.length === 0) db.delete(args[j]);
+    popped(ctx.server, db, args[j], l, left);
     ctx.server.dirty++;
     propagate(ctx.server, ctx.client, ctx.client.db, [left ? 'LPOP' : 'RPOP', args[j]]);
     return [args[j], v];
@@ -297,19 +314,16 @@ function bpopGeneric(ctx: Context, args: string[], left: boolean): Reply {
   const dbId = client.db;
   const keys = args.slice(1, last);
   const popName = left ? 'LPOP' : 'RPOP';
-  return blockOn(ctx, args, keys, timeout, () => {
+  return blockOn(ctx, args, keys, timeout, (key) => {
     const bdb = server.dbs[dbId];
-    for (const key of keys) {
-      const l = bdb.peek(key);
-      if (!(l instanceof Deque) || l.length === 0) continue;
-      const v = popEnd(l, left);
-      if (l.length === 0) bdb.delete(key);
-      server.dirty++;
-      server.keyModified(bdb, key);
-      propagate(server, client, dbId, [popName, key]);
-      return [key, v];
-    }
-    return undefined;
+    const l = bdb.peek(key);
+    if (!(l instanceof Deque) || l.length === 0) return undefined;
+    const v = popEnd(l, left);
+    popped(server, bdb, key, l, left);
+    server.dirty++;
+    server.keyModified(bdb, key);
+    propagate(server, client, dbId, [popName, key]);
+    return [key, v];
   });
 }
 
@@ -322,7 +336,7 @@ function bmoveGeneric(ctx: Context, args: string[], from: boolean, to: boolean, 
     ? ['RPOPLPUSH', srcKey, dstKey]
     : ['LMOVE', srcKey, dstKey, from ? 'LEFT' : 'RIGHT', to ? 'LEFT' : 'RIGHT'];
   if (src !== null && src.length > 0) {
-    const v = moveOne(db, src, srcKey, dstKey, from, to);
+    const v = moveOne(ctx.server, db, src, srcKey, dstKey, from, to);
     ctx.server.dirty++;
     propagate(ctx.server, ctx.client, ctx.client.db, emitted);
     return v;
@@ -338,7 +352,7 @@ function bmoveGeneric(ctx: Context, args: string[], from: boolean, to: boolean, 
     const d = bdb.peek(dstKey);
     // Redis answers WRONGTYPE to the waiter (and unblocks it) when the destination is not a list.
     if (d !== undefined && !(d instanceof Deque)) return ERR_WRONGTYPE;
-    const v = moveOne(bdb, l, srcKey, dstKey, from, to);
+    const v = moveOne(server, bdb, l, srcKey, dstKey, from, to);
     server.dirty++;
     server.keyModified(bdb, srcKey);
     server.keyModified(bdb, dstKey);
@@ -402,7 +416,7 @@ function mpopFrom(server: Server, client: Client, dbId: number, keys: string[], 
     const n = Math.min(count, v.length);
     const out: Reply[] = new Array(n);
     for (let i = 0; i < n; i++) out[i] = popEnd(v, left);
-    if (v.length === 0) db.delete(key);
+    popped(server, db, key, v, left);
     server.dirty += n;
     if (!typeErrors) server.keyModified(db, key);
     propagate(server, client, dbId, [left ? 'LPOP' : 'RPOP', key, String(n)]);
@@ -419,7 +433,7 @@ function lmpopCommand(ctx: Context, args: string[], blocking: boolean): Reply {
   if (r !== undefined) return r;
   if (!blocking || cannotBlock(client)) return NIL_ARRAY;
   const dbId = client.db;
-  return blockOn(ctx, args, keys, timeout, () => mpopFrom(server, client, dbId, keys, first, count, false));
+  return blockOn(ctx, args, keys, timeout, (key) => mpopFrom(server, client, dbId, [key], first, count, false));
 }
 
 // ---- Index-based commands ------------------------------------------------------------------------
@@ -512,7 +526,11 @@ function lremCommand(ctx: Context, args: string[]): Reply {
     if (removed > 0) l.replace(keptRev.reverse());
   }
   if (removed > 0) {
-    if (l.length === 0) db.delete(key);
+    notifyKeyspaceEvent(ctx.server, NOTIFY_LIST, 'lrem', key, db.id);
+    if (l.length === 0) {
+      db.delete(key);
+      notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', key, db.id);
+    }
     ctx.server.dirty += removed;
   }
   return removed;
@@ -665,6 +683,7 @@ export const listsCommands: CommandSpec[] = [
       if (i < 0 || i >= l.length) throw ERR_INDEX_OUT_OF_RANGE;
       l.set(i, args[3]);
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_LIST, 'lset', args[1], ctx.db.id);
       return OK;
     },
   },
@@ -692,6 +711,7 @@ export const listsCommands: CommandSpec[] = [
         if (l.get(i) === pivot) {
           l.insertAt(after ? i + 1 : i, args[4]);
           ctx.server.dirty++;
+          notifyKeyspaceEvent(ctx.server, NOTIFY_LIST, 'linsert', args[1], ctx.db.id);
           return l.length;
         }
       }
@@ -733,7 +753,11 @@ export const listsCommands: CommandSpec[] = [
       const rtrim = r ? len - r[1] - 1 : 0;
       l.dropFront(ltrim);
       l.dropBack(rtrim);
-      if (l.length === 0) db.delete(key);
+      notifyKeyspaceEvent(ctx.server, NOTIFY_LIST, 'ltrim', key, db.id);
+      if (l.length === 0) {
+        db.delete(key);
+        notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', key, db.id);
+      }
       if (ltrim + rtrim > 0) ctx.server.dirty += ltrim + rtrim;
       else ctx.server.keyModified(db, key); // Redis signals the key even when nothing was trimmed
       return OK;

@@ -368,3 +368,10 @@ export function metaGetKeys(meta: RedisMeta, argv: string[]): KeyRef[] {
   const proc = GETKEYS_PROCS[meta.fullName];
   return proc ? proc(argv) : [];
 }
+
+/** Argument positions of the keys a call only reads (key specs flagged RO), for signalModifiedKey. */
+export function metaReadOnlyKeyPositions(meta: RedisMeta, argv: string[]): number[] {
+  const out: number[] = [];
+  for (const k of metaGetKeys(meta, argv)) if (k.flags.includes('RO')) out.push(k.pos);
+  return out;
+}

@@ -8,8 +8,10 @@
 // (P)UNSUBSCRIBE, PING, QUIT, RESET) is enforced by dispatch; RESP3 clients may run anything while
 // subscribed and receive messages interleaved as push frames.
 //
-// Sharded pub/sub (SSUBSCRIBE / SPUBLISH) is not implemented; PUBSUB SHARDCHANNELS / SHARDNUMSUB
-// answer as a server without shard subscribers does.
+// Sharded pub/sub (SSUBSCRIBE SUNSUBSCRIBE SPUBLISH, PUBSUB SHARDCHANNELS / SHARDNUMSUB) as a
+// non-cluster Redis 7.0 runs it: one shard, its own channel namespace, `smessage` messages. Shard
+// channels are declared in Redis's key specs as not-keys (for cluster routing); Lodestone's specs
+// give them no key positions, so ACL key rules and tracking never see them as keys.
 
 import { NO_REPLY, Reply, ReplyError, Status } from '../protocol/reply.js';
 import { globMatch } from '../util/glob.js';
@@ -39,6 +41,20 @@ function psubscribe(ctx: Context, args: string[]): Reply {
   const deny = denyBlocking(ctx, 'PSUBSCRIBE');
   if (deny) return deny;
   for (let i = 1; i < args.length; i++) ctx.server.pubsub.psubscribe(ctx.client, args[i]);
+  return NO_REPLY;
+}
+
+function ssubscribe(ctx: Context, args: string[]): Reply {
+  // Unlike SUBSCRIBE, Redis 7.0 refuses it inside MULTI too (CLIENT_DENY_BLOCKING covers EXEC).
+  if (ctx.client.inExec) return new ReplyError('ERR', "SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+  for (let i = 1; i < args.length; i++) ctx.server.pubsub.ssubscribe(ctx.client, args[i]);
+  return NO_REPLY;
+}
+
+function sunsubscribe(ctx: Context, args: string[]): Reply {
+  const ps = ctx.server.pubsub;
+  if (args.length === 1) ps.sunsubscribeAllChannels(ctx.client);
+  else for (let i = 1; i < args.length; i++) ps.sunsubscribe(ctx.client, args[i]);
   return NO_REPLY;
 }
 
@@ -151,6 +167,42 @@ export const pubsubCommands: CommandSpec[] = [
     },
   },
   {
+    name: 'ssubscribe',
+    arity: -2,
+    flags: SUB_FLAGS,
+    keys: [0, 0, 0],
+    group: 'pubsub',
+    summary: 'Listen for messages published to the given shard channels',
+    since: '7.0.0',
+    complexity: 'O(N) where N is the number of shard channels to subscribe to.',
+    syntax: 'shardchannel [shardchannel ...]',
+    handler: ssubscribe,
+  },
+  {
+    name: 'sunsubscribe',
+    arity: -1,
+    flags: SUB_FLAGS,
+    keys: [0, 0, 0],
+    group: 'pubsub',
+    summary: 'Stop listening for messages posted to the given shard channels',
+    since: '7.0.0',
+    complexity: 'O(N) where N is the number of clients already subscribed to a shard channel.',
+    syntax: '[shardchannel [shardchannel ...]]',
+    handler: sunsubscribe,
+  },
+  {
+    name: 'spublish',
+    arity: 3,
+    flags: ['pubsub', 'loading', 'stale', 'fast'],
+    keys: [0, 0, 0],
+    group: 'pubsub',
+    summary: 'Post a message to a shard channel',
+    since: '7.0.0',
+    complexity: 'O(N) where N is the number of clients subscribed to the receiving shard channel.',
+    syntax: 'shardchannel message',
+    handler: (ctx, args) => ctx.server.pubsub.spublish(args[1], args[2]),
+  },
+  {
     name: 'pubsub',
     arity: -2,
     flags: [],
@@ -221,7 +273,15 @@ export const pubsubCommands: CommandSpec[] = [
         complexity:
           'O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).',
         syntax: '[pattern]',
-        handler: (_ctx, args) => (args.length > 3 ? subcommandSyntaxError(args) : []),
+        handler: (ctx, args) => {
+          if (args.length > 3) return subcommandSyntaxError(args);
+          const pattern = args.length === 3 ? args[2] : null;
+          const out: Reply[] = [];
+          for (const ch of ctx.server.pubsub.shardChannels.keys()) {
+            if (pattern === null || globMatch(pattern, ch)) out.push(ch);
+          }
+          return out;
+        },
       },
       {
         name: 'shardnumsub',
@@ -233,9 +293,11 @@ export const pubsubCommands: CommandSpec[] = [
         since: '7.0.0',
         complexity: 'O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels',
         syntax: '[shardchannel [shardchannel ...]]',
-        handler: (_ctx, args) => {
+        handler: (ctx, args) => {
           const out: Reply[] = [];
-          for (let i = 2; i < args.length; i++) out.push(args[i], 0);
+          for (let i = 2; i < args.length; i++) {
+            out.push(args[i], ctx.server.pubsub.shardChannels.get(args[i])?.size ?? 0);
+          }
           return out;
         },
       },

@@ -5,8 +5,9 @@
 // grouped as MULTI/EXEC (engine.ts captures them), so replay never re-runs Lua. FUNCTION LOAD /
 // DELETE / FLUSH / RESTORE change persisted state and propagate as themselves.
 
-import { OK, Reply, ReplyError, ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/reply.js';
+import { OK, Reply, ReplyError, ERR_NOT_INTEGER, Status } from '../protocol/reply.js';
 import { ERR_NOSCRIPT, scriptingOf } from '../scripting/eval.js';
+import { parseLongLong } from '../util/numbers.js';
 
 import type { CommandSpec, Context } from './table.js';
 import { isOpt } from './util.js';
@@ -14,14 +15,21 @@ import { isOpt } from './util.js';
 const GROUP = 'scripting';
 const ERR_NOTBUSY = new ReplyError('NOTBUSY', 'No scripts in execution right now.');
 
-/** numkeys of EVAL-style commands: the keys and args, or Redis's error. */
-function splitKeys(args: string[]): { keys: string[]; argv: string[] } | ReplyError {
-  const s = args[2];
-  if (!/^-?\d+$/.test(s) || s.length > 20) return ERR_NOT_INTEGER;
-  const n = Number(s);
-  if (!Number.isSafeInteger(n)) return ERR_NOT_INTEGER;
-  if (n < 0) return new ReplyError('ERR', "Number of keys can't be negative");
-  if (n > args.length - 3) return new ReplyError('ERR', "Number of keys can't be greater than number of args");
+const ERR_TOO_MANY_KEYS = new ReplyError('ERR', "Number of keys can't be greater than number of args");
+const ERR_NEGATIVE_KEYS = new ReplyError('ERR', "Number of keys can't be negative");
+const ERR_BAD_NUMKEYS = new ReplyError('ERR', 'Bad number of keys provided');
+
+/**
+ * numkeys of EVAL-style commands (string2ll rules: no '+', no leading zeros): the keys and args, or
+ * Redis's error. `notInt` is what a non-integer gets: EVAL's "value is not an integer", FCALL's
+ * "Bad number of keys provided".
+ */
+function splitKeys(args: string[], notInt: ReplyError): { keys: string[]; argv: string[] } | ReplyError {
+  const v = parseLongLong(args[2]);
+  if (v === null) return notInt;
+  if (v > args.length - 3) return ERR_TOO_MANY_KEYS;
+  if (v < 0) return ERR_NEGATIVE_KEYS;
+  const n = Number(v);
   return { keys: args.slice(3, 3 + n), argv: args.slice(3 + n) };
 }
 
@@ -36,12 +44,14 @@ function evalKeys(args: string[]): number[] {
 
 function evalCommand(bySha: boolean, readonly: boolean) {
   return (ctx: Context, args: string[]): Reply => {
-    const parts = splitKeys(args);
+    // EVALSHA of something that is not 40 characters long is NOSCRIPT before numkeys is read.
+    if (bySha && args[1].length !== 40) return ERR_NOSCRIPT;
+    const parts = splitKeys(args, ERR_NOT_INTEGER);
     if (parts instanceof ReplyError) return parts;
     const sc = scriptingOf(ctx.server);
     let sha: string;
     if (bySha) {
-      sha = args[1].length === 40 ? args[1].toLowerCase() : '';
+      sha = args[1].toLowerCase();
       if (!sc.scripts.has(sha)) return ERR_NOSCRIPT;
     } else {
       const r = sc.load(args[1]);
@@ -54,10 +64,20 @@ function evalCommand(bySha: boolean, readonly: boolean) {
 
 function fcallCommand(readonly: boolean) {
   return (ctx: Context, args: string[]): Reply => {
-    const parts = splitKeys(args);
+    // Redis looks the function up first, then reads numkeys.
+    const fns = scriptingOf(ctx.server).functions;
+    if (!fns.find(args[1])) return ERR_NO_FUNCTION;
+    const parts = splitKeys(args, ERR_BAD_NUMKEYS);
     if (parts instanceof ReplyError) return parts;
-    return scriptingOf(ctx.server).functions.call(ctx.client, args[1], parts.keys, parts.argv, readonly);
+    return fns.call(ctx.client, args[1], parts.keys, parts.argv, readonly);
   };
+}
+
+const ERR_NO_FUNCTION = new ReplyError('ERR', 'Function not found');
+
+/** Redis's addReplySubcommandSyntaxError. */
+function subcommandSyntaxError(args: string[]): ReplyError {
+  return new ReplyError('ERR', `unknown subcommand or wrong number of arguments for '${args[1].slice(0, 128)}'. Try ${args[0].toUpperCase()} HELP.`);
 }
 
 function flushMode(args: string[], err: string): ReplyError | null {
@@ -158,8 +178,25 @@ export const scriptingCommands: CommandSpec[] = [
           return OK;
         },
       }),
+      sub({
+        name: 'debug',
+        arity: 3,
+        flags: ['noscript'],
+        summary: 'Sets the debug mode of server-side Lua scripts.',
+        since: '3.2.0',
+        complexity: 'O(1)',
+        syntax: 'YES | SYNC | NO',
+        handler: (ctx, args) => {
+          if (ctx.client.inExec || ctx.client.hasPendingReplies) return new ReplyError('ERR', 'SCRIPT DEBUG must be called outside a pipeline');
+          const mode = args[2].toUpperCase();
+          // Debugging is always off: NO is what every script already runs with.
+          if (mode === 'NO') return OK;
+          if (mode === 'YES' || mode === 'SYNC') return ERR_NO_LDB;
+          return new ReplyError('ERR', 'Use SCRIPT DEBUG YES/SYNC/NO');
+        },
+      }),
       killSub('Terminates a server-side Lua script during execution.', '2.6.0'),
-      helpSub('5.0.0', () => SCRIPT_HELP),
+      helpSub('5.0.0', () => helpReply('SCRIPT', SCRIPT_HELP)),
     ],
   },
   {
@@ -186,7 +223,8 @@ export const scriptingCommands: CommandSpec[] = [
             if (isOpt(args[i], 'REPLACE')) replace = true;
             else return new ReplyError('ERR', `Unknown option given: ${args[i]}`);
           }
-          const r = scriptingOf(ctx.server).functions.load(args[args.length - 1], replace);
+          // The AOF replay (a client without a socket) loads without the 500 ms load timeout.
+          const r = scriptingOf(ctx.server).functions.load(args[args.length - 1], replace, ctx.client.socket !== null);
           if (typeof r === 'string') ctx.server.dirty++;
           return r;
         },
@@ -214,6 +252,7 @@ export const scriptingCommands: CommandSpec[] = [
         complexity: 'O(N) where N is the number of functions deleted',
         syntax: '[ASYNC | SYNC]',
         handler: (ctx, args) => {
+          if (args.length > 3) return subcommandSyntaxError(args);
           const e = flushMode(args, 'FUNCTION FLUSH only supports SYNC|ASYNC option');
           if (e) return e;
           scriptingOf(ctx.server).functions.flush();
@@ -233,8 +272,9 @@ export const scriptingCommands: CommandSpec[] = [
           let pattern: string | null = null;
           let withCode = false;
           for (let i = 2; i < args.length; i++) {
-            if (isOpt(args[i], 'WITHCODE')) withCode = true;
-            else if (isOpt(args[i], 'LIBRARYNAME')) {
+            // Each option once: a repeated one is an unknown argument, as in Redis.
+            if (!withCode && isOpt(args[i], 'WITHCODE')) withCode = true;
+            else if (pattern === null && isOpt(args[i], 'LIBRARYNAME')) {
               if (i + 1 >= args.length) return new ReplyError('ERR', 'library name argument was not given');
               pattern = args[++i];
             } else return new ReplyError('ERR', `Unknown argument ${args[i]}`);
@@ -261,7 +301,7 @@ export const scriptingCommands: CommandSpec[] = [
         syntax: 'serialized-value [FLUSH | APPEND | REPLACE]',
         handler: (ctx, args) => {
           let policy: 'APPEND' | 'REPLACE' | 'FLUSH' = 'APPEND';
-          if (args.length > 4) return ERR_SYNTAX;
+          if (args.length > 4) return subcommandSyntaxError(args);
           if (args.length === 4) {
             const p = args[3].toUpperCase();
             if (p !== 'APPEND' && p !== 'REPLACE' && p !== 'FLUSH') {
@@ -269,8 +309,8 @@ export const scriptingCommands: CommandSpec[] = [
             }
             policy = p;
           }
-          const r = scriptingOf(ctx.server).functions.restore(args[2], policy);
-          if (r instanceof ReplyError) return r;
+          const r = scriptingOf(ctx.server).functions.restore(Buffer.from(args[2], 'latin1'), policy);
+          if (r) return r;
           ctx.server.dirty++;
           return OK;
         },
@@ -285,36 +325,77 @@ export const scriptingCommands: CommandSpec[] = [
         handler: (ctx) => scriptingOf(ctx.server).functions.stats(),
       }),
       killSub('Terminates a function during execution.', '7.0.0'),
-      helpSub('7.0.0', () => FUNCTION_HELP),
+      helpSub('7.0.0', () => helpReply('FUNCTION', FUNCTION_HELP)),
     ],
   },
 ];
 
+const ERR_NO_LDB = new ReplyError('ERR', 'SCRIPT DEBUG YES|SYNC: Lodestone has no Lua debugger (scripts run to completion)');
+
+/** A HELP reply: one status line per line of text, like Redis's addReplyHelp. */
+function helpReply(name: string, lines: string[]): Reply {
+  return [
+    new Status(`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`),
+    ...lines.map((l) => new Status(l)),
+    new Status('HELP'),
+    new Status('    Prints this help.'),
+  ];
+}
+
+// Redis 7.0.15's texts (scriptCommand, functionHelpCommand).
 const SCRIPT_HELP = [
-  'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'DEBUG (YES|SYNC|NO)',
+  '    Set the debug mode for subsequent scripts executed.',
   'EXISTS <sha1> [<sha1> ...]',
   '    Return information about the existence of the scripts in the script cache.',
   'FLUSH [ASYNC|SYNC]',
   '    Flush the Lua scripts cache. Very dangerous on replicas.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the scripts cache.',
+  '    * SYNC: Synchronously flush the scripts cache.',
   'KILL',
   '    Kill the currently executing Lua script.',
   'LOAD <script>',
   '    Load a script into the scripts cache without executing it.',
-  'HELP',
-  '    Print this help.',
 ];
 
 const FUNCTION_HELP = [
-  'FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'LOAD [REPLACE] <FUNCTION CODE>',
+  '    Create a new library with the given library name and code.',
   'DELETE <LIBRARY NAME>',
+  '    Delete the given library.',
   'LIST [LIBRARYNAME PATTERN] [WITHCODE]',
-  'FLUSH [ASYNC|SYNC]',
-  'DUMP',
-  'RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]',
+  '    Return general information on all the libraries:',
+  '    * Library name',
+  '    * The engine used to run the Library',
+  '    * Library description',
+  '    * Functions list',
+  '    * Library code (if WITHCODE is given)',
+  '    It also possible to get only function that matches a pattern using LIBRARYNAME argument.',
   'STATS',
+  '    Return information about the current function running:',
+  '    * Function name',
+  '    * Command used to run the function',
+  '    * Duration in MS that the function is running',
+  '    If no function is running, return nil',
+  '    In addition, returns a list of available engines.',
   'KILL',
-  'HELP',
+  '    Kill the current running function.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Delete all the libraries.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the libraries.',
+  '    * SYNC: Synchronously flush the libraries.',
+  'DUMP',
+  '    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command',
+  'RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]',
+  '    Restore the libraries represented by the given payload, it is possible to give a restore policy to',
+  '    control how to handle existing libraries (default APPEND):',
+  '    * FLUSH: delete all existing libraries.',
+  '    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.',
+  '    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old',
+  '      libraries with the new libraries (notice that even on this option there is a chance of failure',
+  '      in case of functions name collision with another library).',
 ];
-
-

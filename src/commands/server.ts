@@ -60,7 +60,10 @@ import {
   walkViews,
 } from './docs.js';
 import { isOpt } from './util.js';
+import { debugExtra } from './debug.js';
 import { KeyRef, metaGetKeys, metaHasKeys, redisMeta } from './meta.js';
+import { clientTrackingCommands } from './tracking.js';
+import { TRACKING_BCAST, TRACKING_BROKEN_REDIR, TRACKING_ON } from '../server/tracking.js';
 
 // ---- Helpers -----------------------------------------------------------------------------------
 
@@ -449,8 +452,9 @@ function configSet(ctx: Context, args: string[]): Reply {
   for (let i = 2; i < args.length; i += 2) {
     const name = args[i];
     const spec = PARAM_BY_NAME.get(name.toLowerCase());
-    // Redis's SENSITIVE_CONFIG: the value never shows in SLOWLOG or MONITOR.
-    if (spec && SENSITIVE_CONFIGS.has(spec.name)) ctx.client.redact(i + 1);
+    // Redis's SENSITIVE_CONFIG: the value never shows in SLOWLOG or MONITOR (masterauth's neither,
+    // though Lodestone, without replication, refuses it).
+    if (SENSITIVE_CONFIGS.has(spec ? spec.name : name.toLowerCase())) ctx.client.redact(i + 1);
     if (!spec) {
       if (!invalid) {
         unknown = name;
@@ -676,6 +680,9 @@ function clientFlags(c: Client): string {
   if (c.subscriptionCount > 0) f += 'P';
   if (c.multi) f += 'x';
   if (c.blocked) f += 'b';
+  if (c.tracking & TRACKING_ON) f += 't';
+  if (c.tracking & TRACKING_BROKEN_REDIR) f += 'R';
+  if (c.tracking & TRACKING_BCAST) f += 'B';
   if (c.dirtyCas) f += 'd';
   if (c.closing) f += 'c';
   if (c.noEvict) f += 'e';
@@ -706,10 +713,10 @@ export function clientInfoLine(c: Client, current?: { args: string[]; cmd: strin
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${clientFlags(c)} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 ` +
+    `flags=${clientFlags(c)} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} ` +
     `multi=${c.multi ? c.multi.queue.length : -1} qbuf=${qbuf} qbuf-free=${Math.max(0, c.parser.allocated - qbuf)} argv-mem=${argvMem} ` +
     `multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=${oll} omem=${omem} tot-mem=${totMem} ` +
-    `events=${obl + omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=${c.user.name} redir=-1 resp=${c.resp}`
+    `events=${obl + omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCmd} user=${c.user.name} redir=${c.tracking & TRACKING_ON ? c.trackingRedirect : -1} resp=${c.resp}`
   );
 }
 
@@ -802,6 +809,8 @@ function onOff(args: string[], set: (on: boolean) => void): Reply {
 }
 
 const CLIENT_HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
   'GETREDIR',
   '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME',
@@ -842,6 +851,11 @@ const CLIENT_HELP = [
   '    * LIB-VER: the client lib version.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
   '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
   'NO-EVICT (ON|OFF)',
   '    Protect current client connection from eviction.',
   'NO-TOUCH (ON|OFF)',
@@ -1006,7 +1020,7 @@ const clientCommand: CommandSpec = {
       },
       '<ON | OFF | SKIP>',
     ),
-    clientSub('getredir', 2, CONN, 'Get tracking notifications redirection client ID if any', '6.0.0', 'O(1)', () => -1),
+    ...clientTrackingCommands,
     clientSub(
       'no-evict', 3, ADMIN, 'Set client eviction mode for the current connection', '7.0.0', 'O(1)',
       (ctx, args) => onOff(args, (on) => (ctx.client.noEvict = on)),
@@ -1137,16 +1151,9 @@ function flushDb(server: Server, db: Database): number {
   touchWatchedInDb(server, db);
   const removed = db.size;
   db.clear();
+  // Group readers blocked on a stream of this db are released (Redis 7.0's signalFlushedDb).
+  server.blocking.touchDb(db.id);
   return removed;
-}
-
-/** Wake clients blocked on keys of this db that now exist (Redis's scanDatabaseForReadyKeys). */
-function scanForReadyKeys(server: Server, db: Database): void {
-  for (const c of server.clients.values()) {
-    const b = c.blocked;
-    if (!b || b.db !== db.id) continue;
-    for (const k of b.keys) if (db.dict.has(k)) server.blocking.keyTouched(db.id, k);
-  }
 }
 
 // ---- DEBUG ----------------------------------------------------------------------------------------
@@ -1157,12 +1164,64 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+// The subcommands Lodestone has, in Redis's words (debug.c).
 const DEBUG_HELP = [
   'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CHANGE-REPL-ID',
+  '    Change the replication IDs of the instance.',
+  '    Dangerous: should be used only for testing the replication subsystem.',
+  'DIGEST',
+  '    Output a hex signature representing the current DB content.',
+  'DIGEST-VALUE <key> [<key> ...]',
+  '    Output a hex signature of the values of all the specified keys.',
+  'ERROR <string>',
+  '    Return a Redis protocol error with <string> as message. Useful for clients',
+  '    unit tests to simulate Redis errors.',
+  'LOG <message>',
+  '    Write <message> to the server log.',
+  'LOADAOF',
+  '    Flush the AOF buffers on disk and reload the AOF in memory.',
   'OBJECT <key>',
   '    Show low-level info about the `key` and associated value.',
+  'POPULATE <count> [<prefix>] [<size>]',
+  "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+  "    it is used instead of the 'key' prefix. These are not propagated to",
+  '    replicas. Cluster slots are not respected so keys not belonging to the',
+  '    current node can be created in cluster mode.',
+  'PROTOCOL <type>',
+  '    Reply with a test value of the specified type. <type> can be: string,',
+  '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+  '    true, false.',
+  'RELOAD [option ...]',
+  '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
+  '    * MERGE: conflicting keys will be loaded from RDB.',
+  '    * NOFLUSH: the existing database will not be removed before load, but',
+  '      conflicting keys will generate an exception and kill the server.',
+  '    * NOSAVE: the database will be loaded from an existing RDB file.',
+  '    Examples:',
+  '    * DEBUG RELOAD: verify that the server is able to persist, flush and reload',
+  '      the database.',
+  '    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an',
+  '      existing RDB file.',
+  '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
+  '      file to the database.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Setting it to 0 disables expiring keys in background when they are not',
+  '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+  '    default.',
+  'SET-SKIP-CHECKSUM-VALIDATION <0|1>',
+  '    Enables or disables checksum checks for RDB files and RESTORE\'s payload.',
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
+  'STRINGMATCH-TEST',
+  '    Run a fuzz tester against the stringmatchlen() function.',
+  'LISTPACK <key>',
+  '    Show low level info about the listpack encoding of <key>.',
+  'QUICKLIST <key> [<0|1>]',
+  '    Show low level info about the quicklist encoding of <key>.',
+  '    The optional argument (0 by default) sets the level of detail',
+  'PAUSE-CRON <0|1>',
+  '    Stop periodic cron job processing.',
   'HELP',
   '    Prints this help.',
 ];
@@ -1253,6 +1312,7 @@ export const serverCommands: CommandSpec[] = [
       const err = flushFlags(args);
       if (err) return err;
       const removed = flushDb(ctx.server, ctx.db);
+      ctx.server.keyspaceFlushed();
       // Like Redis's forceCommandPropagation: an empty FLUSHDB still reaches the write observers.
       ctx.server.dirty += Math.max(removed, 1);
       return OK;
@@ -1274,6 +1334,7 @@ export const serverCommands: CommandSpec[] = [
       if (err) return err;
       let removed = 0;
       for (const db of ctx.server.dbs) removed += flushDb(ctx.server, db);
+      ctx.server.keyspaceFlushed();
       // Persistence hook point: Redis saves an empty RDB here when save points are configured.
       ctx.server.dirty += removed + 1;
       return OK;
@@ -1304,8 +1365,9 @@ export const serverCommands: CommandSpec[] = [
         touchWatchedInDb(server, da, dbb);
         touchWatchedInDb(server, dbb, da);
         da.swapWith(dbb);
-        scanForReadyKeys(server, da);
-        scanForReadyKeys(server, dbb);
+        // Keys that now exist serve their waiters, streams that went away release group readers.
+        server.blocking.touchDb(a);
+        server.blocking.touchDb(b);
       }
       server.dirty++;
       return OK;
@@ -1552,16 +1614,8 @@ export const serverCommands: CommandSpec[] = [
         sleepSync(secs * 1000);
         return OK;
       }
-      if (sub === 'OBJECT' && args.length === 3) {
-        const v = ctx.db.peek(args[2]);
-        if (v === undefined) return new ReplyError('ERR', 'no such key');
-        const len = typeof v === 'string' || v instanceof BigString ? v.length : ((v as { size?: number; length?: number }).size ?? (v as { length?: number }).length ?? 0);
-        const idle = Math.max(0, Math.floor(ctx.db.clock.now() / 1000) - (ctx.db.access.get(args[2]) ?? 0));
-        return new Status(
-          `Value at:0x0 refcount:1 encoding:${encodingOf(ctx.server.config, ctx.db, args[2], v)} serializedlength:${len} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`,
-        );
-      }
-      return subcommandSyntaxError(args);
+      const r = debugExtra(ctx, args);
+      return r === undefined ? subcommandSyntaxError(args) : r;
     },
   },
   {

@@ -29,6 +29,7 @@ import {
 import { setArgsAdded, setMemberAdded, settleEncoding } from '../keyspace/encoding.js';
 import type { CommandSpec, Context } from './table.js';
 import { propagateSpop } from './effects.js';
+import { NOTIFY_GENERIC, NOTIFY_SET, notifyKeyspaceEvent } from '../server/notify.js';
 import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getSet, MAX_SAMPLED_REPLY_BYTES, removeMembers } from './util.js';
 
 const ERR_NOT_POSITIVE = new ReplyError('ERR', 'value is out of range, must be positive');
@@ -86,16 +87,30 @@ function isIntset(ctx: Context, s: Set<string>): boolean {
   return true;
 }
 
-/** Store a computed set at dst (replacing any value, clearing its TTL) or delete dst when empty. */
-function storeResult(ctx: Context, dst: string, result: Set<string>): number {
+/**
+ * Store a computed set at dst (replacing any value, clearing its TTL) or delete dst when empty;
+ * `event` is the command's notification (sinterstore, sunionstore, sdiffstore).
+ */
+function storeResult(ctx: Context, dst: string, result: Set<string>, event: string): number {
   if (result.size > 0) {
     settleEncoding(ctx.server.config, result);
     ctx.db.set(dst, result);
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY_SET, event, dst, ctx.db.id);
     return result.size;
   }
-  if (ctx.db.delete(dst)) ctx.server.dirty++;
+  if (ctx.db.delete(dst)) {
+    ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', dst, ctx.db.id);
+  }
   return 0;
+}
+
+/** A source set of a *STORE command: Redis's lookupKeyRead, so a miss is a `keymiss`. */
+function storeSource(ctx: Context, key: string): Set<string> | null {
+  const s = setForRead(ctx.db, key);
+  if (s === null) ctx.db.readMiss(key);
+  return s;
 }
 
 /**
@@ -112,12 +127,12 @@ function sinterGeneric(
   const sets: Set<string>[] = [];
   let empty = false;
   for (const k of keys) {
-    const s = setForRead(ctx.db, k);
+    const s = dst !== null ? storeSource(ctx, k) : setForRead(ctx.db, k);
     if (s === null) empty = true;
     else sets.push(s);
   }
   if (empty) {
-    if (dst !== null) return storeResult(ctx, dst, new Set());
+    if (dst !== null) return storeResult(ctx, dst, new Set(), 'sinterstore');
     return cardOnly ? 0 : new SetReply([]);
   }
   sets.sort((a, b) => a.size - b.size);
@@ -136,14 +151,14 @@ function sinterGeneric(
     for (const s of rest) if (!s.has(m)) continue outer;
     result.add(m);
   }
-  if (dst !== null) return storeResult(ctx, dst, result);
+  if (dst !== null) return storeResult(ctx, dst, result, 'sinterstore');
   return new SetReply(ordered(ctx, result, result.size));
 }
 
 /** SUNION / SDIFF and their STORE variants. */
 function sunionDiffGeneric(ctx: Context, keys: string[], dst: string | null, diff: boolean): Reply {
   const sets: (Set<string> | null)[] = [];
-  for (const k of keys) sets.push(setForRead(ctx.db, k));
+  for (const k of keys) sets.push(dst !== null ? storeSource(ctx, k) : setForRead(ctx.db, k));
   const result = new Set<string>();
   if (!diff) {
     for (const s of sets) if (s !== null) for (const m of s) result.add(m);
@@ -154,7 +169,7 @@ function sunionDiffGeneric(ctx: Context, keys: string[], dst: string | null, dif
       result.add(m);
     }
   }
-  if (dst !== null) return storeResult(ctx, dst, result);
+  if (dst !== null) return storeResult(ctx, dst, result, diff ? 'sdiffstore' : 'sunionstore');
   return new SetReply(ordered(ctx, result, result.size));
 }
 
@@ -179,6 +194,8 @@ function spopWithCount(ctx: Context, args: string[]): Reply {
     const all = ordered(ctx, s, s.size);
     ctx.db.delete(key);
     ctx.server.dirty += all.length;
+    notifyKeyspaceEvent(ctx.server, NOTIFY_SET, 'spop', key, ctx.db.id);
+    notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', key, ctx.db.id);
     return new SetReply(all);
   }
   const out: Reply[] = new Array(count);
@@ -190,6 +207,7 @@ function spopWithCount(ctx: Context, args: string[]): Reply {
   // Redis 7.0 rebuilds the set from the few remaining members (SPOP_MOVE_STRATEGY_MUL = 5).
   if (s.size * 5 <= count) settleEncoding(ctx.server.config, s);
   ctx.server.dirty += count;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_SET, 'spop', key, ctx.db.id);
   return new SetReply(out);
 }
 
@@ -247,6 +265,7 @@ export const setsCommands: CommandSpec[] = [
         setArgsAdded(ctx.server.config, s, args, 2);
         membersAdded(s);
         ctx.server.dirty += added;
+        notifyKeyspaceEvent(ctx.server, NOTIFY_SET, 'sadd', args[1], db.id);
       }
       return added;
     },
@@ -263,7 +282,7 @@ export const setsCommands: CommandSpec[] = [
     syntax: 'key member [member ...]',
     handler: (ctx, args) => {
       const s = setForWrite(ctx.db, args[1]);
-      return s === null ? 0 : removeMembers(ctx, args[1], s, args, 2);
+      return s === null ? 0 : removeMembers(ctx, args[1], s, args, 2, NOTIFY_SET, 'srem');
     },
   },
   {
@@ -341,7 +360,11 @@ export const setsCommands: CommandSpec[] = [
       if (s === null) return null;
       const m = randomMember(s, true);
       s.delete(m);
-      if (s.size === 0) ctx.db.delete(args[1]);
+      notifyKeyspaceEvent(ctx.server, NOTIFY_SET, 'spop', args[1], ctx.db.id);
+      if (s.size === 0) {
+        ctx.db.delete(args[1]);
+        notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', args[1], ctx.db.id);
+      }
       ctx.server.dirty++;
       return m;
     },
@@ -387,7 +410,11 @@ export const setsCommands: CommandSpec[] = [
       let dst = dstVal === undefined ? null : setForWrite(db, args[2]);
       if (src === dst) return src.has(member) ? 1 : 0;
       if (!src.delete(member)) return 0;
-      if (src.size === 0) db.delete(args[1]);
+      notifyKeyspaceEvent(ctx.server, NOTIFY_SET, 'srem', args[1], db.id);
+      if (src.size === 0) {
+        db.delete(args[1]);
+        notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', args[1], db.id);
+      }
       if (dst === null) {
         dst = new Set();
         db.set(args[2], dst);
@@ -398,6 +425,7 @@ export const setsCommands: CommandSpec[] = [
         setMemberAdded(ctx.server.config, dst, member);
         membersAdded(dst);
         ctx.server.dirty++;
+        notifyKeyspaceEvent(ctx.server, NOTIFY_SET, 'sadd', args[2], db.id);
       }
       return 1;
     },

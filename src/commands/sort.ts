@@ -149,7 +149,10 @@ function lookupByPattern(db: Database, pattern: string, el: string): string | Bu
   }
   const key = pattern.slice(0, p) + el + pattern.slice(p + 1, keyEnd);
   const v = db.get(key);
-  if (v === undefined) return null;
+  if (v === undefined) {
+    db.readMiss(key); // lookupKeyRead, also under SORT … STORE
+    return null;
+  }
   if (field !== null) return v instanceof Map ? (v.get(field) ?? null) : null;
   if (typeof v === 'string') return v;
   if (v instanceof BigString) return v.buf;
@@ -233,6 +236,7 @@ function sortGeneric(ctx: Context, args: string[], readonly: boolean): Reply {
 
   const db = ctx.db;
   const v = db.get(args[1]);
+  if (v === undefined) db.readMiss(args[1]); // SORT is a write command that reads with lookupKeyRead
   if (v !== undefined && !(v instanceof Set || v instanceof Deque || v instanceof SortedSet)) throw ERR_WRONGTYPE;
 
   if (dontsort && v instanceof Set && (storekey !== null || ctx.client.inScript)) {

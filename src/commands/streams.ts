@@ -14,8 +14,11 @@
 //                                       for the group's position, XGROUP CREATECONSUMER for new
 //                                       consumers (these three are flagged no_propagate and emit
 //                                       the effects themselves through the lists' `propagate`).
-// Blocking XREAD / XREADGROUP use the lists' blockOn: the retry closure serves the first of its
-// keys with entries beyond the id the client waits for, and XREADGROUP emits its effects then.
+// Blocking XREAD / XREADGROUP use the lists' blockOn: the retry closure serves the client from the
+// key that became ready if it has entries beyond the id the client waits for (XREADGROUP emits its
+// effects then). Like Redis, only XADD, XGROUP DESTROY and the key's creation or deletion make a
+// stream ready for its readers (Stream.wakeups); a group reader whose stream is gone gets
+// -UNBLOCKED, one whose group is gone -NOGROUP.
 
 import { Database } from '../keyspace/db.js';
 import {
@@ -31,7 +34,12 @@ import {
   PendingEntry,
   Stream,
   StreamEntry,
+  U64,
+  u64,
+  u64Dec,
+  u64Inc,
   U64MAX,
+  u64Signed,
 } from '../keyspace/stream.js';
 import {
   errArity,
@@ -51,6 +59,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { eqi } from './zsets.js';
 import { blockOn, cannotBlock, propagate } from './lists.js';
 import type { CommandSpec, Context } from './table.js';
+import { NOTIFY_KEY_MISS, NOTIFY_STREAM, notifyKeyspaceEvent } from '../server/notify.js';
 
 const ERR_INVALID_ID = new ReplyError('ERR', 'Invalid stream ID specified as stream command argument');
 const ERR_ID_ZERO = new ReplyError('ERR', 'The ID specified in XADD must be greater than 0-0');
@@ -63,21 +72,32 @@ const ERR_NO_KEY = new ReplyError('ERR', 'no such key');
 // ---- argument parsing ---------------------------------------------------------------------------
 
 /** string2ull: a non-negative integer up to UINT64_MAX (strtoull also takes leading spaces and '+'). */
-function parseU64(s: string): number | null {
+function parseU64(s: string): U64 | null {
+  const n = s.length;
+  if (n > 0 && n <= 15) {
+    // Fast path: plain digits below 10^15 are exact numbers.
+    let v = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (i === n) return v;
+  }
   if (!/^[ \t\n\v\f\r]*\+?[0-9]+$/.test(s)) return null;
   const v = BigInt(s.trim());
-  if (v > 18446744073709551615n) return null;
-  return v === 18446744073709551615n ? U64MAX : Number(v);
+  return v > U64MAX ? null : u64(v);
 }
 
 interface ParsedID {
-  ms: number;
-  seq: number;
+  ms: U64;
+  seq: U64;
   seqGiven: boolean;
 }
 
 /** streamGenericParseIDOrReply. `seqStar` allows `<ms>-*` (XADD). */
-function parseID(s: string, strict: boolean, missingSeq: number, seqStar = false): ParsedID {
+function parseID(s: string, strict: boolean, missingSeq: U64, seqStar = false): ParsedID {
   if (s.length > 127) throw ERR_INVALID_ID;
   const nul = s.indexOf('\0');
   if (nul >= 0) s = s.slice(0, nul);
@@ -107,22 +127,25 @@ function llArg(s: string, err: ReplyError = ERR_NOT_INTEGER): number {
   return Number(v);
 }
 
+/** The same, exact (a counter that may pass 2^53: ENTRIESADDED, ENTRIESREAD, RETRYCOUNT). */
+function llArgExact(s: string, err: ReplyError = ERR_NOT_INTEGER): U64 {
+  const v = parseInt64(s);
+  if (v === null) throw err;
+  return u64(v);
+}
+
 /** Next / previous id (streamIncrID / streamDecrID); null on overflow. */
-function incrID(ms: number, seq: number): [number, number] | null {
-  if (seq >= U64MAX) return ms >= U64MAX ? null : [ms + 1, 0];
-  return [ms, seq + 1];
+function incrID(ms: U64, seq: U64): [U64, U64] | null {
+  if (seq === U64MAX) return ms === U64MAX ? null : [u64Inc(ms), 0];
+  return [ms, u64Inc(seq)];
 }
-function decrID(ms: number, seq: number): [number, number] | null {
-  if (seq === 0) return ms === 0 ? null : [below(ms), U64MAX];
-  return [ms, below(seq)];
-}
-/** n - 1; for UINT64_MAX (2^64 here) the next double below it, so the bound still excludes it. */
-function below(n: number): number {
-  return n >= U64MAX ? U64MAX - 4096 : n - 1;
+function decrID(ms: U64, seq: U64): [U64, U64] | null {
+  if (seq === 0) return ms === 0 ? null : [u64Dec(ms), U64MAX];
+  return [ms, u64Dec(seq)];
 }
 
 /** streamParseIntervalIDOrReply + the `(` exclusive adjustment of XRANGE / XPENDING / XAUTOCLAIM. */
-function intervalStart(s: string): [number, number] {
+function intervalStart(s: string): [U64, U64] {
   if (s.length > 1 && s[0] === '(') {
     const id = strictID(s.slice(1));
     const r = incrID(id.ms, id.seq);
@@ -132,7 +155,7 @@ function intervalStart(s: string): [number, number] {
   const id = parseID(s, false, 0);
   return [id.ms, id.seq];
 }
-function intervalEnd(s: string): [number, number] {
+function intervalEnd(s: string): [U64, U64] {
   if (s.length > 1 && s[0] === '(') {
     const id = parseID(s.slice(1), true, U64MAX);
     const r = decrID(id.ms, id.seq);
@@ -177,8 +200,8 @@ interface AddTrim {
   strategy: 'none' | 'maxlen' | 'minid';
   approx: boolean;
   maxlen: number;
-  minMs: number;
-  minSeq: number;
+  minMs: U64;
+  minSeq: U64;
   limit: number;
   /** Index of the threshold argument, of the `~`/`=` before it (-1 if none), of LIMIT (-1). */
   argIdx: number;
@@ -296,16 +319,16 @@ function xadd(ctx: Context, args: string[]): Reply {
     s = new Stream();
     db.set(args[1], s);
   }
-  if (s.lastMs >= U64MAX && s.lastSeq >= U64MAX) return ERR_EXHAUSTED;
-  let ms: number;
-  let seq: number;
+  if (s.lastMs === U64MAX && s.lastSeq === U64MAX) return ERR_EXHAUSTED;
+  let ms: U64;
+  let seq: U64;
   if (t.id) {
     ms = t.id.ms;
     seq = t.id.seq;
     if (!t.id.seqGiven && s.lastMs === ms) {
       // 7.0 reports this overflow with the wrong errno, hence the odd text.
-      if (s.lastSeq >= U64MAX) return new ReplyError('ERR', 'Elements are too large to be stored');
-      seq = s.lastSeq + 1;
+      if (s.lastSeq === U64MAX) return new ReplyError('ERR', 'Elements are too large to be stored');
+      seq = u64Inc(s.lastSeq);
     }
   } else {
     const now = db.clock.now();
@@ -320,8 +343,10 @@ function xadd(ctx: Context, args: string[]): Reply {
   if (cmpID(ms, seq, s.lastMs, s.lastSeq) <= 0) return ERR_ID_SMALL;
   const [maxBytes, maxEntries] = streamConfig(ctx);
   s.append(ms, seq, args.slice(fieldPos), maxBytes, maxEntries);
+  s.wakeups++;
   ctx.server.dirty++;
-  trimStream(s, t);
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xadd', args[1], db.id);
+  if (trimStream(s, t) > 0) notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xtrim', args[1], db.id);
   return fmtID(ms, seq);
 }
 
@@ -339,6 +364,7 @@ function xtrim(ctx: Context, args: string[]): Reply {
   if (s === null) return 0;
   const n = trimStream(s, t);
   ctx.server.dirty += n;
+  if (n > 0) notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xtrim', args[1], ctx.db.id);
   return n;
 }
 
@@ -374,18 +400,19 @@ function xdel(ctx: Context, args: string[]): Reply {
   if (deleted) {
     s.updateFirst();
     ctx.server.dirty += deleted;
+    notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xdel', args[1], ctx.db.id);
   }
   return deleted;
 }
 
 function xsetid(ctx: Context, args: string[]): Reply {
   const id = strictID(args[2]);
-  let entriesAdded = -1;
+  let entriesAdded: U64 = -1;
   let maxDel: ParsedID = { ms: 0, seq: 0, seqGiven: true };
   for (let i = 3; i < args.length; i++) {
     const more = args.length - 1 - i;
     if (eqi(args[i], 'entriesadded') && more) {
-      entriesAdded = llArg(args[++i]);
+      entriesAdded = llArgExact(args[++i]);
       if (entriesAdded < 0) throw new ReplyError('ERR', 'entries_added must be positive');
     } else if (eqi(args[i], 'maxdeletedid') && more) {
       maxDel = strictID(args[++i]);
@@ -413,6 +440,7 @@ function xsetid(ctx: Context, args: string[]): Reply {
     s.maxDelSeq = maxDel.seq;
   }
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xsetid', args[1], ctx.db.id);
   return OK;
 }
 
@@ -435,7 +463,7 @@ function emitEffects(fx: Effects): void {
 function xclaimEffect(fx: Effects, g: ConsumerGroup, id: string, p: PendingEntry): void {
   fx.out.push([
     'XCLAIM', fx.key, fx.group, p.consumer.name, '0', id, 'TIME', String(p.deliveryTime),
-    'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', fmtID(g.lastMs, g.lastSeq),
+    'RETRYCOUNT', String(u64Signed(p.deliveryCount)), 'FORCE', 'JUSTID', 'LASTID', fmtID(g.lastMs, g.lastSeq),
   ]);
 }
 
@@ -444,12 +472,13 @@ function setidEffect(fx: Effects, g: ConsumerGroup): void {
 }
 
 /** streamLookupConsumer + streamCreateConsumer (counted as a change, propagated). */
-function consumerFor(server: Server, g: ConsumerGroup, name: string, now: number, fx: Effects | null): Consumer {
+function consumerFor(server: Server, g: ConsumerGroup, name: string, now: number, fx: Effects | null, key: string, dbid: number): Consumer {
   let c = g.consumers.get(name);
   if (!c) {
     c = new Consumer(name, now);
     g.consumers.set(name, c);
     server.dirty++;
+    notifyKeyspaceEvent(server, NOTIFY_STREAM, 'xgroup-createconsumer', key, dbid);
     fx?.out.push(['XGROUP', 'CREATECONSUMER', fx.key, fx.group, name]);
   }
   return c;
@@ -473,7 +502,7 @@ function deliverNew(s: Stream, g: ConsumerGroup, c: Consumer, count: number, noa
   let moved = false;
   for (const e of es) {
     if (cmpID(e.ms, e.seq, g.lastMs, g.lastSeq) > 0) {
-      if (g.entriesRead !== INVALID_ENTRIES_READ && !s.hasTombstones(e.ms, e.seq)) g.entriesRead++;
+      if (g.entriesRead !== INVALID_ENTRIES_READ && !s.hasTombstones(e.ms, e.seq)) g.entriesRead = u64Inc(g.entriesRead);
       else if (s.entriesAdded) g.entriesRead = s.estimateDistance(e.ms, e.seq);
       g.lastMs = e.ms;
       g.lastSeq = e.seq;
@@ -500,7 +529,7 @@ function deliverNew(s: Stream, g: ConsumerGroup, c: Consumer, count: number, noa
 }
 
 /** streamReplyWithRangeFromConsumerPEL: the consumer's own pending entries from `start`. */
-function deliverHistory(s: Stream, c: Consumer, sms: number, sseq: number, count: number, now: number): Reply[] {
+function deliverHistory(s: Stream, c: Consumer, sms: U64, sseq: U64, count: number, now: number): Reply[] {
   const out: Reply[] = [];
   for (let i = pelSeek(c.pel, sms, sseq); i < c.pel.length && (!count || out.length < count); i++) {
     const p = c.pel[i];
@@ -508,7 +537,7 @@ function deliverHistory(s: Stream, c: Consumer, sms: number, sseq: number, count
     if (!e) out.push([fmtID(p.ms, p.seq), NIL_ARRAY]);
     else {
       p.deliveryTime = now;
-      p.deliveryCount++;
+      p.deliveryCount = u64Inc(p.deliveryCount);
       out.push(entryReply(e));
     }
   }
@@ -567,12 +596,13 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
   const keys = args.slice(streamsArg, streamsArg + n);
   const db = ctx.db;
   // Per stream: the id to read after; `>` is U64MAX-U64MAX (resolved against the group later).
-  const ids: [number, number][] = [];
+  const ids: [U64, U64][] = [];
   const groups: (ConsumerGroup | null)[] = [];
   for (let k = 0; k < n; k++) {
     const key = keys[k];
     const idArg = args[streamsArg + n + k];
     const v = db.get(key);
+    if (v === undefined) db.readMiss(key); // XREADGROUP too reads with lookupKeyRead
     if (v !== undefined && !(v instanceof Stream)) throw ERR_WRONGTYPE;
     let g: ConsumerGroup | null = null;
     if (groupName !== null) {
@@ -604,17 +634,21 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
   const fxs: Effects[] = [];
   for (let k = 0; k < n; k++) {
     const s = db.peek(keys[k]) as Stream | undefined;
-    if (s === undefined) continue;
+    if (s === undefined) {
+      // Redis looks every key up (lookupKeyRead) a second time here: a second `keymiss`.
+      if (db.hooks.notifyFlags & NOTIFY_KEY_MISS) db.hooks.keyMiss(db, keys[k]);
+      continue;
+    }
     const [gms, gseq] = ids[k];
     const g = groups[k];
     if (g) {
-      const history = !(gms >= U64MAX && gseq >= U64MAX);
+      const history = !(gms === U64MAX && gseq === U64MAX);
       if (!history) {
         const last = s.lastEntry();
         if (!last || cmpID(last.ms, last.seq, g.lastMs, g.lastSeq) <= 0) continue;
       }
       const fx: Effects = { server, client, db: client.db, key: keys[k], group: groupName!, out: [] };
-      const c = consumerFor(server, g, consumerName, now, fx);
+      const c = consumerFor(server, g, consumerName, now, fx, keys[k], client.db);
       c.seenTime = now;
       let entries: Reply[];
       if (history) {
@@ -636,15 +670,26 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
   if (timeout === -1 || cannotBlock(client)) return NIL_ARRAY;
   const dbId = client.db;
   const bcount = count || XREAD_BLOCKED_DEFAULT_COUNT;
-  return blockOn(ctx, args, keys, timeout, () => {
+  // What each key held when the client blocked, and its wakeup count then: a retry finding the same
+  // stream with the same count was woken by a change Redis does not signal (XSETID, XGROUP SETID,
+  // XDEL …) and must not serve (Redis would serve at the next XADD, from the state then).
+  const seen: (Stream | undefined)[] = keys.map((key) => db.peek(key) as Stream | undefined);
+  const seenWakeups = seen.map((s) => (s ? s.wakeups : 0));
+  return blockOn(ctx, args, keys, timeout, (key) => {
     const bdb = server.dbs[dbId];
     for (let k = 0; k < n; k++) {
+      if (keys[k] !== key) continue; // served from the key that became ready
       const s = bdb.peek(keys[k]);
       if (!(s instanceof Stream)) {
-        // Redis 7.0: a group reader whose stream was deleted (it existed: the group did) is released.
+        // Redis 7.0: a group reader whose stream was deleted (it existed: the group did) is
+        // released — by DEL, a type change, RENAME / MOVE away, FLUSHDB / FLUSHALL, SWAPDB.
         if (groupName !== null) return ERR_UNBLOCKED_NOKEY;
+        seen[k] = undefined;
         continue;
       }
+      if (s === seen[k] && s.wakeups === seenWakeups[k]) continue;
+      seen[k] = s;
+      seenWakeups[k] = s.wakeups;
       let [gms, gseq] = ids[k];
       let g: ConsumerGroup | undefined;
       if (groupName !== null) {
@@ -658,7 +703,7 @@ function xread(ctx: Context, args: string[], grouped: boolean): Reply {
       if (g) {
         const bnow = bdb.clock.now();
         const fx: Effects = { server, client, db: dbId, key: keys[k], group: groupName!, out: [] };
-        const c = consumerFor(server, g, consumerName, bnow, fx);
+        const c = consumerFor(server, g, consumerName, bnow, fx, keys[k], dbId);
         c.seenTime = bnow;
         entries = deliverNew(s, g, c, bcount, noack, bnow, fx);
         server.dirty++;
@@ -698,20 +743,20 @@ interface GroupArgs {
   s: Stream | null;
   g: ConsumerGroup | undefined;
   mkstream: boolean;
-  entriesRead: number;
+  entriesRead: U64;
 }
 
 /** The common front of xgroupCommand: options, key and group lookup, in Redis's order. */
 function xgroupPrelude(ctx: Context, args: string[], sub: string): GroupArgs {
   let mkstream = false;
-  let entriesRead = INVALID_ENTRIES_READ;
+  let entriesRead: U64 = INVALID_ENTRIES_READ;
   if (sub === 'create' || sub === 'setid') {
     for (let i = 5; i < args.length; ) {
       if (sub === 'create' && eqi(args[i], 'mkstream')) {
         mkstream = true;
         i++;
       } else if (args.length - i > 1 && eqi(args[i], 'entriesread')) {
-        entriesRead = llArg(args[i + 1]);
+        entriesRead = llArgExact(args[i + 1]);
         if (entriesRead < 0 && entriesRead !== INVALID_ENTRIES_READ) {
           throw new ReplyError('ERR', 'value for ENTRIESREAD must be positive or -1');
         }
@@ -733,8 +778,8 @@ function xgroupPrelude(ctx: Context, args: string[], sub: string): GroupArgs {
 function xgroupCreate(ctx: Context, args: string[]): Reply {
   const p = xgroupPrelude(ctx, args, 'create');
   if (args.length > 8) return subcommandSyntax(args);
-  let ms: number;
-  let seq: number;
+  let ms: U64;
+  let seq: U64;
   if (args[4] === '$') [ms, seq] = p.s ? [p.s.lastMs, p.s.lastSeq] : [0, 0];
   else ({ ms, seq } = strictID(args[4]));
   let s = p.s;
@@ -746,6 +791,7 @@ function xgroupCreate(ctx: Context, args: string[]): Reply {
   if (s.groups.has(args[3])) return new ReplyError('BUSYGROUP', 'Consumer Group name already exists');
   s.groups.set(args[3], new ConsumerGroup(ms, seq, p.entriesRead));
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-create', args[2], ctx.db.id);
   return OK;
 }
 
@@ -764,6 +810,7 @@ function xgroupSetid(ctx: Context, args: string[]): Reply {
   }
   g.entriesRead = p.entriesRead;
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-setid', args[2], ctx.db.id);
   return OK;
 }
 
@@ -771,14 +818,16 @@ function xgroupDestroy(ctx: Context, args: string[]): Reply {
   const p = xgroupPrelude(ctx, args, 'destroy');
   if (!p.g) return 0;
   p.s!.groups.delete(args[3]);
+  p.s!.wakeups++; // XREADGROUP clients blocked on it get -NOGROUP
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-destroy', args[2], ctx.db.id);
   return 1;
 }
 
 function xgroupCreateConsumer(ctx: Context, args: string[]): Reply {
   const p = xgroupPrelude(ctx, args, 'createconsumer');
   if (p.g!.consumers.has(args[4])) return 0;
-  consumerFor(ctx.server, p.g!, args[4], ctx.db.clock.now(), null);
+  consumerFor(ctx.server, p.g!, args[4], ctx.db.clock.now(), null, args[2], ctx.db.id);
   return 1;
 }
 
@@ -791,13 +840,21 @@ function xgroupDelConsumer(ctx: Context, args: string[]): Reply {
   for (const e of c.pel) pelRemove(g.pel, e.ms, e.seq);
   g.consumers.delete(args[4]);
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STREAM, 'xgroup-delconsumer', args[2], ctx.db.id);
   return pending;
 }
 
 // ---- XACK / XPENDING / XCLAIM / XAUTOCLAIM ------------------------------------------------------
 
+/** XACK / XCLAIM / XAUTOCLAIM: writes that look the stream up with lookupKeyRead (a miss is a `keymiss`). */
+function readStream(ctx: Context, key: string): Stream | null {
+  const s = getStream(ctx.db, key);
+  if (s === null) ctx.db.readMiss(key);
+  return s;
+}
+
 function xack(ctx: Context, args: string[]): Reply {
-  const s = getStream(ctx.db, args[1]);
+  const s = readStream(ctx, args[1]);
   const g = s?.groups.get(args[2]);
   if (!g) return 0;
   const ids = args.slice(3).map(strictID);
@@ -819,8 +876,8 @@ function xpending(ctx: Context, args: string[]): Reply {
   if (argc !== 3 && (argc < 6 || argc > 9)) throw ERR_SYNTAX;
   let minIdle = 0;
   let count = 0;
-  let start: [number, number] = [0, 0];
-  let end: [number, number] = [0, 0];
+  let start: [U64, U64] = [0, 0];
+  let end: [U64, U64] = [0, 0];
   let consumerName: string | null = null;
   if (argc >= 6) {
     let si = 3;
@@ -859,13 +916,13 @@ function xpending(ctx: Context, args: string[]): Reply {
     if (cmpID(p.ms, p.seq, end[0], end[1]) > 0) break;
     if (minIdle && now - p.deliveryTime < minIdle) continue;
     count--;
-    out.push([fmtID(p.ms, p.seq), p.consumer.name, Math.max(0, now - p.deliveryTime), p.deliveryCount]);
+    out.push([fmtID(p.ms, p.seq), p.consumer.name, Math.max(0, now - p.deliveryTime), u64Signed(p.deliveryCount)]);
   }
   return out;
 }
 
 function groupOrError(ctx: Context, args: string[]): [Stream, ConsumerGroup] {
-  const s = getStream(ctx.db, args[1]);
+  const s = readStream(ctx, args[1]);
   const g = s?.groups.get(args[2]);
   if (!g) throw noGroupKey(args[1], args[2]);
   return [s!, g];
@@ -901,7 +958,7 @@ function xclaim(ctx: Context, args: string[]): Reply {
   let force = false;
   let justid = false;
   let deliveryTime = -1;
-  let retryCount = -1;
+  let retryCount: U64 = -1;
   let lastId: ParsedID = { ms: 0, seq: 0, seqGiven: true };
   for (; j < args.length; j++) {
     const more = args.length - 1 - j;
@@ -913,7 +970,7 @@ function xclaim(ctx: Context, args: string[]): Reply {
     } else if (eqi(opt, 'time') && more) {
       deliveryTime = llArg(args[++j], new ReplyError('ERR', 'Invalid TIME option argument for XCLAIM'));
     } else if (eqi(opt, 'retrycount') && more) {
-      retryCount = llArg(args[++j], new ReplyError('ERR', 'Invalid RETRYCOUNT option argument for XCLAIM'));
+      retryCount = llArgExact(args[++j], new ReplyError('ERR', 'Invalid RETRYCOUNT option argument for XCLAIM'));
     } else if (eqi(opt, 'lastid') && more) {
       lastId = strictID(args[++j]);
     } else throw new ReplyError('ERR', `Unrecognized XCLAIM option '${opt}'`);
@@ -942,19 +999,19 @@ function xclaim(ctx: Context, args: string[]): Reply {
     let fresh = false;
     if (force && !p) {
       fresh = true;
-      consumer ??= consumerFor(ctx.server, g, args[3], now, fx);
+      consumer ??= consumerFor(ctx.server, g, args[3], now, fx, args[1], ctx.db.id);
       p = { ms: id.ms, seq: id.seq, consumer, deliveryTime: now, deliveryCount: 1 };
       pelInsert(g.pel, p);
       i = pelFind(g.pel, id.ms, id.seq);
     }
     if (!p) continue;
     if (!fresh && minIdle && now - p.deliveryTime < minIdle) continue;
-    consumer ??= consumerFor(ctx.server, g, args[3], now, fx);
+    consumer ??= consumerFor(ctx.server, g, args[3], now, fx, args[1], ctx.db.id);
     if (fresh) pelInsert(consumer.pel, p);
     else assignPending(g, p, consumer);
     p.deliveryTime = deliveryTime;
     if (retryCount >= 0) p.deliveryCount = retryCount;
-    else if (!justid) p.deliveryCount++;
+    else if (!justid) p.deliveryCount = u64Inc(p.deliveryCount);
     out.push(justid ? fmtID(id.ms, id.seq) : entryReply(e));
     xclaimEffect(fx, g, fmtID(id.ms, id.seq), p);
     propagateLast = false;
@@ -1003,10 +1060,10 @@ function xautoclaim(ctx: Context, args: string[]): Reply {
     }
     i++;
     if (minIdle && now - p.deliveryTime < minIdle) continue;
-    consumer ??= consumerFor(ctx.server, g, args[3], now, fx);
+    consumer ??= consumerFor(ctx.server, g, args[3], now, fx, args[1], ctx.db.id);
     assignPending(g, p, consumer);
     p.deliveryTime = now;
-    if (!justid) p.deliveryCount++;
+    if (!justid) p.deliveryCount = u64Inc(p.deliveryCount);
     out.push(justid ? fmtID(p.ms, p.seq) : entryReply(e));
     count--;
     xclaimEffect(fx, g, fmtID(p.ms, p.seq), p);
@@ -1025,7 +1082,7 @@ function streamForInfo(ctx: Context, args: string[]): Stream {
   return s;
 }
 
-function idOrNull(ms: number, seq: number): string {
+function idOrNull(ms: U64, seq: U64): string {
   return fmtID(ms, seq);
 }
 
@@ -1047,7 +1104,7 @@ function xinfoStream(ctx: Context, args: string[]): Reply {
     'radix-tree-nodes', s.raxNodes(),
     'last-generated-id', fmtID(s.lastMs, s.lastSeq),
     'max-deleted-entry-id', fmtID(s.maxDelMs, s.maxDelSeq),
-    'entries-added', s.entriesAdded,
+    'entries-added', u64Signed(s.entriesAdded),
     'recorded-first-entry-id', idOrNull(s.firstMs, s.firstSeq),
   ];
   if (!full) {
@@ -1059,21 +1116,21 @@ function xinfoStream(ctx: Context, args: string[]): Reply {
   head.push('entries', entriesReply(s.range(0, 0, U64MAX, U64MAX, count, false)));
   const groups: Reply[] = [];
   for (const [name, g] of s.sortedGroups()) {
-    const pel = (count ? g.pel.slice(0, count) : g.pel).map((p) => [fmtID(p.ms, p.seq), p.consumer.name, p.deliveryTime, p.deliveryCount]);
+    const pel = (count ? g.pel.slice(0, count) : g.pel).map((p) => [fmtID(p.ms, p.seq), p.consumer.name, p.deliveryTime, u64Signed(p.deliveryCount)]);
     const consumers = g.sortedConsumers().map(
       (c) =>
         new MapReply([
           'name', c.name,
           'seen-time', c.seenTime,
           'pel-count', c.pel.length,
-          'pending', (count ? c.pel.slice(0, count) : c.pel).map((p) => [fmtID(p.ms, p.seq), p.deliveryTime, p.deliveryCount]),
+          'pending', (count ? c.pel.slice(0, count) : c.pel).map((p) => [fmtID(p.ms, p.seq), p.deliveryTime, u64Signed(p.deliveryCount)]),
         ]),
     );
     groups.push(
       new MapReply([
         'name', name,
         'last-delivered-id', fmtID(g.lastMs, g.lastSeq),
-        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
+        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : u64Signed(g.entriesRead),
         'lag', s.lag(g),
         'pel-count', g.pel.length,
         'pending', pel,
@@ -1094,7 +1151,7 @@ function xinfoGroups(ctx: Context, args: string[]): Reply {
         'consumers', g.consumers.size,
         'pending', g.pel.length,
         'last-delivered-id', fmtID(g.lastMs, g.lastSeq),
-        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
+        'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : u64Signed(g.entriesRead),
         'lag', s.lag(g),
       ]),
   );

@@ -25,6 +25,7 @@ import { INT64_MAX, INT64_MIN, addInt64, incrByFloatText, parseLongLong } from '
 import type { CommandSpec, Context } from './table.js';
 import { propagateExpire, propagateIncrByFloat, propagateSet } from './effects.js';
 import { BigString, MAX_STRING, StringValue, sliceReply, spliceValue, valueReply } from '../keyspace/bigstring.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING, notifyKeyspaceEvent } from '../server/notify.js';
 
 /**
  * Argument `i` as a string value: a BigString when the client sent it longer than a JS string can
@@ -189,18 +190,21 @@ function setGeneric(
   }
   let old: string | Buffer | null = null;
   if (flags & F_GET) {
-    const o = readString(db, key);
+    const o = readStringForWrite(ctx, key);
     old = o === null ? null : valueReply(o);
   }
-  if (flags & (F_NX | F_XX)) {
-    const found = db.peek(key) !== undefined;
-    if ((flags & F_NX && found) || (flags & F_XX && !found)) {
-      return flags & F_GET ? old : abortReply;
-    }
+  // lookupKeyWrite: an expired key is deleted (and `expired` published) before the write.
+  const found = db.peek(key) !== undefined;
+  if ((flags & F_NX && found) || (flags & F_XX && !found)) {
+    return flags & F_GET ? old : abortReply;
   }
   db.set(key, value, (flags & F_KEEPTTL) !== 0);
-  if (expire !== null) db.setExpire(key, when);
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STRING, 'set', key, db.id);
+  if (expire !== null) {
+    db.setExpire(key, when);
+    notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'expire', key, db.id);
+  }
   return flags & F_GET ? old : okReply;
 }
 
@@ -209,6 +213,16 @@ export function readString(db: Database, key: string): StringValue | null {
   const v = db.get(key);
   if (v === undefined) return null;
   if (typeof v !== 'string' && !(v instanceof BigString)) throw ERR_WRONGTYPE;
+  return v;
+}
+
+/**
+ * readString in a write command whose Redis lookup is lookupKeyRead (GETDEL, GETEX, SET … GET):
+ * a miss publishes `keymiss`.
+ */
+function readStringForWrite(ctx: Context, key: string): StringValue | null {
+  const v = readString(ctx.db, key);
+  if (v === null) ctx.db.readMiss(key);
   return v;
 }
 
@@ -254,6 +268,7 @@ function incrDecr(ctx: Context, key: string, incr: number | bigint): Reply {
   if (r === null) throw ERR_OVERFLOW;
   db.set(key, String(r), true);
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STRING, 'incrby', key, db.id);
   return r;
 }
 
@@ -299,6 +314,7 @@ function setrange(ctx: Context, args: string[]): Reply {
   db.set(key, next, true);
   forceStringEncoding(db, key, STR_RAW); // Redis edits a raw copy in place
   ctx.server.dirty++;
+  notifyKeyspaceEvent(ctx.server, NOTIFY_STRING, 'setrange', key, db.id);
   return next.length;
 }
 
@@ -447,9 +463,12 @@ export const stringsCommands: CommandSpec[] = [
     propagate: propagateSet,
     handler: (ctx, args) => {
       if (args.length === 3) {
-        // Hot path: plain SET.
-        ctx.db.set(args[1], ctx.client.bigArgs === null ? args[2] : valueArg(ctx, args, 2));
+        // Hot path: plain SET (an expired key goes first, as lookupKeyWrite does).
+        const db = ctx.db;
+        if (db.expires.size !== 0) db.expireIfNeeded(args[1]);
+        db.set(args[1], ctx.client.bigArgs === null ? args[2] : valueArg(ctx, args, 2));
         ctx.server.dirty++;
+        notifyKeyspaceEvent(ctx.server, NOTIFY_STRING, 'set', args[1], db.id);
         return OK;
       }
       const o = parseExtended(args, true);
@@ -518,8 +537,11 @@ export const stringsCommands: CommandSpec[] = [
     complexity: 'O(1)',
     syntax: 'key',
     handler: (ctx, args) => {
-      const v = readString(ctx.db, args[1]);
-      if (v !== null && ctx.db.delete(args[1])) ctx.server.dirty++;
+      const v = readStringForWrite(ctx, args[1]);
+      if (v !== null && ctx.db.delete(args[1])) {
+        ctx.server.dirty++;
+        notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', args[1], ctx.db.id);
+      }
       return v === null ? null : valueReply(v);
     },
   },
@@ -538,19 +560,24 @@ export const stringsCommands: CommandSpec[] = [
       const db = ctx.db;
       const key = args[1];
       const o = parseExtended(args, false);
-      const v = readString(db, key);
+      const v = readStringForWrite(ctx, key);
       if (v === null) return null;
       const now = db.clock.now();
       if (o.expire !== null) {
         const when = expireArgToMs(o.expire, o.seconds, (o.flags & (F_EX | F_PX)) !== 0, now, 'getex');
         if (o.flags & (F_EXAT | F_PXAT) && when <= now) {
           db.delete(key);
+          notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', key, db.id);
         } else {
           db.setExpire(key, when);
+          notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'expire', key, db.id);
         }
         ctx.server.dirty++;
       } else if (o.flags & F_PERSIST) {
-        if (db.persist(key)) ctx.server.dirty++;
+        if (db.persist(key)) {
+          ctx.server.dirty++;
+          notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'persist', key, db.id);
+        }
       }
       return valueReply(v);
     },
@@ -671,6 +698,7 @@ export const stringsCommands: CommandSpec[] = [
       db.set(args[1], r, true);
       forceStringEncoding(db, args[1], STR_NOINT); // createStringObjectFromLongDouble: no int encoding
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_STRING, 'incrbyfloat', args[1], db.id);
       return r;
     },
   },
@@ -700,6 +728,7 @@ export const stringsCommands: CommandSpec[] = [
       db.set(args[1], next, true);
       if (old !== null) forceStringEncoding(db, args[1], STR_RAW); // appended to a raw copy
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY_STRING, 'append', args[1], db.id);
       return next.length;
     },
   },
@@ -778,7 +807,11 @@ function msetGeneric(ctx: Context, args: string[], nx: boolean): Reply {
   if (nx) {
     for (let j = 1; j < args.length; j += 2) if (db.peek(args[j]) !== undefined) return ZERO;
   }
-  for (let j = 1; j < args.length; j += 2) db.set(args[j], valueArg(ctx, args, j + 1));
+  for (let j = 1; j < args.length; j += 2) {
+    if (db.expires.size !== 0) db.expireIfNeeded(args[j]); // setKey's lookupKeyWrite
+    db.set(args[j], valueArg(ctx, args, j + 1));
+    notifyKeyspaceEvent(ctx.server, NOTIFY_STRING, 'set', args[j], db.id);
+  }
   ctx.server.dirty += (args.length - 1) / 2;
   return nx ? ONE : OK;
 }

@@ -12,6 +12,7 @@ import type { Reply } from '../protocol/reply.js';
 import type { Database } from '../keyspace/db.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import { redisMeta } from './meta.js';
 
 export type CommandFlag =
   | 'write'
@@ -94,6 +95,16 @@ export interface Command {
   mayReplicate: boolean;
   /** Allowed in RESP2 subscribed context. */
   isPubsubCtx: boolean;
+  /**
+   * A write whose Redis key specs mark some keys read-only (SUNIONSTORE's sources, COPY's source,
+   * SORT … STORE's input): dispatch does not signal those as modified (metaReadOnlyKeyPositions).
+   */
+  readsSomeKeys: boolean;
+  /**
+   * False for writes that change only a stream's consumer groups or last id (XACK, XGROUP …):
+   * Redis 7.0 does not signal those keys modified, so WATCH and client-side caches ignore them.
+   */
+  signalsWrites: boolean;
   /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
   aclId: number;
   /** LATENCY HISTOGRAM: calls per power-of-two latency bucket (src/server/latency.ts), once called. */
@@ -128,6 +139,8 @@ export class CommandTable {
       noPropagate: spec.flags.includes('no_propagate'),
       mayReplicate: spec.flags.includes('write') || MAY_REPLICATE.has(fullName),
       isPubsubCtx: PUBSUB_CTX.has(fullName),
+      readsSomeKeys: spec.flags.includes('write') && readsSomeKeys(fullName),
+      signalsWrites: !GROUP_STATE_WRITES.has(fullName),
       aclId: -1,
       calls: 0,
       usec: 0,
@@ -173,6 +186,22 @@ const PUBSUB_CTX = new Set([
   'quit',
   'reset',
 ]);
+
+/**
+ * Stream writes Redis 7.0 does not signalModifiedKey (checked against redis-server with CLIENT
+ * TRACKING): they change consumer groups, pending entries or the last id, not the entries. Creating
+ * the stream (XGROUP CREATE … MKSTREAM) is still a modification.
+ */
+const GROUP_STATE_WRITES = new Set([
+  'xack', 'xclaim', 'xautoclaim', 'xreadgroup', 'xsetid',
+  'xgroup|create', 'xgroup|setid', 'xgroup|destroy', 'xgroup|createconsumer', 'xgroup|delconsumer',
+]);
+
+/** Whether a write command has keys it only reads, by Redis's key specs. */
+function readsSomeKeys(fullName: string): boolean {
+  const meta = redisMeta(fullName);
+  return meta !== undefined && meta.keySpecs.some((s) => s.flags.includes('RO'));
+}
 
 /** Key indexes of a call, from the spec's key positions or its getKeys. */
 export function keyIndexes(cmd: Command, args: string[]): number[] {

@@ -7,6 +7,7 @@ import { Deque } from '../keyspace/deque.js';
 import { SortedSet } from '../keyspace/zset.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_WRONGTYPE, ReplyError } from '../protocol/reply.js';
 import { parseDouble, parseIntArg } from '../util/numbers.js';
+import { NOTIFY_GENERIC, notifyKeyspaceEvent } from '../server/notify.js';
 
 /** The string at key, null if missing; WRONGTYPE if another type. */
 export function getString(db: Database, key: string): string | null {
@@ -71,19 +72,34 @@ export function isOpt(arg: string, opt: string): boolean {
 /**
  * HDEL / SREM: delete args[from..] from the hash or set stored at `key`, deleting the key once
  * it is empty (Redis never keeps an empty container). Counts the removals as changes; returns them.
+ * Publishes `event` (class `type`) when something was removed, then `del` if the key went.
  */
-export function removeMembers(ctx: Context, key: string, c: Map<string, string> | Set<string>, args: string[], from: number): number {
+export function removeMembers(
+  ctx: Context,
+  key: string,
+  c: Map<string, string> | Set<string>,
+  args: string[],
+  from: number,
+  type: number,
+  event: string,
+): number {
   let deleted = 0;
+  let keyRemoved = false;
   for (let i = from; i < args.length; i++) {
     if (c.delete(args[i])) {
       deleted++;
       if (c.size === 0) {
         ctx.db.delete(key);
+        keyRemoved = true;
         break;
       }
     }
   }
   ctx.server.dirty += deleted;
+  if (deleted > 0) {
+    notifyKeyspaceEvent(ctx.server, type, event, key, ctx.db.id);
+    if (keyRemoved) notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', key, ctx.db.id);
+  }
   return deleted;
 }
 

@@ -1,8 +1,9 @@
 // WASM.* commands (ADR-0009's command interface): LOAD, UNLOAD, CALL, CALL_RO, LIST, INFO, STATS.
 // The subsystem itself lives in src/wasm/ (registry, instrument, executor, pool, host, abi).
 
-import { MapReply, OK, Reply, ReplyError } from '../protocol/reply.js';
-import { parsePermission, Permission } from '../wasm/abi.js';
+import { MapReply, NO_REPLY, OK, Reply, ReplyError } from '../protocol/reply.js';
+import type { BlockState } from '../server/client.js';
+import { parsePermission, Permission, REMOVED_PERMISSIONS } from '../wasm/abi.js';
 import { LoadError } from '../wasm/errors.js';
 import { runCall } from '../wasm/executor.js';
 import { isWasmBytes, readFileNoFollow, WasmFunction, WasmRegistry } from '../wasm/registry.js';
@@ -31,13 +32,15 @@ function load(ctx: Context, args: string[]): Reply {
       replace = true;
     } else if (isOpt(a, 'PERMISSIONS')) {
       perms = [];
-      while (i + 1 < args.length && parsePermission(args[i + 1])) {
-        const p = parsePermission(args[++i])!;
+      while (i + 1 < args.length && (parsePermission(args[i + 1]) || REMOVED_PERMISSIONS[args[i + 1].toUpperCase()])) {
+        const removed = REMOVED_PERMISSIONS[args[++i].toUpperCase()];
+        if (removed) return new ReplyError('ERR', `WASM.LOAD ${name}: ${removed}`);
+        const p = parsePermission(args[i])!;
         if (!perms.includes(p)) perms.push(p);
       }
       if (perms.length === 0) {
         const bad = args[i + 1];
-        return new ReplyError('ERR', bad === undefined ? 'PERMISSIONS needs at least one of READ WRITE ADMIN NETWORK FILESYSTEM' : `unknown permission '${bad}' (use READ WRITE ADMIN NETWORK FILESYSTEM)`);
+        return new ReplyError('ERR', bad === undefined ? 'PERMISSIONS needs at least one of READ WRITE ADMIN' : `unknown permission '${bad}' (use READ WRITE ADMIN)`);
       }
     } else if (moduleArg === null) {
       moduleArg = a; // a file name inside module_dir
@@ -46,21 +49,60 @@ function load(ctx: Context, args: string[]): Reply {
     }
   }
   if (moduleArg === null) return new ReplyError('ERR', 'missing module: pass the module bytes or a file name inside module_dir');
-  try {
-    const bytes = isWasmBytes(moduleArg) ? Buffer.from(moduleArg, 'latin1') : readModuleFile(reg, moduleArg);
-    reg.load(name, bytes, { replace, permissions: perms });
-  } catch (e) {
+  const loadError = (e: unknown): ReplyError => {
     if (e instanceof LoadError) return new ReplyError('ERR', `WASM.LOAD ${name}: ${e.message}`);
     throw e;
+  };
+  let bytes: Buffer;
+  try {
+    bytes = isWasmBytes(moduleArg) ? Buffer.from(moduleArg, 'latin1') : readModuleFile(reg, moduleArg);
+  } catch (e) {
+    return loadError(e);
   }
+  const opts = { replace, permissions: perms };
+  const client = ctx.client;
+  const server = ctx.server;
   // Replicas get the module itself (bytes, not a file name only this server has), so after a
   // failover the new master can run it (docs/REPLICATION.md).
-  const fn = reg.functions.get(name);
-  if (fn) {
+  const propagate = (): void => {
+    const fn = reg.functions.get(name);
+    if (!fn) return;
     const perm = fn.permissions.length ? ['PERMISSIONS', ...fn.permissions] : [];
-    ctx.server.replication.propagateCommand(['WASM.LOAD', name, fn.bytes.latin1Slice(0, fn.bytes.length), 'REPLACE', ...perm]);
+    server.replication.propagateCommand(['WASM.LOAD', name, fn.bytes.latin1Slice(0, fn.bytes.length), 'REPLACE', ...perm]);
+  };
+  // Inside MULTI/EXEC, a script or an internal client (the AOF loader, a replica's master link)
+  // nothing may wait: load synchronously.
+  if (client.inExec || client.socket === null) {
+    try {
+      reg.load(name, bytes, opts);
+    } catch (e) {
+      return loadError(e);
+    }
+    propagate();
+    return OK;
   }
-  return OK;
+  // Otherwise the client waits (like a blocked client) while the module is instrumented in a worker
+  // thread and compiled by V8 off the main thread; other clients are served meanwhile. The reply
+  // comes when the function is registered (or refused).
+  const state: BlockState = { db: client.db, keys: [], retry: () => undefined, timeoutReply: null, timer: null, cmd: server.table.lookup('wasm.load')!, args };
+  server.blocking.block(client, state, 0);
+  void reg.loadAsync(name, bytes, opts).then(
+    () => {
+      propagate();
+      finish(OK);
+    },
+    (e: unknown) => {
+      if (e instanceof LoadError) return finish(loadError(e));
+      server.log.error({ err: e }, 'WASM.LOAD failed');
+      finish(new ReplyError('ERR', `WASM.LOAD ${name}: internal error: ${(e as Error).message}`));
+    },
+  );
+  function finish(reply: Reply): void {
+    if (client.blocked === state) server.blocking.unblock(client, reply);
+    server.afterCommand();
+    server.flushPending();
+  }
+  return NO_REPLY;
 }
 
 /**

@@ -39,6 +39,7 @@ import { checkSampledCount, ERR_SAMPLED_REPLY_TOO_LARGE, getZSet, MAX_SAMPLED_RE
 import { blockOn, cannotBlock, parseMpop, parseTimeout, propagate } from './lists.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import { NOTIFY_GENERIC, NOTIFY_ZSET, notifyKeyspaceEvent } from '../server/notify.js';
 
 // ---- C number parsing (strtod / string2ld / string2l) ---------------------------------------------
 
@@ -386,8 +387,16 @@ function normaliseZero(ctx: Context, z: SortedSet, score: number, member?: strin
   return score;
 }
 
-function removeIfEmpty(db: Database, key: string, z: SortedSet): void {
-  if (z.size === 0) db.delete(key);
+/**
+ * After members were removed from `key`: the command's notification (zrem, zpopmin …), then the
+ * key is deleted (and `del` published) once the sorted set is empty.
+ */
+function removedFrom(server: Server, db: Database, key: string, z: SortedSet, event: string): void {
+  notifyKeyspaceEvent(server, NOTIFY_ZSET, event, key, db.id);
+  if (z.size === 0) {
+    db.delete(key);
+    notifyKeyspaceEvent(server, NOTIFY_GENERIC, 'del', key, db.id);
+  }
 }
 
 /** Append a member (and its score) to a reply in the WITHSCORES shape for this protocol. */
@@ -405,8 +414,8 @@ const F_GT = 4;
 const F_LT = 8;
 const F_INCR = 16;
 
-/** zaddGenericCommand: ZADD and ZINCRBY (which is ZADD with INCR preset). */
-function zaddGeneric(ctx: Context, args: string[], presetFlags: number): Reply {
+/** zaddGenericCommand: ZADD and ZINCRBY (which is ZADD with INCR preset); GEOADD calls it too. */
+export function zaddGeneric(ctx: Context, args: string[], presetFlags: number): Reply {
   let flags = presetFlags;
   let ch = false;
   let scoreIdx = 2;
@@ -484,6 +493,7 @@ function zaddGeneric(ctx: Context, args: string[], presetFlags: number): Reply {
     }
   }
   ctx.server.dirty += added + updated;
+  if (added + updated > 0) notifyKeyspaceEvent(ctx.server, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key, db.id);
   if (incr) return processed ? new DoubleReply(score) : null;
   return ch ? added + updated : added;
 }
@@ -559,6 +569,7 @@ function zrangeGeneric(ctx: Context, args: string[], argStart: number, store: bo
 
   const db = ctx.db;
   const z = getZSet(db, key);
+  if (z === null && store) db.readMiss(key); // ZRANGESTORE reads with lookupKeyRead
   const resp3 = ctx.client.resp === 3;
   let out: Reply[] | null = null;
   let dst: SortedSet | null = null;
@@ -578,11 +589,11 @@ function zrangeGeneric(ctx: Context, args: string[], argStart: number, store: bo
     else rangeByLex(z, lrange!, offset, limit, reverse, sink);
   }
   if (!store) return out!;
-  return storeResult(ctx, args[1], dst!);
+  return storeResult(ctx, args[1], dst!, 'zrangestore');
 }
 
 /** Store a computed zset at dst (replacing anything there), or delete dst when it is empty. */
-function storeResult(ctx: Context, dstKey: string, dst: SortedSet): Reply {
+function storeResult(ctx: Context, dstKey: string, dst: SortedSet, event: string): Reply {
   const db = ctx.db;
   if (dst.size > 0) {
     settleEncoding(ctx.server.config, dst);
@@ -596,9 +607,13 @@ function storeResult(ctx: Context, dstKey: string, dst: SortedSet): Reply {
     }
     db.set(dstKey, dst);
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY_ZSET, event, dstKey, db.id);
     return dst.size;
   }
-  if (db.delete(dstKey)) ctx.server.dirty++;
+  if (db.delete(dstKey)) {
+    ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY_GENERIC, 'del', dstKey, db.id);
+  }
   return 0;
 }
 
@@ -714,7 +729,10 @@ function zremrangeGeneric(ctx: Context, args: string[], type: RangeType): Reply 
   else if (type === RangeType.Score) rangeByScore(z, srange!, 0, -1, false, sink);
   else rangeByLex(z, lrange!, 0, -1, false, sink);
   for (const m of victims) z.remove(m);
-  removeIfEmpty(db, key, z);
+  if (victims.length > 0) {
+    const event = type === RangeType.Rank ? 'zremrangebyrank' : type === RangeType.Score ? 'zremrangebyscore' : 'zremrangebylex';
+    removedFrom(ctx.server, db, key, z, event);
+  }
   ctx.server.dirty += victims.length;
   return victims.length;
 }
@@ -744,7 +762,7 @@ function zpopGeneric(ctx: Context, args: string[], max: boolean): Reply {
     else out.push(member, new DoubleReply(score));
     popped++;
   }
-  removeIfEmpty(db, key, z);
+  if (popped > 0) removedFrom(ctx.server, db, key, z, max ? 'zpopmax' : 'zpopmin');
   ctx.server.dirty += popped;
   return out;
 }
@@ -787,7 +805,7 @@ function zmpopFrom(
       if (single) items.push(member, new DoubleReply(score));
       else items.push([member, new DoubleReply(score)]);
     }
-    if (z.size === 0) db.delete(key);
+    removedFrom(server, db, key, z, min ? 'zpopmin' : 'zpopmax');
     server.dirty += n;
     if (!typeErrors) server.keyModified(db, key);
     const name = min ? 'ZPOPMIN' : 'ZPOPMAX';
@@ -814,7 +832,7 @@ function zpopOrBlock(ctx: Context, args: string[], keys: string[], min: boolean,
   if (r !== undefined) return r;
   if (!blocking || cannotBlock(client)) return NIL_ARRAY;
   const dbId = client.db;
-  return blockOn(ctx, args, keys, timeout, () => zmpopFrom(server, client, dbId, keys, min, count, single, false));
+  return blockOn(ctx, args, keys, timeout, (key) => zmpopFrom(server, client, dbId, [key], min, count, single, false));
 }
 
 // ---- ZRANDMEMBER -------------------------------------------------------------------------------
@@ -945,7 +963,9 @@ function zsetOpGeneric(ctx: Context, args: string[], dstKey: string | null, numk
   for (let i = 0; i < setnum; i++, j++) {
     const v = db.get(args[j]);
     const src: OpSrc = { z: null, s: null, weight: 1 };
-    if (v !== undefined) {
+    if (v === undefined) {
+      if (dstKey !== null) db.readMiss(args[j]); // the sources are read with lookupKeyRead
+    } else {
       if (v instanceof SortedSet) src.z = v;
       else if (v instanceof Set) src.s = v;
       else throw ERR_WRONGTYPE;
@@ -1038,7 +1058,7 @@ function zsetOpGeneric(ctx: Context, args: string[], dstKey: string | null, numk
     }
   }
 
-  if (dstKey !== null) return storeResult(ctx, dstKey, result);
+  if (dstKey !== null) return storeResult(ctx, dstKey, result, op === SetOp.Union ? 'zunionstore' : op === SetOp.Inter ? 'zinterstore' : 'zdiffstore');
   const resp3 = ctx.client.resp === 3;
   const out: Reply[] = [];
   for (const n of result) pushMember(out, n, withScores, resp3);
@@ -1104,7 +1124,7 @@ export const zsetsCommands: CommandSpec[] = [
           if (z.size === 0) break;
         }
       }
-      removeIfEmpty(ctx.db, args[1], z);
+      if (removed > 0) removedFrom(ctx.server, ctx.db, args[1], z, 'zrem');
       ctx.server.dirty += removed;
       return removed;
     },

@@ -40,7 +40,7 @@ export interface ParamSpec {
   doc: string;
 }
 
-import { notifyFlagsToString, parseNotifyFlags } from '../server/notify.js';
+import { parseNotifyConfig } from '../server/notify.js';
 import { DEFAULT_OUTPUT_LIMITS, parseOutputLimits } from './output-limits.js';
 import { checkDir, checkFileName, checkPath, PROTECTED_ACTION_VALUES } from './paths.js';
 
@@ -104,11 +104,7 @@ export const PARAMS: ParamSpec[] = [
   p('slowlog-log-slower-than', 'int', 10000, 'Log commands slower than this many microseconds (-1 = off).', { min: -1 }),
   // Keyspace notifications (src/server/notify.ts): stored in Redis's canonical form (`KEA` → `AKE`).
   p('notify-keyspace-events', 'string', '', "Keyspace events to publish, Redis's classes: K (keyspace) E (keyevent) g $ l s h z x e t m d n, A = g$lshzxetd; empty = off.", {
-    parse: (raw) => {
-      const f = parseNotifyFlags(raw);
-      if (f < 0) throw new Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-      return notifyFlagsToString(f);
-    },
+    parse: (raw) => parseNotifyConfig(raw),
   }),
   p('slowlog-max-len', 'int', 128, 'Entries kept in the slow log.', { min: 0 }),
   // Persistence (used by the persistence subsystem)
@@ -171,6 +167,7 @@ export const PARAMS: ParamSpec[] = [
   p('lazyfree-lazy-user-flush', 'bool', false, 'Accepted for compatibility; FLUSHALL / FLUSHDB (with or without ASYNC) free synchronously.', { noop: true }),
   // Latency monitor (src/server/latency.ts)
   p('latency-monitor-threshold', 'int', 0, 'LATENCY: record events (command, fast-command, expire-cycle …) that take at least this many milliseconds (0 = off).', { min: 0 }),
+  p('tracking-table-max-keys', 'int', 1000000, 'CLIENT TRACKING: keys remembered for default-mode tracking clients; past it the oldest are invalidated (0 = no limit).', { min: 0 }),
   p('latency-tracking', 'bool', true, 'Keep a latency histogram per command (LATENCY HISTOGRAM).'),
   // Encoding knobs: accepted and reported, no effect (Lodestone's structures do not change encoding).
   ...[
@@ -201,14 +198,14 @@ export const PARAMS: ParamSpec[] = [
   p('wasm.limits.max_memory', 'memory', 64 * MB, 'Linear memory cap per instance, bytes.', { min: 65536, protected: true }),
   p('wasm.limits.max_total_memory', 'memory', GB, 'Cap on the linear memory of all WASM instances together (warm pools included), bytes; 0 = only maxmemory.', { min: 0, protected: true }),
   p('wasm.limits.max_reply_bytes', 'memory', 64 * MB, 'Largest reply a WASM function may build (reply_* host calls), bytes.', { min: 1024, protected: true }),
+  p('wasm.limits.max_module_bytes', 'memory', 32 * MB, 'Largest module WASM.LOAD accepts, bytes.', { min: 8, protected: true }),
+  p('wasm.limits.max_table_elements', 'int', 100_000, 'Most table elements (funcref/externref) an instance may hold, all its tables together: initial sizes over it are refused at WASM.LOAD, and table.grow stops at it. Each element counts 40 bytes in used_memory.', { min: 0, protected: true }),
   p('wasm.limits.max_fuel', 'int', 1_000_000, 'Fuel (metered work units) per call.', { min: 1, protected: true }),
   p('wasm.limits.max_duration_ms', 'int', 5000, 'Wall-clock limit per call, milliseconds.', { min: 1, protected: true }),
   p('wasm.limits.max_call_depth', 'int', 1000, 'Maximum guest call depth.', { min: 1, protected: true }),
   p('wasm.pool.min_instances', 'int', 2, 'Warm instances kept per function.', { min: 0 }),
   p('wasm.pool.max_instances', 'int', 16, 'Most instances per function.', { min: 1 }),
   p('wasm.pool.idle_timeout_secs', 'int', 300, 'Idle instances above the minimum are dropped after this.', { min: 0 }),
-  p('wasm.security.allow_network', 'bool', false, 'Whether modules may be granted NETWORK at all.', { protected: true }),
-  p('wasm.security.allow_filesystem', 'bool', false, 'Whether modules may be granted FILESYSTEM at all.', { protected: true }),
   p('wasm.security.default_permissions', 'enum', 'readonly', 'Permissions of a module loaded without PERMISSIONS.', {
     values: ['none', 'readonly', 'readwrite'],
   }),

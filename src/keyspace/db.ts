@@ -21,6 +21,7 @@ import { Stream } from './stream.js';
 import { LfuParams, lfuTouch } from './lfu.js';
 import { BigString } from './bigstring.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from './memsize.js';
+import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../server/notify.js';
 
 export type RedisValue = string | BigString | Map<string, string> | Set<string> | Deque<string> | SortedSet | Stream;
 export type TypeName = 'string' | 'hash' | 'set' | 'list' | 'zset' | 'stream';
@@ -41,10 +42,22 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export interface KeyspaceHooks {
-  /** A key was modified (written, deleted, expired): invalidates WATCH, wakes blocked clients. */
-  keyModified(db: Database, key: string): void;
+  /**
+   * A key was modified (written, deleted, expired): invalidates WATCH and client-side caches, wakes
+   * blocked clients. `by` null: the server changed it itself (expiry), not the running command.
+   */
+  keyModified(db: Database, key: string, by?: null): void;
   /** A key was removed by expiry (lazy or active). */
   keyExpired(db: Database, key: string): void;
+  /** notify-keyspace-events as a mask (server/notify.ts): tested before any keyEvent call. */
+  readonly notifyFlags: number;
+  /** Publish a keyspace notification (`new`, `expired`) — only called when its class is enabled. */
+  keyEvent(type: number, event: string, key: string, dbid: number): void;
+  /**
+   * A read lookup missed (Redis's `keymiss`) — only called when the m class is enabled. `inWrite`:
+   * reported by a write command whose Redis lookup is lookupKeyRead (Database.readMiss).
+   */
+  keyMiss(db: Database, key: string, inWrite?: boolean): void;
 }
 
 export class Database {
@@ -99,8 +112,9 @@ export class Database {
     if (v !== undefined) this.remove(key, v);
     else if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES; // a TTL without a key: never set by the commands
     this.expiredKeys++;
+    if (this.hooks.notifyFlags & NOTIFY_EXPIRED) this.hooks.keyEvent(NOTIFY_EXPIRED, 'expired', key, this.id);
     this.hooks.keyExpired(this, key);
-    this.hooks.keyModified(this, key);
+    this.hooks.keyModified(this, key, null);
     return true;
   }
 
@@ -116,8 +130,18 @@ export class Database {
       this.hits++;
     } else {
       this.misses++;
+      if (this.hooks.notifyFlags & NOTIFY_KEY_MISS) this.hooks.keyMiss(this, key);
     }
     return v;
+  }
+
+  /**
+   * A write command's lookup that Redis does with lookupKeyRead missed (SORT, BITOP and PFMERGE
+   * sources, the *STORE sources …): `keymiss`, which the write's plain lookups do not publish.
+   * Harmless from a read-only twin (SORT_RO …): there get() already reported it.
+   */
+  readMiss(key: string): void {
+    if (this.hooks.notifyFlags & NOTIFY_KEY_MISS) this.hooks.keyMiss(this, key, true);
   }
 
   /** Look a key up without touching hit/miss stats or access time (internal use: TYPE, EXISTS, SCAN). */
@@ -130,10 +154,16 @@ export class Database {
     return this.peek(key) !== undefined;
   }
 
-  /** Store a value. Clears the TTL unless keepTtl (SET KEEPTTL, in-place updates). */
+  /**
+   * Store a value. Clears the TTL unless keepTtl (SET KEEPTTL, in-place updates). Creating the key
+   * is Redis's dbAdd, which publishes the `new` notification (not while loading: dbAddRDBLoad).
+   */
   set(key: string, value: RedisValue, keepTtl = false): void {
     const old = this.dict.get(key);
-    this.usedBytes += old === undefined ? keyBytes(key) : -this.unaccount(key, old);
+    if (old === undefined) {
+      this.usedBytes += keyBytes(key);
+      if (this.hooks.notifyFlags & NOTIFY_NEW && !this.loading) this.hooks.keyEvent(NOTIFY_NEW, 'new', key, this.id);
+    } else this.usedBytes -= this.unaccount(key, old);
     this.dict.set(key, value);
     if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     this.usedBytes += this.account(key, value);
@@ -154,6 +184,18 @@ export class Database {
 
   delete(key: string): boolean {
     if (this.expires.size !== 0 && this.expireIfNeeded(key) && this.hideExpired) return false;
+    const v = this.dict.get(key);
+    if (v === undefined) return false;
+    if (this.beforeDelete.length !== 0) for (const fn of this.beforeDelete) fn(this, key);
+    this.remove(key, v);
+    return true;
+  }
+
+  /**
+   * Delete without the expiry check: maxmemory eviction (evict.c deletes the chosen key as it is,
+   * so a key past its TTL but not yet reaped is `evicted`, not `expired`). False when absent.
+   */
+  evict(key: string): boolean {
     const v = this.dict.get(key);
     if (v === undefined) return false;
     if (this.beforeDelete.length !== 0) for (const fn of this.beforeDelete) fn(this, key);

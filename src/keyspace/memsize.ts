@@ -20,8 +20,9 @@
 //   - collections are small tables and are charged their real capacity: Map 144 B + 28 B per slot,
 //     Set 130 + 20, Deque 150 + 8, SortedSet 930 + 28 per dict slot + 186 per member (skip-list
 //     node with its level arrays, score), plus the element strings; a Stream 400 B + 120 B per
-//     node + 72 B per entry (object, fields array) + its field and value strings + 180 B per consumer
-//     group, 120 B per consumer and 64 B per pending entry (object plus two array slots).
+//     node + 72 B per entry (object, fields array; 24 B more per id component above 2^53, a heap
+//     BigInt) + its field and value strings + 180 B per consumer group, 120 B per consumer and
+//     64 B per pending entry (object plus two array slots).
 // Collections of more than SAMPLE elements have their strings estimated from the first SAMPLE and
 // extrapolated, like Redis's MEMORY USAGE (objectComputeSize samples 5), so a write to a big hash
 // costs O(SAMPLE), not O(n).
@@ -130,6 +131,8 @@ function extrapolate(sum: number, n: number, size: number): number {
 const STREAM_OBJ = 400;
 const STREAM_NODE = 120;
 const STREAM_ENTRY = 72;
+/** An id component above 2^53 is a heap BigInt (header + one 64-bit digit) instead of an inline number. */
+const STREAM_BIGINT = 24;
 
 /** A stream: nodes, entries (strings sampled from the first SAMPLE entries), groups and PELs. */
 function streamBytes(s: Stream): number {
@@ -142,6 +145,8 @@ function streamBytes(s: Stream): number {
     for (const e of node.entries) {
       if (n === SAMPLE) break;
       for (const f of e.fields) sum += stringBytes(f.length);
+      if (typeof e.ms === 'bigint') sum += STREAM_BIGINT;
+      if (typeof e.seq === 'bigint') sum += STREAM_BIGINT;
       n++;
     }
   }

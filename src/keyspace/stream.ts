@@ -10,35 +10,62 @@
 // encoding size of each element (integers and strings, backlen) — a byte count, not a copy.
 // XINFO's radix-tree-nodes is computed from the node keys as the canonical compressed trie.
 //
-// IDs are two JS numbers (ms, seq), compared lexicographically. They are exact up to 2^53; the one
-// id beyond that which matters in practice, 18446744073709551615 (UINT64_MAX, the `+` bound and
-// the top of the id space), is represented as 2^64 (exactly representable) and printed back as
-// UINT64_MAX. Ranges are a binary search over the nodes, then over the node's entries.
+// IDs are two exact unsigned 64-bit integers (ms, seq), compared lexicographically. Each component
+// is a U64: a JS number while it is a safe integer (< 2^53, every clock-generated id), a bigint
+// above that. The form is canonical (a value has exactly one representation), so `===` is exact
+// equality, and `<` / `>` compare number and bigint exactly; the common case never allocates.
+// Arithmetic goes through u64Inc / u64Dec / u64Sub. Ranges are a binary search over the nodes, then
+// over the node's entries.
 // The PELs are arrays sorted by id (deliveries arrive in id order, so inserts are appends).
 
-/** UINT64_MAX as a double (2^64): the `+` id component. Printed as 18446744073709551615. */
-export const U64MAX = 2 ** 64;
+/** An unsigned 64-bit id component (or a 64-bit counter): a safe-integer number, else a bigint. */
+export type U64 = number | bigint;
 
-export interface StreamID {
-  ms: number;
-  seq: number;
+/** UINT64_MAX: the `+` id component and the top of the id space. */
+export const U64MAX = 18446744073709551615n;
+
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The canonical U64 of a bigint: a number when it is a safe integer. */
+export function u64(b: bigint): U64 {
+  return b <= SAFE_BIG && b >= -SAFE_BIG ? Number(b) : b;
 }
 
-export function cmpID(ams: number, aseq: number, bms: number, bseq: number): number {
+/** v + 1 (the caller knows v < UINT64_MAX). */
+export function u64Inc(v: U64): U64 {
+  return typeof v === 'number' && v < Number.MAX_SAFE_INTEGER ? v + 1 : u64(BigInt(v) + 1n);
+}
+
+/** How Redis replies with a uint64_t counter: addReplyLongLong, i.e. as a signed 64-bit value. */
+export function u64Signed(v: U64): U64 {
+  return typeof v === 'number' ? v : u64(BigInt.asIntN(64, v));
+}
+
+/** v - 1 (the caller knows v > 0). */
+export function u64Dec(v: U64): U64 {
+  return typeof v === 'number' ? v - 1 : u64(v - 1n);
+}
+
+/** a - b as C's 64-bit signed arithmetic does it ((long long)a - b): exact, canonical. */
+export function u64Sub(a: U64, b: U64): U64 {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const d = a - b;
+    if (Number.isSafeInteger(d)) return d;
+  }
+  return u64(BigInt.asIntN(64, BigInt(a) - BigInt(b)));
+}
+
+export function cmpID(ams: U64, aseq: U64, bms: U64, bseq: U64): number {
   return ams < bms ? -1 : ams > bms ? 1 : aseq < bseq ? -1 : aseq > bseq ? 1 : 0;
 }
 
-function u64(n: number): string {
-  return n >= U64MAX ? '18446744073709551615' : String(n);
-}
-
-export function fmtID(ms: number, seq: number): string {
-  return `${u64(ms)}-${u64(seq)}`;
+export function fmtID(ms: U64, seq: U64): string {
+  return `${ms}-${seq}`;
 }
 
 export interface StreamEntry {
-  ms: number;
-  seq: number;
+  ms: U64;
+  seq: U64;
   /** field, value, field, value … */
   fields: string[];
   deleted: boolean;
@@ -52,8 +79,8 @@ export class StreamNode {
   /** Listpack bytes except the live/deleted counters (their size varies with their value). */
   rest: number;
   constructor(
-    readonly masterMs: number,
-    readonly masterSeq: number,
+    readonly masterMs: U64,
+    readonly masterSeq: U64,
     readonly masterFields: string[],
   ) {
     // header (6) + terminator (1) + num-master-fields + fields + master terminator (0)
@@ -85,6 +112,12 @@ function lpIntBytes(v: number): number {
 
 const INT_RE = /^(0|-?[1-9][0-9]*)$/;
 
+/** Listpack size of an entry's id delta from its master id (stored as a signed 64-bit integer). */
+function lpDeltaBytes(v: U64, master: U64): number {
+  if (typeof v === 'number' && typeof master === 'number') return lpIntBytes(v - master);
+  return lpIntBytes(Number(BigInt.asIntN(64, BigInt(v) - BigInt(master))));
+}
+
 function lpStrBytes(s: string): number {
   if (s.length > 0 && s.length <= 20 && INT_RE.test(s)) {
     const n = Number(s);
@@ -98,11 +131,12 @@ function lpStrBytes(s: string): number {
 // ---- consumer groups ----------------------------------------------------------------------------
 
 export interface PendingEntry {
-  ms: number;
-  seq: number;
+  ms: U64;
+  seq: U64;
   consumer: Consumer;
   deliveryTime: number;
-  deliveryCount: number;
+  /** uint64_t in Redis (RETRYCOUNT takes any long long >= 0, deliveries add one). */
+  deliveryCount: U64;
 }
 
 export class Consumer {
@@ -120,9 +154,9 @@ export class ConsumerGroup {
   pel: PendingEntry[] = [];
   consumers = new Map<string, Consumer>();
   constructor(
-    public lastMs: number,
-    public lastSeq: number,
-    public entriesRead: number,
+    public lastMs: U64,
+    public lastSeq: U64,
+    public entriesRead: U64,
   ) {}
 
   /** Consumers sorted by name bytes (Redis keeps them in a radix tree). */
@@ -132,7 +166,7 @@ export class ConsumerGroup {
 }
 
 /** Index of the first PEL entry >= id. */
-export function pelSeek(pel: PendingEntry[], ms: number, seq: number): number {
+export function pelSeek(pel: PendingEntry[], ms: U64, seq: U64): number {
   let lo = 0;
   let hi = pel.length;
   while (lo < hi) {
@@ -143,7 +177,7 @@ export function pelSeek(pel: PendingEntry[], ms: number, seq: number): number {
   return lo;
 }
 
-export function pelFind(pel: PendingEntry[], ms: number, seq: number): number {
+export function pelFind(pel: PendingEntry[], ms: U64, seq: U64): number {
   const i = pelSeek(pel, ms, seq);
   return i < pel.length && pel[i].ms === ms && pel[i].seq === seq ? i : -1;
 }
@@ -154,7 +188,7 @@ export function pelInsert(pel: PendingEntry[], e: PendingEntry): void {
   else pel.splice(pelSeek(pel, e.ms, e.seq), 0, e);
 }
 
-export function pelRemove(pel: PendingEntry[], ms: number, seq: number): void {
+export function pelRemove(pel: PendingEntry[], ms: U64, seq: U64): void {
   const i = pelFind(pel, ms, seq);
   if (i >= 0) pel.splice(i, 1);
 }
@@ -164,17 +198,23 @@ export function pelRemove(pel: PendingEntry[], ms: number, seq: number): void {
 export class Stream {
   nodes: StreamNode[] = [];
   length = 0;
-  lastMs = 0;
-  lastSeq = 0;
-  firstMs = 0;
-  firstSeq = 0;
-  maxDelMs = 0;
-  maxDelSeq = 0;
-  entriesAdded = 0;
+  lastMs: U64 = 0;
+  lastSeq: U64 = 0;
+  firstMs: U64 = 0;
+  firstSeq: U64 = 0;
+  maxDelMs: U64 = 0;
+  maxDelSeq: U64 = 0;
+  entriesAdded: U64 = 0;
   groups = new Map<string, ConsumerGroup>();
+  /**
+   * Bumped by the changes that signal blocked readers in Redis (XADD, XGROUP DESTROY: its
+   * signalKeyAsReady calls); other in-place changes (XSETID, XGROUP SETID …) wake nobody. Not
+   * persisted: a blocked reader compares it with what it saw (src/commands/streams.ts).
+   */
+  wakeups = 0;
 
   /** Append an entry whose id is greater than lastId (the caller checked). */
-  append(ms: number, seq: number, fields: string[], maxBytes: number, maxEntries: number): void {
+  append(ms: U64, seq: U64, fields: string[], maxBytes: number, maxEntries: number): void {
     let node = this.nodes.length > 0 ? this.nodes[this.nodes.length - 1] : null;
     if (node) {
       let total = 0;
@@ -192,7 +232,7 @@ export class Stream {
     const n = fields.length / 2;
     let same = n === node.masterFields.length;
     for (let i = 0; same && i < n; i++) if (fields[2 * i] !== node.masterFields[i]) same = false;
-    let b = lpIntBytes(same ? 2 : 0) + lpIntBytes(ms - node.masterMs) + lpIntBytes(seq - node.masterSeq);
+    let b = lpIntBytes(same ? 2 : 0) + lpDeltaBytes(ms, node.masterMs) + lpDeltaBytes(seq, node.masterSeq);
     if (!same) b += lpIntBytes(n);
     for (let i = 0; i < fields.length; i += 2) {
       if (!same) b += lpStrBytes(fields[i]);
@@ -207,13 +247,13 @@ export class Stream {
       this.firstSeq = seq;
     }
     this.length++;
-    this.entriesAdded++;
+    this.entriesAdded = u64Inc(this.entriesAdded);
     this.lastMs = ms;
     this.lastSeq = seq;
   }
 
   /** Index of the last node whose master id is <= id (0 if none). */
-  private nodeFor(ms: number, seq: number): number {
+  private nodeFor(ms: U64, seq: U64): number {
     let lo = 0;
     let hi = this.nodes.length - 1;
     while (lo < hi) {
@@ -226,15 +266,17 @@ export class Stream {
   }
 
   /** Live entries with start <= id <= end, ascending or descending, at most count (0 = all). */
-  range(sms: number, sseq: number, ems: number, eseq: number, count: number, rev: boolean): StreamEntry[] {
+  range(sms: U64, sseq: U64, ems: U64, eseq: U64, count: number, rev: boolean): StreamEntry[] {
     const out: StreamEntry[] = [];
     if (this.nodes.length === 0 || cmpID(sms, sseq, ems, eseq) > 0) return out;
     if (!rev) {
+      // `+` (UINT64_MAX, a bigint) bounds nothing: skip the mixed number/bigint compare per entry.
+      const bounded = !(ems === U64MAX && eseq === U64MAX);
       for (let ni = this.nodeFor(sms, sseq); ni < this.nodes.length; ni++) {
         const es = this.nodes[ni].entries;
         for (let i = entrySeek(es, sms, sseq); i < es.length; i++) {
           const e = es[i];
-          if (cmpID(e.ms, e.seq, ems, eseq) > 0) return out;
+          if (bounded && cmpID(e.ms, e.seq, ems, eseq) > 0) return out;
           if (e.deleted) continue;
           out.push(e);
           if (count && out.length >= count) return out;
@@ -256,7 +298,7 @@ export class Stream {
   }
 
   /** The live entry with this id, or undefined. */
-  get(ms: number, seq: number): StreamEntry | undefined {
+  get(ms: U64, seq: U64): StreamEntry | undefined {
     if (this.nodes.length === 0) return undefined;
     const es = this.nodes[this.nodeFor(ms, seq)].entries;
     const i = entrySeek(es, ms, seq);
@@ -265,7 +307,7 @@ export class Stream {
   }
 
   /** XDEL one id: true when a live entry was removed. Updates first id / max deleted id. */
-  delete(ms: number, seq: number): boolean {
+  delete(ms: U64, seq: U64): boolean {
     if (this.nodes.length === 0) return false;
     const ni = this.nodeFor(ms, seq);
     const node = this.nodes[ni];
@@ -308,7 +350,7 @@ export class Stream {
    * Redis's streamTrim: MAXLEN (maxlen >= 0) or MINID; `approx` removes whole nodes only;
    * `limit` (0 = none) caps the entries removed. Returns how many were removed.
    */
-  trim(maxlen: number, minMs: number, minSeq: number, approx: boolean, limit: number): number {
+  trim(maxlen: number, minMs: U64, minSeq: U64, approx: boolean, limit: number): number {
     const byLen = maxlen >= 0;
     let removed = 0;
     while (this.nodes.length > 0) {
@@ -352,14 +394,14 @@ export class Stream {
   }
 
   /** streamRangeHasTombstones: does [start, end] hold a deleted id (as far as Redis can tell)? */
-  hasTombstones(sms: number, sseq: number): boolean {
+  hasTombstones(sms: U64, sseq: U64): boolean {
     if (this.length === 0 || (this.maxDelMs === 0 && this.maxDelSeq === 0)) return false;
     if (cmpID(this.firstMs, this.firstSeq, this.maxDelMs, this.maxDelSeq) > 0) return false;
     return cmpID(sms, sseq, this.maxDelMs, this.maxDelSeq) <= 0;
   }
 
   /** streamEstimateDistanceFromFirstEverEntry. */
-  estimateDistance(ms: number, seq: number): number {
+  estimateDistance(ms: U64, seq: U64): U64 {
     if (!this.entriesAdded) return 0;
     if (!this.length && cmpID(ms, seq, this.lastMs, this.lastSeq) < 1) return this.entriesAdded;
     const cl = cmpID(ms, seq, this.lastMs, this.lastSeq);
@@ -368,20 +410,20 @@ export class Stream {
     const cf = cmpID(ms, seq, this.firstMs, this.firstSeq);
     const noDel = this.maxDelMs === 0 && this.maxDelSeq === 0;
     if (noDel || cmpID(this.maxDelMs, this.maxDelSeq, this.firstMs, this.firstSeq) < 0) {
-      if (cf < 0) return this.entriesAdded - this.length;
-      if (cf === 0) return this.entriesAdded - this.length + 1;
+      if (cf < 0) return u64Sub(this.entriesAdded, this.length);
+      if (cf === 0) return u64Inc(u64Sub(this.entriesAdded, this.length));
     }
     return INVALID_ENTRIES_READ;
   }
 
   /** Consumer group lag (streamReplyWithCGLag); null when it cannot be known. */
-  lag(g: ConsumerGroup): number | null {
+  lag(g: ConsumerGroup): U64 | null {
     if (!this.entriesAdded) return 0;
     if (g.entriesRead !== INVALID_ENTRIES_READ && !this.hasTombstones(g.lastMs, g.lastSeq)) {
-      return this.entriesAdded - g.entriesRead;
+      return u64Sub(this.entriesAdded, g.entriesRead);
     }
     const r = this.estimateDistance(g.lastMs, g.lastSeq);
-    return r === INVALID_ENTRIES_READ ? null : this.entriesAdded - r;
+    return r === INVALID_ENTRIES_READ ? null : u64Sub(this.entriesAdded, r);
   }
 
   /** Groups sorted by name bytes. */
@@ -428,7 +470,7 @@ export class Stream {
 }
 
 /** First index with id >= (ms, seq); with `last`, the last index with id <= (ms, seq) (may be -1). */
-function entrySeek(es: StreamEntry[], ms: number, seq: number, last = false): number {
+function entrySeek(es: StreamEntry[], ms: U64, seq: U64, last = false): number {
   let lo = 0;
   let hi = es.length;
   while (lo < hi) {
@@ -441,11 +483,12 @@ function entrySeek(es: StreamEntry[], ms: number, seq: number, last = false): nu
 }
 
 /** The 16-byte big-endian radix-tree key of an id, as a latin1 string. */
-function idKey(ms: number, seq: number): string {
+function idKey(ms: U64, seq: U64): string {
   let s = '';
   for (const v of [ms, seq]) {
-    const hi = v >= U64MAX ? 0xffffffff : Math.floor(v / 2 ** 32);
-    const lo = v >= U64MAX ? 0xffffffff : v % 2 ** 32;
+    const big = BigInt(v);
+    const hi = Number(big >> 32n);
+    const lo = Number(big & 0xffffffffn);
     for (const w of [hi, lo]) s += String.fromCharCode((w >>> 24) & 255, (w >>> 16) & 255, (w >>> 8) & 255, w & 255);
   }
   return s;

@@ -25,7 +25,7 @@ import { Database, RedisValue } from '../keyspace/db.js';
 import { Deque } from '../keyspace/deque.js';
 import { BigString } from '../keyspace/bigstring.js';
 import { SortedSet } from '../keyspace/zset.js';
-import { cmpID, fmtID, Stream, StreamEntry } from '../keyspace/stream.js';
+import { cmpID, fmtID, Stream, StreamEntry, u64Signed } from '../keyspace/stream.js';
 import { keyIndexes } from '../commands/table.js';
 import type { Server, WriteEvent } from '../server/server.js';
 import { hasScripting } from '../scripting/eval.js';
@@ -216,7 +216,7 @@ export class DatasetDump {
       for (const p of g.pel) {
         this.command([
           'XCLAIM', key, name, p.consumer.name, '0', fmtID(p.ms, p.seq), 'TIME', String(p.deliveryTime),
-          'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', last,
+          'RETRYCOUNT', String(u64Signed(p.deliveryCount)), 'FORCE', 'JUSTID', 'LASTID', last,
         ]);
       }
     }

@@ -44,12 +44,16 @@ import { extendInfo, Field } from '../server/info.js';
 import { DatasetDump, encodeCommand } from './dump.js';
 import { AppendFile, replaceFile, strerror } from './files.js';
 import { replayFile } from './loader.js';
+import { keyIndexes } from '../commands/table.js';
+import { resolve } from '../server/dispatch.js';
 import { CorruptFileError } from './records.js';
 import { SNAPSHOT_END, SNAPSHOT_MAGIC, verifySnapshot } from './snapshot.js';
 import { isRdb, loadRdbFile, RdbLoadError, RdbSnapshot } from './rdb/file.js';
 
 /** The snapshot name before Lodestone wrote RDB (its own format): loaded and converted when no dbfilename exists. */
 const LEGACY_SNAPSHOT = 'dump.lsnap';
+
+const ERR_RELOAD = new ReplyError('ERR', 'Error trying to load the RDB dump');
 
 /** A problem that must stop startup (corrupt or truncated files). */
 export class PersistenceFatal extends Error {}
@@ -313,14 +317,7 @@ export class Persistence {
 
   /** The snapshot: an RDB file, or one in Lodestone's old format (by its first bytes). */
   private loadSnapshot(path: string): void {
-    const head = Buffer.alloc(9);
-    const fd = openSync(path, 'r');
-    try {
-      readSync(fd, head, 0, 9, 0);
-    } finally {
-      closeSync(fd);
-    }
-    if (isRdb(head)) {
+    if (this.isRdbFile(path)) {
       try {
         const r = loadRdbFile(this.server, path, {
           maxStringBytes: this.server.config.getInt('proto-max-bulk-len'),
@@ -467,6 +464,110 @@ export class Persistence {
     this.waiting.clear();
     for (const c of clients) c.flush(); // a client still not durable (write failed) moves to `held`
   };
+
+  /**
+   * DEBUG LOADAOF: write out what is buffered, empty the dataset (`empty`) and replay the AOF,
+   * as Redis does to check that the file holds the dataset. Refused (where Redis would exit) when
+   * the AOF is off or cannot be written, and while a rewrite or save job walks the dataset.
+   */
+  reloadAof(empty: () => void): ReplyError | null {
+    if (this.aofState !== 'on') return new ReplyError('ERR', 'DEBUG LOADAOF needs the append only file on (appendonly yes)');
+    if (this.job) return new ReplyError('ERR', `DEBUG LOADAOF can not run while a background ${this.job.kind === 'rewrite' ? 'AOF rewrite' : 'save'} is in progress`);
+    if (!this.flushAof()) return new ReplyError('ERR', 'DEBUG LOADAOF: the append only file can not be written');
+    const server = this.server;
+    empty();
+    this.loading = true;
+    try {
+      replayFile(server, this.aofPath);
+    } finally {
+      this.loading = false;
+    }
+    server.log.warn('Append Only File loaded by DEBUG LOADAOF');
+    return null;
+  }
+
+  /** Whether the file at `path` starts with an RDB header (else it is the older dump.lsnap format). */
+  private isRdbFile(path: string): boolean {
+    const head = Buffer.alloc(9);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 9, 0);
+    } finally {
+      closeSync(fd);
+    }
+    return isRdb(head);
+  }
+
+  /**
+   * DEBUG RELOAD: save the snapshot (unless `save` is false), then replay it into the databases the
+   * caller emptied — or, with `merge`, over the data still there, each key in the file replacing the
+   * one in memory (Redis's RDBFLAGS_ALLOW_DUP). Neither the AOF nor the dirty count see the replay.
+   */
+  reloadSnapshot(save: boolean, merge: boolean): ReplyError | null {
+    if (this.job) return new ReplyError('ERR', `DEBUG RELOAD can not run while a background ${this.job.kind === 'rewrite' ? 'AOF rewrite' : 'save'} is in progress`);
+    if (save) {
+      const e = this.save();
+      if (e) return e;
+    }
+    const path = this.snapshotPath;
+    if (!existsSync(path)) return ERR_RELOAD;
+    const server = this.server;
+    const dirty = server.dirty;
+    if (this.isRdbFile(path)) {
+      // Redis's rdbLoad with RDBFLAGS_ALLOW_DUP under MERGE: the file's keys and libraries replace ours.
+      this.loading = true;
+      try {
+        loadRdbFile(server, path, {
+          allowDuplicates: merge,
+          replaceFunctions: merge,
+          maxStringBytes: server.config.getInt('proto-max-bulk-len'),
+          verifyChecksum: server.config.getBool('rdbchecksum'),
+          wasm: 'missing',
+        });
+      } catch (err) {
+        if (!(err instanceof RdbLoadError)) throw err;
+        server.log.warn({ err: err.message }, 'DEBUG RELOAD: the snapshot is unusable');
+        return ERR_RELOAD;
+      } finally {
+        this.loading = false;
+        server.dirty = dirty;
+      }
+      server.log.warn('DB reloaded by DEBUG RELOAD');
+      return null;
+    }
+    let db = 0;
+    const seen = new Set<string>();
+    this.loading = true;
+    try {
+      verifySnapshot(path);
+      replayFile(server, path, (args) => {
+        if (args[0] === SNAPSHOT_MAGIC || args[0] === SNAPSHOT_END) return true;
+        if (!merge) return false;
+        if (args[0].toLowerCase() === 'select') {
+          db = Number(args[1]);
+          return false;
+        }
+        const cmd = resolve(server, args);
+        if (cmd instanceof ReplyError) return false;
+        for (const i of keyIndexes(cmd, args)) {
+          const id = `${db}\0${args[i]}`;
+          if (seen.has(id)) continue;
+          seen.add(id);
+          server.dbs[db]?.delete(args[i]);
+        }
+        return false;
+      });
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      server.log.warn({ err: err.message }, 'DEBUG RELOAD: the snapshot is unusable');
+      return ERR_RELOAD;
+    } finally {
+      this.loading = false;
+      server.dirty = dirty;
+    }
+    server.log.warn('DB reloaded by DEBUG RELOAD');
+    return null;
+  }
 
   /** Write what is buffered (and fsync with `always`). Returns false while writing fails. */
   flushAof(): boolean {

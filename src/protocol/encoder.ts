@@ -6,6 +6,8 @@
 // JS strings, written with `latin1Write` straight into the buffer — no intermediate Buffer.
 
 import {
+  AttributeReply,
+  BigNumberReply,
   BooleanReply,
   DoubleReply,
   MapReply,
@@ -188,7 +190,7 @@ export class Encoder {
       return;
     }
     if (r instanceof DoubleReply) {
-      const s = formatDouble(r.value);
+      const s = r.text ?? formatDouble(r.value);
       if (this.resp === 3) return this.line(0x2c /* , */, s);
       return this.bulk(s);
     }
@@ -217,6 +219,17 @@ export class Encoder {
     }
     if (r === NIL_ARRAY) return this.nullArray();
     if (r === NO_REPLY) return;
+    if (r instanceof BigNumberReply) {
+      if (this.resp === 3) return this.line(0x28 /* ( */, r.text);
+      return this.bulk(r.text);
+    }
+    if (r instanceof AttributeReply) {
+      if (this.resp === 3) {
+        this.header(0x7c /* | */, r.attrs.length / 2);
+        for (let i = 0; i < r.attrs.length; i++) this.write(r.attrs[i]);
+      }
+      return this.write(r.reply);
+    }
     throw new Error(`cannot encode reply of type ${typeof r}`);
   }
 }

@@ -30,9 +30,15 @@ export class SetReply {
   constructor(readonly items: Reply[]) {}
 }
 
-/** A double: RESP3 `,`, a bulk string in RESP2 (formatted like Redis does). */
+/**
+ * A double: RESP3 `,`, a bulk string in RESP2 (formatted like Redis does: %.17g). `text`, when
+ * given, is sent instead of the %.17g form — addReplyHumanLongDouble's text (GEOPOS coordinates).
+ */
 export class DoubleReply {
-  constructor(readonly value: number) {}
+  constructor(
+    readonly value: number,
+    readonly text?: string,
+  ) {}
 }
 
 /** A verbatim string (RESP3 `=txt:`), a bulk string in RESP2. Used by INFO and CLIENT INFO. */
@@ -48,6 +54,22 @@ export class BooleanReply {
   static of(b: boolean): BooleanReply {
     return b ? BooleanReply.TRUE : BooleanReply.FALSE;
   }
+}
+
+/** A big number: RESP3 `(`, a bulk string in RESP2 (Redis's addReplyBigNum; DEBUG PROTOCOL bignum). */
+export class BigNumberReply {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A reply preceded by RESP3 attributes (`|` + a flat key/value list), the reply alone in RESP2
+ * (Redis's addReplyAttributeLen; only DEBUG PROTOCOL attrib sends one).
+ */
+export class AttributeReply {
+  constructor(
+    readonly attrs: Reply[],
+    readonly reply: Reply,
+  ) {}
 }
 
 /** An out-of-band push (pub/sub messages): RESP3 `>`, an array in RESP2. */
@@ -120,6 +142,8 @@ export type Reply =
   | VerbatimReply
   | BooleanReply
   | PushReply
+  | BigNumberReply
+  | AttributeReply
   | ReplyError
   | typeof NIL_ARRAY
   | typeof NO_REPLY;

@@ -1157,6 +1157,9 @@ export class Replication {
     mc.authenticated = true;
     mc.replRole = 'master';
     mc.replyOff = true;
+    // Like a client inside EXEC (Redis's CLIENT_DENY_BLOCKING): the master's commands never block
+    // or wait (WASM.LOAD loads synchronously), whatever the socket says.
+    mc.inExec = true;
     mc.db = db;
     this.server.clients.set(mc.id, mc);
     this.masterClient = mc;
@@ -1217,11 +1220,9 @@ export class Replication {
       const g = this.group ?? [];
       this.group = null;
       server.beginCapture();
-      mc.inExec = true;
       try {
         for (const q of g) this.run(mc, q.cmd, q.args);
       } finally {
-        mc.inExec = false;
         server.endCapture(true);
       }
       return true;

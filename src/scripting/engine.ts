@@ -153,6 +153,7 @@ export class LuaEngine {
   private killed = false;
   private stopped = false;
   private limitMs = 0;
+  private limitMessage: string | null = null;
   private memLimit = 0;
   private usedAtArm = 0;
   private readonly collectRef: number;
@@ -218,9 +219,13 @@ export class LuaEngine {
 
   // ---- Budget -----------------------------------------------------------------------------------
 
-  /** Arm the time budget and the memory limit for a run or a library load. */
-  arm(): void {
-    this.limitMs = this.server.config.getInt('busy-reply-threshold');
+  /**
+   * Arm the time budget and the memory limit for a run or a library load: busy-reply-threshold,
+   * or `limitMs` with its own error text (FUNCTION LOAD's 500 ms "FUNCTION LOAD timeout").
+   */
+  arm(limitMs?: number, limitMessage?: string): void {
+    this.limitMs = limitMs ?? this.server.config.getInt('busy-reply-threshold');
+    this.limitMessage = limitMessage ?? null;
     this.deadline = this.limitMs > 0 ? performance.now() + this.limitMs : Infinity;
     this.killed = false;
     this.stopped = false;
@@ -265,6 +270,7 @@ export class LuaEngine {
 
   get killMessage(): string {
     if (this.stopped) return STOP_MESSAGE;
+    if (this.limitMessage !== null) return this.limitMessage;
     return `ERR Script killed: it ran longer than busy-reply-threshold (${this.limitMs} ms); its writes were undone`;
   }
 
@@ -508,7 +514,7 @@ export class LuaEngine {
       }
       M._lua_setfield(L, -2, F_SET[0]);
     } else if (r instanceof DoubleReply) {
-      if (!resp3) return vm.pushString(formatDouble(r.value));
+      if (!resp3) return vm.pushString(r.text ?? formatDouble(r.value));
       M._lua_createtable(L, 0, 1);
       M._lua_pushnumber(L, r.value);
       M._lua_setfield(L, -2, F_DOUBLE[0]);

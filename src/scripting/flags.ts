@@ -7,6 +7,7 @@
 // compatibility mode: no flags, its commands are checked one by one.
 
 import { ReplyError } from '../protocol/reply.js';
+import { splitInline } from '../protocol/parser.js';
 import { ERR_OOM } from '../server/memory.js';
 import type { Server } from '../server/server.js';
 
@@ -21,12 +22,16 @@ export function shebangFlags(body: string): string[] | null | ReplyError {
   if (!body.startsWith('#!')) return null;
   const nl = body.indexOf('\n');
   if (nl < 0) return new ReplyError('ERR', 'Invalid script shebang');
-  const parts = body.slice(0, nl).split(' ').filter(Boolean);
+  // The line is split like sdssplitargs (any whitespace, quotes); the flags like sdssplitlen on ','
+  // (so an empty flag between two commas is an unknown one).
+  const parts = splitInline(body.slice(0, nl));
+  if (parts === null || parts.length === 0) return new ReplyError('ERR', 'Invalid engine in script shebang');
   if (parts[0] !== '#!lua') return new ReplyError('ERR', `Unexpected engine in script shebang: ${parts[0]}`);
   const flags: string[] = [];
   for (const opt of parts.slice(1)) {
     if (!opt.startsWith('flags=')) return new ReplyError('ERR', `Unknown lua shebang option: ${opt}`);
-    for (const f of opt.slice(6).split(',').filter(Boolean)) {
+    const list = opt.slice(6);
+    for (const f of list === '' ? [] : list.split(',')) {
       if (!SCRIPT_FLAGS.includes(f)) return new ReplyError('ERR', `Unexpected flag in script shebang: ${f}`);
       flags.push(f);
     }

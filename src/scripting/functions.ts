@@ -3,19 +3,29 @@
 // FCALL / FCALL_RO. Libraries live in their own Lua state (as in Redis), each with its own read-only
 // environment; while a library loads, `redis` is the load-time API (no redis.call).
 //
+// Names as in Redis: library names are case-sensitive, function names are not (FCALL f finds F;
+// two libraries cannot hold f and F). A library's code runs at load time under a 500 ms budget
+// (Redis's LOAD_TIMEOUT_MS, "FUNCTION LOAD timeout"; a lower busy-reply-threshold stops it first),
+// and sees only the `redis` load-time API as globals (prelude.ts). The AOF replay and FUNCTION
+// RESTORE load without the 500 ms timeout, as Redis's RDB load does (busy-reply-threshold still holds).
+//
 // Libraries are data: they persist with the dataset (FUNCTION LOAD/DELETE/FLUSH/RESTORE are write
 // commands and reach the AOF as themselves; AOF rewrites and snapshots start with FUNCTION LOAD
-// REPLACE for every library, persistence/dump.ts). FUNCTION DUMP writes Redis's payload layout
-// (FUNCTION2 opcode + RDB string per library, RDB version, CRC64) with uncompressed strings;
-// FUNCTION RESTORE reads it, including Redis's LZF-compressed strings.
+// REPLACE for every library, persistence/dump.ts). FUNCTION DUMP writes Redis's payload (an
+// RDB_OPCODE_FUNCTION2 byte + the code as an RDB string, LZF-compressed like Redis's, per library;
+// then the RDB version and CRC-64: the DUMP envelope of src/persistence/rdb/). FUNCTION RESTORE
+// builds the payload's libraries aside, as Redis does, and only then merges them (FLUSH / APPEND /
+// REPLACE) — a failing restore changes nothing.
 
 import { globMatch } from '../util/glob.js';
-import { MapReply, Reply, ReplyError, SetReply } from '../protocol/reply.js';
+import { MapReply, Reply, ReplyError, SetReply, Status } from '../protocol/reply.js';
+import { splitInline } from '../protocol/parser.js';
+import { RDB_VERSION, RdbReader, RdbWriter, crc64LE, verifyDumpPayload } from '../persistence/rdb/index.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { LuaEngine } from './engine.js';
 import { checkScriptFlags, SCRIPT_FLAGS } from './flags.js';
-import { LuaVM, LUA_OK, LUA_TFUNCTION, LUA_TNIL, LUA_TSTRING, LUA_TTABLE, M, cstr } from './lua-vm.js';
+import { LuaVM, LUA_OK, LUA_TFUNCTION, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, M, cstr } from './lua-vm.js';
 
 interface LuaFunction {
   name: string;
@@ -32,10 +42,17 @@ interface Library {
 }
 
 const NAME_RE = /^[A-Za-z0-9_]+$/;
+const ERR_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+/** Redis's LOAD_TIMEOUT_MS: a library's load-time code must finish within it. */
+const LOAD_TIMEOUT_MS = 500;
+
+/** Function names are case-insensitive (Redis's functions dict uses a case-insensitive hash). */
+const fnKey = (name: string): string => name.toLowerCase();
 
 export class FunctionLibraries {
   private eng: LuaEngine | null = null;
   readonly libraries = new Map<string, Library>();
+  /** By lowercased name. */
   readonly functions = new Map<string, LuaFunction>();
   /** Functions registered by the library being loaded. */
   private pending: Map<string, LuaFunction> | null = null;
@@ -55,18 +72,21 @@ export class FunctionLibraries {
     return this.eng;
   }
 
-  /** FUNCTION LOAD [REPLACE] code: the library name, or Redis's error. */
-  load(code: string, replace: boolean): string | ReplyError {
+  /**
+   * FUNCTION LOAD [REPLACE] code: the library name, or Redis's error. `timed` applies the 500 ms
+   * load budget (not when the AOF is replayed: Redis gives clients it must obey no timeout).
+   */
+  load(code: string, replace: boolean, timed = true): string | ReplyError {
     const md = parseShebang(code);
     if (md instanceof ReplyError) return md;
     const old = this.libraries.get(md.name);
     if (old && !replace) return new ReplyError('ERR', `Library '${md.name}' already exists`);
     const lib: Library = { name: md.name, code, functions: new Map() };
-    const made = this.compileLibrary(lib, md.body);
+    const made = this.compileLibrary(lib, md.body, timed);
     if (made instanceof ReplyError) return made;
     for (const f of made.values()) {
-      const other = this.functions.get(f.name);
-      if (other && other.lib.name !== lib.name) {
+      const other = this.functions.get(fnKey(f.name));
+      if (other && other.lib !== old) {
         this.drop(made);
         return new ReplyError('ERR', `Function ${f.name} already exists`);
       }
@@ -79,19 +99,25 @@ export class FunctionLibraries {
   private install(lib: Library, fns: Map<string, LuaFunction>): void {
     lib.functions = fns;
     this.libraries.set(lib.name, lib);
-    for (const f of fns.values()) this.functions.set(f.name, f);
+    // A library may register f and F (its own names are case-sensitive); FCALL finds the first.
+    for (const f of fns.values()) if (!this.functions.has(fnKey(f.name))) this.functions.set(fnKey(f.name), f);
   }
 
   private drop(fns: Map<string, LuaFunction>): void {
     for (const f of fns.values()) this.engine.vm.unref(f.ref);
   }
 
-  private remove(lib: Library): void {
+  /** Take a library out of the maps (its functions' refs stay valid). */
+  private unlink(lib: Library): void {
     for (const f of lib.functions.values()) {
-      this.functions.delete(f.name);
-      this.engine.vm.unref(f.ref);
+      if (this.functions.get(fnKey(f.name)) === f) this.functions.delete(fnKey(f.name));
     }
     this.libraries.delete(lib.name);
+  }
+
+  private remove(lib: Library): void {
+    this.unlink(lib);
+    this.drop(lib.functions);
   }
 
   delete(name: string): boolean {
@@ -106,7 +132,7 @@ export class FunctionLibraries {
   }
 
   /** Run the library body in a fresh environment, collecting what it registers. */
-  private compileLibrary(lib: Library, body: string): Map<string, LuaFunction> | ReplyError {
+  private compileLibrary(lib: Library, body: string, timed: boolean): Map<string, LuaFunction> | ReplyError {
     const eng = this.engine;
     const vm = eng.vm;
     const L = vm.L;
@@ -124,7 +150,11 @@ export class FunctionLibraries {
     setLoading(eng, true);
     vm.pushRef(eng.handlerRef);
     vm.pushRef(ref);
-    eng.arm();
+    // Redis's 500 ms load timeout; a lower busy-reply-threshold (Lodestone's hard stop for any
+    // script) still applies first.
+    const threshold = this.server.config.getInt('busy-reply-threshold');
+    if (timed && (threshold <= 0 || threshold >= LOAD_TIMEOUT_MS)) eng.arm(LOAD_TIMEOUT_MS, 'ERR FUNCTION LOAD timeout');
+    else eng.arm();
     let status: number;
     try {
       status = M._lua_pcallk(L, 0, 0, base + 1, 0, 0);
@@ -162,23 +192,33 @@ export class FunctionLibraries {
     };
     if (!this.pending || !this.pendingLib) return fail('ERR redis.register_function can only be called on FUNCTION LOAD command');
     const n = M._lua_gettop(L);
+    /** lua_isstring: a string or a number. */
+    const isLuaString = (idx: number): boolean => {
+      const t = M._lua_type(L, idx);
+      return t === LUA_TSTRING || t === LUA_TNUMBER;
+    };
     let name: string | null = null;
     let flags: string[] = [];
     let description: string | null = null;
-    if (n === 1 && M._lua_type(L, 1) === LUA_TTABLE) {
+    if (n < 1 || n > 2) return fail('ERR wrong number of arguments to redis.register_function');
+    if (n === 1) {
+      if (M._lua_type(L, 1) !== LUA_TTABLE) {
+        return fail('ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).');
+      }
       const t = 1;
       M._lua_pushnil(L);
       let sawCallback = false;
       while (M._lua_next(L, t) !== 0) {
-        // key at -2, value at -1
-        if (M._lua_type(L, -2) !== LUA_TSTRING) return fail('ERR named argument key given to redis.register_function is not a string');
-        const key = vm.toString(-2)!;
+        // key at -2, value at -1. Keys and flags compare case-insensitively; numbers pass as
+        // strings (lua_isstring), as in Redis.
+        if (!isLuaString(-2)) return fail('ERR named argument key given to redis.register_function is not a string');
+        const key = luaText(vm, -2).toLowerCase();
         if (key === 'function_name') {
-          if (M._lua_type(L, -1) !== LUA_TSTRING) return fail('ERR function_name argument given to redis.register_function must be a string');
-          name = vm.toString(-1);
+          if (!isLuaString(-1)) return fail('ERR function_name argument given to redis.register_function must be a string');
+          name = luaText(vm, -1);
         } else if (key === 'description') {
-          if (M._lua_type(L, -1) !== LUA_TSTRING) return fail('ERR description argument given to redis.register_function must be a string');
-          description = vm.toString(-1);
+          if (!isLuaString(-1)) return fail('ERR description argument given to redis.register_function must be a string');
+          description = luaText(vm, -1);
         } else if (key === 'callback') {
           if (M._lua_type(L, -1) !== LUA_TFUNCTION) return fail('ERR callback argument given to redis.register_function must be a function');
           sawCallback = true;
@@ -194,19 +234,26 @@ export class FunctionLibraries {
       }
       if (name === null) return fail('ERR redis.register_function must get a function name argument');
       if (!sawCallback) return fail('ERR redis.register_function must get a callback argument');
-      M._lua_getfield(L, 1, cstr('callback'));
-    } else if (n === 2) {
-      if (M._lua_type(L, 1) !== LUA_TSTRING) return fail('ERR first argument to redis.register_function must be a string');
-      if (M._lua_type(L, 2) !== LUA_TFUNCTION) return fail('ERR second argument to redis.register_function must be a function');
-      name = vm.toString(1);
-      M._lua_pushvalue(L, 2);
+      // The callback under whatever case its key had.
+      M._lua_pushnil(L);
+      while (M._lua_next(L, t) !== 0) {
+        if (M._lua_type(L, -1) === LUA_TFUNCTION && luaText(vm, -2).toLowerCase() === 'callback') {
+          const cb = vm.ref();
+          M._lua_settop(L, 1);
+          vm.pushRef(cb);
+          vm.unref(cb);
+          break;
+        }
+        M._lua_settop(L, -2);
+      }
     } else {
-      return fail('ERR wrong number of arguments to redis.register_function');
+      if (!isLuaString(1)) return fail('ERR first argument to redis.register_function must be a string');
+      if (M._lua_type(L, 2) !== LUA_TFUNCTION) return fail('ERR second argument to redis.register_function must be a function');
+      name = luaText(vm, 1);
+      M._lua_pushvalue(L, 2);
     }
-    if (!name || !NAME_RE.test(name)) {
-      // Redis 7.0 says "Library names" here too.
-      return fail('ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long');
-    }
+    // Redis 7.0 says "Library names" here too.
+    if (!name || !NAME_RE.test(name)) return fail(`ERR ${ERR_NAME}`);
     if (this.pending.has(name)) return fail('ERR Function already exists in the library');
     const ref = vm.ref();
     this.pending.set(name, { name, ref, flags, description, lib: this.pendingLib });
@@ -216,20 +263,30 @@ export class FunctionLibraries {
 
   /** FCALL / FCALL_RO. */
   call(client: Client, name: string, keys: string[], args: string[], ro: boolean): Reply {
-    const f = this.functions.get(name);
-    if (!f) return new ReplyError('ERR', 'Function not found');
+    const f = this.find(name);
+    if (!f) return ERR_NO_FUNCTION;
     const readonly = checkScriptFlags(this.server, f.flags, ro);
     if (readonly instanceof ReplyError) return readonly;
     return this.engine.call(f.ref, client, keys, args, { readonly, name });
   }
 
+  /** A function by name, case-insensitively (no allocation when the name is already lowercase). */
+  find(name: string): LuaFunction | undefined {
+    const f = this.functions.get(name);
+    if (f) return f;
+    const k = fnKey(name);
+    return k === name ? undefined : this.functions.get(k);
+  }
+
   list(pattern: string | null, withCode: boolean): Reply {
     const out: Reply[] = [];
     for (const lib of this.libraries.values()) {
-      if (pattern !== null && !globMatch(pattern, lib.name)) continue;
+      if (pattern !== null && !globMatch(pattern, lib.name, true)) continue;
       const fns: Reply[] = [];
       for (const f of lib.functions.values()) {
-        fns.push(new MapReply(['name', f.name, 'description', f.description, 'flags', new SetReply([...f.flags])]));
+        // Flags in Redis's table order, as status replies.
+        const flags = SCRIPT_FLAGS.filter((x) => f.flags.includes(x)).map((x) => new Status(x));
+        fns.push(new MapReply(['name', f.name, 'description', f.description, 'flags', new SetReply(flags)]));
       }
       const flat: Reply[] = ['library_name', lib.name, 'engine', 'LUA', 'functions', fns];
       if (withCode) flat.push('library_code', lib.code);
@@ -252,67 +309,93 @@ export class FunctionLibraries {
 
   // ---- FUNCTION DUMP / RESTORE ----------------------------------------------------------------------
 
-  dump(): string {
-    const parts: Buffer[] = [];
+  dump(): Buffer {
+    const w = new RdbWriter();
     for (const lib of this.libraries.values()) {
-      parts.push(Buffer.from([RDB_OPCODE_FUNCTION2]), rdbString(Buffer.from(lib.code, 'latin1')));
+      w.byte(RDB_OPCODE_FUNCTION2);
+      w.string(lib.code, true);
     }
-    const body = Buffer.concat([...parts, Buffer.from([RDB_VERSION & 0xff, RDB_VERSION >> 8])]);
-    const crc = Buffer.alloc(8);
-    crc.writeBigUInt64LE(crc64(body));
-    return Buffer.concat([body, crc]).latin1Slice();
+    w.byte(RDB_VERSION & 0xff);
+    w.byte((RDB_VERSION >> 8) & 0xff);
+    w.raw(crc64LE(w.finish()));
+    return Buffer.from(w.finish());
   }
 
-  restore(payload: string, policy: 'APPEND' | 'REPLACE' | 'FLUSH'): Reply {
-    const buf = Buffer.from(payload, 'latin1');
-    if (buf.length < 10) return ERR_PAYLOAD;
-    const version = buf.readUInt16LE(buf.length - 10);
-    const crc = buf.readBigUInt64LE(buf.length - 8);
-    if (version > RDB_VERSION || (crc !== 0n && crc !== crc64(buf.subarray(0, buf.length - 8)))) return ERR_PAYLOAD;
-    const codes: string[] = [];
-    let i = 0;
-    const end = buf.length - 10;
-    try {
-      while (i < end) {
-        if (buf[i] !== RDB_OPCODE_FUNCTION2) return new ReplyError('ERR', 'given type is not a function');
-        const [s, next] = readRdbString(buf, i + 1);
-        codes.push(s.latin1Slice());
-        i = next;
+  /** FUNCTION RESTORE payload [FLUSH | APPEND | REPLACE]: null (OK) or Redis's error. */
+  restore(payload: Buffer, policy: 'APPEND' | 'REPLACE' | 'FLUSH'): ReplyError | null {
+    if (!verifyDumpPayload(payload, this.server.skipChecksumValidation)) return ERR_PAYLOAD;
+    // Build the payload's libraries aside (Redis's temporary functionsLibCtx).
+    const staged = new Map<string, Library>();
+    const stagedFns = new Map<string, LuaFunction>();
+    const fail = (e: ReplyError): ReplyError => {
+      for (const l of staged.values()) this.drop(l.functions);
+      return e;
+    };
+    const r = new RdbReader(payload);
+    while (payload.length - r.pos > 10) {
+      const type = r.byte();
+      if (type !== RDB_OPCODE_FUNCTION2 && type !== RDB_OPCODE_FUNCTION_PRE_GA) return fail(new ReplyError('ERR', 'given type is not a function'));
+      // Redis's rdbFunctionLoad: the 7.0 release candidates' format has the library name, the
+      // engine name and an optional description before a code without its first line, which is
+      // rebuilt as `#!<engine> name=<name>`.
+      let step = 'library payload';
+      let code: string;
+      try {
+        let head = '';
+        if (type === RDB_OPCODE_FUNCTION_PRE_GA) {
+          step = 'library name';
+          const name = r.bytes().latin1Slice();
+          step = 'engine name';
+          const engine = r.bytes().latin1Slice();
+          step = 'library description indicator';
+          const hasDesc = r.lenBig();
+          step = 'library description';
+          if (hasDesc !== 0n) r.bytes();
+          step = 'library payload';
+          head = `#!${engine} name=${name}\n`;
+        }
+        code = head + r.bytes().latin1Slice();
+      } catch {
+        return fail(new ReplyError('ERR', `Failed loading ${step}`));
       }
-    } catch {
-      return ERR_PAYLOAD;
-    }
-    // Build the new set of libraries aside; only commit when every library loads.
-    const saved = { libs: new Map(this.libraries), fns: new Map(this.functions) };
-    if (policy === 'FLUSH') {
-      this.libraries.clear();
-      this.functions.clear();
-    }
-    const loaded: Library[] = [];
-    for (const code of codes) {
       const md = parseShebang(code);
-      if (md instanceof ReplyError) return this.undoRestore(saved, loaded, md);
-      if (this.libraries.has(md.name) && policy !== 'REPLACE') {
-        return this.undoRestore(saved, loaded, new ReplyError('ERR', `Library ${md.name} already exists`));
+      if (md instanceof ReplyError) return fail(md);
+      if (staged.has(md.name)) return fail(new ReplyError('ERR', `Library '${md.name}' already exists`));
+      const lib: Library = { name: md.name, code, functions: new Map() };
+      // Restores, like RDB loads, run without the load timeout.
+      const made = this.compileLibrary(lib, md.body, false);
+      if (made instanceof ReplyError) return fail(made);
+      lib.functions = made;
+      staged.set(lib.name, lib);
+      for (const f of made.values()) {
+        if (stagedFns.has(fnKey(f.name))) return fail(new ReplyError('ERR', `Function ${f.name} already exists`));
       }
-      const r = this.load(code, policy === 'REPLACE');
-      if (r instanceof ReplyError) return this.undoRestore(saved, loaded, r);
-      loaded.push(this.libraries.get(r)!);
+      for (const f of made.values()) stagedFns.set(fnKey(f.name), f);
     }
-    // Refs of libraries the restore replaced are now unreachable; the registry keeps them until flush.
+    if (policy === 'FLUSH') {
+      this.flush();
+    } else {
+      // Redis's libraryJoin: a library name already here fails (APPEND) or replaces it (REPLACE);
+      // then no function may collide with one that stays.
+      const replaced: Library[] = [];
+      for (const lib of staged.values()) {
+        const old = this.libraries.get(lib.name);
+        if (!old) continue;
+        if (policy !== 'REPLACE') return fail(new ReplyError('ERR', `Library ${lib.name} already exists`));
+        replaced.push(old);
+      }
+      for (const f of stagedFns.values()) {
+        const other = this.functions.get(fnKey(f.name));
+        if (other && !replaced.includes(other.lib)) return fail(new ReplyError('ERR', `Function ${f.name} already exists`));
+      }
+      for (const old of replaced) this.remove(old);
+    }
+    for (const lib of staged.values()) this.install(lib, lib.functions);
     return null;
-  }
-
-  private undoRestore(saved: { libs: Map<string, Library>; fns: Map<string, LuaFunction> }, loaded: Library[], err: ReplyError): ReplyError {
-    for (const l of loaded) this.drop(l.functions);
-    this.libraries.clear();
-    this.functions.clear();
-    for (const [k, v] of saved.libs) this.libraries.set(k, v);
-    for (const [k, v] of saved.fns) this.functions.set(k, v);
-    return err;
   }
 }
 
+const ERR_NO_FUNCTION = new ReplyError('ERR', 'Function not found');
 const ERR_PAYLOAD = new ReplyError('ERR', 'DUMP payload version or checksum are wrong');
 
 function setLoading(eng: LuaEngine, on: boolean): void {
@@ -333,115 +416,50 @@ function readFlags(vm: LuaVM): string[] | null {
       M._lua_settop(L, -2);
       return out;
     }
-    const f = ty === LUA_TSTRING ? vm.toString(-1) : null;
+    const given = ty === LUA_TSTRING ? vm.toString(-1)!.toLowerCase() : null;
     M._lua_settop(L, -2);
-    if (f === null || !SCRIPT_FLAGS.includes(f)) return null;
+    // Flag names compare case-insensitively (strcasecmp in Redis).
+    const f = given === null ? undefined : SCRIPT_FLAGS.find((x) => x === given);
+    if (f === undefined) return null;
     if (!out.includes(f)) out.push(f);
   }
 }
 
-/** `#!lua name=<lib>` — Redis's functionExtractLibMetaData. */
+/**
+ * `#!lua name=<lib>` — Redis's functionExtractLibMetaData + the checks functionsCreateWithLibraryCtx
+ * makes before compiling: the first line split like sdssplitargs (quotes, any whitespace), `name=`
+ * matched case-insensitively, then the name checked, then the engine (case-insensitive).
+ */
 function parseShebang(code: string): { name: string; body: string } | ReplyError {
   if (!code.startsWith('#!')) return new ReplyError('ERR', 'Missing library metadata');
-  let nl = code.indexOf('\n');
-  if (nl < 0) nl = code.length;
-  const parts = code.slice(2, nl).split(' ').filter((p) => p !== '');
-  const engine = parts.shift() ?? '';
+  const nl = code.indexOf('\n');
+  if (nl < 0) return ERR_METADATA;
+  const parts = splitInline(code.slice(0, nl));
+  if (parts === null || parts.length === 0) return ERR_METADATA;
+  const engine = parts[0].slice(2);
   let name: string | null = null;
-  for (const p of parts) {
-    if (!p.startsWith('name=')) return new ReplyError('ERR', `Invalid metadata value given: ${p}`);
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.slice(0, 5).toLowerCase() !== 'name=') return new ReplyError('ERR', `Invalid metadata value given: ${p}`);
+    if (name !== null) return new ReplyError('ERR', 'Invalid metadata value, name argument was given multiple times');
     name = p.slice(5);
   }
-  if (engine.toLowerCase() !== 'lua') return new ReplyError('ERR', `Engine '${engine}' not found`);
   if (name === null) return new ReplyError('ERR', 'Library name was not given');
-  if (!NAME_RE.test(name)) return new ReplyError('ERR', 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long');
+  if (!NAME_RE.test(name)) return new ReplyError('ERR', ERR_NAME);
+  if (engine.toUpperCase() !== 'LUA') return new ReplyError('ERR', `Engine '${engine}' not found`);
   return { name, body: code.slice(nl) };
 }
 
-// ---- RDB bits for FUNCTION DUMP / RESTORE ---------------------------------------------------------
+const ERR_METADATA = new ReplyError('ERR', 'Invalid library metadata');
+
+/** The string or number at `idx` as text, converting a copy (a key lua_next still needs stays a number). */
+function luaText(vm: LuaVM, idx: number): string {
+  M._lua_pushvalue(vm.L, idx);
+  const s = vm.toString(-1) ?? '';
+  M._lua_settop(vm.L, -2);
+  return s;
+}
+// ---- RDB opcodes ----------------------------------------------------------------------------------
 
 const RDB_OPCODE_FUNCTION2 = 245;
-const RDB_VERSION = 10;
-
-function rdbString(b: Buffer): Buffer {
-  const n = b.length;
-  let hdr: Buffer;
-  if (n < 64) hdr = Buffer.from([n]);
-  else if (n < 16384) hdr = Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  else {
-    hdr = Buffer.alloc(5);
-    hdr[0] = 0x80;
-    hdr.writeUInt32BE(n, 1);
-  }
-  return Buffer.concat([hdr, b]);
-}
-
-function readLen(buf: Buffer, i: number): [len: number, next: number, special: number] {
-  const c = buf[i];
-  if (c === undefined) throw new Error('short');
-  const t = c >> 6;
-  if (t === 0) return [c & 0x3f, i + 1, -1];
-  if (t === 1) return [((c & 0x3f) << 8) | buf[i + 1], i + 2, -1];
-  if (t === 3) return [0, i + 1, c & 0x3f];
-  if (c === 0x80) return [buf.readUInt32BE(i + 1), i + 5, -1];
-  if (c === 0x81) return [Number(buf.readBigUInt64BE(i + 1)), i + 9, -1];
-  throw new Error('bad length');
-}
-
-function readRdbString(buf: Buffer, i: number): [Buffer, number] {
-  const [len, j, special] = readLen(buf, i);
-  if (special < 0) {
-    if (j + len > buf.length) throw new Error('short');
-    return [buf.subarray(j, j + len), j + len];
-  }
-  if (special === 3) {
-    const [clen, k] = readLen(buf, j);
-    const [ulen, m] = readLen(buf, k);
-    return [lzfDecompress(buf.subarray(m, m + clen), ulen), m + clen];
-  }
-  // Integer encodings (0: int8, 1: int16, 2: int32).
-  const size = [1, 2, 4][special];
-  if (size === undefined) throw new Error('bad encoding');
-  const v = size === 1 ? buf.readInt8(j) : size === 2 ? buf.readInt16LE(j) : buf.readInt32LE(j);
-  return [Buffer.from(String(v)), j + size];
-}
-
-function lzfDecompress(src: Buffer, outLen: number): Buffer {
-  const out = Buffer.alloc(outLen);
-  let i = 0;
-  let o = 0;
-  while (i < src.length) {
-    const ctrl = src[i++];
-    if (ctrl < 32) {
-      const n = ctrl + 1;
-      src.copy(out, o, i, i + n);
-      i += n;
-      o += n;
-    } else {
-      let len = ctrl >> 5;
-      if (len === 7) len += src[i++];
-      let ref = o - ((ctrl & 0x1f) << 8) - 1 - src[i++];
-      if (ref < 0) throw new Error('bad lzf');
-      for (let k = 0; k < len + 2; k++) out[o++] = out[ref++];
-    }
-  }
-  if (o !== outLen) throw new Error('bad lzf length');
-  return out;
-}
-
-let CRC_TABLE: BigUint64Array | null = null;
-/** Redis's CRC-64/Jones (reflected, poly 0xad93d23594c935a9, init 0). */
-export function crc64(b: Uint8Array): bigint {
-  if (!CRC_TABLE) {
-    CRC_TABLE = new BigUint64Array(256);
-    const poly = 0x95ac9329ac4bc9b5n;
-    for (let n = 0; n < 256; n++) {
-      let c = BigInt(n);
-      for (let k = 0; k < 8; k++) c = c & 1n ? poly ^ (c >> 1n) : c >> 1n;
-      CRC_TABLE[n] = c;
-    }
-  }
-  let crc = 0n;
-  for (let i = 0; i < b.length; i++) crc = CRC_TABLE[Number((crc ^ BigInt(b[i])) & 0xffn)] ^ (crc >> 8n);
-  return crc;
-}
+const RDB_OPCODE_FUNCTION_PRE_GA = 246;

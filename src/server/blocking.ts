@@ -2,12 +2,16 @@
 //
 // A blocked client stops parsing its input (Client.onCommand returns false) and is queued, FIFO per
 // key, like Redis's c->bstate. When a write touches a key someone waits on (Server.keyModified), the
-// key is marked ready; after the current command finishes, serveReady() retries each waiter in
-// arrival order. A waiter's timeout replies with its timeoutReply. Nothing here blocks the event loop.
+// key is marked ready; after the current command finishes (and after each serverCron, whose
+// expiry and eviction delete keys), serveReady() takes the ready keys in the order they were
+// signalled and retries each waiter of a key, in arrival order, on that key (Redis's
+// handleClientsBlockedOnKeys). FLUSHDB / FLUSHALL / SWAPDB make every waited key of the db ready
+// (touchDb). A waiter's timeout replies with its timeoutReply. Nothing here blocks the event loop.
 
 import type { Reply } from '../protocol/reply.js';
 import type { BlockState, Client } from './client.js';
 import type { Server } from './server.js';
+import { slowlogPush } from './dispatch.js';
 
 export class Blocking {
   private readonly byKey: Map<string, Client[]>[] = [];
@@ -48,8 +52,11 @@ export class Blocking {
     }
   }
 
-  /** Release a client; with a reply it is sent and the client resumes reading. */
-  unblock(client: Client, reply: Reply | undefined): void {
+  /**
+   * Release a client; with a reply it is sent and the client resumes reading (after `afterReply`,
+   * which serveReady uses to send what the served command holds for it).
+   */
+  unblock(client: Client, reply: Reply | undefined, afterReply?: () => void): void {
     const state = client.blocked;
     if (!state) return;
     if (state.timer) clearTimeout(state.timer);
@@ -65,6 +72,7 @@ export class Blocking {
     this.count--;
     if (reply !== undefined) {
       client.write(reply);
+      afterReply?.();
       client.resume();
     }
   }
@@ -76,6 +84,17 @@ export class Blocking {
     if (this.readySet.has(id)) return;
     this.readySet.add(id);
     this.ready.push({ db, key });
+  }
+
+  /**
+   * Every key of a db that someone waits on is ready (FLUSHDB, FLUSHALL, SWAPDB: Redis's
+   * scanDatabaseForReadyKeys and scanDatabaseForDeletedStreams). Each waiter's retry decides: a
+   * key that now holds what it waits for serves it, a stream a group reader waited on that is gone
+   * releases it with an error, anything else leaves it blocked.
+   */
+  touchDb(db: number): void {
+    const m = this.byKey[db];
+    if (m) for (const key of m.keys()) this.keyTouched(db, key);
   }
 
   hasReady(): boolean {
@@ -92,8 +111,27 @@ export class Blocking {
       for (const client of [...q]) {
         const state = client.blocked;
         if (!state) continue;
-        const r = state.retry();
-        if (r !== undefined) this.unblock(client, r);
+        // A served waiter is a write command: its lookups publish no `keymiss`. It runs as the
+        // current client, as in Redis: invalidations its command causes for itself
+        // (client-side caching) follow its reply.
+        const server = this.server;
+        const writeLookups = server.writeLookups;
+        const outer = server.currentClient;
+        server.writeLookups = true;
+        server.currentClient = client;
+        const t0 = performance.now();
+        let r: Reply | undefined;
+        try {
+          r = state.retry(key);
+        } finally {
+          server.writeLookups = writeLookups;
+          server.currentClient = outer;
+        }
+        if (r !== undefined) {
+          this.unblock(client, r, () => server.tracking.sendPending(client));
+          // Redis 7.0 logs a blocked command when it is served (not when it blocks or times out).
+          slowlogPush(server, client, state.cmd, state.args, (performance.now() - t0) * 1000);
+        } else server.tracking.sendPending(client);
       }
     }
   }

@@ -44,8 +44,12 @@ export interface BlockState {
   /** db id and keys the client waits on. */
   db: number;
   keys: string[];
-  /** Try to serve the client now; returns the reply, or undefined to keep waiting. */
-  retry: () => Reply | undefined;
+  /**
+   * Try to serve the client from `key`, one of its keys that became ready; returns the reply, or
+   * undefined to keep waiting. Like Redis, a client is served from the key signalled first, not
+   * from the first of its keys that has data.
+   */
+  retry: (key: string) => Reply | undefined;
   /** Reply sent on timeout. */
   timeoutReply: Reply;
   timer: NodeJS.Timeout | null;
@@ -91,6 +95,14 @@ export class Client {
   readonly watched: { db: number; key: string }[] = [];
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  /** SSUBSCRIBE channels (sharded pub/sub). */
+  readonly shardChannels = new Set<string>();
+  /** CLIENT TRACKING state: TRACKING_* bits (src/server/tracking.ts), 0 while off. */
+  tracking = 0;
+  /** CLIENT TRACKING … REDIRECT id (0: none). */
+  trackingRedirect = 0;
+  /** BCAST prefixes, null when none. */
+  trackingPrefixes: Set<string> | null = null;
   blocked: BlockState | null = null;
   /** Args held back while CLIENT PAUSE is in effect. */
   paused: string[] | null = null;
@@ -148,8 +160,9 @@ export class Client {
     });
   }
 
+  /** All subscriptions, shard channels included: non-zero is Redis's CLIENT_PUBSUB (pub/sub mode). */
   get subscriptionCount(): number {
-    return this.channels.size + this.patterns.size;
+    return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
   get resp(): 2 | 3 {
@@ -163,10 +176,19 @@ export class Client {
   /** … set by CLIENT REPLY SKIP for the command after it (CLIENT_REPLY_SKIP_NEXT). */
   replySkipNext = false;
 
+  /** Replies written but not sent yet (Redis's clientHasPendingReplies: an earlier command of a pipeline). */
+  get hasPendingReplies(): boolean {
+    return this.pendingFlush;
+  }
+
   /** Encode a reply for this client; it goes out at the end of the event-loop turn. */
   write(r: Reply): void {
-    if (r === NO_REPLY || this.closing || !this.socket) return;
     if (this.replyOff || this.replySkip) return;
+    this.emit(r);
+  }
+
+  private emit(r: Reply): void {
+    if (r === NO_REPLY || this.closing || !this.socket) return;
     this.enc.write(r);
     if (!this.pendingFlush) {
       this.pendingFlush = true;
@@ -185,9 +207,12 @@ export class Client {
     (this.redacted ??= []).push(i);
   }
 
-  /** Send a pub/sub style push (RESP3 `>`, RESP2 array). */
+  /**
+   * Send a pub/sub style push (RESP3 `>`, RESP2 array): subscription confirmations, messages,
+   * tracking invalidations. Like Redis's CLIENT_PUSHING, they go out even under CLIENT REPLY OFF / SKIP.
+   */
   push(items: Reply[]): void {
-    this.write(new PushReply(items));
+    this.emit(new PushReply(items));
   }
 
   flush(): void {

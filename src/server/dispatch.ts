@@ -24,6 +24,7 @@ import type { Server } from './server.js';
 import { aclCheck } from '../acl/hooks.js';
 import { mayReplicateCall } from './pause.js';
 import { recordCommandLatency } from './latency.js';
+import { metaReadOnlyKeyPositions, redisMeta } from '../commands/meta.js';
 
 const ERR_NOAUTH = new ReplyError('NOAUTH', 'Authentication required.');
 
@@ -56,6 +57,10 @@ export function resolve(server: Server, args: string[]): Command | ReplyError {
 
 export function execute(server: Server, client: Client, args: string[]): Reply {
   client.totalCommands++;
+  // Redis's processCommand keeps the tracking table within tracking-table-max-keys before each
+  // command; what it invalidates goes out at once, before this command's reply.
+  if (server.tracking.clients !== 0) server.tracking.limitUsedSlots();
+  server.currentClient = client; // cleared by Server.afterCommand, once the reply is written
   const n0 = args[0].length;
   if ((n0 === 4 || n0 === 5) && client.socket && isCrossProtocolAttack(args[0])) {
     // Redis's securityWarningCommand: an HTTP request (`POST …`, `Host: …`) sent to the port is a
@@ -212,12 +217,31 @@ const QUEUE_BYPASS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'rese
 export function call(server: Server, client: Client, cmd: Command, args: string[]): Reply {
   const ctx: Context = { server, client, db: server.dbs[client.db] };
   const dirtyBefore = server.dirty;
+  // A multi-key write modifies only some of its keys at times (DEL of a missing key, LMPOP's empty
+  // lists): a key absent before and after was not modified and is not signalled (bit i: idx[i]).
+  let idx: number[] | null = null;
+  let absent = 0;
+  if (cmd.isWrite) {
+    idx = keyIndexes(cmd, args);
+    if ((idx.length > 1 || !cmd.signalsWrites) && idx.length <= 30) {
+      const d = ctx.db.dict;
+      for (let i = 0; i < idx.length; i++) if (!d.has(args[idx[i]])) absent |= 1 << i;
+    }
+  }
   const t0 = performance.now();
   client.redacted = null;
+  // The call this one runs inside (EXEC, a script), for tracking a script's reads (tracking.ts).
+  const tracking = server.tracking;
+  const parentCmd = tracking.runningCmd;
+  const parentArgs = tracking.runningArgs;
+  tracking.runningCmd = cmd;
+  tracking.runningArgs = args;
   if (cmd.isWrite && server.beforeWriteObservers.length !== 0) {
     for (const fn of server.beforeWriteObservers) fn(ctx.db, cmd, args);
   }
   let reply: Reply;
+  const writeLookups = server.writeLookups; // nested: a script's or WASM function's calls
+  server.writeLookups = cmd.isWrite;
   try {
     reply = cmd.spec.handler!(ctx, args);
   } catch (err) {
@@ -227,6 +251,11 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
       reply = new ReplyError('ERR', `internal error in '${cmd.fullName}': ${(err as Error).message}`);
     }
   }
+  server.writeLookups = writeLookups;
+  tracking.runningCmd = parentCmd;
+  tracking.runningArgs = parentArgs;
+  // Client-side caching: a tracking client's read-only command remembers the keys it read.
+  if (client.tracking !== 0 && cmd.isReadonly) tracking.afterRead(client, cmd, args, parentCmd, parentArgs);
   const usec = (performance.now() - t0) * 1000;
   cmd.calls++;
   cmd.usec += usec;
@@ -240,9 +269,19 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     // The command changed data: its keys are modified (WATCH invalidation, blocked clients),
     // then the write observers see it. Commands that touch keys outside their key positions
     // (MOVE, COPY DB, FLUSHALL) signal those themselves.
+    // Keys the command only read (SUNIONSTORE's sources …) are not modified, as in Redis, nor
+    // keys whose consumer groups alone changed (cmd.signalsWrites).
     const db = ctx.db;
-    const idx = keyIndexes(cmd, args);
-    for (let i = 0; i < idx.length; i++) server.keyModified(db, args[idx[i]]);
+    const keys = idx!;
+    const readOnly = cmd.readsSomeKeys ? metaReadOnlyKeyPositions(redisMeta(cmd.fullName)!, args) : null;
+    for (let i = 0; i < keys.length; i++) {
+      const key = args[keys[i]];
+      const existed = (absent & (1 << i)) === 0;
+      if (!existed && !db.dict.has(key)) continue;
+      // Consumer-group changes: blocked readers may be served, nobody is told of a modification.
+      if (!cmd.signalsWrites && existed) server.keyStateChanged(db, key);
+      else if (readOnly === null || !readOnly.includes(keys[i])) server.keyModified(db, key);
+    }
     if (cmd.noPropagate) {
       // The command emitted its effects itself (EXEC, WASM.CALL, blocking pops).
     } else {
@@ -253,10 +292,8 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     }
   }
   if (!client.blocked) recordCommandLatency(server, cmd, usec, cmd.spec.flags.includes('fast'));
-  const slower = server.config.getInt('slowlog-log-slower-than');
-  if (slower >= 0 && usec >= slower && !cmd.spec.flags.includes('skip_slowlog')) {
-    recordSlow(server, client, client.redacted ? redactArgs(args, client.redacted) : args, usec);
-  }
+  // A command that blocked is logged when it is served (blocking.ts), as in Redis 7.0.
+  if (!client.blocked) slowlogPush(server, client, cmd, client.redacted ? redactArgs(args, client.redacted) : args, usec);
   if (server.monitors.size > 0 && !cmd.spec.flags.includes('skip_monitor') && !cmd.isAdmin) {
     feedMonitors(server, client, client.redacted ? redactArgs(args, client.redacted) : args);
   }
@@ -271,9 +308,16 @@ function redactArgs(args: string[], idx: number[]): string[] {
   return out;
 }
 
-function recordSlow(server: Server, client: Client, args: string[], usec: number): void {
+/** Redis's slowlogPushCurrentCommand: log the command if it took at least slowlog-log-slower-than µs. */
+export function slowlogPush(server: Server, client: Client, cmd: Command, args: string[], usec: number): void {
+  const slower = server.config.getInt('slowlog-log-slower-than');
+  if (slower < 0 || usec < slower || cmd.spec.flags.includes('skip_slowlog')) return;
   const max = server.config.getInt('slowlog-max-len');
-  if (max === 0) return;
+  if (max === 0) {
+    // Redis pushes, then trims to the length: with 0 the log empties.
+    server.slowlog.length = 0;
+    return;
+  }
   // Like Redis: at most 32 arguments, each at most 128 bytes, with a note about what was cut.
   const shown = args.slice(0, args.length > 32 ? 31 : 32).map((a) =>
     a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a,
@@ -284,8 +328,9 @@ function recordSlow(server: Server, client: Client, args: string[], usec: number
     time: Math.floor(Date.now() / 1000),
     usec: Math.round(usec),
     args: shown,
-    addr: client.addr,
-    name: client.name,
+    // A command a Lua script ran is logged as Redis's script client's: no address, no name.
+    addr: client.inScript ? '?:0' : client.addr,
+    name: client.inScript ? '' : client.name,
   });
   if (server.slowlog.length > max) server.slowlog.length = max;
 }

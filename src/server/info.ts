@@ -149,6 +149,11 @@ function ids(server: Server): { runId: string; replId: string } {
   return v;
 }
 
+/** DEBUG CHANGE-REPL-ID: a new random replication id (INFO replication master_replid). */
+export function changeReplicationId(server: Server): void {
+  ids(server).replId = randomBytes(20).toString('hex');
+}
+
 /** The run id (INFO server run_id), random per server start. */
 export function runId(server: Server): string {
   return ids(server).runId;
@@ -212,7 +217,7 @@ function clientsSection(server: Server): Field[] {
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
     ['blocked_clients', blocked],
-    ['tracking_clients', 0],
+    ['tracking_clients', server.tracking.clients],
     ['clients_in_timeout_table', inTimeout],
   ];
 }
@@ -374,7 +379,7 @@ function statsSection(server: Server): Field[] {
     ['keyspace_misses', misses],
     ['pubsub_channels', server.pubsub.channels.size],
     ['pubsub_patterns', server.pubsub.patterns.size],
-    ['pubsubshard_channels', 0],
+    ['pubsubshard_channels', server.pubsub.shardChannels.size],
     ['latest_fork_usec', 0],
     ['total_forks', 0],
     ['migrate_cached_sockets', 0],
@@ -385,9 +390,9 @@ function statsSection(server: Server): Field[] {
     ['active_defrag_key_misses', 0],
     ['total_active_defrag_time', 0],
     ['current_active_defrag_time', 0],
-    ['tracking_total_keys', 0],
-    ['tracking_total_items', 0],
-    ['tracking_total_prefixes', 0],
+    ['tracking_total_keys', server.tracking.table.size],
+    ['tracking_total_items', server.tracking.totalItems],
+    ['tracking_total_prefixes', server.tracking.prefixes.size],
     ['unexpected_error_replies', 0],
     ['total_error_replies', s.errorReplies],
     ['dump_payload_sanitizations', 0],

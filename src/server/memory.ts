@@ -51,6 +51,7 @@ import { lfuCounter, type LfuParams } from '../keyspace/lfu.js';
 import { ReplyError } from '../protocol/reply.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import { NOTIFY_EVICTED, notifyKeyspaceEvent } from './notify.js';
 
 export const ERR_OOM = new ReplyError('OOM', "command not allowed when used memory > 'maxmemory'.");
 
@@ -340,10 +341,11 @@ export class Memory {
    * replicas drop it too (Redis's propagateDeletion).
    */
   private evict(db: Database, key: string): void {
-    // A key found expired is removed (and propagated) by the expiry path instead; memory is freed either way.
-    if (!db.delete(key)) return;
+    // Even a key whose TTL has passed is evicted (and published as such), as in Redis.
+    if (!db.evict(key)) return;
     this.evictedKeys++;
-    this.server.keyModified(db, key);
+    this.server.keyModified(db, key, null);
+    notifyKeyspaceEvent(this.server, NOTIFY_EVICTED, 'evicted', key, db.id);
     this.server.propagateDeletion(db, key);
   }
 }

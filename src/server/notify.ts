@@ -2,6 +2,19 @@
 // notifyKeyspaceEvent, which commands call where Redis's do — after the change, with Redis's event
 // name — to publish `__keyspace@<db>__:<key>` → event and `__keyevent@<db>__:<event>` → key.
 //
+// Where the events come from, as in Redis:
+//   - each command family (src/commands/*.ts) publishes its own events, and `del` after a write
+//     that emptied a container;
+//   - the database (keyspace/db.ts): `new` when set() creates a key (Redis's dbAdd), `expired` when
+//     a lazy lookup or the active cycle deletes a key, `keymiss` when a read lookup misses;
+//   - maxmemory eviction (memory.ts): `evicted`.
+// `keymiss` follows Redis's lookupKeyRead / lookupKeyWrite split: dispatch's call() sets
+// Server.writeLookups for the duration of a write command (blocked waiters being served count as
+// writes), whose misses stay silent; the writes that Redis reads with lookupKeyRead (GETDEL, SORT,
+// the *STORE sources …) report theirs with Database.readMiss.
+// Scripts, MULTI/EXEC and WASM functions run their commands through the same call(), so they
+// publish exactly what the commands do from a client (test/diff/notifications.test.ts).
+//
 // Why a mask parsed once: the call sits on every write's path, so with notifications off (the
 // default) it costs one AND against a number, no string work.
 
@@ -55,6 +68,28 @@ export function parseNotifyFlags(s: string): number {
   return flags;
 }
 
+/**
+ * The config text stored for notify-keyspace-events is the canonical form CONFIG GET shows, which
+ * in 7.0.15 drops `n` when `A` is present (`KEAn` reads back as `AKE`) — yet Redis keeps the flags
+ * themselves, `n` included. The config's parse records the flags it read here, and the server
+ * takes them from flagsOfConfig for the text it is then handed.
+ */
+let lastParsed: { text: string; flags: number } | null = null;
+
+/** The config parse: the canonical text (or throws), remembering the flags behind it. */
+export function parseNotifyConfig(raw: string): string {
+  const flags = parseNotifyFlags(raw);
+  if (flags < 0) throw new Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  const text = notifyFlagsToString(flags);
+  lastParsed = { text, flags };
+  return text;
+}
+
+/** The flags for the config's current text: the ones just parsed, `n` and all. */
+export function flagsOfConfig(text: string): number {
+  return lastParsed !== null && lastParsed.text === text ? lastParsed.flags : parseNotifyFlags(text);
+}
+
 /** keyspaceEventsFlagsToString: the canonical text CONFIG GET shows (7.0.15: `Kmnd` → `dnKm`). */
 export function notifyFlagsToString(flags: number): string {
   let res = '';
@@ -89,3 +124,4 @@ export function notifyKeyspaceEvent(server: Server, type: number, event: string,
   if (flags & NOTIFY_KEYSPACE) server.pubsub.publish(`__keyspace@${dbid}__:${key}`, event);
   if (flags & NOTIFY_KEYEVENT) server.pubsub.publish(`__keyevent@${dbid}__:${event}`, key);
 }
+

@@ -20,7 +20,7 @@ function declaredScriptFlags(server: Server, cmd: Command, args: string[]): stri
   const isFcall = name === 'fcall' || name === 'fcall_ro';
   if ((!isEval && !isSha && !isFcall) || args.length < 2) return null;
   const scripting = hasScripting(server);
-  if (isFcall) return scripting?.functions.functions.get(args[1])?.flags ?? null;
+  if (isFcall) return scripting?.functions.find(args[1])?.flags ?? null;
   if (isSha && args[1].length !== 40) return null;
   const sha = isSha ? args[1].toLowerCase() : createHash('sha1').update(Buffer.from(args[1], 'latin1')).digest('hex');
   const cached = scripting?.scripts.get(sha);

@@ -1,7 +1,7 @@
 // The one path by which script code runs a Redis command — WASM functions (src/wasm/host.ts) and Lua
 // scripts (src/scripting/) alike: resolve, arity, the script rules read from the command table's
-// flags (noscript, pubsub, write, readonly, admin — as in Redis 7.0, `blocking` alone does not
-// refuse: BLMPOP and XREAD run without blocking, XREAD BLOCK refuses itself), the caller's restrictions (read-only
+// flags (noscript, write, readonly, admin — as in Redis 7.0, `blocking` and `pubsub` alone do not
+// refuse: BLMPOP and XREAD run without blocking, XREAD BLOCK refuses itself, PUBLISH runs), the caller's restrictions (read-only
 // call, function permissions), the undo log that makes a failed call leave no writes, then the
 // ordinary dispatch call() so stats, slow log, MONITOR, WATCH invalidation and the write observers
 // see the command exactly as if a client had sent it.
@@ -75,12 +75,9 @@ export function runScriptCommand(
   if (cmd instanceof ReplyError) return policy.refuse('unknown', null, cmd);
   if (!arityOk(cmd.spec.arity, args.length)) return policy.refuse('arity', cmd, errArity(cmd.fullName));
   const flags = cmd.spec.flags;
-  if (
-    SCRIPT_DENIED.has(cmd.fullName) ||
-    policy.extraDenied?.(cmd) === true ||
-    flags.includes('noscript') ||
-    flags.includes('pubsub')
-  ) {
+  // As in Redis 7.0, `pubsub` alone does not refuse: PUBLISH and PUBSUB … run from scripts (write
+  // then notify); SUBSCRIBE and friends are noscript.
+  if (SCRIPT_DENIED.has(cmd.fullName) || policy.extraDenied?.(cmd) === true || flags.includes('noscript')) {
     return policy.refuse('denied', cmd, null);
   }
   if (policy.sameDbOnly && cmd.spec.otherDb?.(args, client.db) === true) {

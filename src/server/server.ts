@@ -17,6 +17,7 @@ import { Reply, ReplyError } from '../protocol/reply.js';
 import { Client } from './client.js';
 import { execute } from './dispatch.js';
 import { PubSub } from './pubsub.js';
+import { Tracking } from './tracking.js';
 import { Blocking } from './blocking.js';
 import { VERSION } from '../version.js';
 import { InstantMetrics } from './info.js';
@@ -25,7 +26,7 @@ import { Persistence } from '../persistence/persistence.js';
 import { OutputLimits, outputLimitsOf } from '../config/output-limits.js';
 import { clientInfoLine } from '../commands/server.js';
 import { Memory } from './memory.js';
-import { parseNotifyFlags } from './notify.js';
+import { flagsOfConfig, NOTIFY_KEY_MISS, notifyKeyspaceEvent } from './notify.js';
 import { Acl, AclUser } from '../acl/acl.js';
 import { aclLoad, aclPath, DENIED_PROTECTED, killClientsOf, killPubsubClientsIfNeeded, loadUsersAtStartup, protectedModeDenies } from '../acl/hooks.js';
 import { adjustOpenFilesLimit } from './fd-limit.js';
@@ -65,8 +66,21 @@ export class Server implements KeyspaceHooks {
   readonly dbs: Database[];
   readonly clients = new Map<number, Client>();
   readonly pubsub = new PubSub(this);
+  /** CLIENT TRACKING: the invalidation table and BCAST prefixes (tracking.ts). */
+  readonly tracking = new Tracking(this);
+  /**
+   * The client whose top-level command is executing (Redis's server.current_client): set by
+   * dispatch's execute(), cleared by afterCommand. Tracking holds its invalidations until its reply.
+   */
+  currentClient: Client | null = null;
   /** notify-keyspace-events as a mask (src/server/notify.ts); 0 = off, the default. */
   notifyFlags = 0;
+  /**
+   * Set by call() while a write command runs: its lookups are Redis's lookupKeyWrite, which never
+   * publishes `keymiss` (the write commands that read with lookupKeyRead report their misses
+   * themselves: Database.readMiss).
+   */
+  writeLookups = false;
   readonly blocking = new Blocking(this);
   readonly monitors = new Set<Client>();
   /** The WASM function registry, or null when wasm.enabled = false. */
@@ -160,8 +174,8 @@ export class Server implements KeyspaceHooks {
     this.config.onChange('acl-pubsub-default', (v) => (this.acl.pubsubAllDefault = v === 'allchannels'));
     this.outputLimits = outputLimitsOf(this.config.getString('client-output-buffer-limit'));
     this.config.onChange('client-output-buffer-limit', (v) => (this.outputLimits = outputLimitsOf(String(v))));
-    this.notifyFlags = parseNotifyFlags(this.config.getString('notify-keyspace-events'));
-    this.config.onChange('notify-keyspace-events', (v) => (this.notifyFlags = parseNotifyFlags(String(v))));
+    this.notifyFlags = flagsOfConfig(this.config.getString('notify-keyspace-events'));
+    this.config.onChange('notify-keyspace-events', (v) => (this.notifyFlags = flagsOfConfig(String(v))));
     this.internalClient = new Client(this, null, 0);
     this.wasm = this.config.getBool('wasm.enabled') ? new WasmRegistry(this) : null;
     this.persistence = new Persistence(this);
@@ -179,11 +193,43 @@ export class Server implements KeyspaceHooks {
 
   // ---- Keyspace hooks -------------------------------------------------------------------------
 
-  keyModified(db: Database, key: string): void {
+  /**
+   * Redis's signalModifiedKey. `by` is the client that changed the key: omitted, the running
+   * command's client; null for the server itself (expiry, eviction) — BCAST NOLOOP compares it.
+   */
+  keyModified(db: Database, key: string, by?: Client | null): void {
     db.refresh(key); // a collection changed in place: re-estimate its memory
     const w = this.watchers[db.id].get(key);
     if (w) for (const c of w) c.dirtyCas = true;
     this.blocking.keyTouched(db.id, key);
+    const t = this.tracking;
+    if (t.table.size !== 0 || t.prefixes.size !== 0) {
+      // A Lua script's writes come from Redis's script client, not the caller (BCAST NOLOOP).
+      const c = by === undefined ? this.currentClient : by;
+      t.invalidateKey(key, c !== null && c.inScript ? null : c);
+    }
+  }
+
+  /**
+   * A key's stream consumer groups changed (XACK, XGROUP …): its memory estimate and blocked readers
+   * are updated, but it is not a modification for WATCH or client-side caches (Redis 7.0).
+   */
+  keyStateChanged(db: Database, key: string): void {
+    db.refresh(key);
+    this.blocking.keyTouched(db.id, key);
+  }
+
+  /** FLUSHDB / FLUSHALL (Redis's signalFlushedDb): tracking clients are told every key changed. */
+  keyspaceFlushed(): void {
+    this.tracking.invalidateAll();
+  }
+
+  keyEvent(type: number, event: string, key: string, dbid: number): void {
+    notifyKeyspaceEvent(this, type, event, key, dbid);
+  }
+
+  keyMiss(db: Database, key: string, inWrite = false): void {
+    if (this.writeLookups === inWrite) notifyKeyspaceEvent(this, NOTIFY_KEY_MISS, 'keymiss', key, db.id);
   }
 
   keyExpired(db: Database, key: string): void {
@@ -278,6 +324,11 @@ export class Server implements KeyspaceHooks {
 
   /** After every command: serve clients blocked on keys that became ready. */
   afterCommand(): void {
+    const c = this.currentClient;
+    if (c !== null) {
+      this.currentClient = null;
+      if (c.tracking !== 0 || this.tracking.hasPending) this.tracking.afterCommand(c);
+    }
     if (this.blocking.hasReady()) this.blocking.serveReady();
   }
 
@@ -405,6 +456,7 @@ export class Server implements KeyspaceHooks {
     if (!this.clients.delete(client.id)) return;
     client.closing = true;
     this.pubsub.unsubscribeAll(client);
+    this.tracking.disable(client);
     this.unwatchAll(client);
     this.blocking.unblock(client, undefined);
     this.monitors.delete(client);
@@ -438,9 +490,18 @@ export class Server implements KeyspaceHooks {
     this.cron.unref();
   }
 
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the active expiry cycle off (keys then expire on access only). */
+  activeExpireEnabled = true;
+  /** DEBUG PAUSE-CRON 1 stops the periodic cron (expiry, memory, persistence timers, timeouts). */
+  cronPaused = false;
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: RESTORE / FUNCTION RESTORE do not check the CRC-64. */
+  skipChecksumValidation = false;
+
   serverCron(): void {
+    if (this.cronPaused) return;
     // A replica does not expire keys itself: its master sends the DELs.
-    if (!this.replication.isReplica) this.activeExpireCycle();
+    if (this.activeExpireEnabled && !this.replication.isReplica) this.activeExpireCycle();
+    if (this.tracking.table.size !== 0) this.tracking.limitUsedSlots();
     this.replication.cron();
     this.wasm?.shrinkPools();
     this.memory.cron();
@@ -456,6 +517,9 @@ export class Server implements KeyspaceHooks {
     }
     if (this.pauseUntil && Date.now() >= this.pauseUntil) this.unpause();
     this.metrics.tick(this);
+    // Keys the cron deleted (active expiry, eviction) release their blocked group readers now, not
+    // at the next command (Redis serves ready keys in beforeSleep).
+    this.afterCommand();
     this.flushPending();
   }
 
@@ -530,6 +594,7 @@ export class Server implements KeyspaceHooks {
     this.blocking.clearAll();
     this.replication.close();
     this.persistence.close();
+    this.wasm?.close();
     for (const c of this.clients.values()) {
       c.flush();
       c.socket?.destroy();

@@ -13,8 +13,16 @@ export const ALLOC_EXPORT = 'lodestone_alloc';
 /** Optional guest export: returns the ABI version the guest was built for. */
 export const VERSION_EXPORT = 'lodestone_abi_version';
 
-export type Permission = 'READ' | 'WRITE' | 'ADMIN' | 'NETWORK' | 'FILESYSTEM';
-export const PERMISSIONS: Permission[] = ['READ', 'WRITE', 'ADMIN', 'NETWORK', 'FILESYSTEM'];
+export type Permission = 'READ' | 'WRITE' | 'ADMIN';
+export const PERMISSIONS: Permission[] = ['READ', 'WRITE', 'ADMIN'];
+/**
+ * Permissions that were once accepted and granted nothing (WASI file and socket calls answered
+ * ENOTCAPABLE): refused by name, with the reason, rather than silently meaning nothing.
+ */
+export const REMOVED_PERMISSIONS: Record<string, string> = {
+  NETWORK: 'the NETWORK permission does not exist: a WASM function has no network access (docs/ABI.md, Permissions)',
+  FILESYSTEM: 'the FILESYSTEM permission does not exist: a WASM function has no file access (docs/ABI.md, Permissions)',
+};
 
 export function parsePermission(s: string): Permission | null {
   const u = s.toUpperCase();
@@ -63,7 +71,7 @@ export const HOST_FUNCTIONS: Record<string, HostFnSpec> = {
 
 /** AssemblyScript's runtime imports; harmless, always allowed. */
 export const ENV_FUNCTIONS = new Set(['abort', 'trace', 'seed']);
-/** WASI imports that grant no capability (printing goes to the log). */
+/** The only WASI imports provided: none grants a capability (printing goes to the log). */
 export const WASI_HARMLESS = new Set([
   'fd_write',
   'proc_exit',
@@ -83,11 +91,12 @@ export const WASI_HARMLESS = new Set([
 ]);
 export const WASI_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
 
-/** Which permission a WASI import needs (filesystem or network); null = harmless. */
-export function wasiPermission(name: string): Permission | null {
-  if (WASI_HARMLESS.has(name)) return null;
-  if (name.startsWith('sock_')) return 'NETWORK';
-  return 'FILESYSTEM';
+/** Why a WASI import is refused at load ('' when it is one of the harmless ones provided). */
+export function wasiRefusal(name: string): string {
+  if (WASI_HARMLESS.has(name)) return '';
+  return name.startsWith('sock_')
+    ? 'a socket call: WASM functions have no network access'
+    : 'a filesystem call: WASM functions have no file access (only fd_write to stdout/stderr, which goes to the log)';
 }
 
 /** How an exported function is called, from its signature. */

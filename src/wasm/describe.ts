@@ -47,15 +47,39 @@ function valtype(r: Reader): string {
   }
 }
 
-function limits(r: Reader): void {
+function limits(r: Reader): { min: number; max: number | null } {
   const flag = r.u8();
   if (flag & 4) {
     r.skipS64();
     if (flag & 1) r.skipS64();
-  } else {
-    r.u32();
-    if (flag & 1) r.u32();
+    return { min: Infinity, max: null }; // 64-bit: refused later (instrument.ts)
   }
+  const min = r.u32();
+  const max = flag & 1 ? r.u32() : null;
+  return { min, max };
+}
+
+/** Skip a constant expression (data segment offsets): MVP and extended-const opcodes. */
+function constExpr(r: Reader): void {
+  for (;;) {
+    const op = r.u8();
+    if (op === 0x0b) return;
+    if (op === 0x41) r.s33();
+    else if (op === 0x42) r.skipS64();
+    else if (op === 0x23 || op === 0xd2) r.u32();
+    else if (op === 0xd0) r.s33();
+    else if (op === 0x43) r.pos += 4;
+    else if (op === 0x44) r.pos += 8;
+    else if (op !== 0x6a && op !== 0x6b && op !== 0x6c && op !== 0x7c && op !== 0x7d && op !== 0x7e) r.fail(`unsupported constant expression opcode 0x${op.toString(16)}`);
+  }
+}
+
+/** What a module would hold at instantiation, read at load to refuse modules over the limits. */
+export interface ModuleSizes {
+  /** Initial elements of each table the module defines (imported tables are refused anyway). */
+  tableElements: number[];
+  /** Bytes of all data segments together. */
+  dataBytes: number;
 }
 
 export function describeExports(bytes: Uint8Array): ExportInfo[] {
@@ -63,8 +87,9 @@ export function describeExports(bytes: Uint8Array): ExportInfo[] {
 }
 
 /** Exports and imports of a module, with function signatures. */
-export function describeModule(bytes: Uint8Array): { exports: ExportInfo[]; imports: ImportInfo[] } {
+export function describeModule(bytes: Uint8Array): { exports: ExportInfo[]; imports: ImportInfo[]; sizes: ModuleSizes } {
   const r = new Reader(bytes, 8);
+  const sizes: ModuleSizes = { tableElements: [], dataBytes: 0 };
   const imports: ImportInfo[] = [];
   const types: { params: string[]; results: string[] }[] = [];
   const funcTypes: number[] = []; // type index per function index (imports first)
@@ -111,6 +136,23 @@ export function describeModule(bytes: Uint8Array): { exports: ExportInfo[]; impo
       }
     } else if (id === 3) {
       for (let n = s.count(); n > 0; n--) funcTypes.push(s.u32());
+    } else if (id === 4) {
+      for (let n = s.count(); n > 0; n--) {
+        const init = s.peek() === 0x40;
+        if (init) s.pos += 2;
+        valtype(s);
+        sizes.tableElements.push(limits(s).min);
+        if (init) constExpr(s);
+      }
+    } else if (id === 11) {
+      for (let n = s.count(); n > 0; n--) {
+        const flags = s.u32();
+        if (flags === 2) s.u32();
+        if (flags !== 1) constExpr(s);
+        const len = s.u32();
+        sizes.dataBytes += len;
+        s.pos += len;
+      }
     } else if (id === 7) {
       for (let n = s.count(); n > 0; n--) {
         const name = s.name();
@@ -130,5 +172,5 @@ export function describeModule(bytes: Uint8Array): { exports: ExportInfo[]; impo
     }
     r.pos = end;
   }
-  return { exports: out, imports };
+  return { exports: out, imports, sizes };
 }

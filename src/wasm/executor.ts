@@ -133,6 +133,8 @@ export function runCall(
   const wasInExec = client.inExec;
   client.inExec = true;
   server.beginCapture();
+  // Messages it publishes (PUBLISH, keyspace notifications of its writes) go out only if it succeeds.
+  const held = server.pubsub.hold();
   const t0 = performance.now();
   let reply: Reply;
   let kind: WasmErrorKind | null = null;
@@ -155,12 +157,14 @@ export function runCall(
     reply = ctx.reply !== undefined ? ctx.reply : toReply(ret);
     ctx.undo.clear();
     server.endCapture(true);
+    server.pubsub.release(held, true);
     fn.pool.release(inst, Date.now());
   } catch (e) {
     const err = classify(e, inst, limits);
     kind = err.kind;
     ctx.undo.rollback((db, key) => server.keyModified(db, key));
     server.endCapture(false);
+    server.pubsub.release(held, false);
     fn.pool.discard(inst);
     reply = err.toReply(fn.name);
   } finally {

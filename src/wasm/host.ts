@@ -22,7 +22,9 @@ import { UndoLog } from '../keyspace/undo.js';
 import { BigString } from '../keyspace/bigstring.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import type { Logger } from 'pino';
 import { HOST_MODULE, Permission } from './abi.js';
+import { terminationRequested } from '../server/watchdog.js';
 import { HostTrap, WasmError } from './errors.js';
 
 /**
@@ -33,7 +35,9 @@ import { HostTrap, WasmError } from './errors.js';
  */
 const WASM_DENIED = new Set(['flushall', 'flushdb']);
 const wasmDenied = (cmd: Command): boolean =>
-  WASM_DENIED.has(cmd.fullName) || cmd.fullName.startsWith('wasm.') || cmd.spec.flags.includes('blocking');
+  WASM_DENIED.has(cmd.fullName) ||
+  cmd.fullName.startsWith('wasm.') ||
+  cmd.spec.flags.includes('blocking'); // PUBLISH / SPUBLISH allowed, as Redis allows them in scripts
 
 export interface FunctionIdentity {
   name: string;
@@ -143,6 +147,26 @@ export class HostBinding {
   memory: WebAssembly.Memory | null = null;
   private parser = new RequestParser({ maxBulkLen: 512 * 1024 * 1024, unauthenticated: false });
 
+  /** `fnName` and `log` serve the imports that may run outside a call (a start function's trace). */
+  constructor(
+    private readonly fnName = '',
+    private readonly log: () => Logger | null = () => null,
+  ) {}
+
+  /**
+   * An AssemblyScript string (UTF-16; its byte length in the 4 bytes before `ptr`), bounds-checked,
+   * for env.abort / env.trace. A null pointer is "null"; a bad one is a guest fault.
+   */
+  private asString(fn: string, ptr: number): string {
+    const p = ptr >>> 0;
+    if (p === 0) return 'null';
+    if (p < 4) throw new HostTrap(fn, `pointer out of bounds (ptr=${p})`);
+    const head = this.view(fn, p - 4, 4);
+    const len = Buffer.from(head.buffer, head.byteOffset, 4).readUInt32LE(0) & ~1;
+    const v = this.view(fn, p, Math.min(len, 64 * 1024)); // a message is cut at 32K characters
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf16le');
+  }
+
   private current(fn: string, heavy = false): CallContext {
     if (!this.ctx) throw new HostTrap(fn, 'called outside of a function call (e.g. from the start function)');
     this.ctx.hostCalls++;
@@ -162,14 +186,32 @@ export class HostBinding {
     return new Uint8Array(this.memory.buffer);
   }
 
-  /** A checked view of guest memory [ptr, ptr+len). */
-  view(fn: string, ptr: number, len: number): Uint8Array {
+  /** Bytes host functions touched since the wall clock was last read in this call. */
+  private hostBytes = 0;
+
+  /**
+   * Count `bytes` of host work (copying, decoding). Host functions cost the guest little fuel, so
+   * a loop over one that copies a lot (log, result_read, reply_bulk, fd_write …) would otherwise
+   * go a long time between two reads of the clock: every 1 MB of host work reads it here.
+   */
+  private charge(bytes: number): void {
+    this.hostBytes += bytes;
+    if (this.hostBytes < 1 << 20) return;
+    this.hostBytes = 0;
+    const ctx = this.ctx;
+    if (ctx && performance.now() > ctx.deadline) throw new WasmError('timeout', `timed out (max_duration_ms ${ctx.maxDurationMs})`);
+    if (terminationRequested()) throw new WasmError('timeout', 'stopped: the server is shutting down');
+  }
+
+  /** A checked view of guest memory [ptr, ptr+len); `charged` bytes are charged as host work. */
+  view(fn: string, ptr: number, len: number, charged = true): Uint8Array {
     const m = this.mem(fn);
     const p = ptr >>> 0;
     const l = len >>> 0;
     if (p + l > m.length) {
       throw new HostTrap(fn, `pointer out of bounds (ptr=${p}, len=${l}, memory=${m.length} bytes)`);
     }
+    if (charged) this.charge(l);
     return m.subarray(p, p + l);
   }
 
@@ -179,12 +221,19 @@ export class HostBinding {
     return Buffer.from(v.buffer, v.byteOffset, v.byteLength).latin1Slice(0, v.byteLength);
   }
 
-  /** Copy bytes into guest memory at dst (at most cap bytes); returns the full length. */
+  /**
+   * Copy bytes into guest memory at dst (at most cap bytes); returns the full length. The whole
+   * buffer [dst, dst+cap) must lie in memory, as docs/ABI.md says of every pointer/length pair —
+   * whatever the data's length: a negative (as u32: huge) or oversized cap is refused even when
+   * the data would fit.
+   */
   private copyOut(fn: string, src: string | Buffer, dst: number, cap: number): number {
     const len = src.length;
-    const n = Math.min(len, cap >>> 0);
+    const whole = this.view(fn, dst, cap, false);
+    const n = Math.min(len, whole.length);
+    this.charge(n);
     if (n > 0) {
-      const v = this.view(fn, dst, n);
+      const v = whole;
       const out = Buffer.from(v.buffer, v.byteOffset, n);
       if (typeof src === 'string') out.latin1Write(src, 0, n);
       else src.copy(out, 0, 0, n);
@@ -202,6 +251,7 @@ export class HostBinding {
       },
       key_read: (i: number, dst: number, cap: number) => {
         const k = this.current('key_read').keys[i];
+        this.view('key_read', dst, cap, false); // the buffer is checked whatever i is
         return k === undefined ? -1 : this.copyOut('key_read', k, dst, cap);
       },
       arg_count: () => this.current('arg_count').args.length,
@@ -211,6 +261,7 @@ export class HostBinding {
       },
       arg_read: (i: number, dst: number, cap: number) => {
         const a = this.current('arg_read').args[i];
+        this.view('arg_read', dst, cap, false); // the buffer is checked whatever i is
         return a === undefined ? -1 : this.copyOut('arg_read', a, dst, cap);
       },
       get_key: (kp: number, kl: number) => {
@@ -273,10 +324,12 @@ export class HostBinding {
         if (big) throw new HostTrap('call', 'argument too long (longer than a string can be)');
         const reply = ctx.runCommand(argv!);
         ctx.result = encodeReply(reply, 2);
+        this.charge(ctx.result.length);
         return ctx.result.length;
       },
       result_read: (dst: number, cap: number) => {
         const ctx = this.current('result_read');
+        this.view('result_read', dst, cap, false); // the buffer is checked even when there is no result
         if (!ctx.result) return -1;
         return this.copyOut('result_read', ctx.result, dst, cap);
       },
@@ -302,13 +355,13 @@ export class HostBinding {
       },
       reply_bulk: (p: number, l: number) => {
         const ctx = this.current('reply_bulk');
-        this.view('reply_bulk', p, l); // bounds first: a bad pointer is reported as such
+        this.view('reply_bulk', p, l, false); // bounds first: a bad pointer is reported as such
         ctx.chargeReply('reply_bulk', (l >>> 0) + 16);
         ctx.addReply('reply_bulk', this.str('reply_bulk', p, l));
       },
       reply_status: (p: number, l: number) => {
         const ctx = this.current('reply_status');
-        this.view('reply_status', p, l); // bounds first: a bad pointer is reported as such
+        this.view('reply_status', p, l, false); // bounds first: a bad pointer is reported as such
         ctx.chargeReply('reply_status', (l >>> 0) + 3);
         const s = this.str('reply_status', p, l);
         if (/[\r\n]/.test(s)) throw new HostTrap('reply_status', 'status text contains CR or LF');
@@ -316,7 +369,7 @@ export class HostBinding {
       },
       reply_error: (p: number, l: number) => {
         const ctx = this.current('reply_error');
-        this.view('reply_error', p, l); // bounds first: a bad pointer is reported as such
+        this.view('reply_error', p, l, false); // bounds first: a bad pointer is reported as such
         ctx.chargeReply('reply_error', (l >>> 0) + 3);
         const s = this.str('reply_error', p, l).replace(/[\r\n]+/g, ' ');
         const e = /^[A-Z][A-Z0-9_]+ /.test(s) ? ReplyError.fromWire(s) : new ReplyError('ERR', s);
@@ -338,7 +391,7 @@ export class HostBinding {
       },
       reply_raw: (p: number, l: number) => {
         const ctx = this.current('reply_raw');
-        this.view('reply_raw', p, l);
+        this.view('reply_raw', p, l, false);
         ctx.chargeReply('reply_raw', l >>> 0);
         let r: Reply;
         try {
@@ -377,7 +430,7 @@ export class HostBinding {
       },
       random_get: (buf: number, len: number) => {
         const v = this.view('random_get', buf, len);
-        crypto.getRandomValues(v.subarray(0, Math.min(v.length, 65536)));
+        for (let o = 0; o < v.length; o += 65536) crypto.getRandomValues(v.subarray(o, Math.min(v.length, o + 65536)));
         return 0;
       },
       clock_time_get: (_id: number, _prec: bigint, out: number) => {
@@ -401,16 +454,26 @@ export class HostBinding {
       fd_prestat_get: () => 8, // EBADF: no preopened directories
       fd_prestat_dir_name: () => 8,
     };
-    // Filesystem and socket WASI calls exist only for modules granted FILESYSTEM / NETWORK, and
-    // even then report ENOTCAPABLE: Lodestone preopens no directory and opens no socket.
-    const wasiDenied = new Proxy(wasi, {
-      get: (target, prop: string) => (prop in target ? target[prop] : () => 76),
-    });
+    // AssemblyScript's runtime imports (docs/ABI.md "Other"), supplied here rather than by a loader:
+    // abort is a guest fault with the message, trace goes to the server's JSON log like `log`.
+    const env: WebAssembly.ModuleImports = {
+      abort: (msg: number, file: number, line: number, col: number) => {
+        throw new WasmError('abort', `abort: ${this.asString('abort', msg)} at ${this.asString('abort', file)}:${line >>> 0}:${col >>> 0}`);
+      },
+      trace: (msg: number, n: number, ...vals: number[]) => {
+        const text = `trace: ${this.asString('trace', msg)}${n > 0 ? ' ' + vals.slice(0, Math.min(n, 5)).join(', ') : ''}`;
+        const log = this.ctx?.server.log ?? this.log();
+        log?.info({ wasm: this.ctx?.fn.name ?? this.fnName }, text);
+      },
+      seed: () => Date.now(),
+    };
     return {
       [HOST_MODULE]: h,
       [meterModule]: meter,
-      wasi_snapshot_preview1: wasiDenied,
-      wasi_unstable: wasiDenied,
+      env,
+      // Only the harmless subset: a module importing any other WASI call is refused at load.
+      wasi_snapshot_preview1: wasi,
+      wasi_unstable: wasi,
     };
   }
 

@@ -33,6 +33,15 @@
  *   else in the function is charged once at entry. Minimum cost is 1, maximum
  *   is clamped to 2^30. The total is deterministic and independent of the
  *   slice size.
+ * - Bulk instructions do work proportional to a run-time length, so they are
+ *   charged by it as well, right before they run: memory.fill / memory.copy /
+ *   memory.init 1 unit per 64 bytes (`len >> 6`), table.fill / table.copy /
+ *   table.init / table.grow 1 unit per element (capped at 2^28). The length
+ *   (on top of the stack) is kept in an added local `$n`. A function with a
+ *   bulk instruction is never a leaf. So the host's clock check (in refill)
+ *   runs between any two bulk instructions once a slice is spent: the time
+ *   between two checks is bounded by one slice of work plus one bulk
+ *   instruction (at most the memory's or a table's size).
  * - Leaf functions (bodies containing no loop and no call of any kind) that
  *   are neither exported nor the start function are left uninstrumented:
  *   their cost is bounded by their size and is charged to the caller at
@@ -71,6 +80,16 @@
  * full the memory is. The import is only added when the module contains a
  * `memory.grow`; the call is not a fuel/depth sync point (the host import
  * does not touch the globals or re-enter the guest).
+ *
+ * ## Tables
+ *
+ * With `maxTableElements` the tables the module defines may hold that many
+ * elements together: their initial sizes must fit (else InstrumentError), and
+ * each table's maximum is lowered (in the table section) so that the maxima
+ * sum to at most the cap — the room left is given to the tables in order —
+ * so `table.grow` beyond it returns -1. When the export section is rewritten
+ * (fuel or depth on), every defined table is exported as `__lodestone_table<i>`
+ * (`tableExports`), so the host can count its current size.
  *
  * ## What the host must provide (see {@link InstrumentResult})
  *
@@ -148,6 +167,12 @@ export interface InstrumentOptions {
   maxMemoryPages?: number;
   /** Module name of the added imports (default "lodestone_meter"). */
   meterModule?: string;
+  /**
+   * Cap on the elements of each table the module defines: a table whose initial size is larger is
+   * rejected, and every table's maximum becomes min(declared maximum, cap), so `table.grow` beyond
+   * it returns -1. Default: no cap.
+   */
+  maxTableElements?: number;
   /** Validate the input with WebAssembly.validate first (default true). */
   validate?: boolean;
   /**
@@ -175,6 +200,17 @@ export interface InstrumentResult {
   depthGlobalExport: string;
   /** Exports of the instrumented module (the original ones, then the added globals). */
   exports: ExportInfo[];
+  /** The tables the module defines, after the maxTableElements cap (elements). */
+  tables: { initial: number; maximum: number | null }[];
+  /**
+   * Export names added for the defined tables, in order (so the host can see their current size),
+   * or [] when no export section is rewritten (metering off).
+   */
+  tableExports: string[];
+  /** Whether the code contains `table.grow` (a table's size may change during a call). */
+  growsTables: boolean;
+  /** Total bytes of the data segments. */
+  dataBytes: number;
 }
 
 export const DEFAULT_MAX_DEPTH = 1000;
@@ -232,6 +268,10 @@ interface ModuleInfo {
   exports: { name: string; kind: number; index: number }[];
   numImportedFuncs: number;
   numImportedGlobals: number;
+  numImportedTables: number;
+  /** tables defined by the module: limits, and where the limits sit in the table section */
+  tables: { limits: Limits; at: number; end: number }[];
+  dataBytes: number;
   importedMemory: { module: string; name: string; limits: Limits } | null;
   definedMemory: Limits | null;
   funcTypeIdx: number[];
@@ -356,6 +396,9 @@ function parseModule(buf: Uint8Array): ModuleInfo {
     exports: [],
     numImportedFuncs: 0,
     numImportedGlobals: 0,
+    numImportedTables: 0,
+    tables: [],
+    dataBytes: 0,
     importedMemory: null,
     definedMemory: null,
     funcTypeIdx: [],
@@ -431,7 +474,7 @@ function parseModule(buf: Uint8Array): ModuleInfo {
               info.funcImportTypes.push(t);
               break;
             }
-            case 1: readTableType(s, nt); break;
+            case 1: readTableType(s, nt); info.numImportedTables++; break;
             case 2: {
               const limits = readLimits(s, 'memory', true);
               numMemories++;
@@ -471,14 +514,16 @@ function parseModule(buf: Uint8Array): ModuleInfo {
         const n = s.count();
         const nt = info.typeParamCounts.length;
         for (let i = 0; i < n; i++) {
-          if (s.peek() === 0x40) {
+          const init = s.peek() === 0x40;
+          if (init) {
             s.u8();
             if (s.u8() !== 0x00) s.fail('invalid table entry prefix');
-            readTableType(s, nt);
-            scanConstExpr(s, collectRef);
-          } else {
-            readTableType(s, nt);
           }
+          readValType(s, nt);
+          const at = s.pos;
+          const limits = readLimits(s, 'table', false);
+          info.tables.push({ limits, at, end: s.pos });
+          if (init) scanConstExpr(s, collectRef);
         }
         break;
       }
@@ -547,10 +592,22 @@ function parseModule(buf: Uint8Array): ModuleInfo {
         if (n !== Math.max(numFuncDecls, 0)) s.fail('function and code section have inconsistent lengths', start);
         break;
       }
-      case SEC_DATA:
-        // copied verbatim; the engine validates the contents
-        s.pos = end;
+      case SEC_DATA: {
+        // copied verbatim; the engine validates the contents. Only the segments' sizes are read.
+        const n = s.count();
+        for (let i = 0; i < n; i++) {
+          const at = s.pos;
+          const flags = s.u32();
+          if (flags === 2) s.u32();
+          else if (flags > 2) s.fail(`invalid data segment flags ${flags}`, at);
+          if (flags !== 1) scanConstExpr(s, null);
+          const len = s.u32();
+          if (len > s.end - s.pos) s.fail('data segment extends past the data section', at);
+          info.dataBytes += len;
+          s.pos += len;
+        }
         break;
+      }
     }
     if (s.pos !== end) s.fail(`section ${id} size mismatch`, s.pos);
     info.sections.push(sec);
@@ -612,6 +669,10 @@ class FuncIndexPatcher {
     this.out.bytes(this.src, this.cursor, end);
     this.cursor = end;
   }
+  /** Continue copying from `pos` (the bytes before it, from the cursor, were replaced by the caller). */
+  skipTo(pos: number): void {
+    this.cursor = pos;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -639,7 +700,19 @@ interface CodeCtx {
   leafCost: Int32Array;
   /** per type index: extra cost charged at call_indirect/call_ref sites (max cost of a table-referenced leaf of that signature) */
   indirectCost: Int32Array;
+  /** set by the analysis pass when a body contains a bulk memory/table instruction (charged by length) */
+  sawBulk: boolean;
+  /** set by the analysis pass when a body contains table.grow */
+  sawTableGrow: boolean;
 }
+
+/** Bulk instructions (0xFC prefix) whose work is proportional to their length operand (on top of the stack). */
+const BULK_MEMORY_OPS = new Set([8, 10, 11]); // memory.init, memory.copy, memory.fill: 1 unit per 64 bytes
+const BULK_TABLE_OPS = new Set([12, 14, 15, 17]); // table.init, table.copy, table.grow, table.fill: 1 unit per element
+/** log2 of the bytes a bulk memory instruction does per unit of fuel. */
+export const BULK_MEMORY_SHIFT = 6;
+/** A table instruction's length charge is capped here (no table can be that long; keeps the i32 counter from wrapping). */
+const BULK_TABLE_MAX_CHARGE = 0x10000000;
 
 // control frame kinds
 // analysis results for non-leaf functions
@@ -721,7 +794,7 @@ interface Region {
  * about +25%). Branches crossing the three added labels are renumbered.
  * Loops with parameters (multi-value) keep an in-line `if ... call refill`.
  */
-function processBody(ctx: CodeCtx, start: number, end: number, paramCount: number, out: Writer | null, selfLeafCost: number): number {
+function processBody(ctx: CodeCtx, start: number, end: number, paramCount: number, out: Writer | null, selfLeafCost: number, hasBulk = false): number {
   const buf = ctx.buf;
   const r = new Reader(buf, start, end);
   const { numTypes, numImportedFuncs, numAdded, typeParamCounts } = ctx;
@@ -749,6 +822,7 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
   const useLocal = fuel && !direct; // the fuel counter lives in local $f
   let fuelLocal = 0;
   let depthLocal = 0;
+  let bulkLocal = 0;
   let cp = localsEnd; // copy cursor into the source (emit mode)
 
   const remapFunc = (idx: number): number => (idx < numImportedFuncs ? idx : idx + numAdded);
@@ -804,12 +878,54 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
     return at;
   };
 
+  /**
+   * Charge a bulk instruction by its length, which is on top of the stack and stays there:
+   * `$n = len; $f -= len >> 6 (memory) | min(len, 2^28) (table); if ($f < 0) $f = refill($f)`.
+   * So the wall clock is checked between two bulk instructions whatever their sizes.
+   */
+  const emitBulkCharge = (table: boolean): void => {
+    w.u8(0x22); w.u32(bulkLocal); // local.tee $n
+    if (useLocal) { w.u8(0x20); w.u32(fuelLocal); } else { w.u8(0x23); w.u32(ctx.fuelGlobal); }
+    w.u8(0x20); w.u32(bulkLocal);
+    if (table) {
+      w.u8(0x41); w.s32(BULK_TABLE_MAX_CHARGE);
+      w.u8(0x20); w.u32(bulkLocal);
+      w.u8(0x41); w.s32(BULK_TABLE_MAX_CHARGE);
+      w.u8(0x49); // i32.lt_u
+      w.u8(0x1b); // select
+    } else {
+      w.u8(0x41); w.s32(BULK_MEMORY_SHIFT);
+      w.u8(0x76); // i32.shr_u
+    }
+    w.u8(0x6b); // i32.sub
+    if (useLocal) {
+      w.u8(0x22); w.u32(fuelLocal); // local.tee $f
+      w.u8(0x41); w.u8(0x00);
+      w.u8(0x48); // i32.lt_s
+      w.u8(0x04); w.u8(0x40);
+      w.u8(0x20); w.u32(fuelLocal);
+      w.u8(0x10); w.u32(ctx.refillIdx);
+      w.u8(0x21); w.u32(fuelLocal);
+      w.u8(0x0b);
+    } else {
+      w.u8(0x24); w.u32(ctx.fuelGlobal);
+      w.u8(0x23); w.u32(ctx.fuelGlobal);
+      w.u8(0x41); w.u8(0x00);
+      w.u8(0x48);
+      w.u8(0x04); w.u8(0x40);
+      w.u8(0x23); w.u32(ctx.fuelGlobal);
+      w.u8(0x10); w.u32(ctx.refillIdx);
+      w.u8(0x24); w.u32(ctx.fuelGlobal);
+      w.u8(0x0b);
+    }
+  };
+
   const regions: Region[] = [];
   let region: Region = { patchAt: -1, cost: 0, wrapped: false };
 
   if (instrument) {
-    // locals: append one i32 group for $f and $d
-    const added = (useLocal ? 1 : 0) + (depth ? 1 : 0);
+    // locals: append one i32 group for $f, $d and $n (the length of a bulk instruction)
+    const added = (useLocal ? 1 : 0) + (depth ? 1 : 0) + (fuel && hasBulk ? 1 : 0);
     if (added) {
       w.u32(nDecls + 1);
       w.bytes(buf, declsStart, localsEnd);
@@ -820,6 +936,7 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
     }
     fuelLocal = totalLocals;
     depthLocal = totalLocals + (useLocal ? 1 : 0);
+    bulkLocal = depthLocal + (depth ? 1 : 0);
     if (depth) {
       w.u8(0x23); w.u32(ctx.depthGlobal);
       w.u8(0x41); w.u8(0x01);
@@ -1155,6 +1272,11 @@ function processBody(ctx: CodeCtx, start: number, end: number, paramCount: numbe
         else if (sub === 13 || (sub >= 15 && sub <= 17)) r.u32(); // elem.drop, table.grow/size/fill
         else r.fail(`unknown 0xFC instruction ${sub}`, p);
         region.cost++;
+        if (BULK_MEMORY_OPS.has(sub) || BULK_TABLE_OPS.has(sub)) {
+          // work proportional to a run-time length: never a leaf (its cost is not static)
+          if (!emitting) { hasCall = true; ctx.sawBulk = true; if (sub === 15) ctx.sawTableGrow = true; }
+          else if (instrument && fuel) { flush(p); emitBulkCharge(BULK_TABLE_OPS.has(sub)); }
+        }
         break;
       }
       case 0xfd: {
@@ -1313,9 +1435,33 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
       : { imported: false, module: '', name: '', initialPages: m.min, maximumPages };
   }
 
+  // ---- table plan ----
+  const tableCap = opts.maxTableElements;
+  if (tableCap !== undefined && (!Number.isInteger(tableCap) || tableCap < 0)) throw new InstrumentError('maxTableElements must be a non-negative integer');
+  // The cap bounds all defined tables together: their initial sizes must fit, and the room left is
+  // given to the tables in order as growth room (each maximum lowered so the maxima sum to <= cap).
+  let spare = tableCap === undefined ? 0 : tableCap - info.tables.reduce((a, t) => a + t.limits.min, 0);
+  if (tableCap !== undefined && spare < 0) {
+    throw new InstrumentError(`the tables have ${tableCap - spare} initial elements together, over the cap of ${tableCap}`);
+  }
+  const tables = info.tables.map((t) => {
+    if (tableCap === undefined) return { initial: t.limits.min, maximum: t.limits.max };
+    const maximum = Math.min(t.limits.max ?? Infinity, t.limits.min + spare);
+    spare -= maximum - t.limits.min;
+    return { initial: t.limits.min, maximum };
+  });
+  const clampTables = tableCap !== undefined && info.tables.some((t, i) => t.limits.max !== tables[i]!.maximum);
+
   const taken = new Set(info.exportNames);
   const fuelGlobalExport = fuel ? uniqueName('__lodestone_fuel', taken) : '';
   const depthGlobalExport = depth ? uniqueName('__lodestone_depth', taken) : '';
+  if (fuelGlobalExport) taken.add(fuelGlobalExport);
+  if (depthGlobalExport) taken.add(depthGlobalExport);
+  const tableExportNames = info.tables.map((_, i) => {
+    const n = uniqueName(`__lodestone_table${i}`, taken);
+    taken.add(n);
+    return n;
+  });
 
   // ---- code analysis (leaf functions) ----
   const nDefined = info.bodies.length;
@@ -1324,11 +1470,16 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     refillIdx: -1, depthExceededIdx: -1, memoryGrowIdx: -1, sawMemoryGrow: false, fuelGlobal, depthGlobal,
     leafCost: new Int32Array(0),
     indirectCost: new Int32Array(numTypes),
+    sawBulk: false,
+    sawTableGrow: false,
   };
   const leafCost = new Int32Array(nDefined);
+  const bulk = new Uint8Array(nDefined);
   for (let i = 0; i < nDefined; i++) {
     const b = info.bodies[i]!;
+    ctx.sawBulk = false;
     leafCost[i] = processBody(ctx, b.start, b.end, info.typeParamCounts[info.funcTypeIdx[i]!]!, null, -1);
+    bulk[i] = ctx.sawBulk ? 1 : 0;
   }
   // ---- added function imports (known once the analysis has seen whether memory.grow occurs) ----
   const meterGrow = (opts.meterMemoryGrow ?? true) && ctx.sawMemoryGrow;
@@ -1433,7 +1584,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     let n = 0;
     const r = orig ? new Reader(buf, orig.start, orig.end) : null;
     if (r) n = r.u32();
-    sec.u32(n + numAddedGlobals);
+    sec.u32(n + numAddedGlobals + tableExportNames.length);
     if (r) {
       const p = new FuncIndexPatcher(buf, sec, r.pos, remap);
       for (let i = 0; i < n; i++) {
@@ -1445,6 +1596,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
       }
       p.finish(r.end);
     }
+    for (let i = 0; i < tableExportNames.length; i++) { sec.name(tableExportNames[i]!); sec.u8(0x01); sec.u32(info.numImportedTables + i); }
     if (fuel) { sec.name(fuelGlobalExport); sec.u8(0x03); sec.u32(fuelGlobal); }
     if (depth) { sec.name(depthGlobalExport); sec.u8(0x03); sec.u32(depthGlobal); }
     emitSection(SEC_EXPORT, sec);
@@ -1506,19 +1658,26 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         break;
       }
       case SEC_TABLE: {
-        if (!numAdded) break;
+        if (!numAdded && !clampTables) break;
         sec.reset();
         const r = new Reader(buf, s.start, s.end);
         const n = r.u32();
         const p = new FuncIndexPatcher(buf, sec, s.start, remap);
         for (let i = 0; i < n; i++) {
-          if (r.peek() === 0x40) {
-            r.skip(2);
-            readTableType(r, numTypes);
-            scanConstExpr(r, p.onFunc);
-          } else {
-            readTableType(r, numTypes);
+          const init = r.peek() === 0x40;
+          if (init) r.skip(2);
+          readValType(r, numTypes);
+          const t = info.tables[i]!;
+          r.pos = t.end;
+          if (clampTables) {
+            // re-encode the limits with the capped maximum
+            p.finish(t.at);
+            const m = tables[i]!;
+            if (m.maximum === null) { sec.u8(0x00); sec.u32(m.initial); }
+            else { sec.u8(0x01); sec.u32(m.initial); sec.u32(m.maximum); }
+            p.skipTo(t.end);
           }
+          if (init) scanConstExpr(r, p.onFunc);
         }
         p.finish(s.end);
         emitSection(s.id, sec);
@@ -1550,7 +1709,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         for (let i = 0; i < nDefined; i++) {
           const b = info.bodies[i]!;
           body.reset();
-          processBody(ctx, b.start, b.end, info.typeParamCounts[info.funcTypeIdx[i]!]!, body, leafCost[i]!);
+          processBody(ctx, b.start, b.end, info.typeParamCounts[info.funcTypeIdx[i]!]!, body, leafCost[i]!, bulk[i] === 1);
           sec.sized(body);
         }
         emitSection(s.id, sec);
@@ -1576,6 +1735,8 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     }
     return x;
   });
+  const tablesExported = synth.has(SEC_EXPORT);
+  if (tablesExported) for (const n of tableExportNames) exports.push({ name: n, kind: 'table' });
   if (fuel) exports.push({ name: fuelGlobalExport, kind: 'global' });
   if (depth) exports.push({ name: depthGlobalExport, kind: 'global' });
 
@@ -1587,5 +1748,9 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     memory,
     fuelGlobalExport,
     depthGlobalExport,
+    tables,
+    tableExports: tablesExported ? tableExportNames : [],
+    growsTables: ctx.sawTableGrow,
+    dataBytes: info.dataBytes,
   };
 }

@@ -23,6 +23,12 @@ export interface PooledInstance {
   depth: WebAssembly.Global | null;
   /** Bytes of linear memory when created (to spot instances that grew). */
   initialBytes: number;
+  /** The instance's tables (exported by the instrumenter), whose current sizes are counted. */
+  tables: WebAssembly.Table[];
+  /** Bytes charged for tables that cannot be seen (metering off: not exported): their initial size. */
+  fixedTableBytes: number;
+  /** The code has table.grow: the tables' sizes may change in a call. */
+  growsTables: boolean;
   /** max_memory when the instance was created (its memory's maximum); see executor.runCall. */
   createdMaxMemory: number;
   lastUsed: number;
@@ -45,6 +51,20 @@ export interface MeterState {
   growRefused: boolean;
   /** Which limit refused it when it was not max_memory (max_total_memory, maxmemory); '' otherwise. */
   refusal: string;
+}
+
+/**
+ * Bytes charged per table element: V8 keeps a funcref table as an array of references plus a
+ * dispatch table for call_indirect (signature, target, instance) — about 40 bytes an element
+ * (a 10-million-element table took 414 MB).
+ */
+export const TABLE_ELEMENT_BYTES = 40;
+
+/** What one instance holds: its linear memory and its tables. */
+export function instanceBytes(i: PooledInstance): number {
+  let n = i.memory ? i.memory.buffer.byteLength : 0;
+  for (const t of i.tables) n += t.length * TABLE_ELEMENT_BYTES;
+  return n + i.fixedTableBytes;
 }
 
 export interface PoolConfig {
@@ -103,6 +123,7 @@ export class InstancePool {
   /** Return an instance after a successful call. */
   release(i: PooledInstance, now: number): void {
     this.busy.delete(i);
+    if (i.growsTables) this.changed(); // its tables may have grown: recount
     const { max, maxKeepBytes } = this.config();
     const bytes = i.memory ? i.memory.buffer.byteLength : 0;
     if (this.idle.length >= max || (bytes > maxKeepBytes && bytes > i.initialBytes)) {
@@ -139,11 +160,11 @@ export class InstancePool {
     this.changed();
   }
 
-  /** Linear memory of the live instances (idle and busy), bytes. */
+  /** Linear memory and tables of the live instances (idle and busy), bytes. */
   memoryBytes(): number {
     let n = 0;
-    for (const i of this.idle) n += i.memory ? i.memory.buffer.byteLength : 0;
-    for (const i of this.busy) n += i.memory ? i.memory.buffer.byteLength : 0;
+    for (const i of this.idle) n += instanceBytes(i);
+    for (const i of this.busy) n += instanceBytes(i);
     return n;
   }
 

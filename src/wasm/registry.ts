@@ -1,8 +1,11 @@
 // The function registry: WASM.LOAD / UNLOAD, metadata, stats, and persistence under module_dir.
 //
-// Loading = validate → instrument (fuel, depth, memory cap; instrument.ts) → compile → check
-// imports against the granted permissions → instantiate the warm pool (which also proves the
-// module links and its start function runs) → register atomically. Compilations are cached by the
+// Loading = check the load limits (max_module_bytes; tables, data segments: prepare.ts) →
+// instrument (fuel, depth, memory and table caps; instrument.ts) → compile → check imports against
+// the granted permissions → instantiate the warm pool (which also proves the module links and its
+// start function runs) → register atomically. For a client's WASM.LOAD (loadAsync) instrumenting
+// runs in a worker thread (prepare-worker.ts) and V8 compiles with WebAssembly.compile, so other
+// clients are served meanwhile; inside MULTI and at startup the same steps run synchronously. Compilations are cached by the
 // sha256 of the original bytes (lru-cache), so loading identical bytes under another name, or
 // re-loading after UNLOAD, reuses the compiled module; imports are resolved once per instance.
 //
@@ -26,11 +29,11 @@
 
 import { terminationRequested } from '../server/watchdog.js';
 import { createHash } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import * as loader from '@assemblyscript/loader';
 import type { Server } from '../server/server.js';
 import {
   ALLOC_EXPORT,
@@ -45,16 +48,31 @@ import {
   VERSION_EXPORT,
   ABI_VERSION,
   WASI_MODULES,
-  wasiPermission,
+  wasiRefusal,
+  REMOVED_PERMISSIONS,
 } from './abi.js';
 import { LoadError, WasmError, ERROR_KINDS, WasmErrorKind } from './errors.js';
 import { armMeter, classify, FUEL_SLICE, limitsOf } from './executor.js';
 import { HostBinding } from './host.js';
-import { instrument, InstrumentResult } from './instrument.js';
-import { describeModule, ExportInfo, ImportInfo } from './describe.js';
-import { InstancePool, MeterState, PooledInstance } from './pool.js';
+import type { InstrumentResult } from './instrument.js';
+import type { ExportInfo, ImportInfo } from './describe.js';
+import { checkHeader, prepare, Prepared, PrepareSettings } from './prepare.js';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { InstancePool, MeterState, PooledInstance, TABLE_ELEMENT_BYTES } from './pool.js';
 
-const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+/** The compiled worker for prepare() (the build's .js next to this file); null when run from .ts sources. */
+const WORKER_FILE: string | null = (() => {
+  const u = new URL('./prepare-worker.js', import.meta.url);
+  if (u.protocol !== 'file:') return null;
+  const f = fileURLToPath(u);
+  return existsSync(f) ? f : null;
+})();
+
+/** V8's compile error without its "WebAssembly.Module(): " / "WebAssembly.compile(): " prefix. */
+function engineMessage(e: unknown): string {
+  return (e as Error).message.replace(/^WebAssembly\.(Module|compile)\(\): /, '');
+}
 const PAGE = 65536;
 /**
  * Bytes charged for a compiled module per byte of instrumented WebAssembly: the instrumented bytes
@@ -124,6 +142,7 @@ interface Compiled {
   /** Settings compiled into the instrumented code (see refresh()). */
   maxDepth: number;
   metering: boolean;
+  maxTableElements: number;
   sha256: string;
 }
 
@@ -166,8 +185,8 @@ export class WasmRegistry {
   private codeCache = 0;
   /** The memory of an instance being instantiated (not in its pool yet; its start function may grow it). */
   private creating: WebAssembly.Memory | null = null;
-  /** A function being loaded (its pool is warm before it is registered). */
-  private loading: WasmFunction | null = null;
+  /** Functions being loaded: their pools are warm (and counted) before they are registered. */
+  private readonly loading = new Set<WasmFunction>();
   /** Stats of unloaded functions still count registry-wide. */
   private retired = { calls: 0, failed: 0, fuel: 0 };
 
@@ -227,46 +246,161 @@ export class WasmRegistry {
     return d === 'readwrite' ? ['READ', 'WRITE'] : d === 'readonly' ? ['READ'] : [];
   }
 
+  /** What compilation depends on (compiled into the instrumented code): part of the cache key. */
+  private prepareSettings(): PrepareSettings {
+    const cfg = this.server.config;
+    return {
+      maxDepth: cfg.getInt('wasm.limits.max_call_depth'),
+      metering: cfg.getBool('wasm.metering'),
+      maxTableElements: cfg.getInt('wasm.limits.max_table_elements'),
+    };
+  }
+
+  private cacheKey(sha256: string, s: PrepareSettings): string {
+    return `${sha256}:${s.maxDepth}:${s.metering}:${s.maxTableElements}`;
+  }
+
+  private cached(key: string): Compiled | undefined {
+    const hit = this.cache.get(key);
+    if (hit) this.cacheHits++;
+    return hit;
+  }
+
+  private store(key: string, p: Prepared, module: WebAssembly.Module, sha256: string, s: PrepareSettings): Compiled {
+    this.compilations++;
+    const c: Compiled = { module, meta: p.meta, exports: p.exports, imports: p.imports, sha256, maxDepth: s.maxDepth, metering: s.metering, maxTableElements: s.maxTableElements };
+    this.cache.set(key, c);
+    return c;
+  }
+
+  /** Synchronous compilation: for loads that cannot wait (inside MULTI, startup, settings refresh). */
   private compile(bytes: Buffer): Compiled {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    // The depth limit is compiled into the module, so it is part of the cache key.
-    const maxDepth = this.server.config.getInt('wasm.limits.max_call_depth');
-    const metering = this.server.config.getBool('wasm.metering');
-    const cacheKey = `${sha256}:${maxDepth}:${metering}`;
-    const hit = this.cache.get(cacheKey);
-    if (hit) {
-      this.cacheHits++;
-      return hit;
-    }
-    if (bytes.length < 8 || !bytes.subarray(0, 4).equals(WASM_MAGIC)) throw new LoadError('invalid module: missing the \\0asm magic number');
-    if (bytes.readUInt32LE(4) !== 1) throw new LoadError(`invalid module: unsupported binary version ${bytes.readUInt32LE(4)}`);
+    const s = this.prepareSettings();
+    const key = this.cacheKey(sha256, s);
+    const hit = this.cached(key);
+    if (hit) return hit;
+    checkHeader(bytes);
     if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
       try {
         new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
       } catch (e) {
-        throw new LoadError(`invalid module: ${(e as Error).message.replace(/^WebAssembly\.Module\(\): /, '')}`);
+        throw new LoadError(`invalid module: ${engineMessage(e)}`);
       }
       throw new LoadError('invalid module');
     }
-    let meta: InstrumentResult;
-    let exports: ExportInfo[];
-    let imports: ImportInfo[];
+    let p: Prepared;
     try {
-      ({ exports, imports } = describeModule(bytes));
-      meta = instrument(bytes, { maxDepth, validate: false, fuel: metering, depth: metering });
+      p = prepare(bytes, s);
     } catch (e) {
+      if (e instanceof LoadError) throw e;
       throw new LoadError(`cannot instrument module: ${(e as Error).message}`);
     }
     let module: WebAssembly.Module;
     try {
-      module = new WebAssembly.Module(meta.bytes as Uint8Array<ArrayBuffer>);
+      module = new WebAssembly.Module(p.meta.bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
       throw new LoadError(`instrumented module failed to compile (a Lodestone bug): ${(e as Error).message}`);
     }
-    this.compilations++;
-    const c: Compiled = { module, meta, exports, imports, sha256, maxDepth, metering };
-    this.cache.set(cacheKey, c);
-    return c;
+    return this.store(key, p, module, sha256, s);
+  }
+
+  /**
+   * Asynchronous compilation for WASM.LOAD: prepare() (describe, limits, instrumentation) runs in a
+   * worker thread and V8 compiles with WebAssembly.compile, off the main thread; the main thread
+   * keeps serving clients meanwhile. Error messages are the synchronous path's: when preparing or
+   * compiling fails, the original bytes are compiled (asynchronously too) to tell an invalid module
+   * (V8's message) from one the instrumenter cannot handle.
+   */
+  private async compileAsync(bytes: Buffer): Promise<Compiled> {
+    // WebCrypto's digest runs on libuv's thread pool: hashing 32 MB does not hold the main thread.
+    const sha256 = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+    const s = this.prepareSettings();
+    const key = this.cacheKey(sha256, s);
+    const hit = this.cached(key);
+    if (hit) return hit;
+    checkHeader(bytes);
+    const invalid = async (): Promise<LoadError | null> => {
+      try {
+        await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+        return null;
+      } catch (e) {
+        return new LoadError(`invalid module: ${engineMessage(e)}`);
+      }
+    };
+    let p: Prepared;
+    try {
+      p = await this.prepareOffThread(bytes, s);
+    } catch (e) {
+      const bad = await invalid();
+      if (bad) throw bad;
+      if (e instanceof LoadError) throw e;
+      throw new LoadError(`cannot instrument module: ${(e as Error).message}`);
+    }
+    let module: WebAssembly.Module;
+    try {
+      module = await WebAssembly.compile(p.meta.bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      const bad = await invalid();
+      if (bad) throw bad;
+      throw new LoadError(`instrumented module failed to compile (a Lodestone bug): ${(e as Error).message}`);
+    }
+    // Loaded meanwhile by another client (same bytes, same settings): share its compilation.
+    const again = this.cache.get(key);
+    if (again) return again;
+    return this.store(key, p, module, sha256, s);
+  }
+
+  private worker: Worker | null = null;
+  private workerJobs = new Map<number, { resolve: (p: Prepared) => void; reject: (e: Error) => void }>();
+  private workerSeq = 0;
+
+  /**
+   * Run prepare() in the worker thread (prepare-worker.js, next to this file in the build). From
+   * the TypeScript sources (the test suite) there is no compiled worker: it runs here, after
+   * yielding once to the event loop.
+   */
+  private prepareOffThread(bytes: Buffer, s: PrepareSettings): Promise<Prepared> {
+    if (!WORKER_FILE) {
+      return new Promise((resolve, reject) => setImmediate(() => {
+        try {
+          resolve(prepare(bytes, s));
+        } catch (e) {
+          reject(e as Error);
+        }
+      }));
+    }
+    if (!this.worker) {
+      const w = new Worker(WORKER_FILE);
+      w.unref(); // never keeps the process alive
+      w.on('message', (m: { id: number; ok: boolean; prepared?: Prepared; message?: string; load?: boolean }) => {
+        const job = this.workerJobs.get(m.id);
+        if (!job) return;
+        this.workerJobs.delete(m.id);
+        if (m.ok) job.resolve(m.prepared!);
+        else job.reject(m.load ? new LoadError(m.message!) : new Error(m.message));
+      });
+      const fail = (e: Error): void => {
+        if (this.worker === w) this.worker = null;
+        for (const job of this.workerJobs.values()) job.reject(new LoadError(`the instrumentation worker failed: ${e.message}`));
+        this.workerJobs.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
+      this.worker = w;
+    }
+    const id = ++this.workerSeq;
+    return new Promise((resolve, reject) => {
+      this.workerJobs.set(id, { resolve, reject });
+      this.worker!.postMessage({ id, bytes, settings: s });
+    });
+  }
+
+  /** Stop the instrumentation worker (server shutdown). */
+  close(): void {
+    const w = this.worker;
+    this.worker = null;
+    if (w) void w.terminate();
   }
 
   /**
@@ -285,9 +419,13 @@ export class WasmRegistry {
   private checkImports(c: Compiled, perms: Set<Permission>): void {
     for (const imp of c.imports) {
       const where = `${imp.module}.${imp.name}`;
-      // A memory the guest imports (e.g. AssemblyScript --importMemory) is supplied by the host,
-      // capped at max_memory (createInstance).
-      if (imp.kind === 'memory' && c.meta.memory?.imported && imp.module === c.meta.memory.module && imp.name === c.meta.memory.name) continue;
+      // A memory the guest imports as env.memory (AssemblyScript --importMemory, wasm-ld
+      // --import-memory) is supplied by the host, capped at max_memory (createInstance). docs/ABI.md
+      // lists it; a memory imported under any other name is refused like any unlisted import.
+      if (imp.kind === 'memory') {
+        if (imp.module === 'env' && imp.name === 'memory') continue;
+        throw new LoadError(`module imports its memory as ${where}; import it as env.memory or define it in the module`);
+      }
       if (imp.module === HOST_MODULE) {
         const spec = HOST_FUNCTIONS[imp.name];
         if (!spec || imp.kind !== 'function') throw new LoadError(`module imports ${where}, which is not a Lodestone host function (ABI v${ABI_VERSION})`);
@@ -300,8 +438,8 @@ export class WasmRegistry {
       }
       if (imp.module === 'env' && imp.kind === 'function' && ENV_FUNCTIONS.has(imp.name)) continue;
       if (WASI_MODULES.has(imp.module) && imp.kind === 'function') {
-        const need = wasiPermission(imp.name);
-        if (need && !perms.has(need)) throw new LoadError(`module imports ${where}, which needs the ${need} permission`);
+        const why = wasiRefusal(imp.name);
+        if (why) throw new LoadError(`module imports ${where}, which Lodestone does not provide (${why})`);
         continue;
       }
       throw new LoadError(`module imports ${where}, which Lodestone does not provide`);
@@ -310,7 +448,7 @@ export class WasmRegistry {
 
   private createInstance(fn: { name: string; compiled: Compiled }): PooledInstance {
     const c = fn.compiled;
-    const binding = new HostBinding();
+    const binding = new HostBinding(fn.name, () => this.server.log);
     const maxMemory = this.server.config.getInt('wasm.limits.max_memory');
     // maxMemory is set again before every call (executor); this value covers the start function.
     const meter: MeterState = { granted: 0, maxFuel: 0, deadline: 0, maxDepth: 0, maxMemory, growRefused: false, refusal: '' };
@@ -318,16 +456,19 @@ export class WasmRegistry {
     const meterImports: WebAssembly.ModuleImports = {
       [c.meta.meterImports.refill]: (remaining: number | bigint) => {
         const left = Number(remaining); // ≤ 0: what the guest overdrew
-        if (meter.granted - left >= meter.maxFuel) {
+        const used = meter.granted - left;
+        if (used >= meter.maxFuel) {
           throw new WasmError('fuel', `fuel exhausted (max_fuel ${meter.maxFuel})`);
         }
         if (terminationRequested()) throw new WasmError('timeout', 'stopped: the server is shutting down');
         if (performance.now() > meter.deadline) {
           throw new WasmError('timeout', `timed out (max_duration_ms ${this.server.config.getInt('wasm.limits.max_duration_ms')})`);
         }
-        const slice = Math.min(FUEL_SLICE, meter.maxFuel - (meter.granted - left));
-        meter.granted += slice;
-        const v = left + slice;
+        // The next slice starts after the overdraft is paid, however large it is (a bulk
+        // instruction charges its whole length at once): the counter is always back above 0, so
+        // it never drifts towards the i32 minimum and the next charge point checks again.
+        const v = Math.min(FUEL_SLICE, meter.maxFuel - used);
+        meter.granted = used + v;
         return typeof remaining === 'bigint' ? BigInt(v) : v;
       },
       [c.meta.meterImports.depthExceeded]: () => {
@@ -381,6 +522,12 @@ export class WasmRegistry {
       (imports[spec.module] ??= {})[spec.name] = memory;
       binding.memory = memory; // before instantiation: a start function may already grow it
     }
+    // Tables count like linear memory (TABLE_ELEMENT_BYTES per element): refused when they do not fit.
+    const tableBytes = c.meta.tables.reduce((a, t) => a + t.initial, 0) * TABLE_ELEMENT_BYTES;
+    if (tableBytes > 0) {
+      const refusal = this.refuseGrowth(tableBytes + (memory ? memory.buffer.byteLength : 0));
+      if (refusal) throw new WasmError('memory', `cannot create an instance with ${tableBytes} bytes of tables: ${refusal}`);
+    }
     let instance: WebAssembly.Instance;
     binding.ctx = null;
     // BUG FIX: a start function runs during instantiation and is metered too, but the meter used
@@ -394,7 +541,7 @@ export class WasmRegistry {
     meter.granted = 0;
     this.creating = memory;
     try {
-      instance = loader.instantiateSync(c.module, imports as Record<string, Record<string, unknown>>).instance;
+      instance = new WebAssembly.Instance(c.module, imports);
     } catch (e) {
       this.creating = null;
       this.memDirty = true;
@@ -414,6 +561,9 @@ export class WasmRegistry {
       fuel: (exp[c.meta.fuelGlobalExport] as WebAssembly.Global | undefined) ?? null,
       depth: (exp[c.meta.depthGlobalExport] as WebAssembly.Global | undefined) ?? null,
       initialBytes: binding.memory ? binding.memory.buffer.byteLength : 0,
+      tables: c.meta.tableExports.map((n) => exp[n] as WebAssembly.Table),
+      fixedTableBytes: c.meta.tableExports.length > 0 ? 0 : tableBytes,
+      growsTables: c.meta.growsTables,
       createdMaxMemory: maxMemory,
       lastUsed: Date.now(),
       meter,
@@ -434,20 +584,81 @@ export class WasmRegistry {
     return out;
   }
 
-  /** WASM.LOAD. Throws LoadError with a message naming the problem. */
-  load(name: string, bytes: Buffer, opts: LoadOptions): WasmFunction {
+  /** Checks made before anything is compiled (and again before an asynchronous load registers). */
+  private precheck(name: string, bytes: Buffer, opts: LoadOptions): Permission[] {
     if (!NAME_RE.test(name)) throw new LoadError(`invalid function name '${name}': use 1-64 letters, digits, '_' or '-'`);
     if (this.functions.has(name) && !opts.replace) throw new LoadError(`function '${name}' already exists (use REPLACE)`);
-    const granted = opts.permissions ?? this.defaultPermissions();
-    const sec = this.server.config;
-    if (granted.includes('NETWORK') && !sec.getBool('wasm.security.allow_network')) {
-      throw new LoadError('the NETWORK permission is disabled by wasm.security.allow_network');
+    const maxBytes = this.server.config.getInt('wasm.limits.max_module_bytes');
+    if (bytes.length > maxBytes) throw new LoadError(`module is ${bytes.length} bytes, over wasm.limits.max_module_bytes (${maxBytes})`);
+    return opts.permissions ?? this.defaultPermissions();
+  }
+
+  /** WASM.LOAD, synchronously (inside MULTI, at startup). Throws LoadError with a message naming the problem. */
+  load(name: string, bytes: Buffer, opts: LoadOptions): WasmFunction {
+    const granted = this.precheck(name, bytes, opts);
+    return this.register(name, bytes, opts, granted, this.compile(bytes));
+  }
+
+  /**
+   * WASM.LOAD from a client: compiles off the main thread (compileAsync), then checks and
+   * registers synchronously, like load(). Rejects with LoadError.
+   */
+  async loadAsync(name: string, bytes: Buffer, opts: LoadOptions): Promise<WasmFunction> {
+    this.precheck(name, bytes, opts);
+    const compiled = await this.compileAsync(bytes);
+    const granted = this.precheck(name, bytes, opts); // the registry may have changed meanwhile
+    const fn = this.build(name, bytes, granted, compiled);
+    try {
+      // The module store is written (and fsynced) off the main thread too.
+      if (opts.persist !== false) await this.persistAsync(fn);
+      if (this.functions.has(name) && !opts.replace) throw new LoadError(`function '${name}' already exists (use REPLACE)`);
+    } catch (e) {
+      this.abandon(fn);
+      if (e instanceof LoadError) throw e;
+      throw new LoadError(`cannot store the module in ${this.persistDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    if (granted.includes('FILESYSTEM') && !sec.getBool('wasm.security.allow_filesystem')) {
-      throw new LoadError('the FILESYSTEM permission is disabled by wasm.security.allow_filesystem');
+    return this.commit(fn);
+  }
+
+  private register(name: string, bytes: Buffer, opts: LoadOptions, granted: Permission[], compiled: Compiled): WasmFunction {
+    const fn = this.build(name, bytes, granted, compiled);
+    try {
+      if (opts.persist !== false) this.persist(fn);
+    } catch (e) {
+      this.abandon(fn);
+      throw e;
     }
+    return this.commit(fn);
+  }
+
+  /** A function that was built but will not be registered: its instances and code go. */
+  private abandon(fn: WasmFunction): void {
+    fn.pool.clear();
+    this.loading.delete(fn);
+    this.dropUnused(fn.compiled);
+    this.memDirty = true;
+  }
+
+  /** Register a built function (replacing one of the same name). */
+  private commit(fn: WasmFunction): WasmFunction {
+    this.loading.delete(fn);
+    const old = this.functions.get(fn.name);
+    this.functions.set(fn.name, fn);
+    if (old) {
+      this.retire(old);
+      this.dropUnused(old.compiled);
+    }
+    this.memDirty = true;
+    return fn;
+  }
+
+  /** Check a compiled module against the ABI and the permissions, and warm its pool (counted while loading). */
+  private build(name: string, bytes: Buffer, granted: Permission[], compiled: Compiled): WasmFunction {
     const perms = effective(new Set(granted));
-    const compiled = this.compile(bytes);
+    const maxMemory = this.server.config.getInt('wasm.limits.max_memory');
+    if (compiled.meta.dataBytes > maxMemory) {
+      throw new LoadError(`module has ${compiled.meta.dataBytes} bytes of data segments, over wasm.limits.max_memory (${maxMemory})`);
+    }
     this.checkImports(compiled, perms);
     const entries = this.entries(compiled);
     if (!entries.has('main')) {
@@ -489,27 +700,16 @@ export class WasmRegistry {
       () => (this.memDirty = true),
     );
     // Instantiate now: proves the module links, runs its start function, and warms the pool.
-    this.loading = fn;
+    this.loading.add(fn);
     try {
       fn.pool.warm();
       if (cfg.getInt('wasm.pool.min_instances') === 0) fn.pool.release(fn.pool.acquire(), Date.now());
       this.checkAbiVersion(fn);
     } catch (e) {
-      fn.pool.clear();
-      this.loading = null;
-      this.dropUnused(compiled);
+      this.abandon(fn);
       if (e instanceof LoadError) throw e;
       throw new LoadError(e instanceof WasmError ? e.message : `instantiation failed: ${(e as Error).message}`);
     }
-    this.loading = null;
-    if (opts.persist !== false) this.persist(fn);
-    const old = this.functions.get(name);
-    this.functions.set(name, fn);
-    if (old) {
-      this.retire(old);
-      this.dropUnused(old.compiled);
-    }
-    this.memDirty = true;
     return fn;
   }
 
@@ -550,7 +750,13 @@ export class WasmRegistry {
   refresh(fn: WasmFunction): void {
     const cfg = this.server.config;
     const c = fn.compiled;
-    if (c.maxDepth === cfg.getInt('wasm.limits.max_call_depth') && c.metering === cfg.getBool('wasm.metering')) return;
+    if (
+      c.maxDepth === cfg.getInt('wasm.limits.max_call_depth') &&
+      c.metering === cfg.getBool('wasm.metering') &&
+      c.maxTableElements === cfg.getInt('wasm.limits.max_table_elements')
+    ) {
+      return;
+    }
     fn.compiled = this.compile(fn.bytes);
     fn.pool.clear();
     this.dropUnused(c);
@@ -595,8 +801,7 @@ export class WasmRegistry {
         code += f.bytes.length;
         compiled.add(f.compiled);
       }
-      const l = this.loading;
-      if (l && this.functions.get(l.name) !== l) {
+      for (const l of this.loading) {
         linear += l.pool.memoryBytes();
         code += l.bytes.length;
         compiled.add(l.compiled);
@@ -663,7 +868,14 @@ export class WasmRegistry {
   private persist(fn: WasmFunction): void {
     const dir = this.checkedPersistDir(true)!;
     writeAtomic(join(dir, `${fn.name}.wasm`), fn.bytes);
-    writeAtomic(join(dir, `${fn.name}.json`), Buffer.from(JSON.stringify({ name: fn.name, permissions: fn.permissions, sha256: fn.sha256, abi: ABI_VERSION }) + '\n'));
+    writeAtomic(join(dir, `${fn.name}.json`), persistMeta(fn));
+  }
+
+  /** persist(), with the writes and fsyncs on libuv's thread pool. */
+  private async persistAsync(fn: WasmFunction): Promise<void> {
+    const dir = this.checkedPersistDir(true)!;
+    await writeAtomicAsync(join(dir, `${fn.name}.wasm`), fn.bytes);
+    await writeAtomicAsync(join(dir, `${fn.name}.json`), persistMeta(fn));
   }
 
   /** Load every persisted module (startup). Returns what failed, for the log. */
@@ -687,9 +899,11 @@ export class WasmRegistry {
         if (mem && mem.maxmemory > 0 && mem.policy === 'noeviction' && mem.used() > mem.maxmemory) {
           throw new LoadError(`used memory (${mem.used()} bytes) is over maxmemory (${mem.maxmemory} bytes)`);
         }
-        const meta = JSON.parse(readFileNoFollow(join(dir, f)).toString('utf8')) as { permissions: Permission[] };
+        const meta = JSON.parse(readFileNoFollow(join(dir, f)).toString('utf8')) as { permissions: string[] };
         const bytes = readFileNoFollow(join(dir, `${name}.wasm`));
-        this.load(name, bytes, { replace: true, permissions: meta.permissions, persist: false });
+        // NETWORK and FILESYSTEM, stored by older versions, never granted anything: dropped.
+        const permissions = meta.permissions.filter((p) => !(p in REMOVED_PERMISSIONS)) as Permission[];
+        this.load(name, bytes, { replace: true, permissions, persist: false });
         loaded.push(name);
       } catch (e) {
         failed.push({ name, error: (e as Error).message });
@@ -716,6 +930,23 @@ export function readFileNoFollow(path: string): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+function persistMeta(fn: WasmFunction): Buffer {
+  return Buffer.from(JSON.stringify({ name: fn.name, permissions: fn.permissions, sha256: fn.sha256, abi: ABI_VERSION }) + '\n');
+}
+
+/** writeAtomic with fs/promises (the same flags: O_EXCL | O_NOFOLLOW, fsync, rename). */
+async function writeAtomicAsync(path: string, data: Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`;
+  const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, path);
 }
 
 /** Write, fsync, rename; the temporary name is new (O_EXCL) and never a followed link (O_NOFOLLOW). */

@@ -139,6 +139,22 @@ const CASES: Case[] = [
     ],
     read: [['XLEN', 'k'], ['XRANGE', 'k', '-', '+'], ['XINFO', 'STREAM', 'k'], ['XINFO', 'GROUPS', 'k']],
   },
+  {
+    name: 'stream with ids beyond 2^53 (exact u64)',
+    setup: [
+      ['XADD', 'k', '9007199254740993-1', 'a', '1'],
+      ['XADD', 'k', '9999999999999999999-0', 'a', '2'],
+      ['XADD', 'k', '9999999999999999999-18446744073709551614', 'b', '3'],
+      ['XADD', 'k', '18446744073709551615-0', 'a', '4'],
+      ['XADD', 'k', '18446744073709551615-18446744073709551615', 'a', '5'],
+      ['XDEL', 'k', '9999999999999999999-0'],
+      ['XGROUP', 'CREATE', 'k', 'g1', '9007199254740993-1', 'ENTRIESREAD', '9007199254740993'],
+      ['XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', '2', 'STREAMS', 'k', '>'],
+      ['XCLAIM', 'k', 'g1', 'bob', '0', '18446744073709551615-0', 'FORCE', 'RETRYCOUNT', '9223372036854775807', 'TIME', '1700000000000'],
+    ],
+    read: STREAM_READ,
+    mask: xpendingMask,
+  },
   { name: 'stream empty', setup: [['XGROUP', 'CREATE', 'k', 'g', '$', 'MKSTREAM']], read: [['XLEN', 'k'], ['XINFO', 'STREAM', 'k'], ['XINFO', 'GROUPS', 'k']], sameBytes: true },
 ];
 

@@ -193,7 +193,7 @@ describe.skipIf(skipReason('server differential tests', 'redis-server'))('server
         let ra = items(a)[0];
         const rb = items(b)[0];
         if (name === 'client' && ra.t === 'array') {
-          // Compare the subcommands Redis 7.0 has; Lodestone adds SETINFO/NO-TOUCH and lacks tracking.
+          // Compare the subcommands Redis 7.0 has; Lodestone adds the 7.2 SETINFO/NO-TOUCH.
           const redisSubs = new Set(items(items(rb)[9]).map((x) => s(items(x)[0])));
           const e = [...items(ra)];
           e[9] = { t: 'array', v: items(e[9]).filter((x) => redisSubs.has(s(items(x)[0]))) };

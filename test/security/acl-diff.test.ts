@@ -45,7 +45,7 @@ describe.skipIf(skip)('ACL vs redis-server', () => {
     for (const cat of cats) {
       const a = strs(await l.call('ACL', 'CAT', cat)).filter(both).sort();
       const b = strs(await r.call('ACL', 'CAT', cat)).filter(both);
-      // Subcommands Lodestone does not implement (e.g. CLIENT TRACKING) are not in its table.
+      // Subcommands Lodestone does not implement are not in its table.
       const have = new Set(a);
       const bOurs = b.filter((n) => lsNames.has(n)).sort();
       const aOurs = a.filter((n) => rsNames.has(n));

@@ -79,8 +79,8 @@ describe('protected configs (enable-protected-configs no, the default)', () => {
 
   it('every path and every safety net is protected or immutable', async () => {
     const protectedOnes = ['dir', 'dbfilename', 'busy-reply-threshold', 'lua-time-limit', 'wasm.metering', 'wasm.limits.max_memory',
-      'wasm.limits.max_fuel', 'wasm.limits.max_duration_ms', 'wasm.limits.max_call_depth', 'wasm.security.allow_network',
-      'wasm.security.allow_filesystem'];
+      'wasm.limits.max_fuel', 'wasm.limits.max_duration_ms', 'wasm.limits.max_call_depth', 'wasm.limits.max_module_bytes',
+      'wasm.limits.max_table_elements'];
     for (const name of protectedOnes) {
       expect(errText(await c.call('CONFIG', 'SET', name, '1')), name).toBe(setFailed(name, "can't set protected config"));
     }

@@ -703,11 +703,8 @@ export function readValue(r: RdbReader, type: number): RedisValue {
       return z;
     }
     case RDB_TYPE_STREAM_LISTPACKS:
-    case RDB_TYPE_STREAM_LISTPACKS_2: {
-      const s = streamFromRdb(readStream(r, type));
-      if (s === null) fail('stream id outside the range this server holds exactly');
-      return s;
-    }
+    case RDB_TYPE_STREAM_LISTPACKS_2:
+      return streamFromRdb(readStream(r, type));
     case RDB_TYPE_MODULE_PRE_GA:
     case RDB_TYPE_MODULE_2:
       fail("The RDB file contains module data I can't load");
@@ -871,11 +868,10 @@ function readStream(r: RdbReader, type: number): RdbStream {
       const seq = id.readBigUInt64BE(8);
       const deliveryTime = r.millis();
       const deliveryCount = r.lenBig();
-      if (deliveryCount > BigInt(Number.MAX_SAFE_INTEGER)) fail('bad delivery count');
       const prev = g.pel[g.pel.length - 1];
       if (prev && cmpId(prev.ms, prev.seq, ms, seq) >= 0) fail('Duplicated global PEL entry loading stream consumer group');
       pelIds.set(`${ms}-${seq}`, 0);
-      g.pel.push({ ms, seq, deliveryTime, deliveryCount: Number(deliveryCount) });
+      g.pel.push({ ms, seq, deliveryTime, deliveryCount });
     }
     const nCons = r.count();
     const cnames = new Set<string>();

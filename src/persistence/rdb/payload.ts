@@ -2,7 +2,7 @@
 // and encoding (codec.ts) — then the RDB version as 2 bytes little-endian (10 for Redis 7.0) and the
 // CRC-64 of everything before it, 8 bytes little-endian. RESTORE accepts a payload whose version is
 // at most ours and whose checksum matches; a checksum of all zeroes is NOT accepted (Redis 7.0 only
-// skips the check with the skip-checksum-validation debug setting, which Lodestone does not have).
+// skips the check after DEBUG SET-SKIP-CHECKSUM-VALIDATION 1, which Lodestone has too).
 
 import type { RedisValue } from '../../keyspace/db.js';
 import { crc64LE } from './crc64.js';
@@ -31,12 +31,16 @@ export function createDumpPayload(v: RedisValue, opts: EncodeOptions = DEFAULT_E
   return w.finish();
 }
 
-/** verifyDumpPayload: long enough, a version we know, a matching checksum. */
-export function verifyDumpPayload(p: Buffer): boolean {
+/**
+ * verifyDumpPayload: long enough, a version we know, a matching checksum (not checked with
+ * `skipChecksum`: DEBUG SET-SKIP-CHECKSUM-VALIDATION 1).
+ */
+export function verifyDumpPayload(p: Buffer, skipChecksum = false): boolean {
   if (p.length < 10) return false;
   const footer = p.length - 10;
   const ver = p[footer] | (p[footer + 1] << 8);
   if (ver > RDB_VERSION) return false;
+  if (skipChecksum) return true;
   return crc64LE(p, 0, p.length - 8).equals(p.subarray(p.length - 8));
 }
 

@@ -2,15 +2,12 @@
 //
 // The codec works on a neutral form (RdbStream: ids as exact unsigned 64-bit bigints, nodes with
 // their tombstones, groups with PELs and consumers), and these two functions convert between it and
-// the Stream class. When the Stream's id representation changes (today two JS numbers per id,
-// exact to 2^53, UINT64_MAX as 2^64), only this file changes: streamFromRdb refuses an id the
-// current representation cannot hold exactly rather than load a different one.
+// the Stream class. When the Stream's id representation changes (today a U64 per component: a
+// number below 2^53, a bigint above, both exact), only this file changes.
 
-import { Consumer, ConsumerGroup, PendingEntry, Stream, StreamNode, U64MAX } from '../../keyspace/stream.js';
+import { Consumer, ConsumerGroup, PendingEntry, Stream, StreamNode, U64, u64 } from '../../keyspace/stream.js';
 import { lpBacklenSize } from './listpack.js';
 
-const U64_MAX_BIG = 2n ** 64n - 1n;
-const TWO53 = 2n ** 53n;
 
 export interface RdbStreamEntry {
   ms: bigint;
@@ -33,7 +30,7 @@ export interface RdbPending {
   ms: bigint;
   seq: bigint;
   deliveryTime: number;
-  deliveryCount: number;
+  deliveryCount: bigint;
 }
 
 export interface RdbConsumer {
@@ -66,17 +63,11 @@ export interface RdbStream {
   groups: RdbGroup[];
 }
 
-function toBig(n: number): bigint {
-  return n >= U64MAX ? U64_MAX_BIG : BigInt(n);
+function toBig(n: U64): bigint {
+  return BigInt(n);
 }
 
-class Unrepresentable extends Error {}
-
-function toNum(b: bigint): number {
-  if (b === U64_MAX_BIG) return U64MAX;
-  if (b > TWO53) throw new Unrepresentable();
-  return Number(b);
-}
+const toNum = u64;
 
 /** Lodestone stream → neutral form (for writing). */
 export function streamToRdb(s: Stream): RdbStream {
@@ -92,7 +83,7 @@ export function streamToRdb(s: Stream): RdbStream {
     lastMs: toBig(g.lastMs),
     lastSeq: toBig(g.lastSeq),
     entriesRead: BigInt(g.entriesRead),
-    pel: g.pel.map((p) => ({ ms: toBig(p.ms), seq: toBig(p.seq), deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount })),
+    pel: g.pel.map((p) => ({ ms: toBig(p.ms), seq: toBig(p.seq), deliveryTime: p.deliveryTime, deliveryCount: toBig(p.deliveryCount) })),
     consumers: g.sortedConsumers().map((c) => ({
       name: c.name,
       seenTime: c.seenTime,
@@ -121,56 +112,51 @@ function lpIntBytes(v: number): number {
 
 /**
  * Neutral form → Lodestone stream (for loading). The codec has validated the structure (ordering,
- * counts, PEL ownership); this returns null when an id cannot be held exactly by Stream.
+ * counts, PEL ownership).
  */
-export function streamFromRdb(r: RdbStream): Stream | null {
-  try {
-    const s = new Stream();
-    for (const n of r.nodes) {
-      let live = 0;
-      let deleted = 0;
-      for (const e of n.entries) e.deleted ? deleted++ : live++;
-      if (live === 0) continue; // Redis never keeps a node without live entries
-      const node = new StreamNode(toNum(n.ms), toNum(n.seq), n.masterFields);
-      node.entries = n.entries.map((e) => ({ ms: toNum(e.ms), seq: toNum(e.seq), fields: e.fields, deleted: e.deleted }));
-      node.live = live;
-      node.deleted = deleted;
-      if (n.lpBytes > 0) node.rest = n.lpBytes - lpIntBytes(live) - lpIntBytes(deleted);
-      s.nodes.push(node);
-    }
-    s.length = Number(r.length);
-    s.lastMs = toNum(r.lastMs);
-    s.lastSeq = toNum(r.lastSeq);
-    s.firstMs = toNum(r.firstMs);
-    s.firstSeq = toNum(r.firstSeq);
-    s.maxDelMs = toNum(r.maxDelMs);
-    s.maxDelSeq = toNum(r.maxDelSeq);
-    s.entriesAdded = toNum(r.entriesAdded);
-    for (const g of r.groups) {
-      const cg = new ConsumerGroup(toNum(g.lastMs), toNum(g.lastSeq), g.entriesRead < 0n ? -1 : toNum(g.entriesRead));
-      const byId = new Map<string, PendingEntry>();
-      const owner = new Map<string, Consumer>();
-      const consumers: Consumer[] = [];
-      for (const c of g.consumers) {
-        const cc = new Consumer(c.name, c.seenTime);
-        cg.consumers.set(c.name, cc);
-        consumers.push(cc);
-        for (const id of c.pel) owner.set(`${id.ms}-${id.seq}`, cc);
-      }
-      for (const p of g.pel) {
-        const k = `${p.ms}-${p.seq}`;
-        const e: PendingEntry = { ms: toNum(p.ms), seq: toNum(p.seq), consumer: owner.get(k)!, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount };
-        byId.set(k, e);
-        cg.pel.push(e);
-      }
-      for (let i = 0; i < g.consumers.length; i++) {
-        for (const id of g.consumers[i].pel) consumers[i].pel.push(byId.get(`${id.ms}-${id.seq}`)!);
-      }
-      s.groups.set(g.name, cg);
-    }
-    return s;
-  } catch (err) {
-    if (err instanceof Unrepresentable) return null;
-    throw err;
+export function streamFromRdb(r: RdbStream): Stream {
+  const s = new Stream();
+  for (const n of r.nodes) {
+    let live = 0;
+    let deleted = 0;
+    for (const e of n.entries) e.deleted ? deleted++ : live++;
+    if (live === 0) continue; // Redis never keeps a node without live entries
+    const node = new StreamNode(toNum(n.ms), toNum(n.seq), n.masterFields);
+    node.entries = n.entries.map((e) => ({ ms: toNum(e.ms), seq: toNum(e.seq), fields: e.fields, deleted: e.deleted }));
+    node.live = live;
+    node.deleted = deleted;
+    if (n.lpBytes > 0) node.rest = n.lpBytes - lpIntBytes(live) - lpIntBytes(deleted);
+    s.nodes.push(node);
   }
+  s.length = Number(r.length);
+  s.lastMs = toNum(r.lastMs);
+  s.lastSeq = toNum(r.lastSeq);
+  s.firstMs = toNum(r.firstMs);
+  s.firstSeq = toNum(r.firstSeq);
+  s.maxDelMs = toNum(r.maxDelMs);
+  s.maxDelSeq = toNum(r.maxDelSeq);
+  s.entriesAdded = toNum(r.entriesAdded);
+  for (const g of r.groups) {
+    const cg = new ConsumerGroup(toNum(g.lastMs), toNum(g.lastSeq), g.entriesRead < 0n ? -1 : toNum(g.entriesRead));
+    const byId = new Map<string, PendingEntry>();
+    const owner = new Map<string, Consumer>();
+    const consumers: Consumer[] = [];
+    for (const c of g.consumers) {
+      const cc = new Consumer(c.name, c.seenTime);
+      cg.consumers.set(c.name, cc);
+      consumers.push(cc);
+      for (const id of c.pel) owner.set(`${id.ms}-${id.seq}`, cc);
+    }
+    for (const p of g.pel) {
+      const k = `${p.ms}-${p.seq}`;
+      const e: PendingEntry = { ms: toNum(p.ms), seq: toNum(p.seq), consumer: owner.get(k)!, deliveryTime: p.deliveryTime, deliveryCount: toNum(p.deliveryCount) };
+      byId.set(k, e);
+      cg.pel.push(e);
+    }
+    for (let i = 0; i < g.consumers.length; i++) {
+      for (const id of g.consumers[i].pel) consumers[i].pel.push(byId.get(`${id.ms}-${id.seq}`)!);
+    }
+    s.groups.set(g.name, cg);
+  }
+  return s;
 }

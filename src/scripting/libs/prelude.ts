@@ -236,12 +236,12 @@ if mode == 'eval' then
   R.G = G
 else
   -- Functions: each library gets its own environment over the shared globals. While a library
-  -- loads, 'redis' is the load-time API (register_function, log, setresp …: no call/pcall).
+  -- loads, 'redis' is Redis 7.0's load-time API (register_function, log, the version and LOG_*
+  -- constants: no call/pcall/setresp) and the only global.
   local run_redis = readonly(redis)
   local load_api = {
     register_function = js.register_function,
     log = redis.log,
-    setresp = redis.setresp,
     REDIS_VERSION = version, REDIS_VERSION_NUM = versionNum,
     LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   }
@@ -252,11 +252,20 @@ else
   end, __newindex = ro_error, __metatable = false })
   protected[load_redis] = true
   G.redis = run_redis
+  -- While a library's code loads, its globals are only 'redis' (the load-time API): Redis 7.0 runs
+  -- the load with a globals table holding nothing else (no string, pcall, error …; a function
+  -- defined then sees the real globals when it runs).
+  local load_globals = setmt0({ redis = load_redis }, { __index = missing, __newindex = ro_error, __metatable = false })
+  protected[load_globals] = true
+  local last_mt
   R.new_env = function()
-    local env = env_of(G)
+    local mt = { __index = G, __newindex = ro_error, __metatable = false }
+    local env = setmt0({}, mt)
+    protected[env] = true
+    last_mt = mt
     return env
   end
-  R.loading = function(on) rawset0(G, 'redis', on and load_redis or run_redis) end
+  R.loading = function(on) if last_mt then last_mt.__index = on and load_globals or G end end
   G._G = env_of(G)
   setmt0(G, { __index = missing, __newindex = ro_error })
 end
