@@ -200,7 +200,11 @@ export const pubsubCommands: CommandSpec[] = [
     since: '7.0.0',
     complexity: 'O(N) where N is the number of clients subscribed to the receiving shard channel.',
     syntax: 'shardchannel message',
-    handler: (ctx, args) => ctx.server.pubsub.spublish(args[1], args[2]),
+    handler: (ctx, args) => {
+      const n = ctx.server.pubsub.spublish(args[1], args[2]);
+      ctx.server.replication.propagateCommand(args); // as PUBLISH: to the replicas, not the AOF
+      return n;
+    },
   },
   {
     name: 'pubsub',

@@ -180,6 +180,13 @@ export class Replication {
     ]);
   }
 
+  /** DEBUG CHANGE-REPL-ID: Redis's changeReplicationId + clearReplicationId2. */
+  changeReplicationId(): void {
+    this.replid = randomBytes(20).toString('hex');
+    this.replid2 = ZERO_ID;
+    this.secondReplOffset = -1;
+  }
+
   get isReplica(): boolean {
     return this.masterHost !== '';
   }

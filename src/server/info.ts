@@ -152,6 +152,7 @@ function ids(server: Server): { runId: string; replId: string } {
 /** DEBUG CHANGE-REPL-ID: a new random replication id (INFO replication master_replid). */
 export function changeReplicationId(server: Server): void {
   ids(server).replId = randomBytes(20).toString('hex');
+  server.replication?.changeReplicationId();
 }
 
 /** The run id (INFO server run_id), random per server start. */
