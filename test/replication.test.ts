@@ -954,3 +954,55 @@ describe('a disconnect longer than the backlog', () => {
     }
   }, LONG);
 });
+
+describe('restarts continue the replication (the snapshot keeps the replication id and offset)', () => {
+  it('a replica restarted from its dump.rdb, and a master restarted from its own, resynchronize partially', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const mdir = mkdtempSync(join(tmpdir(), 'lodestone-repl-m-'));
+    const rdir = mkdtempSync(join(tmpdir(), 'lodestone-repl-r-'));
+    let m = await startLodestone({ dir: mdir });
+    let cm = client(m.port);
+    let r = await startLodestone({ dir: rdir, replicaof: `127.0.0.1 ${m.port}` });
+    let cr = client(r.port);
+    try {
+      await populate(cm, 'pre');
+      await linkUp(cr);
+      await cm.select(3);
+      await cm.set('db3-1', 'x'); // the stream has db 3 selected when the replica saves
+      await cm.select(0);
+      expect(await cm.call('WAIT', '1', '20000')).toBe(1);
+      // The replica saves and stops; the master goes on.
+      expect(await cr.call('SAVE')).toBe('OK');
+      cr.disconnect();
+      await r.close();
+      await cm.set('while-down', '1');
+      r = await startLodestone({ dir: rdir, replicaof: `127.0.0.1 ${m.port}` });
+      cr = client(r.port);
+      await linkUp(cr);
+      await expectSameData(cm, cr, 'replica after its restart');
+      let st = await infoOf(cm, 'stats');
+      expect(st.sync_partial_ok).toBe('1');
+      expect(st.sync_full).toBe('1');
+      // Now the master saves, stops and comes back on the same port; the replica continues.
+      expect(await cm.call('WAIT', '1', '20000')).toBe(1);
+      expect(await cm.call('SAVE')).toBe('OK');
+      const port = m.port;
+      cm.disconnect();
+      await m.close();
+      m = await startLodestone({ dir: mdir, port: String(port) });
+      cm = client(m.port);
+      await cm.set('after-master-restart', '1');
+      await until(async () => (await cr.get('after-master-restart')) === '1', LONG, 'the replica follows the restarted master');
+      st = await infoOf(cm, 'stats');
+      expect(st.sync_partial_ok).toBe('1');
+      expect(st.sync_full).toBe('0');
+      await expectSameData(cm, cr, 'after the master restart');
+    } finally {
+      cm.disconnect();
+      cr.disconnect();
+      await r.close();
+      await m.close();
+    }
+  }, 60_000);
+});

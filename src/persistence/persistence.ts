@@ -185,6 +185,8 @@ export class Persistence {
   private closed = false;
   private dirtyAtLastSave = 0;
   private lastBgsaveTry = 0;
+  /** The replication id and offset of the snapshot loaded at startup (replication.ts restores them). */
+  loadedRepl: { replId: string; replOffset: number; streamDb: number } | null = null;
   readonly stats = {
     rdbSaves: 0,
     lastBgsaveOk: true,
@@ -325,6 +327,9 @@ export class Persistence {
           wasm: 'missing',
         });
         this.stats.loadedExpired = r.expiredSkipped;
+        if (r.replId !== null && r.replOffset !== null) {
+          this.loadedRepl = { replId: r.replId, replOffset: r.replOffset, streamDb: Number(r.aux.get('repl-stream-db') ?? 0) };
+        }
         if (r.expiredSkipped > 0) this.server.log.info(`Done loading RDB, keys loaded: ${r.keys}, keys expired: ${r.expiredSkipped}.`);
       } catch (err) {
         if (err instanceof RdbLoadError) {
@@ -798,7 +803,9 @@ export class Persistence {
     try {
       const dump = kind === 'rewrite' ? new DatasetDump(this.server, sink) : null;
       // The RDB writer's constructor already writes the header, modules and functions.
-      const snap = kind === 'bgsave' ? new RdbSnapshot(this.server, sink, { live }) : null;
+      // Snapshots carry the replication id and offset (Redis's rdbPopulateSaveInfo), so a restarted
+      // master or replica can continue its replication with a partial resync.
+      const snap = kind === 'bgsave' ? new RdbSnapshot(this.server, sink, { live, repl: this.server.replication.rdbInfo() ?? undefined }) : null;
       return { kind, dump, snap, file, writer, tmp, target, started: Date.now() };
     } catch (err) {
       file.close();

@@ -191,13 +191,46 @@ export class Replication {
     return this.masterHost !== '';
   }
 
-  /** At startup: `replicaof host port` in the configuration. */
+  /**
+   * At startup, after the dataset was loaded: the replication id and offset of the snapshot (if it
+   * had them) become ours, as Redis restores them from its RDB — a restarted master's replicas and a
+   * restarted replica continue with a partial resync. Then `replicaof host port` from the
+   * configuration starts the link.
+   */
   start(): void {
+    const saved = this.server.persistence.loadedRepl;
+    if (saved && /^[0-9a-f]{40}$/.test(saved.replId) && saved.replOffset >= 0) {
+      this.replid = saved.replId;
+      this.offset = saved.replOffset;
+      this.backlog = new Backlog(this.server.config.getInt('repl-backlog-size'), this.offset);
+      this.streamDb = -1;
+    }
     const v = this.server.config.getString('replicaof').trim();
     if (!v) return;
     const [host, port] = v.split(/\s+/);
-    // At startup there is no history of ours to continue: the first sync is a full one.
+    if (saved) {
+      this.server.log.info(`Using the snapshot's replication id and offset to try a partial resynchronization (${saved.replId}:${saved.replOffset + 1}).`);
+      this.cachedReplid = this.replid;
+      this.cachedOffset = this.offset;
+      this.cachedDb = saved.streamDb >= 0 && saved.streamDb < this.server.dbs.length ? saved.streamDb : 0;
+    }
+    // Without a saved history the first sync is a full one.
     this.setMaster(host, Number(port), false);
+  }
+
+  /**
+   * The repl-id / repl-offset / repl-stream-db aux fields of a snapshot: on a replica its master's
+   * history and the db its stream has selected; on a master with a backlog its own.
+   */
+  rdbInfo(): { replId: string; replOffset: number; streamDb: number } | null {
+    if (this.isReplica) {
+      if (this.linkState === 'connected' && this.masterClient) return { replId: this.replid, replOffset: this.offset, streamDb: this.masterClient.db };
+      // Link down: the history we would continue from (Redis uses its cached master).
+      return this.cachedOffset >= 0 ? { replId: this.cachedReplid, replOffset: this.cachedOffset, streamDb: this.cachedDb } : null;
+    }
+    if (!this.backlog) return null;
+    this.flushStream();
+    return { replId: this.replid, replOffset: this.offset, streamDb: this.streamDb < 0 ? 0 : this.streamDb };
   }
 
   close(): void {
