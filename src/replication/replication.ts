@@ -15,10 +15,10 @@
 // the RDB is written in 2 ms slices between other clients' commands by RdbSnapshot, which keeps it
 // equal to the dataset at the PSYNC's point of the stream (it saves a key before a write changes
 // it, as copy-on-write would); the stream produced meanwhile waits for that replica and follows
-// the file. The master PINGs its
-// replicas every repl-ping-replica-period seconds (inside the stream, counted in the offsets),
-// tracks their REPLCONF ACK offsets for WAIT and min-replicas-to-write, and drops a replica silent
-// for repl-timeout seconds.
+// the file. The master PINGs its replicas every repl-ping-replica-period seconds (inside the
+// stream, counted in the offsets), tracks their REPLCONF ACK offsets for WAIT and
+// min-replicas-to-write, and drops a replica silent for repl-timeout seconds. PUBLISH, SPUBLISH
+// and WASM.LOAD / WASM.UNLOAD go to the replicas only (propagateCommand), not to the AOF.
 //
 // Replica side. REPLICAOF host port (or `replicaof` in config.toml) connects to the master and runs
 // the handshake Redis's replica runs (PING, AUTH [masteruser] masterauth, REPLCONF listening-port,
@@ -35,6 +35,9 @@
 // FAILOVER (Redis 6.2's coordinated switch) pauses writes, waits for the target to have the whole
 // stream, becomes its replica and sends PSYNC … FAILOVER, which makes the target take over.
 //
+// Snapshots carry our replication id and offset (rdbInfo) and a restart takes them back (start()),
+// so restarted servers continue with a partial resync.
+//
 // Not done: repl-diskless-sync-delay (the transfer starts at once, one RDB per replica),
 // writable replicas' local-expiry tracking. See docs/REPLICATION.md.
 
@@ -43,7 +46,6 @@ import { randomBytes } from 'node:crypto';
 import { Encoder } from '../protocol/encoder.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, NO_REPLY, OK, Reply, ReplyError, Status } from '../protocol/reply.js';
 import { parseIntArg } from '../util/numbers.js';
-import { RequestParser } from '../protocol/parser.js';
 import type { Command } from '../commands/table.js';
 import { encodeCommand } from '../persistence/dump.js';
 import { call, resolve } from '../server/dispatch.js';
