@@ -15,6 +15,7 @@ import wabtInit from 'wabt';
 import { LodestoneHandle, startLodestone } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { show, type RespValue } from './helpers/resp.js';
+import { PROXY_WAT } from './helpers/wasm-guests.js';
 import type { WriteEvent } from '../src/server/server.js';
 
 type Wabt = Awaited<ReturnType<typeof wabtInit>>;
@@ -59,51 +60,6 @@ function callSeqModule(cmds: string[][], tail = ''): Buffer {
     (func (export "main") (result i64) ${calls.join('\n')} ${tail} (i64.const 0)))`);
 }
 
-/** ARGS → one RESP command → `call` → the reply passed through (`main`), or then a trap (`fail`). */
-const PROXY_WAT = `(module
-  (import "lodestone" "arg_count" (func $argc (result i32)))
-  (import "lodestone" "arg_len" (func $arglen (param i32) (result i32)))
-  (import "lodestone" "arg_read" (func $argread (param i32 i32 i32) (result i32)))
-  (import "lodestone" "call" (func $call (param i32 i32) (result i32)))
-  (import "lodestone" "result_read" (func $rr (param i32 i32) (result i32)))
-  (import "lodestone" "reply_raw" (func $raw (param i32 i32)))
-  (memory (export "memory") 4)
-  (func $itoa (param $p i32) (param $n i32) (result i32) (local $len i32) (local $t i32) (local $i i32)
-    (local.set $t (local.get $n))
-    (local.set $len (i32.const 1))
-    (block $d (loop $l
-      (br_if $d (i32.lt_u (local.get $t) (i32.const 10)))
-      (local.set $t (i32.div_u (local.get $t) (i32.const 10)))
-      (local.set $len (i32.add (local.get $len) (i32.const 1)))
-      (br $l)))
-    (local.set $i (local.get $len))
-    (loop $w
-      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
-      (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.add (i32.const 48) (i32.rem_u (local.get $n) (i32.const 10))))
-      (local.set $n (i32.div_u (local.get $n) (i32.const 10)))
-      (br_if $w (i32.gt_u (local.get $i) (i32.const 0))))
-    (i32.add (local.get $p) (local.get $len)))
-  (func $crlf (param $p i32) (result i32)
-    (i32.store16 (local.get $p) (i32.const 0x0a0d))
-    (i32.add (local.get $p) (i32.const 2)))
-  (func $run (result i32) (local $p i32) (local $n i32) (local $i i32) (local $len i32) (local $rlen i32)
-    (local.set $n (call $argc))
-    (i32.store8 (i32.const 0) (i32.const 42))
-    (local.set $p (call $crlf (call $itoa (i32.const 1) (local.get $n))))
-    (block $done (loop $l
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $len (call $arglen (local.get $i)))
-      (i32.store8 (local.get $p) (i32.const 36))
-      (local.set $p (call $crlf (call $itoa (i32.add (local.get $p) (i32.const 1)) (local.get $len))))
-      (drop (call $argread (local.get $i) (local.get $p) (local.get $len)))
-      (local.set $p (call $crlf (i32.add (local.get $p) (local.get $len))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l)))
-    (local.set $rlen (call $call (i32.const 0) (local.get $p)))
-    (drop (call $rr (i32.const 131072) (local.get $rlen)))
-    (local.get $rlen))
-  (func (export "main") (call $raw (i32.const 131072) (call $run)))
-  (func (export "fail") (drop (call $run)) unreachable))`;
 
 const answer = (n: number, extra = '') => wat(`(module ${extra} (func (export "main") (result i64) (i64.const ${n})))`);
 

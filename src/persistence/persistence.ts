@@ -518,10 +518,12 @@ export class Persistence {
     if (!existsSync(path)) return ERR_RELOAD;
     const server = this.server;
     const dirty = server.dirty;
-    if (this.isRdbFile(path)) {
-      // Redis's rdbLoad with RDBFLAGS_ALLOW_DUP under MERGE: the file's keys and libraries replace ours.
-      this.loading = true;
-      try {
+    let db = 0;
+    const seen = new Set<string>();
+    this.loading = true;
+    try {
+      if (this.isRdbFile(path)) {
+        // Redis's rdbLoad, with RDBFLAGS_ALLOW_DUP under MERGE: the file's keys and libraries replace ours.
         loadRdbFile(server, path, {
           allowDuplicates: merge,
           replaceFunctions: merge,
@@ -529,41 +531,28 @@ export class Persistence {
           verifyChecksum: server.config.getBool('rdbchecksum'),
           wasm: 'missing',
         });
-      } catch (err) {
-        if (!(err instanceof RdbLoadError)) throw err;
-        server.log.warn({ err: err.message }, 'DEBUG RELOAD: the snapshot is unusable');
-        return ERR_RELOAD;
-      } finally {
-        this.loading = false;
-        server.dirty = dirty;
-      }
-      server.log.warn('DB reloaded by DEBUG RELOAD');
-      return null;
-    }
-    let db = 0;
-    const seen = new Set<string>();
-    this.loading = true;
-    try {
-      verifySnapshot(path);
-      replayFile(server, path, (args) => {
-        if (args[0] === SNAPSHOT_MAGIC || args[0] === SNAPSHOT_END) return true;
-        if (!merge) return false;
-        if (args[0].toLowerCase() === 'select') {
-          db = Number(args[1]);
+      } else {
+        verifySnapshot(path);
+        replayFile(server, path, (args) => {
+          if (args[0] === SNAPSHOT_MAGIC || args[0] === SNAPSHOT_END) return true;
+          if (!merge) return false;
+          if (args[0].toLowerCase() === 'select') {
+            db = Number(args[1]);
+            return false;
+          }
+          const cmd = resolve(server, args);
+          if (cmd instanceof ReplyError) return false;
+          for (const i of keyIndexes(cmd, args)) {
+            const id = `${db}\0${args[i]}`;
+            if (seen.has(id)) continue;
+            seen.add(id);
+            server.dbs[db]?.delete(args[i]);
+          }
           return false;
-        }
-        const cmd = resolve(server, args);
-        if (cmd instanceof ReplyError) return false;
-        for (const i of keyIndexes(cmd, args)) {
-          const id = `${db}\0${args[i]}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
-          server.dbs[db]?.delete(args[i]);
-        }
-        return false;
-      });
+        });
+      }
     } catch (err) {
-      if (!(err instanceof CorruptFileError)) throw err;
+      if (!(err instanceof CorruptFileError) && !(err instanceof RdbLoadError)) throw err;
       server.log.warn({ err: err.message }, 'DEBUG RELOAD: the snapshot is unusable');
       return ERR_RELOAD;
     } finally {
