@@ -134,23 +134,24 @@ const STREAM_ENTRY = 72;
 /** An id component above 2^53 is a heap BigInt (header + one 64-bit digit) instead of an inline number. */
 const STREAM_BIGINT = 24;
 
-/** A stream: nodes, entries (strings sampled from the first SAMPLE entries), groups and PELs. */
+/**
+ * A stream: nodes, entries (strings sampled from the first SAMPLE entries), groups and PELs. O(SAMPLE
+ * + groups): the entry count is Stream.stored, so a write to a long stream never walks its nodes.
+ */
 function streamBytes(s: Stream): number {
   let b = STREAM_OBJ + STREAM_NODE * s.nodes.length;
-  let entries = 0;
   let sum = 0;
   let n = 0;
-  for (const node of s.nodes) {
-    entries += node.entries.length;
-    for (const e of node.entries) {
-      if (n === SAMPLE) break;
+  for (let ni = 0; ni < s.nodes.length && n < SAMPLE; ni++) {
+    const es = s.nodes[ni].entries;
+    for (let i = 0; i < es.length && n < SAMPLE; i++, n++) {
+      const e = es[i];
       for (const f of e.fields) sum += stringBytes(f.length);
       if (typeof e.ms === 'bigint') sum += STREAM_BIGINT;
       if (typeof e.seq === 'bigint') sum += STREAM_BIGINT;
-      n++;
     }
   }
-  b += STREAM_ENTRY * entries + extrapolate(sum, n, entries);
+  b += STREAM_ENTRY * s.stored + extrapolate(sum, n, s.stored);
   for (const g of s.groups.values()) b += 180 + 120 * g.consumers.size + 64 * g.pel.length;
   return b;
 }
