@@ -92,25 +92,26 @@ export function valueBytes(v: RedisValue): number {
   if (typeof v === 'string') return stringBytes(v.length);
   if (v instanceof BigString) return bigStringBytes(v);
   if (v instanceof Map) {
+    // Keys and values walked side by side: no [key, value] pair allocated per entry.
     let sum = 0;
     let n = 0;
-    for (const [f, x] of v) {
-      sum += stringBytes(f.length) + stringBytes(x.length);
+    const vs = v.values();
+    for (const f of v.keys()) {
+      sum += stringBytes(f.length) + stringBytes((vs.next().value as string).length);
       if (++n === SAMPLE) break;
     }
     return MAP_OBJ + MAP_SLOT * capacity(v.size, 4) + extrapolate(sum, n, v.size);
   }
   if (v instanceof Set) return SET_OBJ + SET_SLOT * capacity(v.size, 4) + strings(v, v.size);
-  if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + strings(v, v.length);
+  if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + dequeStrings(v);
   if (v instanceof Stream) return streamBytes(v);
   return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + strings(v.dict.keys(), v.size);
 }
 
 /** Table capacity V8 (or Deque) holds for n elements: the power of two >= n, at least `min`. */
 function capacity(n: number, min: number): number {
-  let c = min;
-  while (c < n) c *= 2;
-  return c;
+  if (n <= min) return min;
+  return 2 ** (32 - Math.clz32(n - 1)); // next power of two (n < 2^31)
 }
 
 /** Bytes of the first SAMPLE strings, extrapolated to `size`. */
@@ -121,6 +122,15 @@ function strings(items: Iterable<string>, size: number): number {
     sum += stringBytes(s.length);
     if (++n === SAMPLE) break;
   }
+  return extrapolate(sum, n, size);
+}
+
+/** strings() for a list, read by index (the Deque's iterator is a generator). */
+function dequeStrings(d: Deque<string>): number {
+  const size = d.length;
+  const n = size < SAMPLE ? size : SAMPLE;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += stringBytes(d.get(i)!.length);
   return extrapolate(sum, n, size);
 }
 
