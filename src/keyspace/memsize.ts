@@ -23,9 +23,11 @@
 //     node + 72 B per entry (object, fields array; 24 B more per id component above 2^53, a heap
 //     BigInt) + its field and value strings + 180 B per consumer group, 120 B per consumer and
 //     64 B per pending entry (object plus two array slots).
-// Collections of more than SAMPLE elements have their strings estimated from the first SAMPLE and
-// extrapolated, like Redis's MEMORY USAGE (objectComputeSize samples 5), so a write to a big hash
-// costs O(SAMPLE), not O(n).
+// Lists and sorted sets keep the exact size of their element strings as they change (Deque.strBytes,
+// SortedSet.memberBytes), and a stream its entry count (Stream.stored), so their estimate is O(1).
+// Hashes and sets (native Map / Set) of more than SAMPLE elements have their strings estimated from
+// the first SAMPLE and extrapolated, like Redis's MEMORY USAGE (objectComputeSize samples 5): a
+// write to a big hash costs O(SAMPLE), not O(n).
 //
 // Measured with bench/memory.ts (`node --expose-gc dist/bench/memory.js N`), estimate vs heap growth:
 //   100k string keys, 11-byte keys, 3-byte values:          13.4 MB /  13.0 MB  (1.03)
@@ -103,9 +105,9 @@ export function valueBytes(v: RedisValue): number {
     return MAP_OBJ + MAP_SLOT * capacity(v.size, 4) + extrapolate(sum, n, v.size);
   }
   if (v instanceof Set) return SET_OBJ + SET_SLOT * capacity(v.size, 4) + strings(v, v.size);
-  if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + dequeStrings(v);
+  if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + v.strBytes;
   if (v instanceof Stream) return streamBytes(v);
-  return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + strings(v.dict.keys(), v.size);
+  return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + v.memberBytes;
 }
 
 /** Table capacity V8 (or Deque) holds for n elements: the power of two >= n, at least `min`. */
@@ -122,15 +124,6 @@ function strings(items: Iterable<string>, size: number): number {
     sum += stringBytes(s.length);
     if (++n === SAMPLE) break;
   }
-  return extrapolate(sum, n, size);
-}
-
-/** strings() for a list, read by index (the Deque's iterator is a generator). */
-function dequeStrings(d: Deque<string>): number {
-  const size = d.length;
-  const n = size < SAMPLE ? size : SAMPLE;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += stringBytes(d.get(i)!.length);
   return extrapolate(sum, n, size);
 }
 

@@ -304,9 +304,9 @@ function redactArgs(args: string[], idx: number[]): string[] {
 
 /** Redis's slowlogPushCurrentCommand: log the command if it took at least slowlog-log-slower-than µs. */
 export function slowlogPush(server: Server, client: Client, cmd: Command, args: string[], usec: number): void {
-  const slower = server.config.getInt('slowlog-log-slower-than');
+  const slower = server.config.hot.slowlogSlowerThan;
   if (slower < 0 || usec < slower || cmd.skipSlowlog) return;
-  const max = server.config.getInt('slowlog-max-len');
+  const max = server.config.hot.slowlogMaxLen;
   if (max === 0) {
     // Redis pushes, then trims to the length: with 0 the log empties.
     server.slowlog.length = 0;

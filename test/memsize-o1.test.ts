@@ -1,10 +1,13 @@
-// Memory accounting of streams stays O(1) per write (issue 11): the estimate of a stream must not
-// walk its nodes (XADD on a 300k-entry stream used to cost 10x an XADD on an empty one), yet must
-// equal what a full walk gives. Counted, not timed: the nodes array is wrapped in a Proxy that
-// counts element reads.
+// Memory accounting stays O(1) per write (issue 11): the estimate of a stream must not walk its
+// nodes (XADD on a 300k-entry stream used to cost 10x an XADD on an empty one), yet must equal what
+// a full walk gives; lists and sorted sets keep their strings' size as they change, and it must
+// equal a recount after any mix of edits. Counted, not timed: the stream's nodes array is wrapped
+// in a Proxy that counts element reads.
 
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { Stream } from '../src/keyspace/stream.js';
+import { Deque } from '../src/keyspace/deque.js';
+import { SortedSet } from '../src/keyspace/zset.js';
 import { SAMPLE, stringBytes, valueBytes } from '../src/keyspace/memsize.js';
 import { LodestoneHandle, startLodestone } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -64,6 +67,45 @@ describe('stream memory estimate', () => {
     const c = s.clone();
     expect(valueBytes(c)).toBe(walkedBytes(c));
     expect(c.stored).toBe(s.stored);
+  });
+});
+
+describe('list and sorted set string sizes', () => {
+  const recount = (items: Iterable<string>): number => {
+    let b = 0;
+    for (const x of items) b += stringBytes(x.length);
+    return b;
+  };
+
+  it('Deque.strBytes equals a recount after pushes, pops, sets, inserts, drops and replace', () => {
+    const d = new Deque<string>(['a', 'bb', 'x'.repeat(40)]);
+    expect(d.strBytes).toBe(recount(d));
+    for (let i = 0; i < 300; i++) (i % 2 ? d.push : d.unshift).call(d, 'v'.repeat(i % 37));
+    expect(d.strBytes).toBe(recount(d));
+    d.pop();
+    d.shift();
+    d.set(5, 'y'.repeat(100));
+    d.insertAt(3, 'inserted-near-head');
+    d.insertAt(d.length - 2, 'inserted-near-tail-' + 'z'.repeat(30));
+    expect(d.strBytes).toBe(recount(d));
+    d.dropFront(10);
+    d.dropBack(7);
+    expect(d.strBytes).toBe(recount(d));
+    d.replace(d.toArray().filter((x) => x.length % 2 === 0));
+    expect(d.strBytes).toBe(recount(d));
+    while (d.length) d.pop();
+    expect(d.strBytes).toBe(0);
+  });
+
+  it('SortedSet.memberBytes equals a recount after adds, updates, removes and clone', () => {
+    const z = new SortedSet();
+    for (let i = 0; i < 500; i++) z.add(`member:${i}`.repeat(1 + (i % 3)), i);
+    for (let i = 0; i < 500; i += 2) z.add(`member:${i}`.repeat(1 + (i % 3)), -i); // updates
+    for (let i = 0; i < 500; i += 3) z.remove(`member:${i}`.repeat(1 + (i % 3)));
+    z.remove('absent');
+    expect(z.memberBytes).toBe(recount(z.dict.keys()));
+    const c = z.clone();
+    expect(c.memberBytes).toBe(recount(c.dict.keys()));
   });
 });
 
