@@ -116,53 +116,90 @@ export function machineLine(): string {
   return `${cpu}, ${cpus().length} cores, Node ${process.version}, ${redis}`;
 }
 
-/** One redis-benchmark run (`-t test`, random keys over 100k); returns requests per second. */
-export function redisBenchmark(port: number, test: string, requests: number, clients: number, pipeline: number): number {
-  const r = spawnSync('redis-benchmark', ['-p', String(port), '-t', test, '-n', String(requests), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '--csv'], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
+export interface BenchResult {
+  rps: number;
+  /** 99th percentile latency in ms (redis-benchmark's p99_latency_ms). */
+  p99: number;
+}
+
+/**
+ * One redis-benchmark run (`-t test`, random keys over 100k) with its percentiles; `cpu` pins
+ * redis-benchmark to that core with taskset.
+ */
+export function redisBenchmarkFull(port: number, test: string, requests: number, clients: number, pipeline: number, cpu?: number): BenchResult {
+  const args = ['-p', String(port), '-t', test, '-n', String(requests), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '--csv'];
+  const r = cpu === undefined
+    ? spawnSync('redis-benchmark', args, { encoding: 'utf8', timeout: 600_000 })
+    : spawnSync('taskset', ['-c', String(cpu), 'redis-benchmark', ...args], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
-  // CSV: "test","rps","avg_latency_ms",...
+  // CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms",...
   const line = r.stdout.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
   if (!line) throw new Error(`no result in: ${r.stdout}`);
-  return Number(JSON.parse(`[${line}]`)[1]);
+  const cols = JSON.parse(`[${line}]`) as string[];
+  return { rps: Number(cols[1]), p99: Number(cols[6]) };
+}
+
+/** One redis-benchmark run (`-t test`, random keys over 100k); returns requests per second. */
+export function redisBenchmark(port: number, test: string, requests: number, clients: number, pipeline: number): number {
+  return redisBenchmarkFull(port, test, requests, clients, pipeline).rps;
+}
+
+/** Pin a running process, all its threads, to one core (no-op without taskset). */
+export function pin(pid: number, cpu: number): boolean {
+  if (!have('taskset')) return false;
+  return spawnSync('taskset', ['-a', '-pc', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Start a Node.js script (compiled bench file) as a server process on a free port: `node file port`. */
+export async function startNodeScript(name: string, file: string): Promise<Srv> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [file, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitPort(port, proc);
+  return { name, port, pid: proc.pid!, stop: () => kill(proc) };
 }
 
 /** Load `count` distinct keys `key:<n>` with 3-byte values through one pipelined connection. */
 export async function loadKeys(port: number, count: number): Promise<void> {
+  await loadCommands(port, count, (i) => {
+    const k = `key:${String(i).padStart(10, '0')}`;
+    return `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$3\r\nxxx\r\n`;
+  });
+}
+
+/**
+ * Send `count` commands (`make(i)` gives the i-th, RESP-encoded) through one pipelined connection
+ * and wait for every reply. Replies are counted by CRLF, so each must be one line or a bulk string
+ * (`lines` lines per reply).
+ */
+export async function loadCommands(port: number, count: number, make: (i: number) => string, lines = 1): Promise<void> {
   const sock = net.connect(port, '127.0.0.1');
   await new Promise((r) => sock.once('connect', r));
-  let pendingReplies = 0;
-  let buffered = '';
+  let pendingLines = 0;
+  let sent = 0;
   sock.setEncoding('latin1');
   const done = new Promise<void>((resolve) => {
     sock.on('data', (d: string) => {
-      buffered += d;
-      let i = 0;
-      let idx: number;
-      while ((idx = buffered.indexOf('\r\n', i)) >= 0) {
-        pendingReplies--;
-        i = idx + 2;
-      }
-      buffered = buffered.slice(i);
-      if (pendingReplies === 0 && sent >= count) resolve();
+      for (let i = d.indexOf('\n'); i !== -1; i = d.indexOf('\n', i + 1)) pendingLines--;
+      if (pendingLines === 0 && sent >= count) resolve();
     });
   });
-  let sent = 0;
   const BATCH = 10_000;
   while (sent < count) {
     let chunk = '';
     const end = Math.min(count, sent + BATCH);
-    for (let i = sent; i < end; i++) {
-      const k = `key:${String(i).padStart(10, '0')}`;
-      chunk += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$3\r\nxxx\r\n`;
-    }
-    pendingReplies += end - sent;
+    for (let i = sent; i < end; i++) chunk += make(i);
+    pendingLines += (end - sent) * lines;
     sent = end;
     if (!sock.write(chunk, 'latin1')) await new Promise((r) => sock.once('drain', r));
-    while (pendingReplies > 50_000) await new Promise((r) => setTimeout(r, 5));
+    while (pendingLines > 50_000 * lines) await new Promise((r) => setTimeout(r, 5));
   }
   await done;
   sock.destroy();
+}
+
+/** RESP encoding of one command (ASCII arguments). */
+export function resp(...a: string[]): string {
+  let s = `*${a.length}\r\n`;
+  for (const x of a) s += `$${x.length}\r\n${x}\r\n`;
+  return s;
 }

@@ -3,9 +3,11 @@
 // redis-benchmark (50 clients, random keys over a 100k keyspace) runs SET GET INCR LPUSH HSET ZADD
 // at -P 1 and -P 16 against both servers, alternating server per test so drift on a shared machine
 // hits both; then memory per key is measured by loading 1M distinct string keys into each (RSS
-// delta). The Markdown table goes to bench/results/throughput.md.
+// delta), and memory per member of one big collection of each type (hash, set, sorted set, list,
+// stream; 1M members, BENCH_MEMBERS) on fresh servers. The Markdown table goes to
+// bench/results/throughput.md. BENCH_SKIP_RPS=1 runs only the memory part.
 
-import { loadKeys, machineLine, redisBenchmark, requireTools, rssBytes, startLodestone, startRedis, Srv, writeResult } from './common.js';
+import { loadCommands, loadKeys, machineLine, resp, redisBenchmark, requireTools, rssBytes, startLodestone, startRedis, Srv, writeResult } from './common.js';
 
 const TESTS = ['set', 'get', 'incr', 'lpush', 'hset', 'zadd'];
 const N = Number(process.env.BENCH_N ?? 200_000);
@@ -24,6 +26,24 @@ async function memoryPerKey(srv: Srv, count: number): Promise<number> {
   return (after - before) / count;
 }
 
+/** One collection per type: the i-th member's command and its reply lines. */
+const COLLECTIONS: { type: string; make: (i: number) => string; lines: number; what: string }[] = [
+  { type: 'hash', make: (i) => resp('HSET', 'h', `field:${i}`, 'xxx'), lines: 1, what: 'HSET h field:<i> xxx' },
+  { type: 'set', make: (i) => resp('SADD', 's', `member:${i}`), lines: 1, what: 'SADD s member:<i>' },
+  { type: 'zset', make: (i) => resp('ZADD', 'z', String(i), `member:${i}`), lines: 1, what: 'ZADD z <i> member:<i>' },
+  { type: 'list', make: (i) => resp('RPUSH', 'l', `item:${i}`), lines: 1, what: 'RPUSH l item:<i>' },
+  { type: 'stream', make: () => resp('XADD', 'x', '*', 'f', 'xxx'), lines: 2, what: 'XADD x * f xxx' },
+];
+
+/** RSS growth per member of one collection of `count` members on a fresh server. */
+async function memoryPerMember(srv: Srv, c: (typeof COLLECTIONS)[number], count: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 300));
+  const before = rssBytes(srv.pid);
+  await loadCommands(srv.port, count, c.make, c.lines);
+  await new Promise((r) => setTimeout(r, 1000));
+  return (rssBytes(srv.pid) - before) / count;
+}
+
 async function main(): Promise<void> {
   requireTools('redis-server', 'redis-benchmark');
   const redis = await startRedis();
@@ -32,7 +52,7 @@ async function main(): Promise<void> {
   const summary: string[] = [];
   console.log(`machine: ${machineLine()}`);
   try {
-    for (const pipeline of [1, 16]) {
+    for (const pipeline of process.env.BENCH_SKIP_RPS ? [] : [1, 16]) {
       for (const t of TESTS) {
         process.stdout.write(`  ${t.toUpperCase()} -P ${pipeline} ... `);
         const r = benchmark(redis.port, t, pipeline);
@@ -62,6 +82,26 @@ async function main(): Promise<void> {
     await l2.stop();
   }
   console.log(`redis ${memR.toFixed(0)} B/key, lodestone ${memL.toFixed(0)} B/key, ratio ${(memL / memR).toFixed(2)}`);
+  // Memory per member of big collections, each type on fresh servers.
+  const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 1_000_000);
+  const memRows: string[] = [];
+  for (const c of COLLECTIONS) {
+    process.stdout.write(`  memory: ${c.type} of ${MEMBERS} members ... `);
+    const r3 = await startRedis();
+    const l3 = await startLodestone();
+    let r = 0;
+    let l = 0;
+    try {
+      r = await memoryPerMember(r3, c, MEMBERS);
+      l = await memoryPerMember(l3, c, MEMBERS);
+    } finally {
+      await r3.stop();
+      await l3.stop();
+    }
+    console.log(`redis ${r.toFixed(0)} B/member, lodestone ${l.toFixed(0)} B/member, ratio ${(l / r).toFixed(2)}`);
+    memRows.push(`| ${c.type} | \`${c.what}\` | ${r.toFixed(0)} | ${l.toFixed(0)} | ${(l / r).toFixed(2)} |`);
+    summary.push(`result memory ${c.type}: redis ${r.toFixed(0)} B/member, lodestone ${l.toFixed(0)} B/member, ratio ${(l / r).toFixed(2)}`);
+  }
   const md = [
     '# Throughput: Lodestone vs Redis',
     '',
@@ -74,6 +114,12 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `Memory, ${KEYS} string keys (\`key:<10 digits>\` → 3-byte value), RSS growth: Redis ${memR.toFixed(0)} B/key, Lodestone ${memL.toFixed(0)} B/key (ratio ${(memL / memR).toFixed(2)}).`,
+    '',
+    `Memory per member, one collection of ${MEMBERS} members per type, RSS growth on fresh servers:`,
+    '',
+    '| type | loaded with | Redis B/member | Lodestone B/member | Lodestone / Redis |',
+    '|---|---|---|---|---|',
+    ...memRows,
     '',
   ].join('\n');
   const path = writeResult('throughput.md', md);

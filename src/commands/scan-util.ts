@@ -188,6 +188,7 @@ function buildSnapshot(source: ScanSource): Snapshot {
   }
   const snap = { members, hashes };
   snapshots.set(source.owner, snap);
+  cachesUsed = true;
   return snap;
 }
 
@@ -261,12 +262,18 @@ interface Sample {
 }
 
 const samples = new WeakMap<object, Sample>();
+/**
+ * Whether either cache ever held an entry: until a SCAN-family or random-member command has run,
+ * membersAdded (on every HSET / SADD that adds) has nothing to drop and skips two WeakMap deletes.
+ */
+let cachesUsed = false;
 
 /**
  * Members were added to a collection: drop its sampling cache and scan snapshot, which must stay
  * supersets of its members. Every command that adds fields/members to a hash or set calls this.
  */
 export function membersAdded(owner: object): void {
+  if (!cachesUsed) return;
   samples.delete(owner);
   snapshots.delete(owner);
 }
@@ -277,6 +284,7 @@ function sampleOf(owner: Map<string, unknown> | Set<string>): Sample {
   if (!s || s.arr.length < owner.size || s.arr.length > 2 * owner.size + 32) {
     s = { arr: Array.from(owner.keys()) };
     samples.set(owner, s);
+    cachesUsed = true;
   }
   return s;
 }

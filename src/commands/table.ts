@@ -105,6 +105,22 @@ export interface Command {
    * Redis 7.0 does not signal those keys modified, so WATCH and client-side caches ignore them.
    */
   signalsWrites: boolean;
+  /**
+   * Flags the dispatcher tests on every call, read once from spec.flags (a string array) when the
+   * table is built.
+   */
+  noAuth: boolean;
+  noMulti: boolean;
+  isFast: boolean;
+  denyOom: boolean;
+  skipMonitor: boolean;
+  skipSlowlog: boolean;
+  /**
+   * The key positions when they do not depend on the argument count (SET: [1], LMOVE: [1, 2]):
+   * keyIndexes returns this shared, frozen array instead of building one per call. Null for
+   * commands with a getKeys procedure or key ranges running to the end (DEL, MSET).
+   */
+  fixedKeys: readonly number[] | null;
   /** Index in the ACL command registry (src/acl/acl.ts), assigned when the server starts. */
   aclId: number;
   /** LATENCY HISTOGRAM: calls per power-of-two latency bucket (src/server/latency.ts), once called. */
@@ -141,6 +157,13 @@ export class CommandTable {
       isPubsubCtx: PUBSUB_CTX.has(fullName),
       readsSomeKeys: spec.flags.includes('write') && readsSomeKeys(fullName),
       signalsWrites: !GROUP_STATE_WRITES.has(fullName),
+      noAuth: spec.flags.includes('no_auth'),
+      noMulti: spec.flags.includes('no_multi'),
+      isFast: spec.flags.includes('fast'),
+      denyOom: spec.flags.includes('denyoom'),
+      skipMonitor: spec.flags.includes('skip_monitor'),
+      skipSlowlog: spec.flags.includes('skip_slowlog'),
+      fixedKeys: fixedKeyPositions(spec),
       aclId: -1,
       calls: 0,
       usec: 0,
@@ -154,9 +177,20 @@ export class CommandTable {
     return cmd;
   }
 
+  /**
+   * Names as clients spell them (`SET`, `Get`) that were found by lowercasing: remembered so the
+   * usual upper-case request costs one map lookup, not a new string. Bounded; the table is only
+   * ever added to (register), so an entry never goes stale.
+   */
+  private readonly spelled = new Map<string, Command>();
+
   /** Look up by the first argument (case-insensitive). */
   lookup(name: string): Command | undefined {
-    return this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+    const c = this.commands.get(name) ?? this.spelled.get(name);
+    if (c !== undefined) return c;
+    const found = this.commands.get(name.toLowerCase());
+    if (found !== undefined && this.spelled.size < 4096) this.spelled.set(name, found);
+    return found;
   }
 
   /** Every command and subcommand, for INFO commandstats and CONFIG RESETSTAT. */
@@ -204,9 +238,27 @@ function readsSomeKeys(fullName: string): boolean {
 }
 
 /** Key indexes of a call, from the spec's key positions or its getKeys. */
+/** The key positions of a command whose last key is at a fixed index, or null (see Command.fixedKeys). */
+function fixedKeyPositions(spec: CommandSpec): readonly number[] | null {
+  if (spec.getKeys) return null;
+  const [first, last, step] = spec.keys;
+  if (first === 0) return Object.freeze([]);
+  if (last < 0) return null;
+  const out: number[] = [];
+  for (let i = first; i <= last; i += step || 1) out.push(i);
+  return Object.freeze(out);
+}
+
+/**
+ * Key argument positions of a call. The array may be shared between calls (Command.fixedKeys) and
+ * is frozen then: callers read it, never change it.
+ */
 export function keyIndexes(cmd: Command, args: string[]): number[] {
   const spec = cmd.spec;
   if (spec.getKeys) return spec.getKeys(args);
+  const fixed = cmd.fixedKeys;
+  // A call shorter than the key positions (only before an arity check) takes the general path.
+  if (fixed !== null && (fixed.length === 0 || fixed[fixed.length - 1] < args.length)) return fixed as number[];
   const [first, last, step] = spec.keys;
   if (first === 0) return [];
   const end = last < 0 ? args.length + last : last;

@@ -13,11 +13,16 @@ export class ConfigError extends Error {}
 export class Config {
   private readonly values = new Map<string, ParamValue>();
   private readonly listeners = new Map<string, ((v: ParamValue) => void)[]>();
+  /**
+   * Parameters read on every command (dispatch's slow log, latency tracking), mirrored in plain
+   * fields by set() so the hot path does not look them up by name.
+   */
+  readonly hot = { slowlogSlowerThan: 0, slowlogMaxLen: 0, latencyTracking: false };
   /** The file the configuration came from (INFO server config_file). */
   file = '';
 
   constructor() {
-    for (const s of PARAMS) this.values.set(s.name, s.default);
+    for (const s of PARAMS) this.set(s.name, s.default);
   }
 
   get(name: string): ParamValue {
@@ -54,6 +59,9 @@ export class Config {
 
   set(name: string, v: ParamValue): void {
     this.values.set(name, v);
+    if (name === 'slowlog-log-slower-than') this.hot.slowlogSlowerThan = v as number;
+    else if (name === 'slowlog-max-len') this.hot.slowlogMaxLen = v as number;
+    else if (name === 'latency-tracking') this.hot.latencyTracking = v as boolean;
     for (const fn of this.listeners.get(name) ?? []) fn(v);
   }
 

@@ -1,11 +1,19 @@
 // Double-ended queue for Redis lists: a growable ring buffer, O(1) push/pop at both ends and O(1)
 // index access (LINDEX, LRANGE). Middle edits (LINSERT, LREM, LSET is O(1)) rebuild the buffer,
 // which is O(n) just like Redis's quicklist edits.
+// For string elements it keeps `strBytes`, their V8 size, so memory accounting of a list is O(1)
+// per write (memsize.ts).
 
 export class Deque<T> {
   private buf: (T | undefined)[];
   private head = 0;
   private len = 0;
+  /**
+   * Bytes of the string elements: V8's 16-byte header + chars, 8-aligned (memsize.stringBytes,
+   * not imported: memsize imports this file). Every method that stores or drops an element
+   * updates it.
+   */
+  strBytes = 0;
 
   constructor(items?: Iterable<T>) {
     this.buf = new Array(8);
@@ -29,6 +37,7 @@ export class Deque<T> {
     if (this.len === this.buf.length) this.grow();
     this.buf[(this.head + this.len) & (this.buf.length - 1)] = x;
     this.len++;
+    this.strBytes += size(x);
   }
 
   unshift(x: T): void {
@@ -36,6 +45,7 @@ export class Deque<T> {
     this.head = (this.head - 1) & (this.buf.length - 1);
     this.buf[this.head] = x;
     this.len++;
+    this.strBytes += size(x);
   }
 
   pop(): T | undefined {
@@ -44,6 +54,7 @@ export class Deque<T> {
     const i = (this.head + this.len) & (this.buf.length - 1);
     const x = this.buf[i];
     this.buf[i] = undefined;
+    this.strBytes -= size(x);
     return x;
   }
 
@@ -53,6 +64,7 @@ export class Deque<T> {
     this.buf[this.head] = undefined;
     this.head = (this.head + 1) & (this.buf.length - 1);
     this.len--;
+    this.strBytes -= size(x);
     return x;
   }
 
@@ -64,7 +76,9 @@ export class Deque<T> {
 
   set(i: number, x: T): void {
     if (i < 0 || i >= this.len) throw new RangeError('deque index out of range');
-    this.buf[(this.head + i) & (this.buf.length - 1)] = x;
+    const j = (this.head + i) & (this.buf.length - 1);
+    this.strBytes += size(x) - size(this.buf[j]);
+    this.buf[j] = x;
   }
 
   /** Insert x at index i (0 ≤ i ≤ length), moving the shorter side: O(min(i, length - i)). */
@@ -109,7 +123,12 @@ export class Deque<T> {
     let cap = 8;
     while (cap < items.length) cap *= 2;
     this.buf = new Array(cap);
-    for (let i = 0; i < items.length; i++) this.buf[i] = items[i];
+    let b = 0;
+    for (let i = 0; i < items.length; i++) {
+      this.buf[i] = items[i];
+      b += size(items[i]);
+    }
+    this.strBytes = b;
     this.head = 0;
     this.len = items.length;
   }
@@ -117,4 +136,9 @@ export class Deque<T> {
   *[Symbol.iterator](): IterableIterator<T> {
     for (let i = 0; i < this.len; i++) yield this.buf[(this.head + i) & (this.buf.length - 1)] as T;
   }
+}
+
+/** V8 size of a one-byte string element; 0 for anything else. */
+function size(x: unknown): number {
+  return typeof x === 'string' ? (23 + x.length) & ~7 : 0;
 }

@@ -23,9 +23,11 @@
 //     node + 72 B per entry (object, fields array; 24 B more per id component above 2^53, a heap
 //     BigInt) + its field and value strings + 180 B per consumer group, 120 B per consumer and
 //     64 B per pending entry (object plus two array slots).
-// Collections of more than SAMPLE elements have their strings estimated from the first SAMPLE and
-// extrapolated, like Redis's MEMORY USAGE (objectComputeSize samples 5), so a write to a big hash
-// costs O(SAMPLE), not O(n).
+// Lists and sorted sets keep the exact size of their element strings as they change (Deque.strBytes,
+// SortedSet.memberBytes), and a stream its entry count (Stream.stored), so their estimate is O(1).
+// Hashes and sets (native Map / Set) of more than SAMPLE elements have their strings estimated from
+// the first SAMPLE and extrapolated, like Redis's MEMORY USAGE (objectComputeSize samples 5): a
+// write to a big hash costs O(SAMPLE), not O(n).
 //
 // Measured with bench/memory.ts (`node --expose-gc dist/bench/memory.js N`), estimate vs heap growth:
 //   100k string keys, 11-byte keys, 3-byte values:          13.4 MB /  13.0 MB  (1.03)
@@ -92,25 +94,26 @@ export function valueBytes(v: RedisValue): number {
   if (typeof v === 'string') return stringBytes(v.length);
   if (v instanceof BigString) return bigStringBytes(v);
   if (v instanceof Map) {
+    // Keys and values walked side by side: no [key, value] pair allocated per entry.
     let sum = 0;
     let n = 0;
-    for (const [f, x] of v) {
-      sum += stringBytes(f.length) + stringBytes(x.length);
+    const vs = v.values();
+    for (const f of v.keys()) {
+      sum += stringBytes(f.length) + stringBytes((vs.next().value as string).length);
       if (++n === SAMPLE) break;
     }
     return MAP_OBJ + MAP_SLOT * capacity(v.size, 4) + extrapolate(sum, n, v.size);
   }
   if (v instanceof Set) return SET_OBJ + SET_SLOT * capacity(v.size, 4) + strings(v, v.size);
-  if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + strings(v, v.length);
+  if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + v.strBytes;
   if (v instanceof Stream) return streamBytes(v);
-  return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + strings(v.dict.keys(), v.size);
+  return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + v.memberBytes;
 }
 
 /** Table capacity V8 (or Deque) holds for n elements: the power of two >= n, at least `min`. */
 function capacity(n: number, min: number): number {
-  let c = min;
-  while (c < n) c *= 2;
-  return c;
+  if (n <= min) return min;
+  return 2 ** (32 - Math.clz32(n - 1)); // next power of two (n < 2^31)
 }
 
 /** Bytes of the first SAMPLE strings, extrapolated to `size`. */
@@ -134,23 +137,24 @@ const STREAM_ENTRY = 72;
 /** An id component above 2^53 is a heap BigInt (header + one 64-bit digit) instead of an inline number. */
 const STREAM_BIGINT = 24;
 
-/** A stream: nodes, entries (strings sampled from the first SAMPLE entries), groups and PELs. */
+/**
+ * A stream: nodes, entries (strings sampled from the first SAMPLE entries), groups and PELs. O(SAMPLE
+ * + groups): the entry count is Stream.stored, so a write to a long stream never walks its nodes.
+ */
 function streamBytes(s: Stream): number {
   let b = STREAM_OBJ + STREAM_NODE * s.nodes.length;
-  let entries = 0;
   let sum = 0;
   let n = 0;
-  for (const node of s.nodes) {
-    entries += node.entries.length;
-    for (const e of node.entries) {
-      if (n === SAMPLE) break;
+  for (let ni = 0; ni < s.nodes.length && n < SAMPLE; ni++) {
+    const es = s.nodes[ni].entries;
+    for (let i = 0; i < es.length && n < SAMPLE; i++, n++) {
+      const e = es[i];
       for (const f of e.fields) sum += stringBytes(f.length);
       if (typeof e.ms === 'bigint') sum += STREAM_BIGINT;
       if (typeof e.seq === 'bigint') sum += STREAM_BIGINT;
-      n++;
     }
   }
-  b += STREAM_ENTRY * entries + extrapolate(sum, n, entries);
+  b += STREAM_ENTRY * s.stored + extrapolate(sum, n, s.stored);
   for (const g of s.groups.values()) b += 180 + 120 * g.consumers.size + 64 * g.pel.length;
   return b;
 }

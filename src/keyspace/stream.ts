@@ -198,6 +198,12 @@ export function pelRemove(pel: PendingEntry[], ms: U64, seq: U64): void {
 export class Stream {
   nodes: StreamNode[] = [];
   length = 0;
+  /**
+   * Entries held in the nodes, deleted ones included (the sum of their entries.length), kept by
+   * every method that adds or drops entries so memory accounting (memsize.ts) never walks the nodes.
+   * Code that builds nodes itself (RDB loading) adds to it.
+   */
+  stored = 0;
   lastMs: U64 = 0;
   lastSeq: U64 = 0;
   firstMs: U64 = 0;
@@ -242,6 +248,7 @@ export class Stream {
     node.rest += b;
     node.entries.push({ ms, seq, fields, deleted: false });
     node.live++;
+    this.stored++;
     if (this.length === 0) {
       this.firstMs = ms;
       this.firstSeq = seq;
@@ -317,7 +324,10 @@ export class Stream {
     e.deleted = true;
     node.live--;
     node.deleted++;
-    if (node.live === 0) this.nodes.splice(ni, 1);
+    if (node.live === 0) {
+      this.nodes.splice(ni, 1);
+      this.stored -= node.entries.length;
+    }
     this.length--;
     if (cmpID(ms, seq, this.maxDelMs, this.maxDelSeq) > 0) {
       this.maxDelMs = ms;
@@ -366,6 +376,7 @@ export class Stream {
       }
       if (whole) {
         this.nodes.shift();
+        this.stored -= node.entries.length;
         this.length -= entries;
         removed += entries;
         continue;
@@ -443,6 +454,7 @@ export class Stream {
       s.nodes.push(c);
     }
     s.length = this.length;
+    s.stored = this.stored;
     s.lastMs = this.lastMs;
     s.lastSeq = this.lastSeq;
     s.firstMs = this.firstMs;

@@ -57,6 +57,11 @@ export class SortedSet {
   /** Nodes in the skip list. Not `dict.size`: during a score update the member is still in the
    *  dict while its node is out of the list, and the spans must use the list's own length. */
   private length = 0;
+  /**
+   * V8 bytes of the member strings (16-byte header + chars, 8-aligned, as memsize.stringBytes),
+   * kept by add/remove so memory accounting is O(1) per write.
+   */
+  memberBytes = 0;
 
   /**
    * A deep copy in O(n): nodes are appended in order, each keeping its source level, so no search
@@ -87,6 +92,7 @@ export class SortedSet {
     z.level = this.level;
     z.tail = prev;
     z.length = rank;
+    z.memberBytes = this.memberBytes;
     return z;
   }
 
@@ -110,6 +116,7 @@ export class SortedSet {
     }
     this.insertNode(member, score);
     this.dict.set(member, score);
+    this.memberBytes += (23 + member.length) & ~7;
     return 'added';
   }
 
@@ -118,6 +125,7 @@ export class SortedSet {
     if (cur === undefined) return false;
     this.deleteNode(member, cur);
     this.dict.delete(member);
+    this.memberBytes -= (23 + member.length) & ~7;
     return true;
   }
 

@@ -93,10 +93,10 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   if (guard !== undefined && !allowProtectedAction(server, client, guard)) {
     return reject(server, client, cmd, protectedCommandError(cmd, guard));
   }
-  if (!client.authenticated && !cmd.spec.flags.includes('no_auth')) {
+  if (!client.authenticated && !cmd.noAuth) {
     return reject(server, client, cmd, ERR_NOAUTH);
   }
-  if (client.multi && cmd.spec.flags.includes('no_multi')) {
+  if (client.multi && cmd.noMulti) {
     return reject(server, client, cmd, ERR_NO_MULTI);
   }
   // ACL (Redis 7.0: after auth and no_multi, before OOM). Users allowed everything skip it.
@@ -291,10 +291,10 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
       else for (const a of rewritten) server.emitWrite({ db: ctx.db.id, cmd: server.table.lookup(a[0])!, args: a, client, big: client.bigArgs });
     }
   }
-  if (!client.blocked) recordCommandLatency(server, cmd, usec, cmd.spec.flags.includes('fast'));
+  if (!client.blocked) recordCommandLatency(server, cmd, usec, cmd.isFast);
   // A command that blocked is logged when it is served (blocking.ts), as in Redis 7.0.
   if (!client.blocked) slowlogPush(server, client, cmd, client.redacted ? redactArgs(args, client.redacted) : args, usec);
-  if (server.monitors.size > 0 && !cmd.spec.flags.includes('skip_monitor') && !cmd.isAdmin) {
+  if (server.monitors.size > 0 && !cmd.skipMonitor && !cmd.isAdmin) {
     feedMonitors(server, client, client.redacted ? redactArgs(args, client.redacted) : args);
   }
   client.redacted = null;
@@ -310,9 +310,9 @@ function redactArgs(args: string[], idx: number[]): string[] {
 
 /** Redis's slowlogPushCurrentCommand: log the command if it took at least slowlog-log-slower-than µs. */
 export function slowlogPush(server: Server, client: Client, cmd: Command, args: string[], usec: number): void {
-  const slower = server.config.getInt('slowlog-log-slower-than');
-  if (slower < 0 || usec < slower || cmd.spec.flags.includes('skip_slowlog')) return;
-  const max = server.config.getInt('slowlog-max-len');
+  const slower = server.config.hot.slowlogSlowerThan;
+  if (slower < 0 || usec < slower || cmd.skipSlowlog) return;
+  const max = server.config.hot.slowlogMaxLen;
   if (max === 0) {
     // Redis pushes, then trims to the length: with 0 the log empties.
     server.slowlog.length = 0;

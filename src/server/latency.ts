@@ -67,7 +67,7 @@ export const HIST_BUCKETS = 21;
 export function recordCommandLatency(server: Server, cmd: Command, usec: number, fast: boolean): void {
   const ms = Math.floor(usec / 1000);
   if (ms !== 0) addLatencySample(server, fast ? 'fast-command' : 'command', ms);
-  if (!server.config.getBool('latency-tracking')) return;
+  if (!server.config.hot.latencyTracking) return;
   let ns = Math.round(usec * 1000);
   if (ns < 1) ns = 1;
   else if (ns > 1e9) ns = 1e9;

@@ -352,8 +352,8 @@ export class Memory {
 
 /** Redis 7.0's reject_cmd_on_oom: denyoom commands, EXEC of such, and anything queued into MULTI. */
 function rejectOnOom(client: Client, cmd: Command): boolean {
-  if (cmd.spec.flags.includes('denyoom')) return true;
+  if (cmd.denyOom) return true;
   if (!client.multi) return false;
-  if (cmd.fullName === 'exec') return client.multi.queue.some((q) => q.cmd.spec.flags.includes('denyoom'));
+  if (cmd.fullName === 'exec') return client.multi.queue.some((q) => q.cmd.denyOom);
   return !MULTI_OOM_EXEMPT.has(cmd.fullName);
 }

@@ -127,6 +127,7 @@ export function streamFromRdb(r: RdbStream): Stream {
     node.deleted = deleted;
     if (n.lpBytes > 0) node.rest = n.lpBytes - lpIntBytes(live) - lpIntBytes(deleted);
     s.nodes.push(node);
+    s.stored += node.entries.length;
   }
   s.length = Number(r.length);
   s.lastMs = toNum(r.lastMs);

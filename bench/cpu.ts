@@ -1,0 +1,122 @@
+// Server CPU per command, measured in-process: on a machine shared with other work, throughput from
+// redis-benchmark says more about the neighbours than about Lodestone, but the CPU time this process
+// spends on N pipelined commands sent through a real socket does not depend on them much.
+//
+//   node dist/bench/cpu.js [path/to/dist] [N]
+//
+// `path/to/dist` (default: this build) is the dist/ directory of the build to measure, so two
+// builds (main and a branch) can be compared by alternating runs. Each case sends N commands in
+// pipelined batches of 1000 and counts reply lines; process.cpuUsage() (user + system) around the
+// batch is divided by N (CASES=SET,GET picks cases). The client side only writes prepared buffers and counts newlines, so most
+// of the CPU is the server's. Best of 5 runs per case.
+
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = resolve(process.argv[2] ?? join(here, '..'));
+const N = Number(process.argv[3] ?? 100000);
+const BATCH = 1000;
+const RUNS = 5;
+
+function cmd(...a: string[]): string {
+  return `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`;
+}
+
+interface Case {
+  name: string;
+  /** The i-th command. */
+  make: (i: number) => string;
+  /** Reply lines per command (`+OK` 1, a bulk string 2). */
+  lines: number;
+  /** Commands sent (unmeasured) before the runs, e.g. to grow a stream first. */
+  setup?: { n: number; make: (i: number) => string; lines: number };
+}
+
+const CASES: Case[] = [
+  { name: 'PING', make: () => cmd('PING'), lines: 1 },
+  { name: 'SET', make: (i) => cmd('SET', `key:${i % 10000}`, 'xxx'), lines: 1 },
+  { name: 'GET', make: (i) => cmd('GET', `key:${i % 10000}`), lines: 2 },
+  { name: 'INCR', make: () => cmd('INCR', 'counter'), lines: 1 },
+  { name: 'LPUSH', make: () => cmd('LPUSH', 'list', 'xxx'), lines: 1 },
+  { name: 'HSET', make: (i) => cmd('HSET', 'hash', `f${i % 100000}`, 'xxx'), lines: 1 },
+  { name: 'SADD', make: (i) => cmd('SADD', 'set', `m${i % 100000}`), lines: 1 },
+  { name: 'ZADD', make: (i) => cmd('ZADD', 'zset', String(i % 1000), `m${i % 100000}`), lines: 1 },
+  { name: 'XADD', make: () => cmd('XADD', 'stream', '*', 'f', 'v'), lines: 2 },
+  // The same on a stream of 300k entries: memory accounting must not walk it (issue 11).
+  {
+    name: 'XADD300k',
+    make: () => cmd('XADD', 'big', '*', 'f', 'v'),
+    lines: 2,
+    setup: { n: 300000, make: () => cmd('XADD', 'big', '*', 'f', 'v'), lines: 2 },
+  },
+];
+
+async function main(): Promise<void> {
+  const { Config } = await import(join(dist, 'src/config/config.js'));
+  const { defaultConfigPath } = await import(join(dist, 'src/cli/main.js'));
+  const { silentLogger } = await import(join(dist, 'src/log.js'));
+  const { Server } = await import(join(dist, 'src/server/server.js'));
+  const config = new Config();
+  config.loadFile(defaultConfigPath());
+  config.setText('port', '0');
+  config.setText('dir', mkdtempSync(join(tmpdir(), 'lodestone-cpu-')));
+  const server = new Server({ config, log: silentLogger() });
+  const port: number = await server.listen();
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.setNoDelay(true);
+  let lines = 0;
+  let waiter: (() => void) | null = null;
+  let want = 0;
+  sock.on('data', (b: Buffer) => {
+    for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) lines++;
+    if (waiter && lines >= want) {
+      const w = waiter;
+      waiter = null;
+      w();
+    }
+  });
+  const send = (buf: Buffer, n: number): Promise<void> =>
+    new Promise((r) => {
+      want = lines + n;
+      waiter = r;
+      sock.write(buf);
+    });
+
+  console.log(`dist ${dist}, N=${N}, batches of ${BATCH}, best of ${RUNS}: µs of process CPU per command`);
+  const only = process.env.CASES ? new Set(process.env.CASES.split(',')) : null;
+  for (const c of CASES) {
+    if (only && !only.has(c.name)) continue;
+    if (c.setup) {
+      const st = c.setup;
+      for (let i = 0; i < st.n; i += BATCH) {
+        let s = '';
+        for (let j = i; j < i + BATCH && j < st.n; j++) s += st.make(j);
+        await send(Buffer.from(s), Math.min(BATCH, st.n - i) * st.lines);
+      }
+    }
+    // Prepared batches: building them is not measured.
+    const batches: Buffer[] = [];
+    for (let i = 0; i < N; i += BATCH) {
+      let s = '';
+      for (let j = i; j < i + BATCH && j < N; j++) s += c.make(j);
+      batches.push(Buffer.from(s));
+    }
+    let best = Infinity;
+    for (let run = 0; run < RUNS; run++) {
+      const t0 = process.cpuUsage();
+      for (const b of batches) await send(b, BATCH * c.lines);
+      const d = process.cpuUsage(t0);
+      best = Math.min(best, (d.user + d.system) / N);
+    }
+    console.log(`${c.name.padEnd(6)} ${best.toFixed(2)}`);
+  }
+  sock.destroy();
+  await server.close();
+}
+
+void main();
