@@ -9,7 +9,8 @@
 // Where Lodestone deliberately differs from Redis 7.0:
 //   - COMMAND is dispatched as a plain command that handles its own subcommands (dispatch requires a
 //     subcommand for containers, but bare COMMAND is valid); COMMAND INFO/DOCS still list them.
-//   - CONFIG REWRITE answers an error: config.toml is not rewritten.
+//   - CONFIG REWRITE rewrites the TOML file in place (src/config/rewrite.ts): comments are kept,
+//     values are updated where the file has them, and new keys go into their [table].
 //   - DEBUG has SLEEP, OBJECT and HELP only; as in Redis 7.0 it is refused unless
 //     enable-debug-command allows it (dispatch, CommandSpec.protectedBy).
 //   - CLIENT SETINFO and CLIENT NO-TOUCH (Redis 7.2) are accepted, since node-redis 4.7+/5 send
@@ -34,6 +35,7 @@ import {
 import type { AclUser } from '../acl/acl.js';
 import { PARAM_BY_NAME, PARAMS, ParamSpec, ParamValue, parseMemory, parseParam } from '../config/schema.js';
 import { globMatch } from '../util/glob.js';
+import { rewriteConfigFile, RewriteError } from '../config/rewrite.js';
 import { fileConflict } from '../config/paths.js';
 import { allowProtectedAction } from '../server/protected-action.js';
 import { checkMaxclients } from '../server/fd-limit.js';
@@ -559,6 +561,25 @@ export function resetStats(server: Server): void {
   server.metrics.peakMemory = 0;
 }
 
+/** CONFIG REWRITE: the file the server was started with, updated to the running values. */
+function configRewrite(ctx: Context): Reply {
+  const server = ctx.server;
+  const file = server.config.file;
+  if (file === '') return new ReplyError('ERR', 'The server is running without a config file');
+  const repl = server.replication;
+  const current = (name: string): ParamValue =>
+    name === 'replicaof' ? (repl.isReplica ? `${repl.masterHost} ${repl.masterPort}` : '') : server.config.get(name);
+  try {
+    rewriteConfigFile(file, current);
+  } catch (e) {
+    if (!(e instanceof RewriteError)) throw e;
+    server.log.warn(`CONFIG REWRITE failed: ${e.message}`);
+    return new ReplyError('ERR', `Rewriting config file: ${e.message}`);
+  }
+  server.log.info('CONFIG REWRITE executed with success.');
+  return OK;
+}
+
 const CONFIG_HELP = [
   'GET <pattern>',
   '    Return parameters matching the glob-like <pattern> and their values.',
@@ -627,11 +648,7 @@ const configCommand: CommandSpec = {
       summary: 'Rewrite the configuration file with the in memory configuration',
       since: '2.8.0',
       complexity: 'O(1)',
-      // Lodestone's configuration is TOML with comments; rewriting it is not supported.
-      handler: (ctx) =>
-        ctx.server.config.file === ''
-          ? new ReplyError('ERR', 'The server is running without a config file')
-          : new ReplyError('ERR', 'CONFIG REWRITE is not supported by Lodestone; edit the configuration file instead'),
+      handler: configRewrite,
     },
     {
       name: 'help',

@@ -56,6 +56,9 @@ export class FakeClock implements Clock {
 export async function startLodestone(overrides: Record<string, string> = {}, clock?: Clock): Promise<LodestoneHandle> {
   const config = new Config();
   config.loadFile(defaultConfigPath());
+  // Runs without a config file, as far as the server knows: CONFIG REWRITE must never rewrite the
+  // repository's config.toml (Sentinel tests send it on failover).
+  config.file = '';
   config.setText('port', '0');
   // Each server gets its own working directory, so persisted files (AOF, WASM modules) never land
   // in the repository or leak between tests.
