@@ -23,6 +23,7 @@ import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { dumpCommands } from './dump.js';
 import { geoCommands } from './geo.js';
+import { clusterCommands } from './cluster.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -47,5 +48,6 @@ export function allCommands(): CommandSpec[] {
     ...latencyCommands,
     ...dumpCommands,
     ...geoCommands,
+    ...clusterCommands,
   ];
 }
