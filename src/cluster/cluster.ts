@@ -870,7 +870,7 @@ export class Cluster {
             // report withdrawn
           }
         }
-        if ((g.flags & (NODE_FAIL | NODE_PFAIL)) === 0 && n.pingSent === 0 && n.failReports.size === 0) {
+        if (n !== this.myself && (g.flags & (NODE_FAIL | NODE_PFAIL)) === 0 && n.pingSent === 0 && n.failReports.size === 0) {
           const pong = g.pongReceived * 1000;
           if (pong <= now + 500 && pong > n.pongReceived) n.pongReceived = pong;
         }
