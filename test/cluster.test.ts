@@ -360,6 +360,30 @@ describe.skipIf(NEED)('three Lodestone processes', () => {
     expect(total).toBe(expected.length);
   });
 
+  it('EVAL, FCALL and WASM.CALL keys spanning slots get CROSSSLOT; PUBLISH reaches every node', async () => {
+    const cross = { t: 'error', v: "CROSSSLOT Keys in request don't hash to the same slot" };
+    const n = nodes[0];
+    const k1 = await keyServedBy(n);
+    let k2 = '';
+    for (let i = 0; ; i++) {
+      k2 = `${k1}x${i}`;
+      if (keyHashSlot(k2) !== keyHashSlot(k1) && (await n.c.call('GET', k2)).t === 'error') break;
+    }
+    expect(await n.c.call('EVAL', 'return 1', '2', k1, k2)).toEqual(cross);
+    expect(await n.c.call('FCALL', 'f', '2', k1, k2)).toEqual(cross);
+    expect(await n.c.call('WASM.CALL', 'f', 'KEYS', k1, k2)).toEqual(cross);
+    expect(await n.c.call('EVAL', 'return 1', '0')).toEqual({ t: 'int', v: '1' });
+    const sub = await RawClient.connect(nodes[1].port);
+    try {
+      await sub.call('SUBSCRIBE', 'news');
+      await n.c.call('PUBLISH', 'news', 'hello');
+      const msg = await sub.read(10_000);
+      expect(msg).toEqual({ t: 'array', v: [{ t: 'bulk', v: 'message' }, { t: 'bulk', v: 'news' }, { t: 'bulk', v: 'hello' }] });
+    } finally {
+      sub.close();
+    }
+  });
+
   it('redis-cli --cluster reshard moves slots with their keys (MIGRATE); clients keep reading', async () => {
     const from = text(await nodes[0].c.call('CLUSTER', 'MYID'));
     const to = text(await nodes[1].c.call('CLUSTER', 'MYID'));

@@ -159,7 +159,11 @@ export const pubsubCommands: CommandSpec[] = [
     complexity:
       'O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).',
     syntax: 'channel message',
-    handler: (ctx, args) => ctx.server.pubsub.publish(args[1], args[2]),
+    handler: (ctx, args) => {
+      // Cluster mode: every node's subscribers get it (Redis's clusterPropagatePublish over the bus).
+      if (ctx.server.cluster !== null) ctx.server.cluster.broadcastPublish(args[1], args[2]);
+      return ctx.server.pubsub.publish(args[1], args[2]);
+    },
   },
   {
     name: 'ssubscribe',
