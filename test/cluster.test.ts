@@ -398,6 +398,36 @@ describe.skipIf(NEED)('three Lodestone processes', () => {
     expect(ranges.reduce((s, [x, y]) => s + y - x + 1, 0)).toBe(5462 + 500);
   }, 180_000);
 
+  it('redis-cli --cluster add-node, reshard to it, reshard back and del-node', async () => {
+    const extra = await startNode('lodestone');
+    try {
+      await cli(['--cluster', 'add-node', `127.0.0.1:${extra.port}`, `127.0.0.1:${nodes[0].port}`]);
+      const idNew = text(await extra.c.call('CLUSTER', 'MYID'));
+      const id0 = text(await nodes[0].c.call('CLUSTER', 'MYID'));
+      for (const n of [...nodes, extra]) {
+        // Known by its real id (not only as a handshake node): SETSLOT NODE goes to every master.
+        await until(async () => text(await n.c.call('CLUSTER', 'NODES')).split('\n').filter((l) => l.startsWith(idNew) && !l.includes('handshake')).length === 1, 30_000, 'new node known');
+      }
+      await cli(['--cluster', 'reshard', `127.0.0.1:${nodes[0].port}`, '--cluster-from', id0, '--cluster-to', idNew, '--cluster-slots', '200', '--cluster-yes']);
+      await until(async () => (await cli(['--cluster', 'check', `127.0.0.1:${extra.port}`])).includes('[OK] All nodes agree'), 30_000, 'agreement');
+      expectCheckClean(await cli(['--cluster', 'check', `127.0.0.1:${extra.port}`]), 4);
+      expect(Number(text(await extra.c.call('DBSIZE')))).toBeGreaterThan(0);
+      const got = await Promise.all(Array.from({ length: 2000 }, (_, i) => io.get(`key:${i}`)));
+      expect(got.every((v, i) => v === `v${i}`)).toBe(true);
+      await cli(['--cluster', 'reshard', `127.0.0.1:${nodes[0].port}`, '--cluster-from', idNew, '--cluster-to', id0, '--cluster-slots', '200', '--cluster-yes']);
+      await until(async () => (await cli(['--cluster', 'check', `127.0.0.1:${nodes[0].port}`])).includes('[OK] All nodes agree'), 30_000, 'agreement');
+      await cli(['--cluster', 'del-node', `127.0.0.1:${nodes[0].port}`, idNew]);
+      for (const n of nodes) {
+        await until(async () => text(await n.c.call('CLUSTER', 'INFO')).includes('cluster_known_nodes:3'), 30_000, 'three nodes known');
+      }
+      expectCheckClean(await cli(['--cluster', 'check', `127.0.0.1:${nodes[1].port}`]), 3);
+      const again = await Promise.all(Array.from({ length: 2000 }, (_, i) => io.get(`key:${i}`)));
+      expect(again.every((v, i) => v === `v${i}`)).toBe(true);
+    } finally {
+      await stopAll([extra]);
+    }
+  }, 240_000);
+
   it('a killed node is flagged PFAIL then FAIL by the others, and the cluster goes down', async () => {
     const victim = nodes[2];
     const id = text(await victim.c.call('CLUSTER', 'MYID'));
