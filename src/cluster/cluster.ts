@@ -19,7 +19,6 @@ import {
   encodePing,
   encodeUpdate,
   GossipEntry,
-  HEADER_LEN,
   MSG_FAIL,
   MSG_MEET,
   MSG_PING,
@@ -102,7 +101,6 @@ export class ClusterNode {
 export class Link {
   buf: Buffer = Buffer.alloc(0);
   readonly ctime = Date.now();
-  sendBufferUsed = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -996,4 +994,3 @@ export function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }
 
-export { HEADER_LEN };

@@ -111,12 +111,11 @@ function slotRanges(n: ClusterNode): [number, number][] {
   return out;
 }
 
-function shardNode(cl: Cluster, n: ClusterNode): Reply {
+function shardNode(n: ClusterNode): Reply {
   const flat: Reply[] = ['id', n.name, 'port', n.port, 'ip', n.ip, 'endpoint', n.ip];
   if (n.hostname) flat.push('hostname', n.hostname);
   flat.push('role', n.flags & NODE_SLAVE ? 'replica' : 'master', 'replication-offset', n.replOffset);
   flat.push('health', n.flags & NODE_FAIL ? 'fail' : 'online');
-  void cl;
   return new MapReply(flat);
 }
 
@@ -266,7 +265,7 @@ const clusterCommand: CommandSpec = {
         if (!n.isMaster()) continue;
         const slots: Reply[] = [];
         for (const [a, b] of slotRanges(n)) slots.push(a, b);
-        out.push(new MapReply(['slots', slots, 'nodes', [shardNode(cl, n), ...n.replicas.map((r) => shardNode(cl, r))]]));
+        out.push(new MapReply(['slots', slots, 'nodes', [shardNode(n), ...n.replicas.map((r) => shardNode(r))]]));
       }
       return out;
     }),
