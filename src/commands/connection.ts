@@ -65,6 +65,7 @@ export const connectionCommands: CommandSpec[] = [
     handler: (ctx, args) => {
       if (!/^-?\d+$/.test(args[1])) return new ReplyError('ERR', 'value is not an integer or out of range');
       const n = Number(args[1]);
+      if (ctx.server.cluster !== null && n !== 0) return new ReplyError('ERR', 'SELECT is not allowed in cluster mode');
       if (n < 0 || n >= ctx.server.dbs.length) return new ReplyError('ERR', 'DB index is out of range');
       ctx.client.db = n;
       return OK;

@@ -194,6 +194,8 @@ interface MigratePlan {
   keys: string[];
   payloads: Buffer[];
   ttls: number[];
+  /** Cluster mode: RESTORE-ASKING, so the target accepts keys of a slot it is importing (as Redis). */
+  asking: boolean;
 }
 
 function migrateCommand(ctx: Context, args: string[]): Reply {
@@ -241,6 +243,7 @@ function migrateCommand(ctx: Context, args: string[]): Reply {
   // The snapshot: payloads and remaining TTLs now (keys that expire in between are skipped).
   const now = db.clock.now();
   const plan: MigratePlan = {
+    asking: ctx.server.cluster !== null,
     host: args[1],
     port: Number(args[2]),
     timeout,
@@ -316,7 +319,7 @@ async function runMigrate(plan: MigratePlan, mayRetry: boolean): Promise<Migrate
   if (plan.password !== null) parts.push(resp(plan.username !== null ? ['AUTH', plan.username, plan.password] : ['AUTH', plan.password]));
   parts.push(resp(['SELECT', String(plan.dbid)]));
   for (let i = 0; i < plan.keys.length; i++) {
-    const cmd: (string | Buffer)[] = ['RESTORE', plan.keys[i], String(plan.ttls[i]), plan.payloads[i]];
+    const cmd: (string | Buffer)[] = [plan.asking ? 'RESTORE-ASKING' : 'RESTORE', plan.keys[i], String(plan.ttls[i]), plan.payloads[i]];
     if (plan.replace) cmd.push('REPLACE');
     parts.push(resp(cmd));
   }

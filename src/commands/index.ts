@@ -24,6 +24,7 @@ import { latencyCommands } from './latency.js';
 import { dumpCommands } from './dump.js';
 import { geoCommands } from './geo.js';
 import { replicationCommands } from '../replication/commands.js';
+import { clusterCommands } from './cluster.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -49,5 +50,6 @@ export function allCommands(): CommandSpec[] {
     ...dumpCommands,
     ...geoCommands,
     ...replicationCommands,
+    ...clusterCommands,
   ];
 }

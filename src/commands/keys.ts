@@ -775,6 +775,7 @@ export const keysCommands: CommandSpec[] = [
     complexity: 'O(N) where N is the number of keys that will be touched.',
     syntax: 'key [key ...]',
     handler: (ctx, args) => {
+      if (ctx.server.cluster !== null) return new ReplyError('ERR', 'MOVE is not allowed in cluster mode');
       let n = 0;
       for (let i = 1; i < args.length; i++) if (ctx.db.get(args[i]) !== undefined) n++;
       return n;

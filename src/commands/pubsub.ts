@@ -163,6 +163,8 @@ export const pubsubCommands: CommandSpec[] = [
       const n = ctx.server.pubsub.publish(args[1], args[2]);
       // Redis forces PUBLISH into the replication stream (not the AOF): subscribers of replicas get it.
       ctx.server.replication.propagateCommand(args);
+      // Cluster mode: every node's subscribers get it (Redis's clusterPropagatePublish over the bus).
+      if (ctx.server.cluster !== null) ctx.server.cluster.broadcastPublish(args[1], args[2]);
       return n;
     },
   },

@@ -1369,6 +1369,7 @@ export const serverCommands: CommandSpec[] = [
     complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.',
     syntax: 'index1 index2',
     handler: (ctx, args) => {
+      if (ctx.server.cluster !== null) return new ReplyError('ERR', 'SWAPDB is not allowed in cluster mode');
       const server = ctx.server;
       const a = parseIntArg(args[1]);
       if (a === null || a < -2147483648 || a > 2147483647) return new ReplyError('ERR', 'invalid first DB index');

@@ -91,6 +91,13 @@ export const PARAMS: ParamSpec[] = [
     parse: parseOutputLimits,
   }),
   // General
+  // Redis Cluster (src/cluster, docs/CLUSTER.md)
+  p('cluster-enabled', 'bool', false, 'Run as a Redis Cluster node: hash slots, redirections, the cluster bus on cluster-port.', { mutable: false }),
+  p('cluster-config-file', 'string', 'nodes.conf', "The node's cluster state in Redis's nodes.conf format, written by the node itself (relative to `dir`).", { mutable: false, protected: true, check: checkPath }),
+  p('cluster-port', 'int', 0, 'TCP port of the cluster bus (0 = port + 10000).', { mutable: false, min: 0, max: 65535 }),
+  p('cluster-node-timeout', 'int', 15000, 'Milliseconds a node may be unreachable before it is flagged PFAIL.', { min: 1 }),
+  p('cluster-require-full-coverage', 'bool', true, 'Refuse queries (CLUSTERDOWN) while some hash slot is not served.'),
+  p('cluster-allow-reads-when-down', 'bool', false, 'Serve read commands while the cluster is down.'),
   p('databases', 'int', 16, 'Number of logical databases (SELECT 0..n-1).', { mutable: false, min: 1, max: 1 << 16 }),
   p('loglevel', 'enum', 'notice', 'Log verbosity.', { values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] }),
   p('logfile', 'string', '', 'Log to this file instead of stdout (empty = stdout).', { mutable: false, protected: true, check: checkPath }),

@@ -21,6 +21,7 @@ import { Stream } from './stream.js';
 import { LfuParams, lfuTouch } from './lfu.js';
 import { BigString } from './bigstring.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from './memsize.js';
+import type { SlotIndex } from '../cluster/slot.js';
 import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../server/notify.js';
 
 export type RedisValue = string | BigString | Map<string, string> | Set<string> | Deque<string> | SortedSet | Stream;
@@ -91,6 +92,8 @@ export class Database {
    * (maxmemory eviction, MIGRATE's source keys): a time-sliced RDB snapshot saves the key first.
    */
   readonly beforeDelete: ((db: Database, key: string) => void)[] = [];
+  /** Keys by hash slot (CLUSTER COUNTKEYSINSLOT / GETKEYSINSLOT): only in cluster mode, else null. */
+  slots: SlotIndex | null = null;
 
   constructor(
     readonly id: number,
@@ -162,6 +165,7 @@ export class Database {
     const old = this.dict.get(key);
     if (old === undefined) {
       this.usedBytes += keyBytes(key);
+      if (this.slots !== null) this.slots.add(key);
       if (this.hooks.notifyFlags & NOTIFY_NEW && !this.loading) this.hooks.keyEvent(NOTIFY_NEW, 'new', key, this.id);
     } else this.usedBytes -= this.unaccount(key, old);
     this.dict.set(key, value);
@@ -218,6 +222,7 @@ export class Database {
 
   private remove(key: string, v: RedisValue): void {
     this.dict.delete(key);
+    if (this.slots !== null) this.slots.delete(key);
     if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     this.usedBytes -= keyBytes(key) + this.unaccount(key, v);
     if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
@@ -266,6 +271,7 @@ export class Database {
     this.access.clear();
     this.collBytes.clear();
     this.stringEnc.clear();
+    if (this.slots !== null) this.slots.clear();
     this.usedBytes = 0;
     this.sweep = null;
   }

@@ -113,6 +113,9 @@ export class Client {
   noEvict = false;
   noTouch = false;
   closing = false;
+  /** Cluster mode: ASKING was sent (the next command may use an importing slot), READONLY is on. */
+  asking = false;
+  readonlyCluster = false;
   /**
    * The big arguments (longer than a JS string can be, see parser.ts) of the command being
    * executed, by their placeholder in argv; null for ordinary commands. Dispatch refuses them for

@@ -25,6 +25,7 @@ import { aclCheck } from '../acl/hooks.js';
 import { mayReplicateCall } from './pause.js';
 import { recordCommandLatency } from './latency.js';
 import { metaReadOnlyKeyPositions, redisMeta } from '../commands/meta.js';
+import { routeCommand } from '../cluster/route.js';
 
 const ERR_NOAUTH = new ReplyError('NOAUTH', 'Authentication required.');
 
@@ -103,6 +104,20 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
   if (!client.user.unrestricted) {
     const denied = aclCheck(server, client, cmd, args);
     if (denied) return reject(server, client, cmd, denied);
+  }
+  // Cluster redirection (Redis: after ACL, before OOM): -MOVED, -ASK, -CROSSSLOT … (cluster/route.ts).
+  if (server.cluster !== null) {
+    const redir = routeCommand(server, server.cluster, client, cmd, args);
+    if (redir !== null) {
+      cmd.rejectedCalls++;
+      if (cmd.fullName === 'exec') {
+        // Redis's discardTransaction: the redirection itself is the answer, not EXECABORT.
+        client.multi = null;
+        server.unwatchAll(client);
+      } else if (client.multi) client.multi.aborted = true;
+      server.countError(redir);
+      return redir;
+    }
   }
   // maxmemory (Redis's performEvictions + OOM rejection, src/server/memory.ts).
   if (server.memory.maxmemory !== 0) {

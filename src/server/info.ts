@@ -536,7 +536,7 @@ function sectionFields(server: Server, s: Section): Field[] {
     case 'errorstats':
       return errorstatsSection(server);
     case 'cluster':
-      return [['cluster_enabled', 0]];
+      return [['cluster_enabled', server.cluster ? 1 : 0]];
     case 'keyspace':
       return keyspaceSection(server);
     case 'wasm':

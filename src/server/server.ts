@@ -6,6 +6,7 @@
 // runs to completion before the next starts, which is what makes MULTI/EXEC and function calls
 // atomic without locks.
 
+import { Cluster } from '../cluster/cluster.js';
 import { addLatencySample } from './latency.js';
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -158,6 +159,8 @@ export class Server implements KeyspaceHooks {
   readonly memory: Memory;
   /** ACL users, rules and log (src/acl). */
   readonly acl: Acl;
+  /** Redis Cluster state and bus (src/cluster) when cluster-enabled, else null: dispatch tests only this. */
+  readonly cluster: Cluster | null;
 
   constructor(opts: ServerOptions) {
     this.config = opts.config;
@@ -181,6 +184,7 @@ export class Server implements KeyspaceHooks {
     this.persistence = new Persistence(this);
     this.replication = new Replication(this);
     this.memory = new Memory(this);
+    this.cluster = this.config.getBool('cluster-enabled') ? new Cluster(this) : null;
   }
 
   /** Load persisted state that must exist before clients connect (WASM modules). */
@@ -410,6 +414,7 @@ export class Server implements KeyspaceHooks {
       this.netServers.push(srv);
     }
     this.port = actualPort;
+    if (this.cluster) await this.cluster.start(actualPort);
     this.startCron();
     this.replication.start();
     return actualPort;
@@ -591,6 +596,7 @@ export class Server implements KeyspaceHooks {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     if (this.cron) clearInterval(this.cron);
+    this.cluster?.close();
     this.blocking.clearAll();
     this.replication.close();
     this.persistence.close();
