@@ -20,7 +20,7 @@
 import { ReplyError, Reply } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { ALLOC_EXPORT, encodeFrame } from './abi.js';
+import { ALLOC_EXPORT, frameSize, INPUT_EXPORT, writeFrame } from './abi.js';
 import { WasmError, WasmErrorKind } from './errors.js';
 import { CallContext } from './host.js';
 import type { PooledInstance } from './pool.js';
@@ -93,6 +93,15 @@ export function armMeter(inst: PooledInstance, limits: Limits): void {
   setGlobal(inst.depth, 0);
 }
 
+/** Ask the guest for `size` bytes (alloc) and write the call frame there, straight into its memory. */
+function pushFrame(inst: PooledInstance, alloc: (n: number) => number, name: string, size: number, keys: string[], args: string[]): number {
+  const ptr = alloc(size) >>> 0;
+  const b = inst.binding.buf(name); // after alloc: it may have grown memory
+  if (ptr + size > b.length) throw new WasmError('trap', `${name} returned a buffer outside memory (ptr=${ptr}, len=${size}, memory=${b.length} bytes)`);
+  writeFrame(b, ptr, keys, args);
+  return ptr;
+}
+
 /** Run `fn`'s export `entry` for a client. Never throws: every failure becomes an error reply. */
 export function runCall(
   server: Server,
@@ -123,7 +132,9 @@ export function runCall(
     fn.stats.record(0, 0, err.kind);
     return err.toReply(fn.name);
   }
-  const ctx = new CallContext(server, client, fn, keys, args, readonly);
+  let ctx = inst.binding.reusable;
+  if (ctx === null) ctx = inst.binding.reusable = new CallContext(server, client, fn, keys, args, readonly);
+  else ctx.reset(server, client, fn, keys, args, readonly);
   ctx.deadline = performance.now() + limits.maxDurationMs;
   ctx.maxDurationMs = limits.maxDurationMs;
   ctx.maxReplyBytes = limits.maxReplyBytes;
@@ -142,13 +153,13 @@ export function runCall(
     const f = inst.exports[entry] as (...a: number[]) => unknown;
     let ret: unknown;
     if (sig.kind === 'frame') {
-      const frame = encodeFrame(keys, args);
-      const alloc = inst.exports[ALLOC_EXPORT] as (n: number) => number;
-      const ptr = alloc(frame.length) >>> 0;
-      const dst = inst.binding.view(ALLOC_EXPORT, ptr, frame.length);
-      dst.set(frame);
-      ret = f(ptr, frame.length);
+      const size = frameSize(keys, args);
+      const ptr = pushFrame(inst, inst.exports[ALLOC_EXPORT] as (n: number) => number, ALLOC_EXPORT, size, keys, args);
+      ret = f(ptr, size);
     } else {
+      // A module exporting lodestone_input gets its KEYS and ARGS written into its memory up front.
+      const input = inst.exports[INPUT_EXPORT] as ((n: number) => number) | undefined;
+      if (input !== undefined) pushFrame(inst, input, INPUT_EXPORT, frameSize(keys, args), keys, args);
       ret = f();
     }
     if (ctx.stack.length > 0) {

@@ -46,6 +46,7 @@ import {
   Permission,
   PERMISSIONS,
   VERSION_EXPORT,
+  INPUT_EXPORT,
   ABI_VERSION,
   WASI_MODULES,
   wasiRefusal,
@@ -577,7 +578,7 @@ export class WasmRegistry {
     for (const e of c.exports) {
       if (e.kind !== 'function' || !e.params || !e.results) continue;
       if (e.name === c.meta.fuelGlobalExport || e.name === c.meta.depthGlobalExport) continue;
-      if (e.name === ALLOC_EXPORT || e.name === VERSION_EXPORT || e.name.startsWith('__')) continue;
+      if (e.name === ALLOC_EXPORT || e.name === VERSION_EXPORT || e.name === INPUT_EXPORT || e.name.startsWith('__')) continue;
       const sig = classifyEntry(e.params, e.results);
       if (sig) out.set(e.name, sig);
     }
