@@ -37,16 +37,51 @@ export interface Limits {
   maxReplyBytes: number;
 }
 
-export function limitsOf(server: Server): Limits {
-  const c = server.config;
-  return {
-    maxFuel: c.getInt('wasm.limits.max_fuel'),
-    maxDurationMs: c.getInt('wasm.limits.max_duration_ms'),
-    maxMemory: c.getInt('wasm.limits.max_memory'),
-    maxDepth: c.getInt('wasm.limits.max_call_depth'),
-    maxReplyBytes: c.getInt('wasm.limits.max_reply_bytes'),
-  };
+/** Limits plus the settings compiled into a module's code (a change recompiles it: registry.refresh). */
+export interface CallSettings extends Limits {
+  metering: boolean;
+  maxTableElements: number;
 }
+
+const LIMIT_KEYS = [
+  'wasm.limits.max_fuel',
+  'wasm.limits.max_duration_ms',
+  'wasm.limits.max_memory',
+  'wasm.limits.max_call_depth',
+  'wasm.limits.max_reply_bytes',
+  'wasm.limits.max_table_elements',
+  'wasm.metering',
+];
+
+const settingsCache = new WeakMap<Server['config'], CallSettings>();
+
+/**
+ * The [wasm.limits] in force, read from the config once and again only after one of them changes
+ * (CONFIG SET runs the config's change listeners): a call does no config lookups.
+ */
+export function limitsOf(server: Server): CallSettings {
+  const c = server.config;
+  let s = settingsCache.get(c);
+  if (s === undefined) {
+    const fresh = !settingsCache.has(c);
+    s = {
+      maxFuel: c.getInt('wasm.limits.max_fuel'),
+      maxDurationMs: c.getInt('wasm.limits.max_duration_ms'),
+      maxMemory: c.getInt('wasm.limits.max_memory'),
+      maxDepth: c.getInt('wasm.limits.max_call_depth'),
+      maxReplyBytes: c.getInt('wasm.limits.max_reply_bytes'),
+      maxTableElements: c.getInt('wasm.limits.max_table_elements'),
+      metering: c.getBool('wasm.metering'),
+    };
+    settingsCache.set(c, s);
+    if (fresh && !listening.has(c)) {
+      listening.add(c);
+      for (const k of LIMIT_KEYS) c.onChange(k, () => settingsCache.delete(c));
+    }
+  }
+  return s;
+}
+const listening = new WeakSet<Server['config']>();
 
 /** Map anything thrown out of a guest to a WasmError with the right kind and culprit. */
 export function classify(e: unknown, inst: PooledInstance | null, limits: Limits): WasmError {
@@ -80,11 +115,11 @@ function setGlobal(g: WebAssembly.Global | null, v: number): void {
 }
 
 /** Prepare an instance's meter and globals for one top-level call under `limits`. */
-export function armMeter(inst: PooledInstance, limits: Limits): void {
+export function armMeter(inst: PooledInstance, limits: Limits, now = performance.now()): void {
   const m = inst.meter;
   m.granted = Math.min(FUEL_SLICE, limits.maxFuel);
   m.maxFuel = limits.maxFuel;
-  m.deadline = performance.now() + limits.maxDurationMs;
+  m.deadline = now + limits.maxDurationMs;
   m.maxDepth = limits.maxDepth;
   m.maxMemory = limits.maxMemory;
   m.growRefused = false;
@@ -119,7 +154,10 @@ export function runCall(
   const limits = limitsOf(server);
   let inst: PooledInstance;
   try {
-    server.wasm?.refresh(fn);
+    const c = fn.compiled;
+    if (c.maxDepth !== limits.maxDepth || c.metering !== limits.metering || c.maxTableElements !== limits.maxTableElements) {
+      server.wasm?.refresh(fn);
+    }
     inst = fn.pool.acquire();
     // An instance made under another max_memory has a memory whose maximum disagrees with the
     // limit now in force (CONFIG SET wasm.limits.max_memory): replace it.
@@ -135,18 +173,18 @@ export function runCall(
   let ctx = inst.binding.reusable;
   if (ctx === null) ctx = inst.binding.reusable = new CallContext(server, client, fn, keys, args, readonly);
   else ctx.reset(server, client, fn, keys, args, readonly);
-  ctx.deadline = performance.now() + limits.maxDurationMs;
+  const t0 = performance.now();
+  ctx.deadline = t0 + limits.maxDurationMs;
   ctx.maxDurationMs = limits.maxDurationMs;
   ctx.maxReplyBytes = limits.maxReplyBytes;
   inst.binding.ctx = ctx;
   const m = inst.meter;
-  armMeter(inst, limits);
+  armMeter(inst, limits, t0);
   const wasInExec = client.inExec;
   client.inExec = true;
   server.beginCapture();
   // Messages it publishes (PUBLISH, keyspace notifications of its writes) go out only if it succeeds.
   const held = server.pubsub.hold();
-  const t0 = performance.now();
   let reply: Reply;
   let kind: WasmErrorKind | null = null;
   try {

@@ -944,20 +944,30 @@ export function replyBulkBytes(b: ArrayBuffer): void {
   host_reply_bulk(ptr(b), b.byteLength);
 }
 
+/** Encode s (UTF-8) into the command scratch buffer without allocating (ASCII); returns its length. */
+function scratch(s: string): i32 {
+  if (argvBuf == 0) begin("");
+  argc = 0;
+  dataLen = 0;
+  pushStr(s);
+  return dataLen;
+}
+
 export function replyBulk(s: string): void {
-  replyBulkBytes(utf8(s));
+  const n = scratch(s);
+  host_reply_bulk(dataBuf, n);
 }
 
 /** A status reply such as "OK" (sent as +OK). */
 export function replyStatus(s: string): void {
-  const b = utf8(s);
-  host_reply_status(ptr(b), b.byteLength);
+  const n = scratch(s);
+  host_reply_status(dataBuf, n);
 }
 
 /** An error reply; "ERR " is prepended unless the text starts with an upper-case code and a space. */
 export function replyError(s: string): void {
-  const b = utf8(s);
-  host_reply_error(ptr(b), b.byteLength);
+  const n = scratch(s);
+  host_reply_error(dataBuf, n);
 }
 
 export function replyNil(): void {
@@ -984,8 +994,8 @@ export const LOG_ERROR = 3;
 
 /** Write a message to the server log (level LOG_DEBUG..LOG_ERROR). */
 export function log(level: i32, msg: string): void {
-  const b = utf8(msg);
-  host_log(level, ptr(b), b.byteLength);
+  const n = scratch(msg);
+  host_log(level, dataBuf, n);
 }
 
 /** Server time in milliseconds since the epoch. */
