@@ -21,7 +21,7 @@ import { ReplyError, Reply } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { ALLOC_EXPORT, frameSize, INPUT_EXPORT, writeFrame } from './abi.js';
-import { WasmError, WasmErrorKind } from './errors.js';
+import { HostTrap, WasmError, WasmErrorKind } from './errors.js';
 import { CallContext } from './host.js';
 import type { PooledInstance } from './pool.js';
 import type { WasmFunction } from './registry.js';
@@ -132,7 +132,7 @@ export function armMeter(inst: PooledInstance, limits: Limits, now = performance
 function pushFrame(inst: PooledInstance, alloc: (n: number) => number, name: string, size: number, keys: string[], args: string[]): number {
   const ptr = alloc(size) >>> 0;
   const b = inst.binding.buf(name); // after alloc: it may have grown memory
-  if (ptr + size > b.length) throw new WasmError('trap', `${name} returned a buffer outside memory (ptr=${ptr}, len=${size}, memory=${b.length} bytes)`);
+  if (ptr + size > b.length) throw new HostTrap(name, `pointer out of bounds (ptr=${ptr}, len=${size}, memory=${b.length} bytes)`);
   writeFrame(b, ptr, keys, args);
   return ptr;
 }

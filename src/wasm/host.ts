@@ -430,6 +430,8 @@ export class HostBinding {
           return CMD_BULK;
         } else if (r === null) {
           ctx.result = null;
+          b.writeUInt32LE(0, o);
+          b.writeUInt32LE(0, o + 4);
           return CMD_NIL;
         } else if (r instanceof Status) {
           this.payload(b, ctx, r.text, d, cap >>> 0, o);

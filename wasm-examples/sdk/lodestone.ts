@@ -637,22 +637,29 @@ export function getBytes(k: ArrayBuffer): ArrayBuffer | null {
   return resultBytes();
 }
 
+// SET and DEL go through set_key / del_key (no RESP either): importing them needs WRITE, so a
+// module that writes this way is refused at WASM.LOAD without the permission, not at its first call.
+
 /** SET key value (needs WRITE). */
 export function set(k: string, v: string): void {
-  begin("SET"); pushStr(k); pushStr(v);
-  const t = exec();
-  if (t != CMD_STATUS) failReply(t);
+  scratch(k);
+  pushStr(v);
+  if (host_set_key(dataBuf, itemSize(0), dataBuf + <usize>itemSize(0), itemSize(1)) != 0) abort("set_key failed");
 }
 
 export function setBytes(k: ArrayBuffer, v: ArrayBuffer): void {
-  begin("SET"); pushBytes(k); pushBytes(v);
-  const t = exec();
-  if (t != CMD_STATUS) failReply(t);
+  if (host_set_key(ptr(k), k.byteLength, ptr(v), v.byteLength) != 0) abort("set_key failed");
 }
 
 /** DEL key (needs WRITE): true if the key existed. */
-export function del(k: string): bool { begin("DEL"); pushStr(k); return execInt() == 1; }
-export function delBytes(k: ArrayBuffer): bool { begin("DEL"); pushBytes(k); return execInt() == 1; }
+export function del(k: string): bool {
+  const n = scratch(k);
+  return host_del_key(dataBuf, n) == 1;
+}
+export function delBytes(k: ArrayBuffer): bool { return host_del_key(ptr(k), k.byteLength) == 1; }
+
+/** Length of item i of the command being built. */
+function itemSize(i: i32): i32 { return <i32>load<u32>(argvBuf + (<usize>i << 3), 4); }
 
 /** ZADD key score member: the number of members added (0 when it only updated the score). */
 export function zadd(k: string, score: f64, member: string): i64 {
