@@ -3,7 +3,7 @@
 // Import what you need and export your entry points from your own file:
 //
 //   import { key, argInt, callInt, replyInt } from "../sdk/lodestone";
-//   export { lodestone_alloc, lodestone_abi_version } from "../sdk/lodestone";
+//   export { lodestone_input, lodestone_alloc, lodestone_abi_version } from "../sdk/lodestone";
 //
 //   export function main(): i64 {              // WASM.CALL hits KEYS k ARGS 5
 //     return callInt(["INCRBY", key(0), argInt(0).toString()]);
@@ -11,13 +11,19 @@
 //
 // What is here:
 //
-//   input      keyCount() key(i) keyBytes(i)  argCount() arg(i) argBytes(i) argInt(i)
+//   input      keyCount() key(i) keyBytes(i)  argCount() arg(i) argBytes(i) argInt(i) argPtr(i) argLen(i)
 //              readFrame(ptr, len) -> Frame   for ADR-0009 style `main(ptr, len)` entry points
 //   data       get(key) getBytes(key)  set(key, value) setBytes(key, value)  del(key) delBytes(key)
-//              call(["CMD", ...]) -> Reply    callBytes([...]) callRaw([...])  callInt([...])
+//              incr decr incrBy exists expire pexpire ttl pttl zadd zcard zremRangeByScore zscore
+//              hget hset hincrBy publish   (typed, one `cmd` host call each, no RESP)
+//              begin("CMD") pushStr/pushInt/pushScore/pushBytes/pushKey/pushArg  exec() execInt()
+//              execString() execReply()   any command on the fast path, allocation-free
+//              call(["CMD", ...]) -> Reply    callBytes([...]) callInt([...])  (also on `cmd`)
+//              callRaw([...])  the raw RESP reply (through `call`), for replyRaw
 //   replies    replyInt replyBulk replyBulkBytes replyStatus replyError replyNil replyArray replyRaw
 //   other      log(level, msg) nowMs()
-//   exports    lodestone_alloc (needed by `(ptr, len)` entry points), lodestone_abi_version
+//   exports    lodestone_input (recommended: KEYS/ARGS pushed into memory, read with no host call),
+//              lodestone_alloc (needed by `(ptr, len)` entry points), lodestone_abi_version
 //
 // Strings are UTF-8 on the wire (String.UTF8); use the *Bytes variants for binary-safe data.
 // Only the host functions a module actually uses end up as imports (asc drops unused ones), so a
