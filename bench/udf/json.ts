@@ -11,6 +11,7 @@
 //   → (integer) total in cents
 
 import { argBytes } from "../../wasm-examples/sdk/lodestone";
+export { lodestone_input } from "../../wasm-examples/sdk/lodestone";
 import { Json } from "../../wasm-examples/sdk/json";
 
 export function main(): i64 {

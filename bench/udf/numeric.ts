@@ -8,6 +8,7 @@
 //   WASM.CALL numeric ARGS <seed>   → (integer) checksum
 
 import { argInt } from "../../wasm-examples/sdk/lodestone";
+export { lodestone_input } from "../../wasm-examples/sdk/lodestone";
 
 export function main(): i64 {
   let x = <u32>(argInt(0) & 0x7fffffff);        // local x = tonumber(ARGV[1]) % 2^31

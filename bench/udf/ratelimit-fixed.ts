@@ -5,7 +5,8 @@
 // counter, start its TTL on the first hit. KEYS[0] counter (per user), ARGS[0] limit,
 // ARGS[1] window in seconds. Reply [allowed (1/0), remaining, retry_after_ms].
 
-import { key, argInt, argCount, keyCount, callInt, replyArray, replyInt, replyError } from "../../wasm-examples/sdk/lodestone";
+import { key, argInt, argCount, keyCount, incr, pexpire, pttl, replyArray, replyInt, replyError } from "../../wasm-examples/sdk/lodestone";
+export { lodestone_input } from "../../wasm-examples/sdk/lodestone";
 
 export function main(): void {
   if (keyCount() != 1 || argCount() != 2) {
@@ -20,15 +21,15 @@ export function main(): void {
     return;
   }
   const windowMs = window * 1000;
-  const count = callInt(["INCR", k]);
+  const count = incr(k);
   let ttl: i64 = windowMs;
   if (count == 1) {
-    callInt(["PEXPIRE", k, windowMs.toString()]);
+    pexpire(k, windowMs);
   } else {
-    ttl = callInt(["PTTL", k]);
+    ttl = pttl(k);
     if (ttl < 0) {
       // The counter lost its TTL (e.g. someone SET it): start a new window instead of blocking forever.
-      callInt(["PEXPIRE", k, windowMs.toString()]);
+      pexpire(k, windowMs);
       ttl = windowMs;
     }
   }

@@ -5,7 +5,8 @@
 // member per allowed request, scored by its time in ms. KEYS[0] log (per user), ARGS[0] limit,
 // ARGS[1] window in seconds. Reply [allowed (1/0), remaining, retry_after_ms].
 
-import { key, argInt, argCount, keyCount, call, callInt, nowMs, replyArray, replyInt, replyError } from "../../wasm-examples/sdk/lodestone";
+import { key, argInt, argCount, keyCount, call, nowMs, zadd, zcard, zremRangeByScore, pexpire, replyArray, replyInt, replyError } from "../../wasm-examples/sdk/lodestone";
+export { lodestone_input } from "../../wasm-examples/sdk/lodestone";
 
 function reply(allowed: bool, remaining: i64, retryAfterMs: i64): void {
   replyArray(3);
@@ -28,12 +29,12 @@ export function main(): void {
   }
   const windowMs = window * 1000;
   const now = nowMs();
-  callInt(["ZREMRANGEBYSCORE", k, "-inf", (now - windowMs).toString()]);
-  const count = callInt(["ZCARD", k]);
+  zremRangeByScore(k, -Infinity, <f64>(now - windowMs));
+  const count = zcard(k);
   if (count < limit) {
     // Members must be unique: the time plus the log's size (which only grows within one ms).
-    callInt(["ZADD", k, now.toString(), now.toString() + "-" + count.toString()]);
-    callInt(["PEXPIRE", k, windowMs.toString()]);
+    zadd(k, <f64>now, now.toString() + "-" + count.toString());
+    pexpire(k, windowMs);
     reply(true, limit - count - 1, 0);
     return;
   }

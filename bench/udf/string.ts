@@ -13,6 +13,7 @@
 //   WASM.CALL string ARGS 'alpha0,bravo1,…'   → (integer) hash
 
 import { argBytes } from "../../wasm-examples/sdk/lodestone";
+export { lodestone_input } from "../../wasm-examples/sdk/lodestone";
 
 const COMMA: u8 = 44;
 

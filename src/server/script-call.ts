@@ -58,6 +58,12 @@ export interface ScriptCallPolicy {
   sameDbOnly?: boolean;
   /** Refuse writes flagged denyoom while over maxmemory (Lua: Redis's -OOM rule inside scripts). */
   checkOom?: boolean;
+  /**
+   * Memo of the per-command part of the deny rules (SCRIPT_DENIED, extraDenied, noscript): they
+   * depend only on the command, so a policy kept across calls (WASM keeps one per instance)
+   * decides each command once.
+   */
+  deniedMemo?: Map<Command, boolean>;
   /** Turn a refusal into the engine's error: throw it, or return the reply the script gets. */
   refuse(kind: Refusal, cmd: Command | null, detail: ReplyError | null): ReplyError;
 }
@@ -77,9 +83,13 @@ export function runScriptCommand(
   const flags = cmd.spec.flags;
   // As in Redis 7.0, `pubsub` alone does not refuse: PUBLISH and PUBSUB … run from scripts (write
   // then notify); SUBSCRIBE and friends are noscript.
-  if (SCRIPT_DENIED.has(cmd.fullName) || policy.extraDenied?.(cmd) === true || flags.includes('noscript')) {
-    return policy.refuse('denied', cmd, null);
+  const memo = policy.deniedMemo;
+  let denied = memo?.get(cmd);
+  if (denied === undefined) {
+    denied = SCRIPT_DENIED.has(cmd.fullName) || policy.extraDenied?.(cmd) === true || flags.includes('noscript');
+    memo?.set(cmd, denied);
   }
+  if (denied) return policy.refuse('denied', cmd, null);
   if (policy.sameDbOnly && cmd.spec.otherDb?.(args, client.db) === true) {
     return policy.refuse('denied', cmd, ERR_OTHER_DB);
   }

@@ -10,6 +10,12 @@ export const ABI_VERSION = 1;
 export const HOST_MODULE = 'lodestone';
 /** Optional guest export: the buffer allocator the host uses for `main(ptr, len)` input. */
 export const ALLOC_EXPORT = 'lodestone_alloc';
+/**
+ * Optional guest export `lodestone_input(len) -> ptr`: before a `()` entry point runs, the host
+ * asks it for `len` bytes and writes the call frame (KEYS and ARGS, the format of `main(ptr, len)`)
+ * there, so the guest reads all its input with no host call at all.
+ */
+export const INPUT_EXPORT = 'lodestone_input';
 /** Optional guest export: returns the ABI version the guest was built for. */
 export const VERSION_EXPORT = 'lodestone_abi_version';
 
@@ -56,6 +62,12 @@ export const HOST_FUNCTIONS: Record<string, HostFnSpec> = {
   get_key: { params: ['i32', 'i32'], results: ['i32'], needs: 'READ', doc: '(key, klen): value length into the result buffer; -1 nil; -2 not a string' },
   set_key: { params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'], needs: 'WRITE', doc: '(key, klen, val, vlen): SET; 0 on success' },
   del_key: { params: ['i32', 'i32'], results: ['i32'], needs: 'WRITE', doc: '(key, klen): DEL; 1 deleted, 0 absent' },
+  cmd: {
+    params: ['i32', 'i32', 'i32', 'i32', 'i32'],
+    results: ['i32'],
+    needs: null,
+    doc: '(argv, argc, dst, cap, out): run the command whose argc arguments are (u32 ptr, u32 len) pairs at argv; returns the reply type (CMD_*); an integer reply is written to out as i64, a bulk/status/error payload goes to dst (up to cap bytes) and the result buffer, its full length to out',
+  },
   call: { params: ['i32', 'i32'], results: ['i32'], needs: null, doc: '(cmd, len): run a RESP-encoded command; RESP reply into the result buffer; returns its length' },
   result_read: { params: ['i32', 'i32'], results: ['i32'], needs: null, doc: '(dst, cap): copy the result buffer, return its full length' },
   log: { params: ['i32', 'i32', 'i32'], results: [], needs: null, doc: '(level 0..3, msg, len): write to the server log' },
@@ -68,6 +80,15 @@ export const HOST_FUNCTIONS: Record<string, HostFnSpec> = {
   reply_array: { params: ['i32'], results: [], needs: null, doc: 'array of n elements; the next n reply_* calls fill it' },
   reply_raw: { params: ['i32', 'i32'], results: [], needs: null, doc: 'a complete RESP reply (e.g. one returned by call)' },
 };
+
+/** Reply types returned by the `cmd` host function. */
+export const CMD_NIL = 0;
+export const CMD_INT = 1;
+export const CMD_BULK = 2;
+export const CMD_STATUS = 3;
+export const CMD_ERROR = 4;
+/** Any other reply (arrays, maps, doubles): its RESP2 encoding is the payload. */
+export const CMD_RESP = 5;
 
 /** AssemblyScript's runtime imports; harmless, always allowed. */
 export const ENV_FUNCTIONS = new Set(['abort', 'trace', 'seed']);
@@ -145,4 +166,32 @@ export function encodeFrame(keys: string[], args: string[]): Buffer {
     o += b.latin1Write(a, o);
   }
   return b;
+}
+
+/** Size in bytes of the call frame of `keys` and `args`. */
+export function frameSize(keys: string[], args: string[]): number {
+  let size = 8 + 4 * (keys.length + args.length);
+  for (let i = 0; i < keys.length; i++) size += keys[i].length;
+  for (let i = 0; i < args.length; i++) size += args[i].length;
+  return size;
+}
+
+/** Write the call frame at `o` of `b` (guest memory; the caller checked the bounds), no allocation. */
+export function writeFrame(b: Buffer, o: number, keys: string[], args: string[]): void {
+  b.writeUInt32LE(keys.length, o);
+  o += 4;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    b.writeUInt32LE(k.length, o);
+    o += 4;
+    o += b.latin1Write(k, o);
+  }
+  b.writeUInt32LE(args.length, o);
+  o += 4;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    b.writeUInt32LE(a.length, o);
+    o += 4;
+    o += b.latin1Write(a, o);
+  }
 }

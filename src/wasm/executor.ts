@@ -20,8 +20,8 @@
 import { ReplyError, Reply } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { ALLOC_EXPORT, encodeFrame } from './abi.js';
-import { WasmError, WasmErrorKind } from './errors.js';
+import { ALLOC_EXPORT, frameSize, INPUT_EXPORT, writeFrame } from './abi.js';
+import { HostTrap, WasmError, WasmErrorKind } from './errors.js';
 import { CallContext } from './host.js';
 import type { PooledInstance } from './pool.js';
 import type { WasmFunction } from './registry.js';
@@ -37,16 +37,51 @@ export interface Limits {
   maxReplyBytes: number;
 }
 
-export function limitsOf(server: Server): Limits {
-  const c = server.config;
-  return {
-    maxFuel: c.getInt('wasm.limits.max_fuel'),
-    maxDurationMs: c.getInt('wasm.limits.max_duration_ms'),
-    maxMemory: c.getInt('wasm.limits.max_memory'),
-    maxDepth: c.getInt('wasm.limits.max_call_depth'),
-    maxReplyBytes: c.getInt('wasm.limits.max_reply_bytes'),
-  };
+/** Limits plus the settings compiled into a module's code (a change recompiles it: registry.refresh). */
+export interface CallSettings extends Limits {
+  metering: boolean;
+  maxTableElements: number;
 }
+
+const LIMIT_KEYS = [
+  'wasm.limits.max_fuel',
+  'wasm.limits.max_duration_ms',
+  'wasm.limits.max_memory',
+  'wasm.limits.max_call_depth',
+  'wasm.limits.max_reply_bytes',
+  'wasm.limits.max_table_elements',
+  'wasm.metering',
+];
+
+const settingsCache = new WeakMap<Server['config'], CallSettings>();
+
+/**
+ * The [wasm.limits] in force, read from the config once and again only after one of them changes
+ * (CONFIG SET runs the config's change listeners): a call does no config lookups.
+ */
+export function limitsOf(server: Server): CallSettings {
+  const c = server.config;
+  let s = settingsCache.get(c);
+  if (s === undefined) {
+    const fresh = !settingsCache.has(c);
+    s = {
+      maxFuel: c.getInt('wasm.limits.max_fuel'),
+      maxDurationMs: c.getInt('wasm.limits.max_duration_ms'),
+      maxMemory: c.getInt('wasm.limits.max_memory'),
+      maxDepth: c.getInt('wasm.limits.max_call_depth'),
+      maxReplyBytes: c.getInt('wasm.limits.max_reply_bytes'),
+      maxTableElements: c.getInt('wasm.limits.max_table_elements'),
+      metering: c.getBool('wasm.metering'),
+    };
+    settingsCache.set(c, s);
+    if (fresh && !listening.has(c)) {
+      listening.add(c);
+      for (const k of LIMIT_KEYS) c.onChange(k, () => settingsCache.delete(c));
+    }
+  }
+  return s;
+}
+const listening = new WeakSet<Server['config']>();
 
 /** Map anything thrown out of a guest to a WasmError with the right kind and culprit. */
 export function classify(e: unknown, inst: PooledInstance | null, limits: Limits): WasmError {
@@ -80,17 +115,26 @@ function setGlobal(g: WebAssembly.Global | null, v: number): void {
 }
 
 /** Prepare an instance's meter and globals for one top-level call under `limits`. */
-export function armMeter(inst: PooledInstance, limits: Limits): void {
+export function armMeter(inst: PooledInstance, limits: Limits, now = performance.now()): void {
   const m = inst.meter;
   m.granted = Math.min(FUEL_SLICE, limits.maxFuel);
   m.maxFuel = limits.maxFuel;
-  m.deadline = performance.now() + limits.maxDurationMs;
+  m.deadline = now + limits.maxDurationMs;
   m.maxDepth = limits.maxDepth;
   m.maxMemory = limits.maxMemory;
   m.growRefused = false;
   m.refusal = '';
   setGlobal(inst.fuel, m.granted);
   setGlobal(inst.depth, 0);
+}
+
+/** Ask the guest for `size` bytes (alloc) and write the call frame there, straight into its memory. */
+function pushFrame(inst: PooledInstance, alloc: (n: number) => number, name: string, size: number, keys: string[], args: string[]): number {
+  const ptr = alloc(size) >>> 0;
+  const b = inst.binding.buf(name); // after alloc: it may have grown memory
+  if (ptr + size > b.length) throw new HostTrap(name, `pointer out of bounds (ptr=${ptr}, len=${size}, memory=${b.length} bytes)`);
+  writeFrame(b, ptr, keys, args);
+  return ptr;
 }
 
 /** Run `fn`'s export `entry` for a client. Never throws: every failure becomes an error reply. */
@@ -110,7 +154,10 @@ export function runCall(
   const limits = limitsOf(server);
   let inst: PooledInstance;
   try {
-    server.wasm?.refresh(fn);
+    const c = fn.compiled;
+    if (c.maxDepth !== limits.maxDepth || c.metering !== limits.metering || c.maxTableElements !== limits.maxTableElements) {
+      server.wasm?.refresh(fn);
+    }
     inst = fn.pool.acquire();
     // An instance made under another max_memory has a memory whose maximum disagrees with the
     // limit now in force (CONFIG SET wasm.limits.max_memory): replace it.
@@ -123,32 +170,34 @@ export function runCall(
     fn.stats.record(0, 0, err.kind);
     return err.toReply(fn.name);
   }
-  const ctx = new CallContext(server, client, fn, keys, args, readonly);
-  ctx.deadline = performance.now() + limits.maxDurationMs;
+  let ctx = inst.binding.reusable;
+  if (ctx === null) ctx = inst.binding.reusable = new CallContext(server, client, fn, keys, args, readonly);
+  else ctx.reset(server, client, fn, keys, args, readonly);
+  const t0 = performance.now();
+  ctx.deadline = t0 + limits.maxDurationMs;
   ctx.maxDurationMs = limits.maxDurationMs;
   ctx.maxReplyBytes = limits.maxReplyBytes;
   inst.binding.ctx = ctx;
   const m = inst.meter;
-  armMeter(inst, limits);
+  armMeter(inst, limits, t0);
   const wasInExec = client.inExec;
   client.inExec = true;
   server.beginCapture();
   // Messages it publishes (PUBLISH, keyspace notifications of its writes) go out only if it succeeds.
   const held = server.pubsub.hold();
-  const t0 = performance.now();
   let reply: Reply;
   let kind: WasmErrorKind | null = null;
   try {
     const f = inst.exports[entry] as (...a: number[]) => unknown;
     let ret: unknown;
     if (sig.kind === 'frame') {
-      const frame = encodeFrame(keys, args);
-      const alloc = inst.exports[ALLOC_EXPORT] as (n: number) => number;
-      const ptr = alloc(frame.length) >>> 0;
-      const dst = inst.binding.view(ALLOC_EXPORT, ptr, frame.length);
-      dst.set(frame);
-      ret = f(ptr, frame.length);
+      const size = frameSize(keys, args);
+      const ptr = pushFrame(inst, inst.exports[ALLOC_EXPORT] as (n: number) => number, ALLOC_EXPORT, size, keys, args);
+      ret = f(ptr, size);
     } else {
+      // A module exporting lodestone_input gets its KEYS and ARGS written into its memory up front.
+      const input = inst.exports[INPUT_EXPORT] as ((n: number) => number) | undefined;
+      if (input !== undefined) pushFrame(inst, input, INPUT_EXPORT, frameSize(keys, args), keys, args);
       ret = f();
     }
     if (ctx.stack.length > 0) {

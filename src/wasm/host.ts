@@ -23,7 +23,7 @@ import { BigString } from '../keyspace/bigstring.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import type { Logger } from 'pino';
-import { HOST_MODULE, Permission } from './abi.js';
+import { CMD_BULK, CMD_ERROR, CMD_INT, CMD_NIL, CMD_RESP, CMD_STATUS, HOST_MODULE, Permission } from './abi.js';
 import { terminationRequested } from '../server/watchdog.js';
 import { HostTrap, WasmError } from './errors.js';
 
@@ -47,7 +47,7 @@ export interface FunctionIdentity {
 /** Everything one WASM.CALL needs while the guest runs. */
 export class CallContext {
   /** Result buffer filled by get_key / call, read by result_read. */
-  result: Buffer | null = null;
+  result: Buffer | string | null = null;
   /** The reply built with reply_* calls, once complete. */
   reply: Reply | undefined = undefined;
   readonly stack: { items: Reply[]; n: number }[] = [];
@@ -61,13 +61,32 @@ export class CallContext {
   replyBytes = 0;
 
   constructor(
-    readonly server: Server,
-    readonly client: Client,
-    readonly fn: FunctionIdentity,
-    readonly keys: string[],
-    readonly args: string[],
-    readonly readonly: boolean,
+    public server: Server,
+    public client: Client,
+    public fn: FunctionIdentity,
+    public keys: string[],
+    public args: string[],
+    public readonly: boolean,
   ) {}
+
+  /**
+   * Point this context at a new call. The executor keeps one context per instance (HostBinding)
+   * and resets it per call instead of allocating one: a call allocates no context, stack or undo log.
+   */
+  reset(server: Server, client: Client, fn: FunctionIdentity, keys: string[], args: string[], readonly: boolean): void {
+    if (this.fn !== fn || this.readonly !== readonly || this.server !== server) this.policy = null;
+    this.server = server;
+    this.client = client;
+    this.fn = fn;
+    this.keys = keys;
+    this.args = args;
+    this.readonly = readonly;
+    this.result = null;
+    this.reply = undefined;
+    this.stack.length = 0;
+    this.hostCalls = 0;
+    this.replyBytes = 0;
+  }
 
   /**
    * Charge `bytes` to the reply being built, before anything is allocated for it: a guest can build
@@ -112,6 +131,7 @@ export class CallContext {
       canAdmin: this.fn.perms.has('ADMIN'),
       aclContext: 'module',
       refuse: wasmRefusal,
+      deniedMemo: new Map(),
     };
     return runScriptCommand(this.server, this.client, args, this.policy, this.undo);
   }
@@ -175,16 +195,63 @@ export class HostBinding {
     // on a large keyspace) used little fuel per iteration and ran far past max_duration_ms.
     // Only host functions that can do unbounded work ("heavy") read the clock; a loop over cheap
     // ones (key_len, reply_*) spends fuel, and fuel refills check the clock.
-    if (heavy && performance.now() > this.ctx.deadline) {
+    // Read every 4th heavy call: the time between two reads is bounded by four such calls.
+    if (heavy && (++this.heavyCalls & 3) === 0 && performance.now() > this.ctx.deadline) {
       throw new WasmError('timeout', `timed out (max_duration_ms ${this.ctx.maxDurationMs})`);
     }
     return this.ctx;
   }
 
-  private mem(fn: string): Uint8Array {
-    if (!this.memory) throw new HostTrap(fn, 'the module has no memory');
-    return new Uint8Array(this.memory.buffer);
+  /** The context reused by every call on this instance (executor.runCall resets it). */
+  reusable: CallContext | null = null;
+
+  /** A Buffer over the whole of guest memory, remade only when memory grows (its buffer changes). */
+  private memAB: ArrayBuffer | null = null;
+  private memBuf: Buffer = Buffer.alloc(0);
+
+  /** Guest memory as a Buffer (cached: no allocation per host call). */
+  buf(fn: string): Buffer {
+    const m = this.memory;
+    if (!m) throw new HostTrap(fn, 'the module has no memory');
+    const ab = m.buffer;
+    if (ab !== this.memAB) {
+      this.memAB = ab;
+      this.memBuf = Buffer.from(ab);
+    }
+    return this.memBuf;
   }
+
+  private mem(fn: string): Uint8Array {
+    return this.buf(fn);
+  }
+
+  /** Check that [ptr, ptr+len) lies in guest memory; returns ptr as an unsigned offset. */
+  private check(fn: string, b: Buffer, ptr: number, len: number): number {
+    const p = ptr >>> 0;
+    const l = len >>> 0;
+    if (p + l > b.length) throw new HostTrap(fn, `pointer out of bounds (ptr=${p}, len=${l}, memory=${b.length} bytes)`);
+    return p;
+  }
+
+  /**
+   * The `cmd` fast path's payload: copy up to cap bytes of `src` to dst, keep it as the result
+   * buffer (result_read gets the rest when it did not fit), write its full length to out.
+   */
+  private payload(b: Buffer, ctx: CallContext, src: string | Buffer, dst: number, cap: number, out: number): void {
+    const len = src.length;
+    const n = len < cap ? len : cap;
+    this.charge(len);
+    if (n > 0) {
+      if (typeof src === 'string') b.latin1Write(src, dst, n);
+      else src.copy(b, dst, 0, n);
+    }
+    ctx.result = src;
+    b.writeUInt32LE(len, out);
+    b.writeUInt32LE(0, out + 4);
+  }
+
+  /** Heavy host calls made (the clock is read on every 4th). */
+  private heavyCalls = 0;
 
   /** Bytes host functions touched since the wall clock was last read in this call. */
   private hostBytes = 0;
@@ -217,8 +284,11 @@ export class HostBinding {
 
   /** Guest bytes as a latin1 string (keys, values, commands). */
   str(fn: string, ptr: number, len: number): string {
-    const v = this.view(fn, ptr, len);
-    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).latin1Slice(0, v.byteLength);
+    const b = this.buf(fn);
+    const p = this.check(fn, b, ptr, len);
+    const l = len >>> 0;
+    this.charge(l);
+    return b.latin1Slice(p, p + l);
   }
 
   /**
@@ -286,7 +356,7 @@ export class HostBinding {
           ctx.result = null;
           return -2;
         }
-        ctx.result = Buffer.from(v, 'latin1');
+        ctx.result = v; // copied out as latin1 by result_read
         return v.length;
       },
       set_key: (kp: number, kl: number, vp: number, vl: number) => {
@@ -326,6 +396,61 @@ export class HostBinding {
         ctx.result = encodeReply(reply, 2);
         this.charge(ctx.result.length);
         return ctx.result.length;
+      },
+      cmd: (argv: number, argc: number, dst: number, cap: number, out: number) => {
+        const ctx = this.current('cmd', true);
+        const b = this.buf('cmd');
+        const n = argc >>> 0;
+        if (n === 0 || n > 1 << 20) throw new HostTrap('cmd', `argc must be 1 to ${1 << 20} (got ${n})`);
+        let pa = this.check('cmd', b, argv, n * 8);
+        const d = this.check('cmd', b, dst, cap);
+        const o = this.check('cmd', b, out, 8);
+        // A fresh argv per command (it is the command's own data: the AOF capture, the slow log and
+        // MONITOR may keep it); the strings are read straight out of guest memory.
+        const args = new Array<string>(n);
+        for (let i = 0; i < n; i++, pa += 8) {
+          const p = b.readUInt32LE(pa);
+          const l = b.readUInt32LE(pa + 4);
+          if (p + l > b.length) throw new HostTrap('cmd', `argument ${i} out of bounds (ptr=${p}, len=${l}, memory=${b.length} bytes)`);
+          this.charge(l);
+          args[i] = b.latin1Slice(p, p + l);
+        }
+        const r = ctx.runCommand(args);
+        // The command may have grown nothing in guest memory, but a refusal may have thrown; the
+        // Buffer is the same one (guest memory only grows from guest code).
+        if (typeof r === 'number') {
+          if (Number.isInteger(r)) {
+            const hi = Math.floor(r / 4294967296);
+            b.writeUInt32LE(r - hi * 4294967296, o);
+            b.writeInt32LE(hi, o + 4);
+            ctx.result = null;
+            return CMD_INT;
+          }
+        } else if (typeof r === 'string') {
+          this.payload(b, ctx, r, d, cap >>> 0, o);
+          return CMD_BULK;
+        } else if (r === null) {
+          ctx.result = null;
+          b.writeUInt32LE(0, o);
+          b.writeUInt32LE(0, o + 4);
+          return CMD_NIL;
+        } else if (r instanceof Status) {
+          this.payload(b, ctx, r.text, d, cap >>> 0, o);
+          return CMD_STATUS;
+        } else if (r instanceof ReplyError) {
+          this.payload(b, ctx, r.wire, d, cap >>> 0, o);
+          return CMD_ERROR;
+        } else if (Buffer.isBuffer(r)) {
+          this.payload(b, ctx, r, d, cap >>> 0, o);
+          return CMD_BULK;
+        } else if (typeof r === 'bigint') {
+          b.writeBigInt64LE(r, o);
+          ctx.result = null;
+          return CMD_INT;
+        }
+        // Arrays, maps, doubles …: their RESP2 encoding, as `call` returns it.
+        this.payload(b, ctx, encodeReply(r, 2), d, cap >>> 0, o);
+        return CMD_RESP;
       },
       result_read: (dst: number, cap: number) => {
         const ctx = this.current('result_read');

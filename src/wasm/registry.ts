@@ -46,6 +46,7 @@ import {
   Permission,
   PERMISSIONS,
   VERSION_EXPORT,
+  INPUT_EXPORT,
   ABI_VERSION,
   WASI_MODULES,
   wasiRefusal,
@@ -59,7 +60,7 @@ import type { ExportInfo, ImportInfo } from './describe.js';
 import { checkHeader, prepare, Prepared, PrepareSettings } from './prepare.js';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { InstancePool, MeterState, PooledInstance, TABLE_ELEMENT_BYTES } from './pool.js';
+import { InstancePool, MeterState, PoolConfig, PooledInstance, TABLE_ELEMENT_BYTES } from './pool.js';
 
 /** The compiled worker for prepare() (the build's .js next to this file); null when run from .ts sources. */
 const WORKER_FILE: string | null = (() => {
@@ -190,7 +191,24 @@ export class WasmRegistry {
   /** Stats of unloaded functions still count registry-wide. */
   private retired = { calls: 0, failed: 0, fuel: 0 };
 
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: Server) {
+    for (const k of ['wasm.pool.min_instances', 'wasm.pool.max_instances', 'wasm.pool.idle_timeout_secs', 'wasm.limits.max_memory']) {
+      server.config.onChange(k, () => (this.poolConfig = null));
+    }
+  }
+
+  /** The [wasm.pool] settings, read once and again after one changes (a pool reads them per call). */
+  private poolConfig: PoolConfig | null = null;
+  private poolSettings(): PoolConfig {
+    if (this.poolConfig !== null) return this.poolConfig;
+    const cfg = this.server.config;
+    return (this.poolConfig = {
+      min: cfg.getInt('wasm.pool.min_instances'),
+      max: cfg.getInt('wasm.pool.max_instances'),
+      idleMs: cfg.getInt('wasm.pool.idle_timeout_secs') * 1000,
+      maxKeepBytes: Math.max(16 * 1024 * 1024, cfg.getInt('wasm.limits.max_memory') / 2),
+    });
+  }
 
   get moduleDir(): string {
     const dir = this.server.config.getString('dir');
@@ -577,7 +595,7 @@ export class WasmRegistry {
     for (const e of c.exports) {
       if (e.kind !== 'function' || !e.params || !e.results) continue;
       if (e.name === c.meta.fuelGlobalExport || e.name === c.meta.depthGlobalExport) continue;
-      if (e.name === ALLOC_EXPORT || e.name === VERSION_EXPORT || e.name.startsWith('__')) continue;
+      if (e.name === ALLOC_EXPORT || e.name === VERSION_EXPORT || e.name === INPUT_EXPORT || e.name.startsWith('__')) continue;
       const sig = classifyEntry(e.params, e.results);
       if (sig) out.set(e.name, sig);
     }
@@ -691,12 +709,7 @@ export class WasmRegistry {
     const cfg = this.server.config;
     fn.pool = new InstancePool(
       () => this.createInstance(fn),
-      () => ({
-        min: cfg.getInt('wasm.pool.min_instances'),
-        max: cfg.getInt('wasm.pool.max_instances'),
-        idleMs: cfg.getInt('wasm.pool.idle_timeout_secs') * 1000,
-        maxKeepBytes: Math.max(16 * 1024 * 1024, cfg.getInt('wasm.limits.max_memory') / 2),
-      }),
+      () => this.poolSettings(),
       () => (this.memDirty = true),
     );
     // Instantiate now: proves the module links, runs its start function, and warms the pool.

@@ -9,7 +9,7 @@
 
 import { argBytes, argCount, replyError, replyInt } from "../sdk/lodestone";
 import { Json } from "../sdk/json";
-export { lodestone_abi_version } from "../sdk/lodestone";
+export { lodestone_input, lodestone_abi_version } from "../sdk/lodestone";
 
 export function main(): void {
   if (argCount() != 1) {

@@ -12,7 +12,7 @@
 // (counter is relative: on a second call items 2, 3 and 6 are 12, 22 and "22".)
 
 import { key, arg, keyCount, argCount, get, set, del, callInt, callRaw, replyArray, replyBulk, replyInt, replyNil, replyRaw, replyError } from "../sdk/lodestone";
-export { lodestone_abi_version } from "../sdk/lodestone";
+export { lodestone_input, lodestone_abi_version } from "../sdk/lodestone";
 
 function bulkOrNil(v: string | null): void {
   if (v === null) replyNil();

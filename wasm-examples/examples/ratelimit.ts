@@ -9,6 +9,7 @@
 // ZREMRANGEBYSCORE/ZCARD/ZADD/PEXPIRE sequence can't race with another client.
 
 import { key, argInt, call, callInt, nowMs, replyArray, replyInt, replyError, argCount, keyCount } from "../sdk/lodestone";
+export { lodestone_input } from "../sdk/lodestone";
 
 function reply(allowed: bool, remaining: i64, retryAfterMs: i64): void {
   replyArray(3);

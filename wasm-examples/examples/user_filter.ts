@@ -10,7 +10,7 @@
 
 import { readFrame, getBytes, replyError } from "../sdk/lodestone";
 import { Json } from "../sdk/json";
-export { lodestone_alloc, lodestone_abi_version } from "../sdk/lodestone";
+export { lodestone_input, lodestone_alloc, lodestone_abi_version } from "../sdk/lodestone";
 
 export function main(ptr: i32, len: i32): i64 {
   const f = readFrame(ptr, len);

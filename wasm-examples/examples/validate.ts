@@ -9,7 +9,7 @@
 // 0..150. Valid → HSET KEYS[0] with the pairs and reply +OK. Invalid → `-INVALID <reason>`.
 
 import { argCount, arg, key, keyCount, call, replyStatus, replyError } from "../sdk/lodestone";
-export { lodestone_abi_version } from "../sdk/lodestone";
+export { lodestone_input, lodestone_abi_version } from "../sdk/lodestone";
 
 function isInt(s: string): bool {
   if (s.length == 0 || s.length > 9) return false;
