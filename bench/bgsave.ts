@@ -11,64 +11,12 @@
 // Lodestone writes it on the main thread in 2 ms slices between client commands. The table goes to
 // bench/results/bgsave.md. BENCH_NODE_FLAGS passes flags to Lodestone's node (e.g. --trace-gc).
 
-import net from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKeys, machineLine, requireTools, startLodestone, startRedis, Srv, writeResult } from './common.js';
+import { infoField, LineClient, loadKeys, machineLine, requireTools, startLodestone, startRedis, Srv, writeResult } from './common.js';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
-
-/** One connection, one inline command at a time; resolves with the raw reply. */
-class LineClient {
-  private buf = '';
-  private waiting: ((s: string) => void) | null = null;
-  private constructor(private readonly sock: net.Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      this.tryResolve();
-    });
-  }
-  static async connect(port: number): Promise<LineClient> {
-    const sock = net.connect(port, '127.0.0.1');
-    await new Promise((r) => sock.once('connect', r));
-    sock.setNoDelay(true);
-    return new LineClient(sock);
-  }
-  private tryResolve(): void {
-    if (!this.waiting) return;
-    const eol = this.buf.indexOf('\r\n');
-    if (eol < 0) return;
-    let end = eol + 2;
-    if (this.buf[0] === '$') {
-      const len = Number(this.buf.slice(1, eol));
-      if (len >= 0) {
-        if (this.buf.length < end + len + 2) return;
-        end += len + 2;
-      }
-    }
-    const reply = this.buf.slice(0, end);
-    this.buf = this.buf.slice(end);
-    const w = this.waiting;
-    this.waiting = null;
-    w(reply);
-  }
-  send(line: string): Promise<string> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.sock.write(line + '\r\n');
-    });
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-function infoField(text: string, name: string): number {
-  const m = new RegExp(`^${name}:(\\d+)`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 interface Stats {
   n: number;

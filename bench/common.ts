@@ -203,3 +203,55 @@ export function resp(...a: string[]): string {
   for (const x of a) s += `$${x.length}\r\n${x}\r\n`;
   return s;
 }
+
+/** One connection, one inline command at a time; resolves with the raw reply. */
+export class LineClient {
+  private buf = '';
+  private waiting: ((s: string) => void) | null = null;
+  private constructor(private readonly sock: net.Socket) {
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      this.tryResolve();
+    });
+  }
+  static async connect(port: number): Promise<LineClient> {
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.setNoDelay(true);
+    return new LineClient(sock);
+  }
+  private tryResolve(): void {
+    if (!this.waiting) return;
+    const eol = this.buf.indexOf('\r\n');
+    if (eol < 0) return;
+    let end = eol + 2;
+    if (this.buf[0] === '$') {
+      const len = Number(this.buf.slice(1, eol));
+      if (len >= 0) {
+        if (this.buf.length < end + len + 2) return;
+        end += len + 2;
+      }
+    }
+    const reply = this.buf.slice(0, end);
+    this.buf = this.buf.slice(end);
+    const w = this.waiting;
+    this.waiting = null;
+    w(reply);
+  }
+  send(line: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.sock.write(line + '\r\n');
+    });
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** A numeric INFO field, NaN when absent. */
+export function infoField(text: string, name: string): number {
+  const m = new RegExp(`^${name}:(\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}

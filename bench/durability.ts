@@ -13,8 +13,7 @@
 // to bench/results/durability.md.
 
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
-import { loadKeys, machineLine, redisBenchmark, requireTools, startLodestone, startRedis, Srv, writeResult } from './common.js';
+import { infoField, LineClient, loadKeys, machineLine, redisBenchmark, requireTools, startLodestone, startRedis, Srv, writeResult } from './common.js';
 
 const TESTS = ['set', 'incr'];
 const N = Number(process.env.BENCH_N ?? 100_000);
@@ -36,55 +35,6 @@ function fsyncLatencyMs(): number {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   spawnSync('rm', ['-f', '/tmp/lodestone-fsync-probe']);
   return r.status === 0 ? ms / 200 : NaN;
-}
-
-/** A connection that sends one inline command at a time and returns the raw reply text. */
-class LineClient {
-  private buf = '';
-  private waiting: ((s: string) => void) | null = null;
-  private constructor(private readonly sock: net.Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      this.tryResolve();
-    });
-  }
-  static async connect(port: number): Promise<LineClient> {
-    const sock = net.connect(port, '127.0.0.1');
-    await new Promise((r) => sock.once('connect', r));
-    sock.setNoDelay(true);
-    return new LineClient(sock);
-  }
-  private tryResolve(): void {
-    if (!this.waiting) return;
-    const eol = this.buf.indexOf('\r\n');
-    if (eol < 0) return;
-    let end = eol + 2;
-    if (this.buf[0] === '$') {
-      const len = Number(this.buf.slice(1, eol));
-      if (this.buf.length < end + len + 2) return;
-      end += len + 2;
-    }
-    const reply = this.buf.slice(0, end);
-    this.buf = this.buf.slice(end);
-    const w = this.waiting;
-    this.waiting = null;
-    w(reply);
-  }
-  send(line: string): Promise<string> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.sock.write(line + '\r\n');
-    });
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-function infoField(text: string, name: string): number {
-  const m = new RegExp(`^${name}:(\\d+)`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 interface Pause {

@@ -29,6 +29,7 @@ import {
   NULL_NAME,
   BusMessage,
   encodePublish,
+  HeaderFields,
 } from './bus.js';
 
 export const NODE_MASTER = 1;
@@ -562,17 +563,7 @@ export class Cluster {
   }
 
   /** Our header fields, shared by every message. */
-  headerFields(): {
-    port: number;
-    cport: number;
-    currentEpoch: number;
-    configEpoch: number;
-    sender: string;
-    slots: Uint8Array;
-    slaveof: string;
-    flags: number;
-    state: number;
-  } {
+  headerFields(): HeaderFields {
     const me = this.myself;
     const master = me.flags & NODE_SLAVE && me.slaveof ? me.slaveof : me;
     return {
