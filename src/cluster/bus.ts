@@ -19,10 +19,17 @@ export const MSG_PONG = 1;
 export const MSG_MEET = 2;
 export const MSG_FAIL = 3;
 export const MSG_PUBLISH = 4;
+export const MSG_FAILOVER_AUTH_REQUEST = 5;
+export const MSG_FAILOVER_AUTH_ACK = 6;
 export const MSG_UPDATE = 7;
+export const MSG_MFSTART = 8;
 /** CLUSTER INFO's names of the message types, by type number. */
 export const MSG_TYPE_NAMES = ['ping', 'pong', 'meet', 'fail', 'publish', 'auth-req', 'auth-ack', 'update', 'mfstart', 'module', 'publishshard'];
 
+/** mflags[0]: the sender is a master paused for a manual failover (its offset is final). */
+export const FLAG0_PAUSED = 1;
+/** mflags[0] of a FAILOVER_AUTH_REQUEST: vote even though the master is not FAIL (manual failover). */
+export const FLAG0_FORCEACK = 2;
 const FLAG0_EXT_DATA = 4;
 const EXT_HOSTNAME = 0;
 
@@ -47,6 +54,10 @@ export interface HeaderFields {
   slaveof: string;
   flags: number;
   state: number;
+  /** The replication offset (a master's own, a replica's applied one); 0 when absent. */
+  offset?: number;
+  /** mflags[0]: FLAG0_PAUSED, FLAG0_FORCEACK. */
+  mflags0?: number;
 }
 
 export interface BusMessage {
@@ -63,6 +74,7 @@ export interface BusMessage {
   myip: string;
   flags: number;
   state: number;
+  mflags0: number;
   gossip: GossipEntry[];
   hostname: string | null;
   failing: string | null;
@@ -79,7 +91,7 @@ function header(b: Buffer, type: number, count: number, h: HeaderFields): void {
   b.writeUInt16BE(count, 14);
   b.writeBigUInt64BE(BigInt(h.currentEpoch), 16);
   b.writeBigUInt64BE(BigInt(h.configEpoch), 24);
-  b.writeBigUInt64BE(0n, 32);
+  b.writeBigUInt64BE(BigInt(h.offset ?? 0), 32);
   b.write(h.sender, 40, 40, 'latin1');
   b.set(h.slots, 80);
   b.write(h.slaveof, 2128, 40, 'latin1');
@@ -89,6 +101,17 @@ function header(b: Buffer, type: number, count: number, h: HeaderFields): void {
   b.writeUInt16BE(h.cport, 2248);
   b.writeUInt16BE(h.flags, 2250);
   b.writeUInt8(h.state, 2252);
+  b.writeUInt8(h.mflags0 ?? 0, 2253);
+}
+
+/**
+ * A message that is only the header: FAILOVER_AUTH_REQUEST, FAILOVER_AUTH_ACK, MFSTART (Redis
+ * sends them with totlen = sizeof(clusterMsg) - sizeof(union clusterMsgData)).
+ */
+export function encodeHeaderOnly(type: number, h: HeaderFields): Buffer {
+  const b = Buffer.alloc(HEADER_LEN);
+  header(b, type, 0, h);
+  return b;
 }
 
 export function encodePing(type: number, h: HeaderFields, gossip: GossipEntry[]): Buffer {
@@ -161,6 +184,7 @@ export function decodeMessage(b: Buffer): BusMessage | null {
     myip: cstr(b, 2168, 46),
     flags: b.readUInt16BE(2250),
     state: b[2252],
+    mflags0: b[2253],
     gossip: [],
     hostname: null,
     failing: null,

@@ -4,8 +4,7 @@
 // cluster-port speaking Redis's `clusterMsg` (bus.ts encodes and decodes it) so Lodestone nodes and
 // redis-server 7.0 nodes form one cluster, and redis-cli --cluster drives either.
 //
-// Replicas and failover are not implemented (replication lives on another branch): every node here
-// is a master; a replica announced by a Redis node is shown as such.
+// Replicas, elections and failovers are in failover.ts; the data is replicated by src/replication.
 
 import * as net from 'node:net';
 import * as fs from 'node:fs';
@@ -13,6 +12,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Server } from '../server/server.js';
 import { CLUSTER_SLOTS, SlotIndex } from './slot.js';
+import { Failover, removeReplica } from './failover.js';
 import {
   decodeMessage,
   encodeFail,
@@ -20,7 +20,10 @@ import {
   encodeUpdate,
   GossipEntry,
   MSG_FAIL,
+  MSG_FAILOVER_AUTH_ACK,
+  MSG_FAILOVER_AUTH_REQUEST,
   MSG_MEET,
+  MSG_MFSTART,
   MSG_PING,
   MSG_PONG,
   MSG_PUBLISH,
@@ -77,6 +80,8 @@ export class ClusterNode {
   failTime = 0;
   readonly ctime = Date.now();
   replOffset = 0;
+  /** When this node (a master) voted for one of its replicas' elections (Redis's voted_time). */
+  votedTime = 0;
   /** Masters that reported this node PFAIL/FAIL, with the report time. */
   readonly failReports = new Map<ClusterNode, number>();
   link: Link | null = null;
@@ -142,12 +147,14 @@ export class Cluster {
   private closed = false;
   busPort = 0;
   readonly inbound = new Set<Link>();
+  readonly failover: Failover;
 
   constructor(readonly server: Server) {
     this.myself = new ClusterNode(randomName(), NODE_MYSELF | NODE_MASTER);
     this.nodes.set(this.myself.name, this.myself);
     this.slotIndex = new SlotIndex();
     server.dbs[0].slots = this.slotIndex;
+    this.failover = new Failover(this);
   }
 
   get nodeTimeout(): number {
@@ -338,6 +345,12 @@ export class Cluster {
     return true;
   }
 
+  /** Redis's clusterCloseAllSlots: no slot is migrating or importing any more. */
+  closeAllSlots(): void {
+    this.migratingTo.fill(null);
+    this.importingFrom.fill(null);
+  }
+
   /** Keys stored in a slot (db 0: cluster mode has one database). */
   countKeysInSlot(slot: number): number {
     return this.slotIndex.count(slot);
@@ -452,7 +465,9 @@ export class Cluster {
     let s = `${n.name} ${n.ip}:${n.port}@${n.cport}${n.hostname ? ',' + n.hostname : ''} ${this.flagsText(n)} `;
     s += n.slaveof ? n.slaveof.name : '-';
     const linked = n.link !== null || (n.flags & NODE_MYSELF) !== 0;
-    s += ` ${n.pingSent} ${n.pongReceived} ${n.configEpoch} ${linked ? 'connected' : 'disconnected'}`;
+    // A replica shows its master's config epoch (Redis's nodeEpoch).
+    const epoch = n.flags & NODE_SLAVE && n.slaveof ? n.slaveof.configEpoch : n.configEpoch;
+    s += ` ${n.pingSent} ${n.pongReceived} ${epoch} ${linked ? 'connected' : 'disconnected'}`;
     if (n.numSlots > 0) {
       let start = -1;
       for (let j = 0; j <= CLUSTER_SLOTS; j++) {
@@ -566,6 +581,7 @@ export class Cluster {
   headerFields(): HeaderFields {
     const me = this.myself;
     const master = me.flags & NODE_SLAVE && me.slaveof ? me.slaveof : me;
+    me.replOffset = this.failover.myOffset();
     return {
       port: me.port,
       cport: this.busPort,
@@ -576,6 +592,8 @@ export class Cluster {
       slaveof: me.slaveof ? me.slaveof.name : NULL_NAME,
       flags: me.flags,
       state: this.ok ? 0 : 1,
+      offset: me.replOffset,
+      mflags0: this.failover.headerFlags(),
     };
   }
 
@@ -617,7 +635,7 @@ export class Cluster {
     this.sent[type]++;
   }
 
-  private broadcast(b: Buffer, type: number): void {
+  broadcast(b: Buffer, type: number): void {
     for (const n of this.nodes.values()) {
       if (n === this.myself || n.flags & (NODE_HANDSHAKE | NODE_NOADDR) || !n.link) continue;
       n.link.send(b);
@@ -625,12 +643,22 @@ export class Cluster {
     }
   }
 
-  /** Send a PONG to every node: announce a configuration change at once (slots, epoch). */
-  broadcastPong(): void {
+  /**
+   * Send a PONG to every node: announce a configuration change at once (slots, epoch). With
+   * localReplicas, only to our replicas and our master's (Redis's CLUSTER_BROADCAST_LOCAL_SLAVES).
+   */
+  broadcastPong(localReplicas = false): void {
+    const me = this.myself;
     for (const n of this.nodes.values()) {
-      if (n === this.myself || n.flags & (NODE_HANDSHAKE | NODE_NOADDR) || !n.link) continue;
+      if (n === me || n.flags & (NODE_HANDSHAKE | NODE_NOADDR) || !n.link) continue;
+      if (localReplicas && !(n.flags & NODE_SLAVE && n.slaveof && (n.slaveof === me || n.slaveof === me.slaveof))) continue;
       this.sendPing(n.link, MSG_PONG);
     }
+  }
+
+  sendRaw(link: Link, b: Buffer, type: number): void {
+    link.send(b);
+    this.sent[type]++;
   }
 
   broadcastPublish(channel: string, message: string): void {
@@ -660,6 +688,7 @@ export class Cluster {
         this.todo();
       }
       sender.replOffset = m.offset;
+      this.failover.onHeader(sender, m);
     }
 
     if (type === MSG_PING || type === MSG_MEET) {
@@ -774,6 +803,12 @@ export class Cluster {
       }
     } else if (type === MSG_PUBLISH) {
       if (sender && m.publish) this.server.pubsub.publish(m.publish.channel, m.publish.message);
+    } else if (type === MSG_FAILOVER_AUTH_REQUEST) {
+      if (sender) this.failover.onAuthRequest(sender, m);
+    } else if (type === MSG_FAILOVER_AUTH_ACK) {
+      if (sender) this.failover.onAuthAck(sender, m);
+    } else if (type === MSG_MFSTART) {
+      if (sender) this.failover.onMfStart(sender, link);
     }
   }
 
@@ -789,46 +824,70 @@ export class Cluster {
     }
     const master = this.nodes.get(m.slaveof);
     if (master && n.slaveof !== master) {
-      if (n.slaveof) {
-        const i = n.slaveof.replicas.indexOf(n);
-        if (i >= 0) n.slaveof.replicas.splice(i, 1);
-      }
+      if (n.slaveof) removeReplica(n.slaveof, n);
       master.replicas.push(n);
       n.slaveof = master;
       this.todo();
     }
   }
 
-  private setAsMaster(n: ClusterNode): void {
+  /** Redis's clusterSetNodeAsMaster. */
+  setAsMaster(n: ClusterNode): void {
     if (n.isMaster()) return;
     if (n.slaveof) {
-      const i = n.slaveof.replicas.indexOf(n);
-      if (i >= 0) n.slaveof.replicas.splice(i, 1);
+      removeReplica(n.slaveof, n);
+      if (n !== this.myself) n.flags |= NODE_MIGRATE_TO;
     }
     n.flags = (n.flags & ~NODE_SLAVE) | NODE_MASTER;
     n.slaveof = null;
     this.todo();
   }
 
-  /** Redis's clusterUpdateSlotsConfigWith: claimed slots go to a sender with a newer config epoch. */
+  /**
+   * Redis's clusterUpdateSlotsConfigWith: claimed slots go to a sender with a newer config epoch.
+   * When that takes every slot of our master (or ours), we become the sender's replica: the old
+   * master's other replicas follow the winner of a failover, and an old master that comes back
+   * rejoins as a replica.
+   */
   private updateSlotsWith(sender: ClusterNode, epoch: number, slots: Uint8Array): void {
     if (sender === this.myself) return;
+    const me = this.myself;
+    const curMaster = me.isMaster() ? me : me.slaveof;
     const dirty: number[] = [];
     let changed = false;
+    let newMaster: ClusterNode | null = null;
+    let senderSlots = 0;
+    let migratedOurs = 0;
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       if ((slots[j >> 3] & (1 << (j & 7))) === 0) continue;
+      senderSlots++;
       const owner = this.slots[j];
       if (owner === sender) continue;
       if (this.importingFrom[j] !== null) continue;
       if (owner === null || owner.configEpoch < epoch) {
-        if (owner === this.myself && this.countKeysInSlot(j) > 0) dirty.push(j);
-        if (owner === this.myself && this.migratingTo[j] !== null) this.migratingTo[j] = null;
+        if (owner === me && this.countKeysInSlot(j) > 0) dirty.push(j);
+        if (owner === me && this.migratingTo[j] !== null) this.migratingTo[j] = null;
+        if (owner !== null && owner === curMaster) {
+          newMaster = sender;
+          migratedOurs++;
+        }
         this.delSlot(j);
         this.addSlot(sender, j);
         changed = true;
       }
     }
     if (changed) this.todo();
+    if (newMaster && curMaster && curMaster.numSlots === 0 &&
+      (this.server.config.getBool('cluster-allow-replica-migration') || senderSlots === migratedOurs)) {
+      this.server.log.warn(`Configuration change detected. Reconfiguring myself as a replica of ${sender.name}`);
+      this.failover.setMaster(sender);
+      return;
+    }
+    if (me.slaveof && me.slaveof.slaveof && me.slaveof.slaveof !== me) {
+      this.server.log.info(`I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${me.slaveof.slaveof.name}`);
+      this.failover.setMaster(me.slaveof.slaveof);
+      return;
+    }
     // Keys of slots this node lost while still holding them are deleted (Redis does the same).
     if (dirty.length) {
       const db = this.server.dbs[0];
@@ -971,6 +1030,7 @@ export class Cluster {
         this.todo(false);
       }
     }
+    this.failover.cron();
     this.updateState();
     if (this.saveNeeded) this.trySave();
   }

@@ -115,7 +115,7 @@ function shardNode(n: ClusterNode): Reply {
   const flat: Reply[] = ['id', n.name, 'port', n.port, 'ip', n.ip, 'endpoint', n.ip];
   if (n.hostname) flat.push('hostname', n.hostname);
   flat.push('role', n.flags & NODE_SLAVE ? 'replica' : 'master', 'replication-offset', n.replOffset);
-  flat.push('health', n.flags & NODE_FAIL ? 'fail' : 'online');
+  flat.push('health', n.flags & NODE_FAIL ? 'fail' : n.flags & NODE_SLAVE && n.replOffset === 0 ? 'loading' : 'online');
   return new MapReply(flat);
 }
 
@@ -364,19 +364,24 @@ const clusterCommand: CommandSpec = {
       cl.delNode(n);
       return OK;
     }),
-    sub('replicate', 3, ADMIN, (cl, _ctx, args) => {
+    sub('replicate', 3, ADMIN, (cl, ctx, args) => {
       const n = cl.lookup(args[2]);
       if (!n) return new ReplyError('ERR', `Unknown node ${args[2]}`);
       if (n === cl.myself) return new ReplyError('ERR', "Can't replicate myself");
       if (n.flags & NODE_SLAVE) return new ReplyError('ERR', 'I can only replicate a master, not a replica.');
-      return new ReplyError('ERR', 'Lodestone cluster nodes cannot be replicas yet: replication is not available in this build');
+      // A master must be empty; a replica may switch to another master.
+      if (cl.myself.isMaster() && (cl.myself.numSlots !== 0 || ctx.server.dbs[0].size !== 0)) {
+        return new ReplyError('ERR', 'To set a master the node must be empty and without assigned slots.');
+      }
+      cl.failover.setMaster(n);
+      return OK;
     }),
     sub('replicas', 3, ADMIN, (cl, _ctx, args) => replicasOf(cl, args)),
     sub('slaves', 3, ADMIN, (cl, _ctx, args) => replicasOf(cl, args)),
     sub('failover', -2, ADMIN, (cl, _ctx, args) => {
       if (args.length > 3 || (args.length === 3 && !['force', 'takeover'].includes(args[2].toLowerCase()))) return ERR_SYNTAX;
-      if (!(cl.myself.flags & NODE_SLAVE)) return new ReplyError('ERR', 'You should send CLUSTER FAILOVER to a replica');
-      return new ReplyError('ERR', 'Lodestone cluster nodes cannot fail over yet: replication is not available in this build');
+      const mode = args.length === 3 ? (args[2].toLowerCase() as 'force' | 'takeover') : 'default';
+      return cl.failover.manualFailover(mode) ?? OK;
     }),
     sub('reset', -2, ['admin', 'noscript', 'stale'], (cl, ctx, args) => {
       if (args.length > 3) return ERR_SYNTAX;
@@ -394,6 +399,13 @@ const clusterCommand: CommandSpec = {
         cl.migratingTo[j] = null;
         if (cl.slots[j] !== null) cl.delSlot(j);
       }
+      // Redis's clusterReset: a replica becomes an empty master.
+      if (cl.myself.flags & NODE_SLAVE) {
+        cl.setAsMaster(cl.myself);
+        ctx.server.replication.promote();
+        for (const db of ctx.server.dbs) db.clear();
+      }
+      cl.failover.resetManualFailover();
       for (const n of [...cl.nodes.values()]) if (n !== cl.myself) cl.delNode(n);
       cl.myself.flags = NODE_MYSELF | NODE_MASTER;
       cl.myself.slaveof = null;

@@ -8,7 +8,12 @@ import { ERR_NOT_INTEGER, Reply, ReplyError } from '../protocol/reply.js';
 import type { CommandSpec, Context } from '../commands/table.js';
 import { parseIntArg } from '../util/numbers.js';
 
+// In cluster mode a node's master is chosen by CLUSTER REPLICATE and failovers (src/cluster).
+const ERR_REPLICAOF_CLUSTER = new ReplyError('ERR', 'REPLICAOF not allowed in cluster mode.');
+const ERR_FAILOVER_CLUSTER = new ReplyError('ERR', 'FAILOVER not allowed in cluster mode.');
+
 function replicaof(ctx: Context, args: string[]): Reply {
+  if (ctx.server.cluster !== null) return ERR_REPLICAOF_CLUSTER;
   return ctx.server.replication.replicaof(ctx.client, args);
 }
 
@@ -96,7 +101,7 @@ export const replicationCommands: CommandSpec[] = [
     since: '6.2.0',
     complexity: 'O(1)',
     syntax: '[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]',
-    handler: (ctx, args) => ctx.server.replication.failoverCommand(args),
+    handler: (ctx, args) => (ctx.server.cluster !== null ? ERR_FAILOVER_CLUSTER : ctx.server.replication.failoverCommand(args)),
   },
   {
     name: 'wait',

@@ -194,6 +194,16 @@ export class Replication {
   }
 
   /**
+   * How old a replica's data may be, in ms (the data_age of Redis's clusterHandleSlaveFailover):
+   * the time since the master's last byte while the link is up, since the link went down
+   * otherwise; Infinity when the link never came up (Redis's repl_down_since of 0).
+   */
+  masterDataAge(now = Date.now()): number {
+    if (this.linkState === 'connected') return now - this.lastIo;
+    return this.linkDownSince === 0 ? Infinity : now - this.linkDownSince;
+  }
+
+  /**
    * At startup, after the dataset was loaded: the replication id and offset of the snapshot (if it
    * had them) become ours, as Redis restores them from its RDB — a restarted master's replicas and a
    * restarted replica continue with a partial resync. Then `replicaof host port` from the
