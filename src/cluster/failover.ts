@@ -135,6 +135,11 @@ export class Failover {
     cl.save();
     cl.broadcastPong();
     this.resetManualFailover();
+    // The election is over. Redis keeps its state until the retry time, so late votes could make
+    // a manual failover started soon after (as a replica again) "win" with the old epoch at once.
+    this.authTime = 0;
+    this.authSent = false;
+    this.authCount = 0;
   }
 
   // ---- cron ---------------------------------------------------------------------------------------
