@@ -8,7 +8,8 @@
 // flags u16 pport u16 unused u16. FAIL data: nodename[40]. UPDATE: configEpoch u64, nodename[40],
 // slots[2048]. PUBLISH: channel_len u32, message_len u32, channel, message. Ping extensions (after
 // the gossip, when mflags[0] has EXT_DATA): length u32 (whole, 8-aligned), type u16, unused u16,
-// data; type 0 is the hostname (NUL-terminated).
+// data; type 0 is the hostname (NUL-terminated). FAILOVER_AUTH_REQUEST, FAILOVER_AUTH_ACK and MFSTART
+// are the header alone; `offset` is the sender's replication offset.
 
 export const HEADER_LEN = 2256;
 export const GOSSIP_LEN = 104;
