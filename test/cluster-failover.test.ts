@@ -8,7 +8,9 @@
 // - the old master restarted from its nodes.conf rejoins as a replica of the new master;
 // - CLUSTER FAILOVER (default, FORCE, TAKEOVER) on a replica swaps the roles;
 // - a mixed cluster: a redis-server replica of a Lodestone master is elected by Lodestone masters,
-//   and a Lodestone replica is elected by redis-server masters.
+//   and a Lodestone replica is elected by redis-server masters;
+// - a Lodestone node next to a redis-server node answers the replica commands the same way, and
+//   CLUSTER FAILOVER (default form) swaps a Lodestone replica with its redis-server master, and back.
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -336,6 +338,7 @@ describe.skipIf(NEED)('six Lodestone processes: 3 masters + 3 replicas', () => {
         expect(await replica.c.call('CLUSTER', 'FAILOVER', ...form)).toEqual({ t: 'status', v: 'OK' });
         const ok = await until(async () => (await nodeLine(replica))[2] === 'myself,master', 8000, 'promoted').then(() => true, () => false);
         if (ok) break;
+        console.log(`CLUSTER FAILOVER ${form.join('')}: not done after attempt ${attempt + 1}, asking again`);
         if (attempt === 3) throw new Error(`CLUSTER FAILOVER ${form.join('')} never completed`);
       }
       await waitMaster(live(), replica, `FAILOVER ${form.join('')}`);
@@ -414,5 +417,79 @@ describe.skipIf(NEED)('mixed cluster: Lodestone and redis-server replicas and ma
     expect(await io.get(k2)).toBe('after');
     const got = await Promise.all(Array.from({ length: 200 }, (_, i) => io.get(`m:${i}`)));
     expect(got.filter((v, i) => v !== (`m:${i}` === k2 ? 'after' : `v${i}`))).toEqual([]);
+  }, 180_000);
+});
+
+describe.skipIf(NEED)('a Lodestone node and a redis-server node: replica commands compared, manual failover across both', () => {
+  let ls: Node;
+  let rs: Node;
+  beforeAll(async () => {
+    ls = await startNode('lodestone');
+    rs = await startNode('redis');
+    await ls.c.call('CLUSTER', 'MEET', '127.0.0.1', String(rs.port), rs.args[rs.args.indexOf('--cluster-port') + 1]);
+    for (const [a, b] of [[ls, rs], [rs, ls]]) {
+      await until(async () => (await nodeLine(a, b.id)).length > 2 && !(await nodeLine(a, b.id))[2].includes('handshake'), 30_000, 'met');
+    }
+    await ls.c.call('CLUSTER', 'ADDSLOTSRANGE', '0', '8191');
+    await rs.c.call('CLUSTER', 'ADDSLOTSRANGE', '8192', '16383');
+    await waitOk([ls, rs]);
+  }, 60_000);
+  afterAll(async () => stopAll([ls, rs]));
+
+  it('answers the replica commands like Redis', async () => {
+    const out: Record<string, string[]> = {};
+    for (const [n, other] of [[ls, rs], [rs, ls]]) {
+      const cmds = [
+        ['CLUSTER', 'REPLICATE', 'abc'],
+        ['CLUSTER', 'REPLICATE', n.id],
+        ['CLUSTER', 'REPLICATE', other.id],
+        ['CLUSTER', 'FAILOVER'],
+        ['CLUSTER', 'FAILOVER', 'FORCE'],
+        ['CLUSTER', 'FAILOVER', 'TAKEOVER'],
+        ['CLUSTER', 'FAILOVER', 'bad'],
+        ['CLUSTER', 'FAILOVER', 'FORCE', 'x'],
+        ['REPLICAOF', '127.0.0.1', '1'],
+        ['SLAVEOF', 'NO', 'ONE'],
+        ['FAILOVER'],
+      ];
+      out[n.kind] = [];
+      for (const c of cmds) out[n.kind].push(JSON.stringify(await n.c.call(...c)).replace(n.id, '<me>').replace(other.id, '<other>'));
+    }
+    expect(out.lodestone).toEqual(out.redis);
+    expect(out.lodestone[2]).toContain('To set a master the node must be empty');
+  });
+
+  it('a Lodestone replica of a redis-server master: CLUSTER FAILOVER (MFSTART, the paused offset, the vote) swaps them', async () => {
+    // DELSLOTS is not propagated (as in Redis): both forget the owner, then rs takes the slots.
+    expect(await ls.c.call('CLUSTER', 'DELSLOTSRANGE', '0', '8191')).toEqual({ t: 'status', v: 'OK' });
+    expect(await rs.c.call('CLUSTER', 'DELSLOTSRANGE', '0', '8191')).toEqual({ t: 'status', v: 'OK' });
+    expect(await rs.c.call('CLUSTER', 'ADDSLOTSRANGE', '0', '8191')).toEqual({ t: 'status', v: 'OK' });
+    await until(async () => (await nodeLine(ls, rs.id))[8] === '0-16383', 30_000, 'slots moved');
+    expect(await ls.c.call('CLUSTER', 'REPLICATE', rs.id)).toEqual({ t: 'status', v: 'OK' });
+    await waitReplicaOf([ls, rs], ls, rs, 'Lodestone replica of redis-server');
+    expect(text(await rs.c.call('CLUSTER', 'REPLICATE', ls.id))).toBe('ERR I can only replicate a master, not a replica.');
+    for (let i = 0; i < 100; i++) {
+      const k = `{t}${i}`;
+      await rs.c.call('SET', k, `v${i}`);
+    }
+    await ls.c.call('READONLY');
+    await until(async () => JSON.stringify(await ls.c.call('GET', '{t}99')) === JSON.stringify({ t: 'bulk', v: 'v99' }), 30_000, 'replicated');
+    expect(await ls.c.call('CLUSTER', 'FAILOVER')).toEqual({ t: 'status', v: 'OK' });
+    await waitMaster([ls, rs], ls, 'manual failover to Lodestone');
+    await waitReplicaOf([ls, rs], rs, ls, 'redis-server follows');
+    expect(rs.h.output()).toContain('Manual failover requested by replica');
+    expect(ls.h.output()).toContain('Received replication offset for paused master manual failover');
+    for (let i = 0; i < 100; i++) expect(text(await ls.c.call('GET', `{t}${i}`))).toBe(`v${i}`);
+    await ls.c.call('SET', '{t}new', 'x');
+    await rs.c.call('READONLY');
+    await until(async () => (await rs.c.call('GET', '{t}new')).t === 'bulk', 30_000, 'redis-server replica gets the new write');
+    // And back: a manual failover on the redis-server replica of the Lodestone master.
+    for (let attempt = 0; ; attempt++) {
+      expect(await rs.c.call('CLUSTER', 'FAILOVER')).toEqual({ t: 'status', v: 'OK' });
+      if (await until(async () => (await nodeLine(rs))[2] === 'myself,master', 8000, 'back').then(() => true, () => false)) break;
+      if (attempt === 3) throw new Error('the redis-server replica never took over');
+    }
+    await waitReplicaOf([ls, rs], ls, rs, 'Lodestone follows again');
+    expect(ls.h.output()).toContain('Manual failover requested by replica');
   }, 180_000);
 });

@@ -379,7 +379,9 @@ const clusterCommand: CommandSpec = {
     sub('replicas', 3, ADMIN, (cl, _ctx, args) => replicasOf(cl, args)),
     sub('slaves', 3, ADMIN, (cl, _ctx, args) => replicasOf(cl, args)),
     sub('failover', -2, ADMIN, (cl, _ctx, args) => {
-      if (args.length > 3 || (args.length === 3 && !['force', 'takeover'].includes(args[2].toLowerCase()))) return ERR_SYNTAX;
+      // Redis's clusterCommand takes FAILOVER with 2 or 3 arguments; others fall to its generic error.
+      if (args.length > 3) return new ReplyError('ERR', `unknown subcommand or wrong number of arguments for '${args[1].slice(0, 128)}'. Try CLUSTER HELP.`);
+      if (args.length === 3 && !['force', 'takeover'].includes(args[2].toLowerCase())) return ERR_SYNTAX;
       const mode = args.length === 3 ? (args[2].toLowerCase() as 'force' | 'takeover') : 'default';
       return cl.failover.manualFailover(mode) ?? OK;
     }),

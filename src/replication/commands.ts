@@ -10,7 +10,7 @@ import { parseIntArg } from '../util/numbers.js';
 
 // In cluster mode a node's master is chosen by CLUSTER REPLICATE and failovers (src/cluster).
 const ERR_REPLICAOF_CLUSTER = new ReplyError('ERR', 'REPLICAOF not allowed in cluster mode.');
-const ERR_FAILOVER_CLUSTER = new ReplyError('ERR', 'FAILOVER not allowed in cluster mode.');
+const ERR_FAILOVER_CLUSTER = new ReplyError('ERR', 'FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.');
 
 function replicaof(ctx: Context, args: string[]): Reply {
   if (ctx.server.cluster !== null) return ERR_REPLICAOF_CLUSTER;
