@@ -9,7 +9,9 @@
 // slots[2048]. PUBLISH: channel_len u32, message_len u32, channel, message. Ping extensions (after
 // the gossip, when mflags[0] has EXT_DATA): length u32 (whole, 8-aligned), type u16, unused u16,
 // data; type 0 is the hostname (NUL-terminated). FAILOVER_AUTH_REQUEST, FAILOVER_AUTH_ACK and MFSTART
-// are the header alone; `offset` is the sender's replication offset.
+// are the header alone; `offset` is the sender's replication offset. MODULE (type 9): module_id u64
+// (raw bytes, compared as they are), len u32, type u8, bulk_data[len]; totlen must be exactly
+// HEADER_LEN + 13 + len.
 
 export const HEADER_LEN = 2256;
 export const GOSSIP_LEN = 104;
@@ -24,6 +26,7 @@ export const MSG_FAILOVER_AUTH_REQUEST = 5;
 export const MSG_FAILOVER_AUTH_ACK = 6;
 export const MSG_UPDATE = 7;
 export const MSG_MFSTART = 8;
+export const MSG_MODULE = 9;
 /** CLUSTER INFO's names of the message types, by type number. */
 export const MSG_TYPE_NAMES = ['ping', 'pong', 'meet', 'fail', 'publish', 'auth-req', 'auth-ack', 'update', 'mfstart', 'module', 'publishshard'];
 
@@ -81,6 +84,7 @@ export interface BusMessage {
   failing: string | null;
   update: { configEpoch: number; name: string; slots: Uint8Array } | null;
   publish: { channel: string; message: string } | null;
+  module: { moduleId: Buffer; type: number; payload: Buffer } | null;
 }
 
 function header(b: Buffer, type: number, count: number, h: HeaderFields): void {
@@ -160,6 +164,17 @@ export function encodePublish(h: HeaderFields, channel: string, message: string)
   return b;
 }
 
+/** A MODULE message (Redis's clusterSendModule): `moduleId` is 8 raw bytes. */
+export function encodeModule(h: HeaderFields, moduleId: Buffer, type: number, payload: Buffer): Buffer {
+  const b = Buffer.alloc(HEADER_LEN + 13 + payload.length);
+  header(b, MSG_MODULE, 0, h);
+  moduleId.copy(b, HEADER_LEN, 0, 8);
+  b.writeUInt32BE(payload.length, HEADER_LEN + 8);
+  b.writeUInt8(type & 0xff, HEADER_LEN + 12);
+  payload.copy(b, HEADER_LEN + 13);
+  return b;
+}
+
 function cstr(b: Buffer, start: number, len: number): string {
   const end = b.indexOf(0, start);
   return b.toString('latin1', start, end < 0 || end > start + len ? start + len : end);
@@ -191,6 +206,7 @@ export function decodeMessage(b: Buffer): BusMessage | null {
     failing: null,
     update: null,
     publish: null,
+    module: null,
   };
   if (type === MSG_PING || type === MSG_PONG || type === MSG_MEET) {
     let o = HEADER_LEN;
@@ -236,6 +252,16 @@ export function decodeMessage(b: Buffer): BusMessage | null {
     m.publish = {
       channel: b.toString('latin1', HEADER_LEN + 8, HEADER_LEN + 8 + cl),
       message: b.toString('latin1', HEADER_LEN + 8 + cl, HEADER_LEN + 8 + cl + ml),
+    };
+  } else if (type === MSG_MODULE) {
+    // Redis ignores a MODULE message whose length is not exactly this (the link stays up).
+    if (b.length < HEADER_LEN + 13) return null;
+    const len = b.readUInt32BE(HEADER_LEN + 8);
+    if (b.length !== HEADER_LEN + 13 + len) return null;
+    m.module = {
+      moduleId: b.subarray(HEADER_LEN, HEADER_LEN + 8),
+      type: b[HEADER_LEN + 12],
+      payload: b.subarray(HEADER_LEN + 13, HEADER_LEN + 13 + len),
     };
   }
   return m;

@@ -28,12 +28,14 @@ import {
   MSG_PONG,
   MSG_PUBLISH,
   MSG_UPDATE,
+  MSG_MODULE,
   MSG_TYPE_NAMES,
   NULL_NAME,
   BusMessage,
   encodePublish,
   HeaderFields,
 } from './bus.js';
+import { ClusterModules } from './modules.js';
 
 export const NODE_MASTER = 1;
 export const NODE_SLAVE = 2;
@@ -148,6 +150,8 @@ export class Cluster {
   busPort = 0;
   readonly inbound = new Set<Link>();
   readonly failover: Failover;
+  /** WASM modules carried by the bus (modules.ts). */
+  readonly modules: ClusterModules = new ClusterModules(this);
 
   constructor(readonly server: Server) {
     this.myself = new ClusterNode(randomName(), NODE_MYSELF | NODE_MASTER);
@@ -173,6 +177,7 @@ export class Cluster {
     this.busPort = cp !== 0 ? cp : port + 10000;
     this.myself.cport = this.busPort;
     this.load();
+    this.modules.load();
     this.myself.port = port;
     this.myself.cport = this.busPort;
     const binds = this.server.config.getString('bind').split(/\s+/).filter(Boolean);
@@ -809,6 +814,9 @@ export class Cluster {
       if (sender) this.failover.onAuthAck(sender, m);
     } else if (type === MSG_MFSTART) {
       if (sender) this.failover.onMfStart(sender, link);
+    } else if (type === MSG_MODULE) {
+      // As Redis: only from known nodes; other module ids are ignored.
+      if (sender && m.module) this.modules.receive(sender, m.module.moduleId, m.module.type, m.module.payload);
     }
   }
 
@@ -1031,6 +1039,7 @@ export class Cluster {
       }
     }
     this.failover.cron();
+    this.modules.cron(now);
     this.updateState();
     if (this.saveNeeded) this.trySave();
   }

@@ -22,6 +22,7 @@ function load(ctx: Context, args: string[]): Reply {
   const name = args[1];
   let moduleArg: string | null = null;
   let replace = false;
+  let clusterWide = false;
   let perms: Permission[] | null = null;
   for (let i = 2; i < args.length; i++) {
     const a = args[i];
@@ -30,6 +31,8 @@ function load(ctx: Context, args: string[]): Reply {
       moduleArg = a;
     } else if (isOpt(a, 'REPLACE')) {
       replace = true;
+    } else if (isOpt(a, 'CLUSTER')) {
+      clusterWide = true;
     } else if (isOpt(a, 'PERMISSIONS')) {
       perms = [];
       while (i + 1 < args.length && (parsePermission(args[i + 1]) || REMOVED_PERMISSIONS[args[i + 1].toUpperCase()])) {
@@ -49,6 +52,8 @@ function load(ctx: Context, args: string[]): Reply {
     }
   }
   if (moduleArg === null) return new ReplyError('ERR', 'missing module: pass the module bytes or a file name inside module_dir');
+  const refused = clusterCheck(ctx, 'WASM.LOAD', name, clusterWide);
+  if (refused) return refused;
   const loadError = (e: unknown): ReplyError => {
     if (e instanceof LoadError) return new ReplyError('ERR', `WASM.LOAD ${name}: ${e.message}`);
     throw e;
@@ -67,6 +72,8 @@ function load(ctx: Context, args: string[]): Reply {
   const propagate = (): void => {
     const fn = reg.functions.get(name);
     if (!fn) return;
+    // CLUSTER: every node of the cluster gets it over the bus (src/cluster/modules.ts).
+    if (clusterWide) server.cluster?.modules.loadedHere(name);
     const perm = fn.permissions.length ? ['PERMISSIONS', ...fn.permissions] : [];
     server.replication.propagateCommand(['WASM.LOAD', name, fn.bytes.latin1Slice(0, fn.bytes.length), 'REPLACE', ...perm]);
   };
@@ -103,6 +110,20 @@ function load(ctx: Context, args: string[]): Reply {
     server.flushPending();
   }
   return NO_REPLY;
+}
+
+/**
+ * The CLUSTER option needs cluster mode; without it, a client may not change one node's copy of a
+ * cluster-wide function (the next digest exchange would undo it). Internal clients (a master's
+ * replication stream, the AOF) are not refused.
+ */
+function clusterCheck(ctx: Context, cmd: string, name: string, clusterWide: boolean): ReplyError | null {
+  const cluster = ctx.server.cluster;
+  if (clusterWide) return cluster ? null : new ReplyError('ERR', 'This instance has cluster support disabled');
+  if (cluster && ctx.client.socket !== null && cluster.modules.isClusterWide(name)) {
+    return new ReplyError('ERR', `${cmd} ${name}: function '${name}' is loaded cluster-wide: add CLUSTER to change it on every node`);
+  }
+  return null;
 }
 
 /**
@@ -204,22 +225,31 @@ export const wasmCommands: CommandSpec[] = [
     summary: 'Loads a WebAssembly module as a user-defined function.',
     since: '0.1.0',
     complexity: 'O(N) in the size of the module (validation, instrumentation, compilation).',
-    syntax: 'name module [REPLACE] [PERMISSIONS permission [permission ...]]',
+    syntax: 'name module [REPLACE] [PERMISSIONS permission [permission ...]] [CLUSTER]',
     handler: load,
   },
   {
     name: 'wasm.unload',
-    arity: 2,
+    arity: -2,
     flags: ['write', 'noscript', 'no_propagate'],
     keys: [0, 0, 0],
     group: `${WASM_GROUP} scripting admin dangerous`,
-    summary: 'Unloads a user-defined function.',
+    summary: 'Unloads a user-defined function (CLUSTER: on every node of the cluster).',
     since: '0.1.0',
     complexity: 'O(1)',
-    syntax: 'name',
+    syntax: 'name [CLUSTER]',
     handler: (ctx, args) => {
-      if (!registry(ctx).unload(args[1])) return new ReplyError('ERR', `no such wasm function '${args[1]}'`);
-      ctx.server.replication.propagateCommand(['WASM.UNLOAD', args[1]]);
+      const reg = registry(ctx);
+      const name = args[1];
+      if (args.length > 3 || (args.length === 3 && !isOpt(args[2], 'CLUSTER'))) return new ReplyError('ERR', 'syntax error');
+      const clusterWide = args.length === 3;
+      const refused = clusterCheck(ctx, 'WASM.UNLOAD', name, clusterWide);
+      if (refused) return refused;
+      const modules = ctx.server.cluster?.modules;
+      const known = clusterWide && modules !== undefined && modules.isClusterWide(name);
+      if (!reg.unload(name) && !known) return new ReplyError('ERR', `no such wasm function '${name}'`);
+      if (clusterWide) modules?.unloadedHere(name);
+      ctx.server.replication.propagateCommand(['WASM.UNLOAD', name]);
       return OK;
     },
   },
