@@ -92,6 +92,22 @@ describe('lazy expiry', () => {
     expect(await c.call('SCAN', '0', 'COUNT', '100')).toEqual({ t: 'array', v: [bulk('0'), { t: 'array', v: [bulk('live')] }] });
     for (let i = 0; i < 5; i++) expect(await c.call('RANDOMKEY')).toEqual(bulk('live'));
   });
+
+  it('RANDOMKEY reaches every key of a large keyspace, not only the first ones', async () => {
+    // 5,000 keys by pipeline; 300 picks must be spread over the keyspace (a walk from the start of
+    // the dict would only ever return the first ~64 keys), and nearly all distinct.
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => c.call('SET', `rk${i}`, 'v')));
+    const seen = new Set<string>();
+    let late = 0;
+    for (let i = 0; i < 300; i++) {
+      const r = await c.call('RANDOMKEY');
+      const k = (r as { v: string }).v;
+      seen.add(k);
+      if (k.startsWith('rk') && Number(k.slice(2)) > 2500) late++;
+    }
+    expect(seen.size).toBeGreaterThan(250);
+    expect(late).toBeGreaterThan(50);
+  });
 });
 
 describe('active expiry', () => {

@@ -308,13 +308,29 @@ export class Database {
     other.sweep = null;
   }
 
-  /** A random live key, or null (RANDOMKEY). */
+  /**
+   * A random live key, or null (RANDOMKEY). O(1) per try, as Redis's dictGetFairRandomKey is: a
+   * cursor over the dict that wraps around skips a random 0..63 keys (a Map has no random access;
+   * a uniform pick would walk half the keyspace). Every key is reachable and the start moves on
+   * each call, which is what RANDOMKEY's users (sampling, redis-cli tools) need.
+   */
   randomKey(): string | null {
     for (let tries = 0; tries < 100 && this.dict.size > 0; tries++) {
-      const k = randomMapKey(this.dict);
-      if (k !== undefined && !this.expireIfNeeded(k)) return k;
+      let k = this.nextRandomCursor();
+      for (let skip = Math.floor(Math.random() * Math.min(64, this.dict.size)); skip > 0; skip--) k = this.nextRandomCursor();
+      if (!this.expireIfNeeded(k)) return k;
     }
     return null;
+  }
+
+  private randomCursor: Iterator<string> | null = null;
+  private nextRandomCursor(): string {
+    let r = this.randomCursor?.next();
+    if (!r || r.done) {
+      this.randomCursor = this.dict.keys();
+      r = this.randomCursor.next();
+    }
+    return r.value as string;
   }
 
   /**
@@ -339,15 +355,4 @@ export class Database {
     }
     return { examined, expired };
   }
-}
-
-/** Pick a random key of a Map in O(size) worst case but O(1) typical for small maps via sampling. */
-export function randomMapKey<K>(m: Map<K, unknown> | Set<K>): K | undefined {
-  const n = m.size;
-  if (n === 0) return undefined;
-  let skip = Math.floor(Math.random() * n);
-  for (const k of m.keys()) {
-    if (skip-- === 0) return k;
-  }
-  return undefined;
 }
