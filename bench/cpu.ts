@@ -26,6 +26,11 @@ function cmd(...a: string[]): string {
   return `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`;
 }
 
+/** A fixed pseudo-random sequence (so two builds get the same commands). */
+function scramble(i: number): number {
+  return Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+}
+
 interface Case {
   name: string;
   /** The i-th command. */
@@ -45,6 +50,14 @@ const CASES: Case[] = [
   { name: 'HSET', make: (i) => cmd('HSET', 'hash', `f${i % 100000}`, 'xxx'), lines: 1 },
   { name: 'SADD', make: (i) => cmd('SADD', 'set', `m${i % 100000}`), lines: 1 },
   { name: 'ZADD', make: (i) => cmd('ZADD', 'zset', String(i % 1000), `m${i % 100000}`), lines: 1 },
+  // redis-benchmark's ZADD: a random score for a random one of 100k members, so most calls move an
+  // existing member (delete + insert in the skip list).
+  {
+    name: 'ZADDRAND',
+    make: (i) => cmd('ZADD', 'zrand', String(scramble(i) % 100000), `element:${scramble(i + 7) % 100000}`),
+    lines: 1,
+    setup: { n: 100000, make: (i) => cmd('ZADD', 'zrand', String(i), `element:${i}`), lines: 1 },
+  },
   { name: 'XADD', make: () => cmd('XADD', 'stream', '*', 'f', 'v'), lines: 2 },
   // The same on a stream of 300k entries: memory accounting must not walk it (issue 11).
   {

@@ -48,7 +48,7 @@ function shapes(big: number): Shape[] {
     },
   });
   const coll = (kind: string, n: number, per: number, make: () => RedisValue, add: (v: RedisValue, i: number) => void): Shape => ({
-    name: `${n / 1000}k ${kind} × ${per} elements (6-byte strings)`,
+    name: `${n >= 1000 ? `${n / 1000}k` : n} ${kind} × ${per} elements (${per > 99_999 ? '14' : '6'}-byte strings)`,
     fill: (db) => {
       for (let i = 0; i < n; i++) {
         const k = flat(`key:${pad(i)}`);
@@ -72,6 +72,7 @@ function shapes(big: number): Shape[] {
     coll('sets', 10_000, 20, () => new Set(), (v, i) => (v as Set<string>).add(e(i))),
     coll('lists', 10_000, 20, () => new Deque<string>(), (v, i) => (v as Deque<string>).push(e(i))),
     coll('sorted sets', 10_000, 20, () => new SortedSet(), (v, i) => void (v as SortedSet).add(e(i), i * 1.5)),
+    coll('sorted sets', 1, 200_000, () => new SortedSet(), (v, i) => void (v as SortedSet).add(flat(`member:${pad(i)}`), i * 1.5)),
   ];
 }
 

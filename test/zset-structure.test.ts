@@ -37,8 +37,8 @@ function lexMax(m: string, r: LexRange): boolean {
   return r.maxEx ? m < r.max : m <= r.max;
 }
 
-function nodeEntry(n: ZNode | null): Entry | null {
-  return n ? [n.member, n.score] : null;
+function nodeEntry(z: SortedSet, n: ZNode): Entry | null {
+  return n ? [z.memberAt(n), z.scoreAt(n)] : null;
 }
 
 /** Full structural comparison of a SortedSet with the model. */
@@ -48,18 +48,18 @@ function checkAgainst(z: SortedSet, model: Model, rand: () => number, scores: nu
   // Forward links, backward links, dict.
   expect([...z].map((n) => [n.member, n.score])).toEqual(want);
   const back: Entry[] = [];
-  for (let n = z.last(); n; n = n.prev) back.push([n.member, n.score]);
+  for (let n = z.last(); n; n = z.prev(n)) back.push([z.memberAt(n), z.scoreAt(n)]);
   expect(back.reverse()).toEqual(want);
-  expect(nodeEntry(z.first())).toEqual(want[0] ?? null);
-  expect(nodeEntry(z.last())).toEqual(want[want.length - 1] ?? null);
+  expect(nodeEntry(z, z.first())).toEqual(want[0] ?? null);
+  expect(nodeEntry(z, z.last())).toEqual(want[want.length - 1] ?? null);
   // Every rank both ways (this is what exercises the spans).
   for (let i = 0; i < want.length; i++) {
-    expect(nodeEntry(z.byRank(i))).toEqual(want[i]);
+    expect(nodeEntry(z, z.byRank(i))).toEqual(want[i]);
     expect(z.rank(want[i][0])).toBe(i);
     expect(z.score(want[i][0])).toBe(want[i][1]);
   }
-  expect(z.byRank(-1)).toBeNull();
-  expect(z.byRank(want.length)).toBeNull();
+  expect(z.byRank(-1)).toBe(0);
+  expect(z.byRank(want.length)).toBe(0);
   expect(z.rank('not-a-member')).toBeUndefined();
   // Score ranges.
   for (let k = 0; k < 20; k++) {
@@ -67,26 +67,28 @@ function checkAgainst(z: SortedSet, model: Model, rand: () => number, scores: nu
     const b = scores[Math.floor(rand() * scores.length)];
     const r: ScoreRange = { min: Math.min(a, b), max: Math.max(a, b), minEx: rand() < 0.5, maxEx: rand() < 0.5 };
     const inside = want.filter((e) => inMin(e[1], r) && inMax(e[1], r));
-    expect(nodeEntry(z.firstInScoreRange(r))).toEqual(inside[0] ?? null);
-    expect(nodeEntry(z.lastInScoreRange(r))).toEqual(inside[inside.length - 1] ?? null);
+    expect(nodeEntry(z, z.firstInScoreRange(r))).toEqual(inside[0] ?? null);
+    expect(nodeEntry(z, z.lastInScoreRange(r))).toEqual(inside[inside.length - 1] ?? null);
   }
 }
 
-/** Check every span of every level against node ranks (reads the private head and level). */
+/** Check every span of every level against node ranks (reads the private arrays and level). */
 function checkSpans(z: SortedSet): void {
-  const inner = z as unknown as { head: ZNode; level: number };
+  const inner = z as unknown as { links: Int32Array; meta: Int32Array; level: number };
   const rankOf = new Map<ZNode, number>();
   let r = 0;
-  for (const n of z) rankOf.set(n, ++r);
+  for (let n = z.first(); n; n = z.next(n)) rankOf.set(n, ++r);
   const len = z.size;
+  const HEAD = 0;
   for (let i = 0; i < inner.level; i++) {
-    let x: ZNode = inner.head;
+    let x: ZNode = HEAD;
     let xr = 0;
     for (;;) {
-      const next = x.next[i];
+      const at = inner.meta[3 * x] + 2 * i;
+      const next = inner.links[at];
       // To the successor: its rank minus ours; with no successor: to one past the last node.
-      if (next || x !== inner.head) {
-        expect(x.span[i], `span at level ${i} from rank ${xr}`).toBe(next ? rankOf.get(next)! - xr : len - xr);
+      if (next || x !== HEAD) {
+        expect(inner.links[at + 1], `span at level ${i} from rank ${xr}`).toBe(next ? rankOf.get(next)! - xr : len - xr);
       }
       if (!next) break;
       x = next;
@@ -147,7 +149,7 @@ describe('SortedSet skip list vs a sorted-array model', () => {
       // Mutating the copy leaves the original alone, and the copy stays consistent.
       const before = [...z].map((n) => `${n.member}:${n.score}`);
       c.add('new-member', 1.25);
-      if (c.first()) c.remove(c.first()!.member);
+      if (c.first()) c.remove(c.memberAt(c.first()));
       checkSpans(c);
       expect([...z].map((n) => `${n.member}:${n.score}`)).toEqual(before);
     }
@@ -179,7 +181,7 @@ describe('SortedSet skip list vs a sorted-array model', () => {
         }
         checkSpans(z);
         const want = model.sorted();
-        for (let i = 0; i < want.length; i++) expect(nodeEntry(z.byRank(i))).toEqual(want[i]);
+        for (let i = 0; i < want.length; i++) expect(nodeEntry(z, z.byRank(i))).toEqual(want[i]);
       }
     }
   });
@@ -204,8 +206,8 @@ describe('SortedSet skip list vs a sorted-array model', () => {
       const b = bounds[Math.floor(rand() * bounds.length)];
       const r: LexRange = { min: a.v, minEx: a.ex, minInf: a.inf, max: b.v, maxEx: b.ex, maxInf: b.inf };
       const inside = sorted.filter((m) => lexMin(m, r) && lexMax(m, r));
-      expect(z.firstInLexRange(r)?.member ?? null).toBe(inside[0] ?? null);
-      expect(z.lastInLexRange(r)?.member ?? null).toBe(inside[inside.length - 1] ?? null);
+      expect(nodeEntry(z, z.firstInLexRange(r))?.[0] ?? null).toBe(inside[0] ?? null);
+      expect(nodeEntry(z, z.lastInLexRange(r))?.[0] ?? null).toBe(inside[inside.length - 1] ?? null);
     }
   });
 
@@ -225,9 +227,9 @@ describe('SortedSet skip list vs a sorted-array model', () => {
     const name = (i: number): string => `member:${i}`;
     idx.sort((a, b) => scores[a] - scores[b] || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
     for (const r of [0, 1, 2, 999, 123_456, 500_000, 777_777, N - 2, N - 1]) {
-      const node = z.byRank(r)!;
-      expect(node.member).toBe(name(idx[r]));
-      expect(z.rank(node.member)).toBe(r);
+      const node = z.byRank(r);
+      expect(z.memberAt(node)).toBe(name(idx[r]));
+      expect(z.rank(z.memberAt(node))).toBe(r);
     }
     for (let k = 0; k < 1000; k++) {
       const r = Math.floor(rand() * N);
@@ -236,23 +238,23 @@ describe('SortedSet skip list vs a sorted-array model', () => {
     // A range walk from byRank, like ZRANGE start stop.
     let n = z.byRank(400_000);
     for (let r = 400_000; r < 401_000; r++) {
-      expect(n!.member).toBe(name(idx[r]));
-      n = n!.next[0];
+      expect(z.memberAt(n)).toBe(name(idx[r]));
+      n = z.next(n);
     }
     // Score range bounds agree with the reference order.
     const range: ScoreRange = { min: 5000, minEx: false, max: 5003, maxEx: true };
-    const first = z.firstInScoreRange(range)!;
-    const last = z.lastInScoreRange(range)!;
+    const first = z.firstInScoreRange(range);
+    const last = z.lastInScoreRange(range);
     const lo = idx.findIndex((i) => scores[i] >= 5000);
     let hi = lo;
     while (hi < N && scores[idx[hi]] < 5003) hi++;
-    expect(first.member).toBe(name(idx[lo]));
-    expect(last.member).toBe(name(idx[hi - 1]));
-    expect(z.rank(last.member)! - z.rank(first.member)! + 1).toBe(hi - lo);
+    expect(z.memberAt(first)).toBe(name(idx[lo]));
+    expect(z.memberAt(last)).toBe(name(idx[hi - 1]));
+    expect(z.rank(z.memberAt(last))! - z.rank(z.memberAt(first))! + 1).toBe(hi - lo);
     // Removals keep ranks right.
     for (let i = 0; i < 1000; i++) z.remove(name(idx[i]));
     expect(z.size).toBe(N - 1000);
-    expect(z.byRank(0)!.member).toBe(name(idx[1000]));
+    expect(z.memberAt(z.byRank(0))).toBe(name(idx[1000]));
     expect(z.rank(name(idx[N - 1]))).toBe(N - 1001);
   }, 180_000);
 });

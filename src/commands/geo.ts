@@ -26,7 +26,7 @@
 // show it (4 decimals), but a STOREDIST score is the full double: measured, ~0.3% of stored
 // distances differ from Redis's in the last bit or two (with V8's Math functions it was ~3%).
 
-import { SortedSet, ZNode } from '../keyspace/zset.js';
+import { SortedSet } from '../keyspace/zset.js';
 import { settleEncoding } from '../keyspace/encoding.js';
 import {
   areasByShape,
@@ -310,8 +310,8 @@ function sortDesc(a: GeoPoint, b: GeoPoint): number {
 }
 
 /** geoAppendIfWithinShape: the point if it is inside the shape. */
-function withinShape(s: GeoShape, node: ZNode): GeoPoint | null {
-  decodeScore(node.score);
+function withinShape(s: GeoShape, score: number, member: string): GeoPoint | null {
+  decodeScore(score);
   const x = XY[0];
   const y = XY[1];
   let dist: number;
@@ -336,7 +336,7 @@ function withinShape(s: GeoShape, node: ZNode): GeoPoint | null {
     if (lonD > halfW || latD > halfH) return null;
     dist = geoDistanceFast(s.lon, s.lat, x, y);
   }
-  return { lon: x, lat: y, dist, exact, score: node.score, member: node.member };
+  return { lon: x, lat: y, dist, exact, score, member };
 }
 
 /** The WITHDIST text: from the fast distance when the exact one cannot round differently. */
@@ -362,8 +362,8 @@ function collect(z: SortedSet, s: GeoShape, limit: number): GeoPoint[] {
     if (last && c.lat === cells[last].lat && c.lon === cells[last].lon && c.step === cells[last].step) continue;
     if (out.length && limit && out.length >= limit) break;
     const [min, max] = cellScoreRange(c);
-    for (let n = z.firstInScoreRange({ min, minEx: false, max, maxEx: true }); n && n.score < max; n = n.next[0]) {
-      const p = withinShape(s, n);
+    for (let n = z.firstInScoreRange({ min, minEx: false, max, maxEx: true }); n && z.scoreAt(n) < max; n = z.next(n)) {
+      const p = withinShape(s, z.scoreAt(n), z.memberAt(n));
       if (p) out.push(p);
       if (out.length && limit && out.length >= limit) break;
     }

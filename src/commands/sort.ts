@@ -267,9 +267,9 @@ function sortGeneric(ctx: Context, args: string[], readonly: boolean): Reply {
       for (let k = 0; k < vectorlen; k++) els[k] = v.get(desc ? len - start - 1 - k : start + k)!;
     } else {
       let n = desc ? v.byRank(v.size - 1 - start) : v.byRank(start);
-      for (let k = 0; k < vectorlen && n !== null; k++) {
-        els[k] = n.member;
-        n = desc ? n.prev : n.next[0];
+      for (let k = 0; k < vectorlen && n !== 0; k++) {
+        els[k] = v.memberAt(n);
+        n = desc ? v.prev(n) : v.next(n);
       }
     }
     end -= start;

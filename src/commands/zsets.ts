@@ -19,7 +19,7 @@
 
 import { isConverted, settleEncoding, zsetMemberAdded } from '../keyspace/encoding.js';
 import type { Database } from '../keyspace/db.js';
-import { LexRange, ScoreRange, SortedSet, ZNode } from '../keyspace/zset.js';
+import { LexRange, ScoreRange, SortedSet, ZEntry, ZNode } from '../keyspace/zset.js';
 import {
   DoubleReply,
   ERR_NOT_FLOAT,
@@ -400,10 +400,10 @@ function removedFrom(server: Server, db: Database, key: string, z: SortedSet, ev
 }
 
 /** Append a member (and its score) to a reply in the WITHSCORES shape for this protocol. */
-function pushMember(out: Reply[], node: ZNode, withScores: boolean, resp3: boolean): void {
-  if (!withScores) out.push(node.member);
-  else if (resp3) out.push([node.member, new DoubleReply(node.score)]);
-  else out.push(node.member, new DoubleReply(node.score));
+function pushMember(out: Reply[], member: string, score: number, withScores: boolean, resp3: boolean): void {
+  if (!withScores) out.push(member);
+  else if (resp3) out.push([member, new DoubleReply(score)]);
+  else out.push(member, new DoubleReply(score));
 }
 
 // ---- ZADD / ZINCRBY ------------------------------------------------------------------------------
@@ -514,7 +514,7 @@ const enum Dir {
 
 /** Collects range results: into a reply array or, for ZRANGESTORE, into a new sorted set. */
 interface RangeSink {
-  add(node: ZNode): void;
+  add(member: string, score: number): void;
 }
 
 /**
@@ -577,11 +577,11 @@ function zrangeGeneric(ctx: Context, args: string[], argStart: number, store: bo
   if (store) {
     const d = new SortedSet();
     dst = d;
-    sink = { add: (n) => void d.add(n.member, n.score) };
+    sink = { add: (m, sc) => void d.add(m, sc) };
   } else {
     const o: Reply[] = [];
     out = o;
-    sink = { add: (n) => pushMember(o, n, withScores, resp3) };
+    sink = { add: (m, sc) => pushMember(o, m, sc, withScores, resp3) };
   }
   if (z !== null) {
     if (type === RangeType.Rank) rangeByRank(z, start, end, reverse, sink);
@@ -598,12 +598,7 @@ function storeResult(ctx: Context, dstKey: string, dst: SortedSet, event: string
   if (dst.size > 0) {
     settleEncoding(ctx.server.config, dst);
     if (isCompact(ctx, dst)) {
-      for (const n of dst) {
-        if (n.score === 0 && 1 / n.score < 0) {
-          n.score = 0; // same position: -0 and 0 compare equal
-          dst.dict.set(n.member, 0);
-        }
-      }
+      dst.clearNegativeZeros();
     }
     db.set(dstKey, dst);
     ctx.server.dirty++;
@@ -634,16 +629,16 @@ function rangeByRank(z: SortedSet, start0: number, end0: number, reverse: boolea
   const [start, end] = r;
   let n = reverse ? (start === 0 ? z.last() : z.byRank(len - 1 - start)) : start === 0 ? z.first() : z.byRank(start);
   for (let k = end - start + 1; k > 0 && n; k--) {
-    sink.add(n);
-    n = reverse ? n.prev : n.next[0];
+    sink.add(z.memberAt(n), z.scoreAt(n));
+    n = reverse ? z.prev(n) : z.next(n);
   }
 }
 
 /** Move `offset` steps from a node along the walk direction, using ranks (O(log n)). */
-function skip(z: SortedSet, n: ZNode, offset: number, reverse: boolean): ZNode | null {
+function skip(z: SortedSet, n: ZNode, offset: number, reverse: boolean): ZNode {
   if (offset === 0) return n;
-  if (offset === 1) return reverse ? n.prev : n.next[0];
-  const r = z.rank(n.member)!;
+  if (offset === 1) return reverse ? z.prev(n) : z.next(n);
+  const r = z.rank(z.memberAt(n))!;
   return z.byRank(reverse ? r - offset : r + offset);
 }
 
@@ -653,9 +648,10 @@ function rangeByScore(z: SortedSet, range: ScoreRange, offset: number, limit: nu
   let n = reverse ? z.lastInScoreRange(range) : z.firstInScoreRange(range);
   if (n) n = skip(z, n, offset, reverse);
   while (n && limit-- !== 0) {
-    if (reverse ? !(range.minEx ? n.score > range.min : n.score >= range.min) : !(range.maxEx ? n.score < range.max : n.score <= range.max)) break;
-    sink.add(n);
-    n = reverse ? n.prev : n.next[0];
+    const score = z.scoreAt(n);
+    if (reverse ? !(range.minEx ? score > range.min : score >= range.min) : !(range.maxEx ? score < range.max : score <= range.max)) break;
+    sink.add(z.memberAt(n), score);
+    n = reverse ? z.prev(n) : z.next(n);
   }
 }
 
@@ -681,9 +677,10 @@ function rangeByLex(z: SortedSet, range: LexRange, offset: number, limit: number
   let n = reverse ? z.lastInLexRange(range) : z.firstInLexRange(range);
   if (n) n = skip(z, n, offset, reverse);
   while (n && limit-- !== 0) {
-    if (reverse ? !lexInMin(n.member, range) : !lexInMax(n.member, range)) break;
-    sink.add(n);
-    n = reverse ? n.prev : n.next[0];
+    const member = z.memberAt(n);
+    if (reverse ? !lexInMin(member, range) : !lexInMax(member, range)) break;
+    sink.add(member, z.scoreAt(n));
+    n = reverse ? z.prev(n) : z.next(n);
   }
 }
 
@@ -693,7 +690,7 @@ function countInScoreRange(z: SortedSet, r: ScoreRange): number {
   const first = z.firstInScoreRange(r);
   if (!first) return 0;
   const last = z.lastInScoreRange(r)!;
-  return z.rank(last.member)! - z.rank(first.member)! + 1;
+  return z.rank(z.memberAt(last))! - z.rank(z.memberAt(first))! + 1;
 }
 
 function countInLexRange(z: SortedSet, r: LexRange): number {
@@ -702,8 +699,8 @@ function countInLexRange(z: SortedSet, r: LexRange): number {
   if (!first) return 0;
   const last = z.lastInLexRange(r);
   if (!last) return 0;
-  const a = z.rank(first.member)!;
-  const b = z.rank(last.member)!;
+  const a = z.rank(z.memberAt(first))!;
+  const b = z.rank(z.memberAt(last))!;
   return b >= a ? b - a + 1 : 0;
 }
 
@@ -724,7 +721,7 @@ function zremrangeGeneric(ctx: Context, args: string[], type: RangeType): Reply 
   const z = getZSet(db, key);
   if (!z) return 0;
   const victims: string[] = [];
-  const sink: RangeSink = { add: (n) => void victims.push(n.member) };
+  const sink: RangeSink = { add: (m) => void victims.push(m) };
   if (type === RangeType.Rank) rangeByRank(z, start, end, false, sink);
   else if (type === RangeType.Score) rangeByScore(z, srange!, 0, -1, false, sink);
   else rangeByLex(z, lrange!, 0, -1, false, sink);
@@ -755,8 +752,8 @@ function zpopGeneric(ctx: Context, args: string[], max: boolean): Reply {
   while (popped < count) {
     const n = max ? z.last() : z.first();
     if (!n) break;
-    const member = n.member;
-    const score = n.score;
+    const member = z.memberAt(n);
+    const score = z.scoreAt(n);
     z.remove(member);
     if (nested) out.push([member, new DoubleReply(score)]);
     else out.push(member, new DoubleReply(score));
@@ -799,8 +796,8 @@ function zmpopFrom(
     for (; n < count; n++) {
       const node = min ? z.first() : z.last();
       if (!node) break;
-      const member = node.member;
-      const score = node.score;
+      const member = z.memberAt(node);
+      const score = z.scoreAt(node);
       z.remove(member);
       if (single) items.push(member, new DoubleReply(score));
       else items.push([member, new DoubleReply(score)]);
@@ -869,17 +866,18 @@ function zrandmemberCommand(ctx: Context, args: string[]): Reply {
       checkSampledCount(withScores ? n * 2n : n);
       let bytes = 0;
       for (let i = 0; i < Number(n); i++) {
-        const node = z.byRank(randomRank(size))!;
-        bytes += node.member.length + (withScores ? 48 : 16);
+        const node = z.byRank(randomRank(size));
+        const member = z.memberAt(node);
+        bytes += member.length + (withScores ? 48 : 16);
         if (bytes > MAX_SAMPLED_REPLY_BYTES) throw ERR_SAMPLED_REPLY_TOO_LARGE;
-        pushMember(out, node, withScores, resp3);
+        pushMember(out, member, z.scoreAt(node), withScores, resp3);
       }
       return out;
     }
     const count = Number(v);
     if (count >= size) {
       // The whole set, highest score first (Redis 7.0 answers with a reverse rank range here).
-      for (let n = z.last(); n; n = n.prev) pushMember(out, n, withScores, resp3);
+      for (let n = z.last(); n; n = z.prev(n)) pushMember(out, z.memberAt(n), z.scoreAt(n), withScores, resp3);
       return out;
     }
     // Distinct members: sparse requests draw ranks with rejection, dense ones shuffle all ranks.
@@ -898,12 +896,15 @@ function zrandmemberCommand(ctx: Context, args: string[]): Reply {
       }
       ranks.length = count;
     }
-    for (const r of ranks) pushMember(out, z.byRank(r)!, withScores, resp3);
+    for (const r of ranks) {
+      const n = z.byRank(r);
+      pushMember(out, z.memberAt(n), z.scoreAt(n), withScores, resp3);
+    }
     return out;
   }
   const z = getZSet(ctx.db, args[1]);
   if (!z) return null;
-  return z.byRank(randomRank(z.size))!.member;
+  return z.memberAt(z.byRank(randomRank(z.size)));
 }
 
 // ---- ZUNION / ZINTER / ZDIFF (+STORE) and ZINTERCARD ------------------------------------------------
@@ -1061,7 +1062,7 @@ function zsetOpGeneric(ctx: Context, args: string[], dstKey: string | null, numk
   if (dstKey !== null) return storeResult(ctx, dstKey, result, op === SetOp.Union ? 'zunionstore' : op === SetOp.Inter ? 'zinterstore' : 'zdiffstore');
   const resp3 = ctx.client.resp === 3;
   const out: Reply[] = [];
-  for (const n of result) pushMember(out, n, withScores, resp3);
+  for (const n of result) pushMember(out, n.member, n.score, withScores, resp3);
   return out;
 }
 
@@ -1594,7 +1595,7 @@ export const zsetsCommands: CommandSpec[] = [
   },
 ];
 
-function* mapIter<T>(z: SortedSet, f: (n: ZNode) => T): IterableIterator<T> {
+function* mapIter<T>(z: SortedSet, f: (n: ZEntry) => T): IterableIterator<T> {
   for (const n of z) yield f(n);
 }
 

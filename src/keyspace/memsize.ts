@@ -18,8 +18,9 @@
 //     on keyspaces dominated by tiny strings, depending on where the key count sits in its doubling;
 //   - a TTL is one more entry plus a heap number: 55 B;
 //   - collections are small tables and are charged their real capacity: Map 144 B + 28 B per slot,
-//     Set 130 + 20, Deque 150 + 8, SortedSet 930 + 28 per dict slot + 186 per member (skip-list
-//     node with its level arrays, score), plus the element strings; a Stream 400 B + 120 B per
+//     Set 130 + 20, Deque 150 + 8, SortedSet 900 + 28 per dict slot + 16 per member (the
+//     score's heap number) + the bytes of its skip-list arrays (SortedSet.arrayBytes), plus the
+//     element strings; a Stream 400 B + 120 B per
 //     node + 72 B per entry (object, fields array; 24 B more per id component above 2^53, a heap
 //     BigInt) + its field and value strings + 180 B per consumer group, 120 B per consumer and
 //     64 B per pending entry (object plus two array slots).
@@ -35,7 +36,8 @@
 //   1M   string keys, same:                                134.0 MB / 114.7 MB  (1.17, table 95% full)
 //   100k string keys, 100-byte values, half with a TTL:     25.8 MB /  25.2 MB  (1.02)
 //   10k hashes x 20 fields, 100 hashes x 1000 fields:       21.1 / 21.0 MB, 7.7 / 7.7 MB (1.00)
-//   10k sets, lists, sorted sets x 20 members:              13.6 / 13.6, 10.0 / 10.1, 61.4 / 61.4 MB
+//   10k sets, lists, sorted sets x 20 members:              13.6 / 13.6, 10.0 / 10.1, 41.8 / 42.2 MB
+//   1 sorted set x 200k members (14-byte strings):          26.6 MB /  25.1 MB  (1.06)
 // This is the dataset part of used_memory; Memory.used (src/server/memory.ts) adds WASM memory and
 // client buffers. The command table and V8's own baseline are left out — see README "Memory limits".
 
@@ -67,9 +69,9 @@ const SET_OBJ = 130;
 const SET_SLOT = 20;
 const LIST_OBJ = 150;
 const LIST_SLOT = 8;
-const ZSET_OBJ = 930;
-/** Skip-list node with its level arrays, plus the score's heap number in the dict. */
-const ZSET_MEMBER = 186;
+const ZSET_OBJ = 900;
+/** The score's heap number in the dict (the skip list's arrays are counted by SortedSet.arrayBytes). */
+const ZSET_MEMBER = 16;
 
 /** V8 one-byte string: 16-byte header + chars, 8-byte aligned. */
 export function stringBytes(len: number): number {
@@ -107,7 +109,7 @@ export function valueBytes(v: RedisValue): number {
   if (v instanceof Set) return SET_OBJ + SET_SLOT * capacity(v.size, 4) + strings(v, v.size);
   if (v instanceof Deque) return LIST_OBJ + LIST_SLOT * capacity(v.length, 8) + v.strBytes;
   if (v instanceof Stream) return streamBytes(v);
-  return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + v.memberBytes;
+  return ZSET_OBJ + MAP_SLOT * capacity(v.size, 4) + ZSET_MEMBER * v.size + v.arrayBytes + v.memberBytes;
 }
 
 /** Table capacity V8 (or Deque) holds for n elements: the power of two >= n, at least `min`. */

@@ -321,9 +321,9 @@ export function writeValueBody(w: RdbWriter, v: RedisValue, type: number, o: Enc
     case RDB_TYPE_ZSET_2: {
       const z = v as SortedSet;
       w.len(z.size);
-      for (let n = z.last(); n; n = n.prev) {
-        w.string(n.member, o.compress);
-        w.binaryDouble(n.score);
+      for (let n = z.last(); n; n = z.prev(n)) {
+        w.string(z.memberAt(n), o.compress);
+        w.binaryDouble(z.scoreAt(n));
       }
       return;
     }
