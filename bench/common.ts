@@ -82,7 +82,8 @@ export async function startLodestone(extra: string[] = [], nodeFlags: string[] =
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-lodestone-'));
   const proc = spawn(process.execPath, [...nodeFlags, join(ROOT, 'bin/lodestone.js'), '--port', String(port), '--loglevel', 'warning', '--dir', dir, ...extra], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // With node flags (BENCH_LODESTONE_NODE_FLAGS="--trace-gc" …) the server's stdout is shown: V8 traces go there.
+    stdio: ['ignore', nodeFlags.length ? 'inherit' : 'ignore', 'inherit'],
   });
   await waitPort(port, proc);
   return { name: 'lodestone', port, pid: proc.pid!, stop: () => kill(proc) };
