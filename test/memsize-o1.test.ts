@@ -2,7 +2,7 @@
 // nodes (XADD on a 300k-entry stream used to cost 10x an XADD on an empty one), yet must equal what
 // a full walk gives; lists and sorted sets keep their strings' size as they change, and it must
 // equal a recount after any mix of edits. Counted, not timed: the stream's nodes array is wrapped
-// in a Proxy that counts element reads.
+// in a Proxy that counts element reads. Big hashes and sets are sampled once per 64 estimates.
 
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { Stream } from '../src/keyspace/stream.js';
@@ -106,6 +106,37 @@ describe('list and sorted set string sizes', () => {
     expect(z.memberBytes).toBe(recount(z.dict.keys()));
     const c = z.clone();
     expect(c.memberBytes).toBe(recount(c.dict.keys()));
+  });
+});
+
+describe('big hash and set estimates', () => {
+  it('sample a big hash or set once per 64 estimates, and stay near a fresh sample', () => {
+    const h = new Map<string, string>();
+    const set = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      h.set(`field:${i}`, 'v'.repeat(i % 7));
+      set.add(`member:${i}`);
+    }
+    const walks = { h: 0, s: 0 };
+    const hKeys = h.keys.bind(h);
+    const sIter = set[Symbol.iterator].bind(set);
+    Object.assign(h, { keys: () => (walks.h++, hKeys()) });
+    Object.assign(set, { [Symbol.iterator]: () => (walks.s++, sIter()) });
+    for (let i = 0; i < 640; i++) {
+      h.set(`extra:${i}`, 'xyz');
+      set.add(`extra:${i}`);
+      valueBytes(h);
+      valueBytes(set);
+    }
+    // 640 estimates: the first samples, then once per 64 (no size jump of a quarter happened).
+    expect(walks.h).toBeLessThanOrEqual(11);
+    expect(walks.s).toBeLessThanOrEqual(11);
+    expect(Math.abs(valueBytes(h) - valueBytes(h, true)) / valueBytes(h, true)).toBeLessThan(0.02);
+    // Growing by more than a quarter takes a new sample at once.
+    const before = walks.s;
+    for (let i = 0; i < 4000; i++) set.add(`more:${i}`);
+    valueBytes(set);
+    expect(walks.s).toBe(before + 1);
   });
 });
 

@@ -1480,7 +1480,7 @@ export const serverCommands: CommandSpec[] = [
           const db = ctx.db;
           const v = db.peek(args[2]);
           if (v === undefined) return null;
-          const value = typeof v === 'string' ? stringBytes(v.length) : valueBytes(v);
+          const value = typeof v === 'string' ? stringBytes(v.length) : valueBytes(v, true);
           return keyBytes(args[2]) + value + (db.expires.has(args[2]) ? EXPIRE_BYTES : 0);
         },
       },
