@@ -6,35 +6,18 @@
 // the same --dir reuses the nodes.conf files: same node ids, same slots, the data back (AOF).
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Cluster as IoCluster } from 'ioredis';
+import { freePortRange } from '../src/cli/ports.js';
 import { until } from './helpers/poll.js';
 import { HAVE_REDIS_CLI, ROOT, skipReason } from './helpers/servers.js';
 
 const run = promisify(execFile);
 const BIN = join(ROOT, 'bin/lodestone.js');
 const NODES = 6;
-
-/** A base port whose NODES ports and bus ports (+10000) are all free now. */
-async function freeRange(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((r) => {
-      const s = net.createServer();
-      s.once('error', () => r(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => r(true)));
-    });
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 19000);
-    let ok = true;
-    for (let i = 0; i < NODES && ok; i++) ok = (await free(base + i)) && (await free(base + i + 10000));
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
-}
 
 interface Launcher {
   proc: ChildProcess;
@@ -88,7 +71,7 @@ afterAll(async () => {
 describe('lodestone cluster start', () => {
   it('starts 3 masters + 3 replicas, stops them all on SIGTERM, and restarts the same cluster from --dir', async () => {
     if (!existsSync(join(ROOT, 'dist/src/cli/cluster-start.js'))) throw new Error('dist/ is not built: run npm run build');
-    const base = await freeRange();
+    const base = await freePortRange(NODES);
     const dir = join(mkdtempSync(join(tmpdir(), 'lodestone-launcher-')), 'cluster');
     const params = ['--', '--appendonly', 'yes'];
     const first = launch(['--masters', '3', '--replicas', '1', '--port', String(base), '--dir', dir, ...params]);

@@ -14,8 +14,9 @@ import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { Config } from '../config/config.js';
 import { AdminClient, Endpoint } from './admin-client.js';
-import { assignReplicas, createCluster, formatNodes, infoValue, NodeState, waitReady } from './cluster-create.js';
+import { assignReplicas, createCluster, formatNodes, infoValue, NodeLine, NodeState, parseNodes, waitReady } from './cluster-create.js';
 import { defaultConfigPath, parseArgs } from './main.js';
+import { BUS_OFFSET, portsInUse } from './ports.js';
 
 /** Parameters the launcher sets for each node itself. */
 const OWNED = ['port', 'dir', 'bind', 'cluster-enabled', 'cluster-port', 'logfile'];
@@ -142,6 +143,8 @@ async function start(o: StartOptions, params: string[], cmd: Command): Promise<v
     throw new Error(`some nodes of ${dir} have a ${nodesConf} and others not (${missing.join(', ')}): remove the directory to start a new cluster`);
   }
   const restart = existing.length === nodes.length;
+  const busy = await portsInUse(host, nodes.map((n) => n.endpoint.port));
+  if (busy.length > 0) throw new Error(`port${busy.length === 1 ? '' : 's'} ${busy.join(', ')} on ${host} already in use (each node needs its port and port + ${BUS_OFFSET})`);
   mkdirSync(dir, { recursive: true });
   for (const n of nodes) mkdirSync(n.dir, { recursive: true });
   if (!restart) writeFileSync(layoutPath, JSON.stringify(layout, null, 2) + '\n');
@@ -242,12 +245,8 @@ async function start(o: StartOptions, params: string[], cmd: Command): Promise<v
       await createCluster(clients, layout.masters, assignReplicas(masterCores, replicaCores, layout.replicas), say);
     }
     const states = await waitReady(clients, layout.masters, o.timeout * 1000, deadChild);
-    const byPort = new Map(children.map((c) => [c.endpoint.port, c]));
     say('Nodes:');
-    for (const line of formatNodes(states, (s: NodeState) => {
-      const c = byPort.get(s.endpoint.port)!;
-      return `pid ${c.proc.pid}${c.core === null ? '' : `  core ${c.core}`}`;
-    })) say(line);
+    printTable(states, new Map());
   } catch (e) {
     say(`cannot start the cluster: ${(e as Error).message}`);
     process.exit(await stopAll('startup failed').then(() => 1));
@@ -259,6 +258,62 @@ async function start(o: StartOptions, params: string[], cmd: Command): Promise<v
     `Lodestone cluster ready: ${layout.masters} masters, ${layout.masters * layout.replicas} replicas on ${host}:${layout.port}-${last}, cluster_state:ok on every node ` +
       `(redis-cli -c -h ${host} -p ${layout.port}). Ctrl-C stops all nodes.`,
   );
+  void watch();
+
+  function printTable(states: NodeState[], flags: Map<string, string[]>): void {
+    const byPort = new Map(children.map((c) => [c.endpoint.port, c]));
+    for (const line of formatNodes(states, (s: NodeState) => {
+      const c = byPort.get(s.endpoint.port);
+      const bad = (flags.get(s.id) ?? []).filter((f) => f === 'fail' || f === 'fail?');
+      return [c ? `pid ${c.proc.pid}` : '', c?.core != null ? `core ${c.core}` : '', c?.exited ? 'exited' : '', ...bad].filter((x) => x !== '').join('  ');
+    })) say(line);
+  }
+
+  /** While in the foreground: print the table again when roles, slots or failure flags change (a failover). */
+  async function watch(): Promise<void> {
+    let seen = '';
+    let client: AdminClient | null = null;
+    while (!stopping) {
+      await new Promise((r) => setTimeout(r, WATCH_MS));
+      if (stopping) break;
+      try {
+        if (client === null) {
+          const live = children.find((c) => c.exited === null);
+          if (!live) break;
+          client = await AdminClient.connect(live.endpoint, password, 2000);
+          clients.push(client);
+        }
+        const lines = parseNodes(await client.text('CLUSTER', 'NODES'));
+        const sig = lines
+          .map((l) => `${l.addr} ${l.flags.filter((f) => f !== 'myself').join(',')} ${l.master} ${l.slots.join(' ')}`)
+          .sort()
+          .join('\n');
+        if (seen !== '' && sig !== seen) {
+          say(`Cluster changed (as ${client.endpoint.host}:${client.endpoint.port} sees it):`);
+          printTable(lines.map(toState).sort((a, b) => a.endpoint.port - b.endpoint.port), new Map(lines.map((l) => [l.id, l.flags])));
+        }
+        seen = sig;
+      } catch {
+        // That node went away: ask another one next time.
+        client?.close();
+        client = null;
+      }
+    }
+  }
+}
+
+const WATCH_MS = 2000;
+
+/** A CLUSTER NODES line as the table shows it. */
+function toState(l: NodeLine): NodeState {
+  const i = l.addr.lastIndexOf(':');
+  return {
+    endpoint: { host: l.addr.slice(0, i), port: Number(l.addr.slice(i + 1)) },
+    id: l.id,
+    role: l.flags.includes('master') ? 'master' : 'replica',
+    master: l.master,
+    slots: l.slots,
+  };
 }
 
 /** A node that knows no other node and serves no slot (CLUSTER INFO). */
