@@ -3,7 +3,8 @@
 // makes them a cluster without redis-cli; then Redis's own `redis-cli --cluster check` must be clean
 // (skipped with a reason when redis-cli is absent), an ioredis Cluster client writes and reads keys
 // across all slots, SIGTERM to the launcher stops every node (no orphan process), and a restart on
-// the same --dir reuses the nodes.conf files: same node ids, same slots, the data back (AOF).
+// the same --dir reuses the nodes.conf files: same node ids, same slots, the data back (AOF). The
+// slot split is checked against what redis-cli printed for the same number of masters.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Cluster as IoCluster } from 'ioredis';
+import { slotRanges } from '../src/cli/cluster-create.js';
 import { freePortRange } from '../src/cli/ports.js';
 import { until } from './helpers/poll.js';
 import { HAVE_REDIS_CLI, ROOT, skipReason } from './helpers/servers.js';
@@ -66,6 +68,28 @@ afterAll(async () => {
   // Only what this file started, by pid.
   for (const l of launchers) if (l.proc.exitCode === null && l.proc.signalCode === null) l.proc.kill('SIGKILL');
   for (const pid of nodePids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+describe('slot split', () => {
+  it("is redis-cli --cluster create's, computed in C float", () => {
+    expect(slotRanges(3)).toEqual([
+      [0, 5460],
+      [5461, 10922],
+      [10923, 16383],
+    ]);
+    // Printed by redis-cli 7.0.15 `--cluster create` for 78 empty redis-server nodes: in doubles
+    // the boundary between these two masters would be 14282/14283.
+    expect(slotRanges(78).slice(67, 69)).toEqual([
+      [14073, 14283],
+      [14284, 14493],
+    ]);
+    for (let n = 1; n <= 300; n++) {
+      const r = slotRanges(n);
+      expect(r[0][0]).toBe(0);
+      expect(r[n - 1][1]).toBe(16383);
+      for (let i = 1; i < n; i++) expect(r[i][0]).toBe(r[i - 1][1] + 1);
+    }
+  });
 });
 
 describe('lodestone cluster start', () => {

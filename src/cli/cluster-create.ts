@@ -10,19 +10,24 @@ import { AdminClient, Endpoint } from './admin-client.js';
 
 export const CLUSTER_SLOTS = 16384;
 
-/** redis-cli's split: master i gets [first, last], last = round(cursor + 16384/n - 1). */
+/**
+ * redis-cli's split (clusterManagerCommandCreate): master i gets [first, last] with
+ * last = lround(cursor + 16384/n - 1), the last master up to 16383. redis-cli computes in C
+ * `float`, so this does too (Math.fround): in doubles the ranges differ from 78 masters on.
+ */
 export function slotRanges(masters: number): [number, number][] {
-  const per = CLUSTER_SLOTS / masters;
+  const f = Math.fround;
+  const per = f(CLUSTER_SLOTS / masters);
   const out: [number, number][] = [];
   let first = 0;
-  let cursor = 0;
+  let cursor = f(0);
   for (let i = 0; i < masters; i++) {
-    let last = Math.round(cursor + per - 1);
-    if (last > CLUSTER_SLOTS - 1 || i === masters - 1) last = CLUSTER_SLOTS - 1;
+    let last = Math.round(f(f(cursor + per) - 1)); // lround of a positive value
+    if (last > CLUSTER_SLOTS || i === masters - 1) last = CLUSTER_SLOTS - 1;
     if (last < first) last = first;
     out.push([first, last]);
     first = last + 1;
-    cursor += per;
+    cursor = f(cursor + per);
   }
   return out;
 }
