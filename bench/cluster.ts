@@ -84,7 +84,10 @@ async function single(name: string, cmd: string, args: (port: number, dir: strin
   const core = TASKSET ? 0 : null;
   const [c, a] = pinned(core, cmd, args(port, dir));
   const p = spawn(c, a, { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitPort(port, p);
+  await waitPort(port, p).catch((e: Error) => {
+    p.kill('SIGKILL');
+    throw e;
+  });
   return {
     name,
     cluster: false,
@@ -137,6 +140,21 @@ async function redisCluster(): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-redis-'));
   const procs: ChildProcess[] = [];
   const nodes: Target['nodes'] = [];
+  const stop = async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await Promise.all(procs.map(exited));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await startRedisNodes(base, dir, procs, nodes);
+  } catch (e) {
+    await stop(); // none left behind when one of them could not start
+    throw e;
+  }
+  return { name: 'redis cluster', cluster: true, nodes, stop };
+}
+
+async function startRedisNodes(base: number, dir: string, procs: ChildProcess[], nodes: Target['nodes']): Promise<void> {
   for (let i = 0; i < MASTERS; i++) {
     const port = base + i;
     const core = TASKSET ? i % CORES : null;
@@ -154,16 +172,6 @@ async function redisCluster(): Promise<Target> {
   } finally {
     for (const c of clients) c.close();
   }
-  return {
-    name: 'redis cluster',
-    cluster: true,
-    nodes,
-    stop: async () => {
-      for (const p of procs) p.kill('SIGKILL');
-      await Promise.all(procs.map(exited));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 interface Run {
@@ -283,6 +291,8 @@ async function main(): Promise<void> {
   }
   // The figure that scales: commands per CPU-second of one Lodestone cluster node.
   const perCore = (test: string, p: number) => 1e6 / get('lodestone cluster', test, p).usPerOp;
+  const costRatios = (server: string) =>
+    PIPELINES.flatMap((p) => TESTS.map((t) => `${f2(get(`${server} cluster`, t, p).usPerOp / get(server, t, p).usPerOp)}x (${t.toUpperCase()} -P ${p})`)).join(', ');
   const md = [
     '# Cluster on one machine: Lodestone processes per core vs one process vs redis-server',
     '',
@@ -316,13 +326,17 @@ async function main(): Promise<void> {
         ? 'So here the cluster can at best approach 2x one process, and in practice less, because the client competes for the same two cores; a ratio near or below 1x ' +
           'at -P 16 means the cores are saturated by servers and client together, not that the cluster does not scale. '
         : '') +
-      'What does carry over is the CPU cost per command: a cluster node does not pay for the other nodes (single-key commands go straight to their node; the cluster bus ' +
-      'is a few pings a second), so the CPU µs/op of a cluster node is close to that of one process (compare the rows), and on a machine with C free cores for ' +
-      'C nodes (and separate cores or machines for the clients) the cluster serves about C × the "ops per CPU-s" figure.',
+      'What does carry over is the CPU cost per command. A cluster node does not pay for the other nodes (single-key commands go straight to the node that owns ' +
+      'the key; the cluster bus is a few pings a second, see the idle figures), so the cluster grows with the cores as long as a node\'s CPU per command stays ' +
+      `near one process's. Here a Lodestone cluster node used ${costRatios('lodestone')} one Lodestone process's CPU per command ` +
+      `(redis-server: ${costRatios('redis')}). Two things this bench does not separate add to it: each node gets a third of the clients, so fewer commands ` +
+      'share each read and write system call (most visible at -P 16), and two of the nodes time-share one core; cluster mode\'s own work per command ' +
+      '(the key\'s slot and the routing check) is part of it too.',
     '',
     `Per-core figures of a Lodestone cluster node measured here: SET ${f0(perCore('set', 1))} / GET ${f0(perCore('get', 1))} commands per CPU-second at -P 1, ` +
-      `SET ${f0(perCore('set', 16))} / GET ${f0(perCore('get', 16))} at -P 16. On a quiet machine with 8 cores for 8 nodes this would be about 8 × those figures, ` +
-      'if the clients have cores of their own.',
+      `SET ${f0(perCore('set', 16))} / GET ${f0(perCore('get', 16))} at -P 16. A quiet machine with C cores for C nodes and cores of its own for the clients ` +
+      `should serve about C × those figures: for 8 nodes, about ${f0(8 * perCore('set', 1))} SET / ${f0(8 * perCore('get', 1))} GET per second unpipelined ` +
+      `and ${f0(8 * perCore('set', 16))} / ${f0(8 * perCore('get', 16))} at -P 16 — an estimate to check there, not a measurement.`,
     '',
   ].join('\n');
   const path = writeResult('cluster.md', md);
