@@ -37,7 +37,7 @@ export function parseArgs(argv: string[]): { file?: string; overrides: [string, 
     .option('--loglevel <level>', 'debug | verbose | notice | warning | nothing')
     .addHelpText(
       'after',
-      `\nAny configuration parameter may also be given as --<name> <value>, e.g.\n  lodestone --appendonly yes --dir /tmp/x --wasm.limits.max_fuel 5000000\nParameters: ${PARAMS.map((p) => p.name).join(', ')}`,
+      `\nAny configuration parameter may also be given as --<name> <value>, e.g.\n  lodestone --appendonly yes --dir /tmp/x --wasm.limits.max_fuel 5000000\nParameters: ${PARAMS.map((p) => p.name).join(', ')}\n\nA Redis Cluster of one process per core on this host: lodestone cluster start --help`,
     )
     .version(LODESTONE_VERSION, '-v, --version')
     .exitOverride()
@@ -88,6 +88,11 @@ export function buildConfig(argv: string[]): Config {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `lodestone cluster start|create …` (src/cli/cluster-start.ts), loaded only when asked for.
+  if (argv[2] === 'cluster') {
+    const { clusterMain } = await import('./cluster-start.js');
+    return clusterMain(argv);
+  }
   let config: Config;
   try {
     config = buildConfig(argv);
