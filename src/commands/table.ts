@@ -66,6 +66,11 @@ export interface CommandSpec {
    * null = the command as it was given.
    */
   propagate?: (ctx: Context, args: string[], reply: Reply) => string[][] | null;
+  /**
+   * Told, right after the handler returned, how long it ran as INFO commandstats counts it (µs):
+   * WASM.CALL records its function's statistics with it instead of reading the clock again.
+   */
+  afterCall?: (ctx: Context, usec: number) => void;
   /** Container commands (CONFIG, CLIENT, OBJECT …) dispatch on their first argument. */
   subcommands?: CommandSpec[];
   /**

@@ -247,6 +247,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     }
   }
   const t0 = performance.now();
+  server.handlerStart = t0;
   client.redacted = null;
   // The call this one runs inside (EXEC, a script), for tracking a script's reads (tracking.ts).
   const tracking = server.tracking;
@@ -275,6 +276,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   // Client-side caching: a tracking client's read-only command remembers the keys it read.
   if (client.tracking !== 0 && cmd.isReadonly) tracking.afterRead(client, cmd, args, parentCmd, parentArgs);
   const usec = (performance.now() - t0) * 1000;
+  if (cmd.spec.afterCall !== undefined) cmd.spec.afterCall(ctx, usec);
   cmd.calls++;
   cmd.usec += usec;
   server.stats.commandsProcessed++;

@@ -83,7 +83,7 @@ export class CallContext {
     this.readonly = readonly;
     this.result = null;
     this.reply = undefined;
-    this.stack.length = 0;
+    if (this.stack.length !== 0) this.stack.length = 0; // setting length costs even when it is 0
     this.hostCalls = 0;
     this.replyBytes = 0;
   }
