@@ -299,6 +299,28 @@ describe('WASM.UNLOAD and WASM.CALL', () => {
     }
   });
 
+  // The undo log scans its records for a few keys and switches to a Set past eight: both paths,
+  // with keys written twice, TTLs and keys that did not exist, are put back exactly.
+  it('a failed call puts back every key it wrote, few or many, written once or twice', async () => {
+    for (const n of [3, 20]) {
+      const cmds: string[][] = [];
+      for (let i = 0; i < n; i++) {
+        await c.call('SET', `ul:${n}:${i}`, `old${i}`, ...(i % 2 ? ['PX', '100000'] : []));
+        cmds.push(['SET', `ul:${n}:${i}`, 'new'], ['APPEND', `ul:${n}:${i}`, 'x']);
+      }
+      cmds.push(['SET', `ul:${n}:fresh`, 'v'], ['INCR', `ul:${n}:fresh2`]);
+      await load(`ul${n}`, callSeqModule(cmds, 'unreachable'), 'PERMISSIONS', 'WRITE');
+      expect(errText(await c.call('WASM.CALL', `ul${n}`))).toMatch(/trap: unreachable/);
+      for (let i = 0; i < n; i++) {
+        expect(await c.call('GET', `ul:${n}:${i}`)).toEqual(bulk(`old${i}`));
+        const ttl = num(await c.call('PTTL', `ul:${n}:${i}`));
+        if (i % 2) expect(ttl).toBeGreaterThan(0);
+        else expect(ttl).toBe(-1);
+      }
+      expect(await c.call('EXISTS', `ul:${n}:fresh`, `ul:${n}:fresh2`)).toEqual(int(0));
+    }
+  });
+
   // Redis 7.0.15 (checked with EVAL … 1 k): a script that only reads a watched key, or writes
   // another key, leaves the WATCH intact; one that writes the key breaks it. The declared KEYS of
   // a call are not touched wholesale: only the keys its commands change are (signalModifiedKey).
