@@ -97,6 +97,18 @@ function kill(proc: ChildProcess): Promise<void> {
   });
 }
 
+/** CPU seconds (user + system) a process has used (Linux /proc; 10 ms resolution). */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** 1-minute load average (other work on the machine skews every number). */
+export function loadavg1(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+}
+
 /** Resident set size of a process in bytes (Linux /proc). */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

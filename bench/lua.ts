@@ -26,7 +26,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import RedisParser from 'redis-parser';
-import { machineLine, requireTools, ROOT, startLodestone, startRedis, Srv, writeResult } from './common.js';
+import { cpuSeconds, loadavg1, machineLine, requireTools, ROOT, startLodestone, startRedis, Srv, writeResult } from './common.js';
 
 // ------------------------------------------------------------------------------------------------
 // A small RESP client: callbacks, pipelining, nothing else.
@@ -293,17 +293,7 @@ function show(r: Reply): string {
 // ------------------------------------------------------------------------------------------------
 // Measurements
 
-/** CPU seconds (user + system) a process has used (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-/** 1-minute load average (other work on the machine skews every number here). */
-function loadavg(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-}
+const loadavg = loadavg1;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
+import { Redis } from 'ioredis';
 import { LodestoneHandle, startLodestone } from './helpers/servers.js';
 import { RawClient } from './helpers/raw-client.js';
 import { show, type RespValue } from './helpers/resp.js';
@@ -295,6 +296,58 @@ describe('WASM.UNLOAD and WASM.CALL', () => {
       expect(await c.call('EXEC')).toEqual({ t: 'array', v: [OK] });
     } finally {
       other.close();
+    }
+  });
+
+  // The undo log scans its records for a few keys and switches to a Set past eight: both paths,
+  // with keys written twice, TTLs and keys that did not exist, are put back exactly.
+  it('a failed call puts back every key it wrote, few or many, written once or twice', async () => {
+    for (const n of [3, 20]) {
+      const cmds: string[][] = [];
+      for (let i = 0; i < n; i++) {
+        await c.call('SET', `ul:${n}:${i}`, `old${i}`, ...(i % 2 ? ['PX', '100000'] : []));
+        cmds.push(['SET', `ul:${n}:${i}`, 'new'], ['APPEND', `ul:${n}:${i}`, 'x']);
+      }
+      cmds.push(['SET', `ul:${n}:fresh`, 'v'], ['INCR', `ul:${n}:fresh2`]);
+      await load(`ul${n}`, callSeqModule(cmds, 'unreachable'), 'PERMISSIONS', 'WRITE');
+      expect(errText(await c.call('WASM.CALL', `ul${n}`))).toMatch(/trap: unreachable/);
+      for (let i = 0; i < n; i++) {
+        expect(await c.call('GET', `ul:${n}:${i}`)).toEqual(bulk(`old${i}`));
+        const ttl = num(await c.call('PTTL', `ul:${n}:${i}`));
+        if (i % 2) expect(ttl).toBeGreaterThan(0);
+        else expect(ttl).toBe(-1);
+      }
+      expect(await c.call('EXISTS', `ul:${n}:fresh`, `ul:${n}:fresh2`)).toEqual(int(0));
+    }
+  });
+
+  // Redis 7.0.15 (checked with EVAL … 1 k): a script that only reads a watched key, or writes
+  // another key, leaves the WATCH intact; one that writes the key breaks it. The declared KEYS of
+  // a call are not touched wholesale: only the keys its commands change are (signalModifiedKey).
+  it('WATCH: only the keys a WASM.CALL writes are touched, not all its KEYS (ioredis)', async () => {
+    await load('wread', callSeqModule([['GET', 'wr:k']]), 'PERMISSIONS', 'READ', 'WRITE');
+    await load('wother', callSeqModule([['GET', 'wr:k'], ['SET', 'wr:other', 'x']]), 'PERMISSIONS', 'READ', 'WRITE');
+    await load('wnone', callSeqModule([['DEL', 'wr:missing']]), 'PERMISSIONS', 'READ', 'WRITE');
+    await load('wself', callSeqModule([['GET', 'wr:k'], ['SET', 'wr:k', 'y']]), 'PERMISSIONS', 'READ', 'WRITE');
+    const watcher = new Redis({ port: ls.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true });
+    const caller = new Redis({ port: ls.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true });
+    try {
+      await watcher.set('wr:k', '1');
+      const attempt = async (fn: string): Promise<unknown> => {
+        expect(await watcher.watch('wr:k')).toBe('OK');
+        expect(await caller.call('WASM.CALL', fn, 'KEYS', 'wr:k')).toBe(0);
+        return watcher.multi().set('wr:mine', fn).exec();
+      };
+      expect(await attempt('wread')).toEqual([[null, 'OK']]);
+      expect(await attempt('wother')).toEqual([[null, 'OK']]);
+      expect(await caller.get('wr:other')).toBe('x');
+      expect(await attempt('wnone')).toEqual([[null, 'OK']]);
+      expect(await attempt('wself')).toBeNull();
+      expect(await watcher.get('wr:k')).toBe('y');
+      expect(await watcher.get('wr:mine')).toBe('wnone');
+    } finally {
+      watcher.disconnect();
+      caller.disconnect();
     }
   });
 

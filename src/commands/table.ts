@@ -66,6 +66,11 @@ export interface CommandSpec {
    * null = the command as it was given.
    */
   propagate?: (ctx: Context, args: string[], reply: Reply) => string[][] | null;
+  /**
+   * Told, right after the handler returned, how long it ran as INFO commandstats counts it (µs):
+   * WASM.CALL records its function's statistics with it instead of reading the clock again.
+   */
+  afterCall?: (ctx: Context, usec: number) => void;
   /** Container commands (CONFIG, CLIENT, OBJECT …) dispatch on their first argument. */
   subcommands?: CommandSpec[];
   /**
@@ -105,6 +110,12 @@ export interface Command {
    * Redis 7.0 does not signal those keys modified, so WATCH and client-side caches ignore them.
    */
   signalsWrites: boolean;
+  /**
+   * A write that changes data only through commands it runs itself with dispatch's call()
+   * (WASM.CALL): those signal the keys they change, so dispatch does not signal its declared keys
+   * — a function that only reads a watched key leaves the WATCH intact, as EVAL does in Redis.
+   */
+  runsCommands: boolean;
   /**
    * Flags the dispatcher tests on every call, read once from spec.flags (a string array) when the
    * table is built.
@@ -157,6 +168,7 @@ export class CommandTable {
       isPubsubCtx: PUBSUB_CTX.has(fullName),
       readsSomeKeys: spec.flags.includes('write') && readsSomeKeys(fullName),
       signalsWrites: !GROUP_STATE_WRITES.has(fullName),
+      runsCommands: RUNS_COMMANDS.has(fullName),
       noAuth: spec.flags.includes('no_auth'),
       noMulti: spec.flags.includes('no_multi'),
       isFast: spec.flags.includes('fast'),
@@ -230,6 +242,9 @@ const GROUP_STATE_WRITES = new Set([
   'xack', 'xclaim', 'xautoclaim', 'xreadgroup', 'xsetid',
   'xgroup|create', 'xgroup|setid', 'xgroup|destroy', 'xgroup|createconsumer', 'xgroup|delconsumer',
 ]);
+
+/** Writes whose data changes are the commands they run (Command.runsCommands). */
+const RUNS_COMMANDS = new Set(['wasm.call']);
 
 /** Whether a write command has keys it only reads, by Redis's key specs. */
 function readsSomeKeys(fullName: string): boolean {

@@ -5,7 +5,7 @@ import { MapReply, NO_REPLY, OK, Reply, ReplyError } from '../protocol/reply.js'
 import type { BlockState } from '../server/client.js';
 import { parsePermission, Permission, REMOVED_PERMISSIONS } from '../wasm/abi.js';
 import { LoadError } from '../wasm/errors.js';
-import { runCall } from '../wasm/executor.js';
+import { recordCallStats, runCall } from '../wasm/executor.js';
 import { isWasmBytes, readFileNoFollow, WasmFunction, WasmRegistry } from '../wasm/registry.js';
 import type { CommandSpec, Context } from './table.js';
 import { isOpt } from './util.js';
@@ -142,17 +142,23 @@ function readModuleFile(reg: WasmRegistry, file: string): Buffer {
   }
 }
 
+/** KEYS or ARGS of a call that has none: shared (the executor and guests never change them). */
+const NONE: string[] = [];
+Object.freeze(NONE);
+
 /** Split `WASM.CALL name [KEYS k …] [ARGS a …]`: returns [keys, args] or an error. */
 export function parseCallArgs(args: string[]): { keys: string[]; argv: string[] } | ReplyError {
-  const keys: string[] = [];
-  const argv: string[] = [];
+  let keys = NONE;
   let i = 2;
   if (i < args.length && isOpt(args[i], 'KEYS')) {
-    for (i++; i < args.length && !isOpt(args[i], 'ARGS'); i++) keys.push(args[i]);
+    const from = ++i;
+    while (i < args.length && !isOpt(args[i], 'ARGS')) i++;
+    if (i > from) keys = args.slice(from, i);
   }
+  let argv = NONE;
   if (i < args.length) {
     if (!isOpt(args[i], 'ARGS')) return new ReplyError('ERR', `syntax error: expected KEYS or ARGS, got '${args[i].slice(0, 64)}'`);
-    for (i++; i < args.length; i++) argv.push(args[i]);
+    if (i + 1 < args.length) argv = args.slice(i + 1);
   }
   return { keys, argv };
 }
@@ -265,6 +271,7 @@ export const wasmCommands: CommandSpec[] = [
     complexity: 'Depends on the function.',
     syntax: 'function [KEYS key [key ...]] [ARGS arg [arg ...]]',
     handler: callCommand(false),
+    afterCall: (_ctx, usec) => recordCallStats(usec),
   },
   {
     name: 'wasm.call_ro',
@@ -278,6 +285,7 @@ export const wasmCommands: CommandSpec[] = [
     complexity: 'Depends on the function.',
     syntax: 'function [KEYS key [key ...]] [ARGS arg [arg ...]]',
     handler: callCommand(true),
+    afterCall: (_ctx, usec) => recordCallStats(usec),
   },
   {
     name: 'wasm.list',

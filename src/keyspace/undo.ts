@@ -20,48 +20,91 @@ export function cloneValue(v: RedisValue): RedisValue {
 }
 
 interface Saved {
-  db: Database;
+  db: Database | null;
   key: string;
   value: RedisValue | undefined;
   expire: number | undefined;
 }
 
+/** Up to this many saved keys, "already saved?" is a scan of the records; past it, a Set. */
+const SCAN_MAX = 8;
+
+/**
+ * Per call, in the usual case of a few keys, saving costs one Map lookup for the value, one for
+ * the TTL and a scan of the keys saved so far: the records are reused from call to call (a WASM
+ * function or Lua engine keeps its log), and the Set of seen keys is only made for calls that
+ * save more than SCAN_MAX keys.
+ */
 export class UndoLog {
   private readonly saved: Saved[] = [];
-  private readonly seen = new Set<string>();
+  private n = 0;
+  /** `${db.id}\0${key}` of every saved key, once more than SCAN_MAX were saved. */
+  private seen: Set<string> | null = null;
 
   get size(): number {
-    return this.saved.length;
+    return this.n;
   }
 
   /** Remember the key's current state unless it was already saved in this call. */
   save(db: Database, key: string): void {
-    const id = `${db.id}\0${key}`;
-    if (this.seen.has(id)) return;
-    this.seen.add(id);
+    const n = this.n;
+    if (n < SCAN_MAX) {
+      for (let i = 0; i < n; i++) {
+        const s = this.saved[i];
+        if (s.key === key && s.db === db) return;
+      }
+    } else {
+      if (this.seen === null) {
+        this.seen = new Set();
+        for (let i = 0; i < n; i++) this.seen.add(`${this.saved[i].db!.id}\0${this.saved[i].key}`);
+      }
+      const id = `${db.id}\0${key}`;
+      if (this.seen.has(id)) return;
+      this.seen.add(id);
+    }
     const v = db.dict.get(key);
-    this.saved.push({ db, key, value: v === undefined ? undefined : cloneValue(v), expire: db.expires.get(key) });
+    const value = v === undefined ? undefined : cloneValue(v);
+    const expire = db.expires.size === 0 ? undefined : db.expires.get(key);
+    if (n < this.saved.length) {
+      const s = this.saved[n];
+      s.db = db;
+      s.key = key;
+      s.value = value;
+      s.expire = expire;
+    } else this.saved.push({ db, key, value, expire });
+    this.n = n + 1;
   }
 
   /** Restore every saved key; `onRestored` is told each key (WATCH invalidation, blocked clients). */
   rollback(onRestored: (db: Database, key: string) => void): void {
-    for (let i = this.saved.length - 1; i >= 0; i--) {
+    for (let i = this.n - 1; i >= 0; i--) {
       const s = this.saved[i];
+      const db = s.db!;
       // Through the Database's own methods, so its memory accounting follows the restore.
       if (s.value === undefined) {
-        s.db.delete(s.key);
+        db.delete(s.key);
       } else {
-        s.db.set(s.key, s.value);
-        if (s.expire !== undefined) s.db.setExpire(s.key, s.expire);
+        db.set(s.key, s.value);
+        if (s.expire !== undefined) db.setExpire(s.key, s.expire);
       }
-      onRestored(s.db, s.key);
+      onRestored(db, s.key);
     }
     this.clear();
   }
 
   clear(): void {
-    if (this.saved.length === 0) return;
-    this.saved.length = 0;
-    this.seen.clear();
+    const n = this.n;
+    if (n === 0) return;
+    // Drop the references (values can be large), keep the records.
+    for (let i = 0; i < n; i++) {
+      const s = this.saved[i];
+      s.db = null;
+      s.value = undefined;
+      s.key = '';
+    }
+    this.n = 0;
+    if (this.seen !== null) this.seen = null;
+    // A call that saved very many keys does not keep that many records around.
+    if (this.saved.length > 64) this.saved.length = 64;
   }
 }

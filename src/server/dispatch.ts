@@ -221,6 +221,7 @@ function queuesWrite(client: Client): boolean {
 
 /** Stand-in for "some write command" when asking Server.isPausedFor (it only reads isWrite). */
 const AS_WRITE = { isWrite: true } as Command;
+const NO_KEYS: readonly number[] = [];
 
 /** Commands that run immediately even inside MULTI. */
 const QUEUE_BYPASS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -236,7 +237,9 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   // lists): a key absent before and after was not modified and is not signalled (bit i: idx[i]).
   let idx: number[] | null = null;
   let absent = 0;
-  if (cmd.isWrite) {
+  // WASM.CALL's keys are signalled by the commands it runs, not here (Command.runsCommands).
+  const signalKeys = cmd.isWrite && !cmd.runsCommands;
+  if (signalKeys) {
     idx = keyIndexes(cmd, args);
     if ((idx.length > 1 || !cmd.signalsWrites) && idx.length <= 30) {
       const d = ctx.db.dict;
@@ -244,6 +247,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     }
   }
   const t0 = performance.now();
+  server.handlerStart = t0;
   client.redacted = null;
   // The call this one runs inside (EXEC, a script), for tracking a script's reads (tracking.ts).
   const tracking = server.tracking;
@@ -272,6 +276,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
   // Client-side caching: a tracking client's read-only command remembers the keys it read.
   if (client.tracking !== 0 && cmd.isReadonly) tracking.afterRead(client, cmd, args, parentCmd, parentArgs);
   const usec = (performance.now() - t0) * 1000;
+  if (cmd.spec.afterCall !== undefined) cmd.spec.afterCall(ctx, usec);
   cmd.calls++;
   cmd.usec += usec;
   server.stats.commandsProcessed++;
@@ -287,7 +292,7 @@ export function call(server: Server, client: Client, cmd: Command, args: string[
     // Keys the command only read (SUNIONSTORE's sources …) are not modified, as in Redis, nor
     // keys whose consumer groups alone changed (cmd.signalsWrites).
     const db = ctx.db;
-    const keys = idx!;
+    const keys = signalKeys ? idx! : NO_KEYS;
     const readOnly = cmd.readsSomeKeys ? metaReadOnlyKeyPositions(redisMeta(cmd.fullName)!, args) : null;
     for (let i = 0; i < keys.length; i++) {
       const key = args[keys[i]];

@@ -122,7 +122,8 @@ export class PubSub {
   /**
    * Messages published while a WASM function runs are held back and delivered when it succeeds, or
    * dropped when it fails (its writes are rolled back, so neither its PUBLISHes nor the keyspace
-   * notifications of its writes may escape). Holds nest; null when nothing holds.
+   * notifications of its writes may escape). Holds nest (holdDepth); the list is made by the first
+   * message held, so a call that publishes nothing allocates nothing.
    */
   private held: { channel: string; message: string }[] | null = null;
   private holdDepth = 0;
@@ -130,24 +131,22 @@ export class PubSub {
   /** Start holding messages; returns the mark to pass to release(). */
   hold(): number {
     this.holdDepth++;
-    this.held ??= [];
-    return this.held.length;
+    return this.held === null ? 0 : this.held.length;
   }
 
   /** End a hold: on commit keep its messages (delivered when the outermost hold ends), else drop them. */
   release(mark: number, commit: boolean): void {
     const h = this.held;
-    if (!h) return;
-    if (!commit) h.length = mark;
-    if (--this.holdDepth > 0) return;
+    if (h !== null && !commit) h.length = mark;
+    if (--this.holdDepth > 0 || h === null) return;
     this.held = null;
     for (let i = 0; i < h.length; i++) this.deliver(h[i].channel, h[i].message);
   }
 
   /** Publish a message; returns the number of receivers (PUBLISH's reply). */
   publish(channel: string, message: string): number {
-    if (this.held === null) return this.deliver(channel, message);
-    this.held.push({ channel, message });
+    if (this.holdDepth === 0) return this.deliver(channel, message);
+    (this.held ??= []).push({ channel, message });
     return this.receivers(channel);
   }
 

@@ -117,6 +117,12 @@ export class Server implements KeyspaceHooks {
   /** Called before a write command's handler runs (RDB snapshots: persistence/rdb/file.ts). */
   readonly beforeWriteObservers: ((db: Database, cmd: Command, args: string[]) => void)[] = [];
   private readonly captures: WriteEvent[][] = [];
+  /**
+   * performance.now() when the running command's handler started (dispatch's call() sets it, for
+   * INFO commandstats): a handler that needs its own start time (WASM.CALL's deadline) reads it
+   * here rather than the clock again. Nested calls overwrite it, so read it on entry.
+   */
+  handlerStart = 0;
   private readonly pending: Client[] = [];
   private flushScheduled = false;
   private nextClientId = 1;
@@ -289,13 +295,20 @@ export class Server implements KeyspaceHooks {
 
   /** Start grouping write events (EXEC, function calls); groups nest. */
   beginCapture(): void {
-    this.captures.push([]);
+    this.captures.push(this.freeCaptures.pop() ?? []);
   }
+
+  /** Capture groups that ended empty, reused by the next beginCapture (a read-only call allocates none). */
+  private readonly freeCaptures: WriteEvent[][] = [];
 
   /** End the innermost group: commit passes its events on (to the outer group or the observers), abort drops them. */
   endCapture(commit: boolean): void {
     let events = this.captures.pop();
-    if (!events || events.length === 0) return;
+    if (!events) return;
+    if (events.length === 0) {
+      if (this.freeCaptures.length < 8) this.freeCaptures.push(events);
+      return;
+    }
     // An aborted group still passes on what the server did by itself meanwhile: a key the group
     // found expired was really deleted, and persistence must record that DEL.
     if (!commit) events = events.filter((e) => e.client === this.internalClient);

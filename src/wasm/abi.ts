@@ -178,20 +178,31 @@ export function frameSize(keys: string[], args: string[]): number {
 
 /** Write the call frame at `o` of `b` (guest memory; the caller checked the bounds), no allocation. */
 export function writeFrame(b: Buffer, o: number, keys: string[], args: string[]): void {
-  b.writeUInt32LE(keys.length, o);
+  o = writeStrings(b, o, keys);
+  writeStrings(b, o, args);
+}
+
+/** u32 count, then (u32 len, latin1 bytes) per string; returns the offset after them. */
+function writeStrings(b: Buffer, o: number, list: string[]): number {
+  u32(b, o, list.length);
   o += 4;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    b.writeUInt32LE(k.length, o);
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i];
+    const l = s.length;
+    u32(b, o, l);
     o += 4;
-    o += b.latin1Write(k, o);
+    // Short strings (keys, numbers) by hand: cheaper than a call into latin1Write's binding.
+    if (l <= 32) {
+      for (let j = 0; j < l; j++) b[o + j] = s.charCodeAt(j);
+      o += l;
+    } else o += b.latin1Write(s, o);
   }
-  b.writeUInt32LE(args.length, o);
-  o += 4;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    b.writeUInt32LE(a.length, o);
-    o += 4;
-    o += b.latin1Write(a, o);
-  }
+  return o;
+}
+
+function u32(b: Buffer, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
 }

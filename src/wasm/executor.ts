@@ -109,23 +109,19 @@ function toReply(ret: unknown): Reply {
   return null;
 }
 
-function setGlobal(g: WebAssembly.Global | null, v: number): void {
-  if (!g) return;
-  g.value = typeof g.value === 'bigint' ? BigInt(v) : v;
-}
-
 /** Prepare an instance's meter and globals for one top-level call under `limits`. */
 export function armMeter(inst: PooledInstance, limits: Limits, now = performance.now()): void {
   const m = inst.meter;
-  m.granted = Math.min(FUEL_SLICE, limits.maxFuel);
+  m.granted = limits.maxFuel < FUEL_SLICE ? limits.maxFuel : FUEL_SLICE;
   m.maxFuel = limits.maxFuel;
   m.deadline = now + limits.maxDurationMs;
   m.maxDepth = limits.maxDepth;
   m.maxMemory = limits.maxMemory;
   m.growRefused = false;
   m.refusal = '';
-  setGlobal(inst.fuel, m.granted);
-  setGlobal(inst.depth, 0);
+  // Plain writes: the globals' types were read once, when the instance was made.
+  if (inst.fuel !== null) inst.fuel.value = inst.fuelI64 ? BigInt(m.granted) : m.granted;
+  if (inst.depth !== null) inst.depth.value = inst.depthI64 ? 0n : 0;
 }
 
 /** Ask the guest for `size` bytes (alloc) and write the call frame there, straight into its memory. */
@@ -135,6 +131,31 @@ function pushFrame(inst: PooledInstance, alloc: (n: number) => number, name: str
   if (ptr + size > b.length) throw new HostTrap(name, `pointer out of bounds (ptr=${ptr}, len=${size}, memory=${b.length} bytes)`);
   writeFrame(b, ptr, keys, args);
   return ptr;
+}
+
+/**
+ * The statistics of the WASM.CALL that just returned, recorded by recordCallStats once dispatch
+ * has timed the handler (CommandSpec.afterCall): the call reads no clock of its own. Calls run
+ * one at a time on the main thread and cannot nest (WASM.* is refused from guests), so one slot is enough.
+ */
+let pendingFn: WasmFunction | null = null;
+let pendingFuel = 0;
+let pendingKind: WasmErrorKind | null = null;
+
+function pend(fn: WasmFunction, fuel: number, kind: WasmErrorKind | null): void {
+  // A call whose handler was run outside dispatch (never told its time) still counts, as 0 µs.
+  if (pendingFn !== null) pendingFn.stats.record(0, pendingFuel, pendingKind);
+  pendingFn = fn;
+  pendingFuel = fuel;
+  pendingKind = kind;
+}
+
+/** WASM.CALL's afterCall: record the call's statistics with the time dispatch measured. */
+export function recordCallStats(usec: number): void {
+  const fn = pendingFn;
+  if (fn === null) return;
+  pendingFn = null;
+  fn.stats.record(usec, pendingFuel, pendingKind);
 }
 
 /** Run `fn`'s export `entry` for a client. Never throws: every failure becomes an error reply. */
@@ -147,6 +168,8 @@ export function runCall(
   args: string[],
   readonly: boolean,
 ): Reply {
+  // The handler's start, as dispatch timed it (no clock read here).
+  const t0 = server.handlerStart;
   const sig = fn.entries.get(entry);
   if (!sig) {
     return new ReplyError('ERR', `wasm function '${fn.name}' has no callable export '${entry}' (exports: ${[...fn.entries.keys()].join(', ')})`);
@@ -167,13 +190,12 @@ export function runCall(
     }
   } catch (e) {
     const err = classify(e, null, limits);
-    fn.stats.record(0, 0, err.kind);
+    pend(fn, 0, err.kind);
     return err.toReply(fn.name);
   }
   let ctx = inst.binding.reusable;
   if (ctx === null) ctx = inst.binding.reusable = new CallContext(server, client, fn, keys, args, readonly);
   else ctx.reset(server, client, fn, keys, args, readonly);
-  const t0 = performance.now();
   ctx.deadline = t0 + limits.maxDurationMs;
   ctx.maxDurationMs = limits.maxDurationMs;
   ctx.maxReplyBytes = limits.maxReplyBytes;
@@ -196,8 +218,8 @@ export function runCall(
       ret = f(ptr, size);
     } else {
       // A module exporting lodestone_input gets its KEYS and ARGS written into its memory up front.
-      const input = inst.exports[INPUT_EXPORT] as ((n: number) => number) | undefined;
-      if (input !== undefined) pushFrame(inst, input, INPUT_EXPORT, frameSize(keys, args), keys, args);
+      const input = inst.input;
+      if (input !== null) pushFrame(inst, input, INPUT_EXPORT, frameSize(keys, args), keys, args);
       ret = f();
     }
     if (ctx.stack.length > 0) {
@@ -207,7 +229,7 @@ export function runCall(
     ctx.undo.clear();
     server.endCapture(true);
     server.pubsub.release(held, true);
-    fn.pool.release(inst, Date.now());
+    fn.pool.release(inst, t0);
   } catch (e) {
     const err = classify(e, inst, limits);
     kind = err.kind;
@@ -220,9 +242,11 @@ export function runCall(
     inst.binding.ctx = null;
     client.inExec = wasInExec;
   }
-  const usec = (performance.now() - t0) * 1000;
   let fuelUsed = m.granted;
-  if (kind !== 'fuel' && inst.fuel) fuelUsed = m.granted - Math.max(0, Number(inst.fuel.value));
-  fn.stats.record(usec, fuelUsed, kind);
+  if (kind !== 'fuel' && inst.fuel !== null) {
+    const left = Number(inst.fuel.value);
+    fuelUsed = m.granted - (left > 0 ? left : 0);
+  }
+  pend(fn, fuelUsed, kind);
   return reply;
 }

@@ -83,7 +83,7 @@ export class CallContext {
     this.readonly = readonly;
     this.result = null;
     this.reply = undefined;
-    this.stack.length = 0;
+    if (this.stack.length !== 0) this.stack.length = 0; // setting length costs even when it is 0
     this.hostCalls = 0;
     this.replyBytes = 0;
   }
@@ -159,6 +159,13 @@ function wasmRefusal(kind: Refusal, cmd: Command | null, detail: ReplyError | nu
       // The caller's ACL bounds the function: a module permission never widens it.
       throw new WasmError('permission', `${detail!.message.replace('The user executing the script', 'the user calling the function')} ('${name}')`);
   }
+}
+
+/** Whether guest bytes [p, p+l) are the latin1 string s. */
+function sameBytes(b: Buffer, p: number, l: number, s: string): boolean {
+  if (s.length !== l) return false;
+  for (let j = 0; j < l; j++) if (b[p + j] !== s.charCodeAt(j)) return false;
+  return true;
 }
 
 /** Per-instance link between the guest's imports and the current call. */
@@ -248,6 +255,38 @@ export class HostBinding {
     ctx.result = src;
     b.writeUInt32LE(len, out);
     b.writeUInt32LE(0, out + 4);
+  }
+
+  /**
+   * Command names a guest sent through `cmd`, as strings: a guest runs the same few commands over
+   * and over, so its name bytes are compared with these (a few byte compares) instead of making a
+   * new string per command — and the string found already has its hash for the table lookup.
+   */
+  private readonly names: string[] = [];
+
+  private commandName(b: Buffer, p: number, l: number): string {
+    const names = this.names;
+    if (l <= 24) {
+      for (let k = 0; k < names.length; k++) if (sameBytes(b, p, l, names[k])) return names[k];
+    }
+    const s = b.latin1Slice(p, p + l);
+    if (l <= 24 && names.length < 16) names.push(s);
+    return s;
+  }
+
+  /**
+   * A command argument: the call's own KEYS or ARGS string when the bytes are one of them (guests
+   * mostly pass their keys on), else a new string. The call's strings are made once per call and
+   * keep their hash across the commands that use them.
+   */
+  private argString(ctx: CallContext, b: Buffer, p: number, l: number): string {
+    if (l <= 128) {
+      const keys = ctx.keys;
+      for (let k = 0; k < keys.length && k < 8; k++) if (sameBytes(b, p, l, keys[k])) return keys[k];
+      const args = ctx.args;
+      for (let k = 0; k < args.length && k < 8; k++) if (sameBytes(b, p, l, args[k])) return args[k];
+    }
+    return b.latin1Slice(p, p + l);
   }
 
   /** Heavy host calls made (the clock is read on every 4th). */
@@ -413,7 +452,7 @@ export class HostBinding {
           const l = b.readUInt32LE(pa + 4);
           if (p + l > b.length) throw new HostTrap('cmd', `argument ${i} out of bounds (ptr=${p}, len=${l}, memory=${b.length} bytes)`);
           this.charge(l);
-          args[i] = b.latin1Slice(p, p + l);
+          args[i] = i === 0 ? this.commandName(b, p, l) : this.argString(ctx, b, p, l);
         }
         const r = ctx.runCommand(args);
         // The command may have grown nothing in guest memory, but a refusal may have thrown; the

@@ -21,6 +21,11 @@ export interface PooledInstance {
   memory: WebAssembly.Memory | null;
   fuel: WebAssembly.Global | null;
   depth: WebAssembly.Global | null;
+  /** The fuel / depth global holds an i64 (a BigInt in JS); the instrumenter makes i32 ones. */
+  fuelI64: boolean;
+  depthI64: boolean;
+  /** The guest's lodestone_input export, if any (looked up once, not per call). */
+  input: ((len: number) => number) | null;
   /** Bytes of linear memory when created (to spot instances that grew). */
   initialBytes: number;
   /** The instance's tables (exported by the instrumenter), whose current sizes are counted. */
@@ -31,6 +36,7 @@ export interface PooledInstance {
   growsTables: boolean;
   /** max_memory when the instance was created (its memory's maximum); see executor.runCall. */
   createdMaxMemory: number;
+  /** performance.now() of the last call's start (idle_timeout). */
   lastUsed: number;
   /** Set by the meter when memory.grow was refused (memory limit), for error classification. */
   meter: MeterState;
@@ -84,8 +90,11 @@ export interface PoolStats {
 
 export class InstancePool {
   private readonly idle: PooledInstance[] = [];
-  /** Instances handed out by acquire() and not yet released or discarded. */
-  private readonly busy = new Set<PooledInstance>();
+  /**
+   * Instances handed out by acquire() and not yet released or discarded: almost always none or
+   * one (calls do not nest), so an array (push, swap-remove) rather than a Set.
+   */
+  private readonly busy: PooledInstance[] = [];
   created = 0;
   reused = 0;
   evicted = 0;
@@ -116,13 +125,13 @@ export class InstancePool {
       this.created++;
       this.changed();
     }
-    this.busy.add(i);
+    this.busy.push(i);
     return i;
   }
 
   /** Return an instance after a successful call. */
   release(i: PooledInstance, now: number): void {
-    this.busy.delete(i);
+    this.unbusy(i);
     if (i.growsTables) this.changed(); // its tables may have grown: recount
     const { max, maxKeepBytes } = this.config();
     const bytes = i.memory ? i.memory.buffer.byteLength : 0;
@@ -137,9 +146,17 @@ export class InstancePool {
 
   /** Throw an instance away (after a trap or a limit trip). */
   discard(i: PooledInstance): void {
-    this.busy.delete(i);
+    this.unbusy(i);
     this.evicted++;
     this.changed();
+  }
+
+  private unbusy(i: PooledInstance): void {
+    const b = this.busy;
+    const k = b.lastIndexOf(i);
+    if (k < 0) return;
+    b[k] = b[b.length - 1];
+    b.pop();
   }
 
   /** Drop idle instances above min_instances that have not been used for idle_timeout. */
@@ -156,7 +173,7 @@ export class InstancePool {
 
   clear(): void {
     this.idle.length = 0;
-    this.busy.clear();
+    this.busy.length = 0;
     this.changed();
   }
 
@@ -170,7 +187,7 @@ export class InstancePool {
 
   /** Live instances (idle and busy). */
   get size(): number {
-    return this.idle.length + this.busy.size;
+    return this.idle.length + this.busy.length;
   }
 
   stats(): PoolStats {

@@ -571,19 +571,24 @@ export class WasmRegistry {
     this.memDirty = true;
     const exp = instance.exports;
     binding.memory = memory ?? ((exp.memory as WebAssembly.Memory | undefined) ?? null);
+    const fuel = (exp[c.meta.fuelGlobalExport] as WebAssembly.Global | undefined) ?? null;
+    const depth = (exp[c.meta.depthGlobalExport] as WebAssembly.Global | undefined) ?? null;
     Object.assign(inst, {
       instance,
       exports: exp,
       binding,
       memory: binding.memory,
-      fuel: (exp[c.meta.fuelGlobalExport] as WebAssembly.Global | undefined) ?? null,
-      depth: (exp[c.meta.depthGlobalExport] as WebAssembly.Global | undefined) ?? null,
+      fuel,
+      depth,
+      fuelI64: typeof fuel?.value === 'bigint',
+      depthI64: typeof depth?.value === 'bigint',
+      input: typeof exp[INPUT_EXPORT] === 'function' ? (exp[INPUT_EXPORT] as (len: number) => number) : null,
       initialBytes: binding.memory ? binding.memory.buffer.byteLength : 0,
       tables: c.meta.tableExports.map((n) => exp[n] as WebAssembly.Table),
       fixedTableBytes: c.meta.tableExports.length > 0 ? 0 : tableBytes,
       growsTables: c.meta.growsTables,
       createdMaxMemory: maxMemory,
-      lastUsed: Date.now(),
+      lastUsed: performance.now(),
       meter,
     });
     return inst;
@@ -716,7 +721,7 @@ export class WasmRegistry {
     this.loading.add(fn);
     try {
       fn.pool.warm();
-      if (cfg.getInt('wasm.pool.min_instances') === 0) fn.pool.release(fn.pool.acquire(), Date.now());
+      if (cfg.getInt('wasm.pool.min_instances') === 0) fn.pool.release(fn.pool.acquire(), performance.now());
       this.checkAbiVersion(fn);
     } catch (e) {
       this.abandon(fn);
@@ -747,7 +752,7 @@ export class WasmRegistry {
       fn.pool.discard(inst);
       throw new LoadError(`${VERSION_EXPORT}() failed: ${classify(err, inst, limits).message}`);
     }
-    fn.pool.release(inst, Date.now());
+    fn.pool.release(inst, performance.now());
     if (v !== ABI_VERSION) {
       throw new LoadError(`module was built for Lodestone ABI version ${v}; this server supports ABI version ${ABI_VERSION}`);
     }
@@ -873,8 +878,8 @@ export class WasmRegistry {
     return { calls, failed, fuel };
   }
 
-  /** Drop idle instances past idle_timeout (called from the server cron). */
-  shrinkPools(now = Date.now()): void {
+  /** Drop idle instances past idle_timeout (called from the server cron); times are performance.now(). */
+  shrinkPools(now = performance.now()): void {
     for (const f of this.functions.values()) f.pool.shrink(now);
   }
 
