@@ -106,6 +106,12 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(config.getString('loglevel'), config.getString('logfile'));
   const server = new Server({ config, log });
   let port: number;
+  // A signal that arrives while the data loads or the port opens stops the process at once (no
+  // client has been acknowledged anything yet; Redis exits during loading too) instead of meeting
+  // Node's default action, which is death by the signal (exit status 143 instead of 0).
+  const early = (): never => process.exit(0);
+  process.once('SIGTERM', early);
+  process.once('SIGINT', early);
   try {
     port = await server.listen();
   } catch (e) {
@@ -178,6 +184,8 @@ export async function main(argv: string[]): Promise<void> {
   // Signals also reach a watchdog thread, which stops busy scripts and, if the main thread stays
   // stuck, exits anyway (src/server/watchdog.ts).
   startWatchdog();
+  process.removeListener('SIGTERM', early);
+  process.removeListener('SIGINT', early);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
