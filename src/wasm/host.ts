@@ -161,6 +161,8 @@ function wasmRefusal(kind: Refusal, cmd: Command | null, detail: ReplyError | nu
   }
 }
 
+const EMPTY_BUF = Buffer.alloc(0);
+
 /** Whether guest bytes [p, p+l) are the latin1 string s. */
 function sameBytes(b: Buffer, p: number, l: number, s: string): boolean {
   if (s.length !== l) return false;
@@ -171,7 +173,17 @@ function sameBytes(b: Buffer, p: number, l: number, s: string): boolean {
 /** Per-instance link between the guest's imports and the current call. */
 export class HostBinding {
   ctx: CallContext | null = null;
-  memory: WebAssembly.Memory | null = null;
+  private mem_: WebAssembly.Memory | null = null;
+  get memory(): WebAssembly.Memory | null {
+    return this.mem_;
+  }
+  set memory(m: WebAssembly.Memory | null) {
+    if (m !== this.mem_) {
+      this.mem_ = m;
+      this.memAB = null;
+      this.memBuf = EMPTY_BUF;
+    }
+  }
   private parser = new RequestParser({ maxBulkLen: 512 * 1024 * 1024, unauthenticated: false });
 
   /** `fnName` and `log` serve the imports that may run outside a call (a start function's trace). */
@@ -214,10 +226,15 @@ export class HostBinding {
 
   /** A Buffer over the whole of guest memory, remade only when memory grows (its buffer changes). */
   private memAB: ArrayBuffer | null = null;
-  private memBuf: Buffer = Buffer.alloc(0);
+  private memBuf: Buffer = EMPTY_BUF;
 
-  /** Guest memory as a Buffer (cached: no allocation per host call). */
+  /**
+   * Guest memory as a Buffer (cached: no allocation per host call, and no read of memory.buffer,
+   * an engine call, while the cached one is attached: growing a memory detaches its old buffer,
+   * whose views then have length 0, so a grown memory is noticed here without asking).
+   */
   buf(fn: string): Buffer {
+    if (this.memBuf.length !== 0) return this.memBuf;
     const m = this.memory;
     if (!m) throw new HostTrap(fn, 'the module has no memory');
     const ab = m.buffer;
@@ -321,6 +338,15 @@ export class HostBinding {
     return m.subarray(p, p + l);
   }
 
+  /** Guest bytes as a command argument (bounds-checked; the call's own string if they are one: argString). */
+  private argStr(fn: string, ctx: CallContext, ptr: number, len: number): string {
+    const b = this.buf(fn);
+    const p = this.check(fn, b, ptr, len);
+    const l = len >>> 0;
+    this.charge(l);
+    return this.argString(ctx, b, p, l);
+  }
+
   /** Guest bytes as a latin1 string (keys, values, commands). */
   str(fn: string, ptr: number, len: number): string {
     const b = this.buf(fn);
@@ -376,7 +402,7 @@ export class HostBinding {
       get_key: (kp: number, kl: number) => {
         const ctx = this.current('get_key', true);
         if (!ctx.fn.perms.has('READ')) throw new WasmError('permission', 'get_key needs the READ permission');
-        const key = this.str('get_key', kp, kl);
+        const key = this.argStr('get_key', ctx, kp, kl);
         const user = ctx.client.user;
         if (!user.unrestricted && !user.checkKey(key, PERM_READ)) {
           ctx.server.acl.addLog(DENIED_KEY, 'module', key, user.name, clientInfoLine(ctx.client));
@@ -400,12 +426,12 @@ export class HostBinding {
       },
       set_key: (kp: number, kl: number, vp: number, vl: number) => {
         const ctx = this.current('set_key', true);
-        const r = ctx.runCommand(['SET', this.str('set_key', kp, kl), this.str('set_key', vp, vl)]);
+        const r = ctx.runCommand(['SET', this.argStr('set_key', ctx, kp, kl), this.argStr('set_key', ctx, vp, vl)]);
         return r instanceof ReplyError ? -1 : 0;
       },
       del_key: (kp: number, kl: number) => {
         const ctx = this.current('del_key', true);
-        const r = ctx.runCommand(['DEL', this.str('del_key', kp, kl)]);
+        const r = ctx.runCommand(['DEL', this.argStr('del_key', ctx, kp, kl)]);
         return typeof r === 'number' ? r : -1;
       },
       call: (cp: number, cl: number) => {
