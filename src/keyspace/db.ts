@@ -39,8 +39,28 @@ export function typeOf(v: RedisValue): TypeName {
 /** Time source; tests inject a fake one to move time without sleeping. */
 export interface Clock {
   now(): number;
+  /**
+   * The LRU clock, in ms: the time a key access records (OBJECT IDLETIME, LRU/LFU eviction). Like
+   * Redis's LRU_CLOCK, which serverCron refreshes, it may lag by up to 100 ms; clocks without it
+   * use now(). It spares every key access a clock read (~60 ns on a VM, two per SET).
+   */
+  lruNow?(): number;
 }
-export const systemClock: Clock = { now: () => Date.now() };
+
+let lruMs = Date.now();
+let lruTimer: NodeJS.Timeout | null = null;
+/** Date.now() refreshed every 100 ms by an unref'd timer, started on first use. */
+function cachedNow(): number {
+  if (lruTimer === null) {
+    lruMs = Date.now();
+    lruTimer = setInterval(() => {
+      lruMs = Date.now();
+    }, 100);
+    lruTimer.unref();
+  }
+  return lruMs;
+}
+export const systemClock: Clock = { now: () => Date.now(), lruNow: cachedNow };
 
 export interface KeyspaceHooks {
   /**
@@ -181,7 +201,8 @@ export class Database {
    * key keeps and bumps its counter, as Redis's dbSetValue keeps the old object's LFU.
    */
   touch(key: string): void {
-    const now = this.clock.now();
+    const clock = this.clock;
+    const now = clock.lruNow !== undefined ? clock.lruNow() : clock.now();
     if (this.lfu === null) this.access.set(key, (now / 1000) | 0);
     else this.access.set(key, lfuTouch(this.access.get(key), now, this.lfu));
   }
