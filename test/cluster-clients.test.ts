@@ -160,7 +160,7 @@ async function underLoad(
       expect(res.rounds).toBeGreaterThan(roundsAtEnd[i]);
       expect(report.lost, `${l.name} lost acknowledged writes`).toEqual([]);
       expect(report.rlBad, `${l.name}: rate-limiter counters`).toEqual([]);
-      expect(res.stale, `${l.name}: stale reads`).toBe(0);
+      expect(res.stale, `${l.name}: stale reads ${JSON.stringify(res.staleSamples ?? [])}`).toBe(0);
       // The last round ran after the reshard: every key ends acknowledged.
       expect(report.acked).toBe(keysPerClient);
       expect(res.redirects.MOVED + res.redirects.ASK, `${l.name} followed no MOVED/ASK`).toBeGreaterThan(0);

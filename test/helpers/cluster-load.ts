@@ -9,6 +9,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { Cluster as IoCluster } from 'ioredis';
+import { keyHashSlot } from '../../src/cluster/slot.js';
 import { sleep } from './poll.js';
 import type { PyLoadResult } from './cluster.js';
 
@@ -38,6 +39,8 @@ export class Load {
   readonly rl = new Map<string, [number, number]>();
   readonly errors = new Map<string, number>();
   stale = 0;
+  /** The first stale reads: key, value read, last acknowledged value, round. */
+  readonly staleSamples: string[] = [];
   rounds = 0;
   private stopping = false;
   private aborted = false;
@@ -71,6 +74,7 @@ export class Load {
       pending: Object.fromEntries(this.pending),
       rl: Object.fromEntries(this.rl),
       stale: this.stale,
+      staleSamples: this.staleSamples,
       errors: Object.fromEntries(this.errors),
       redirects: this.client.redirects(),
       rounds: this.rounds,
@@ -138,7 +142,10 @@ export class Load {
     try {
       const got = await this.client.get(k);
       const want = this.acked.get(k);
-      if (want !== undefined && got !== want && !(this.pending.get(k) ?? []).includes(got ?? '')) this.stale++;
+      if (want !== undefined && got !== want && !(this.pending.get(k) ?? []).includes(got ?? '')) {
+        this.stale++;
+        if (this.staleSamples.length < 10) this.staleSamples.push(`${k}: read ${got}, acknowledged ${want}, round ${round}, mode ${(t + round) % 3}`);
+      }
     } catch (e) {
       this.countError(e);
     }
@@ -199,7 +206,22 @@ export function ioredisLoadClient(port: number): LoadClient {
       const res = await io.multi(kvs.map(([k, v]) => ['set', k, v])).exec();
       return res !== null && res.length === kvs.length && res.every(([e, r]) => e === null && r === 'OK');
     },
-    wasmCall: (fn, key, args) => io.call('WASM.CALL', fn, 'KEYS', key, 'ARGS', ...args),
+    // ioredis does not know WASM.CALL's keys (it is not in @ioredis/commands) and sends it to a
+    // random node, which answers MOVED two times in three: send it to the slot's owner by
+    // ioredis's own slot map, as an application would, and let io.call follow a redirect.
+    wasmCall: async (fn, key, args) => {
+      const owner = io.slots[keyHashSlot(key)]?.[0];
+      const node = io.nodes('master').find((r) => `${r.options.host}:${r.options.port}` === owner);
+      const cmd = ['WASM.CALL', fn, 'KEYS', key, 'ARGS', ...args] as const;
+      if (node) {
+        try {
+          return await node.call(...cmd);
+        } catch (e) {
+          if (!/^(MOVED|ASK) /.test((e as Error).message)) throw e;
+        }
+      }
+      return io.call(...cmd);
+    },
     redirects: () => ({ ...ioRedirects }),
     close: async () => {
       io.disconnect();

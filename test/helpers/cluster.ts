@@ -220,6 +220,8 @@ export interface PyLoadResult {
   pending: Record<string, string[]>;
   rl: Record<string, [number, number]>;
   stale: number;
+  /** The first stale reads, described. */
+  staleSamples?: string[];
   errors: Record<string, number>;
   /** MOVED and ASK replies the client followed. */
   redirects: { MOVED: number; ASK: number };
