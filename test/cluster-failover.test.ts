@@ -11,99 +11,36 @@
 //   and a Lodestone replica is elected by redis-server masters;
 // - a Lodestone node next to a redis-server node answers the replica commands the same way, and
 //   CLUSTER FAILOVER (default form) swaps a Lodestone replica with its redis-server master, and back.
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster as IoCluster } from 'ioredis';
+import type { Cluster as IoCluster } from 'ioredis';
 import { keyHashSlot } from '../src/cluster/slot.js';
-import { RawClient } from './helpers/raw-client.js';
 import type { RespValue } from './helpers/resp.js';
 import { info, sleep, until } from './helpers/poll.js';
+import { HAVE_REDIS_CLI, HAVE_REDIS_SERVER, skipReason } from './helpers/servers.js';
 import {
-  freePort,
-  HAVE_REDIS_CLI,
-  HAVE_REDIS_SERVER,
-  ProcessHandle,
-  skipReason,
-  startLodestoneProcess,
-  startRedis,
-} from './helpers/servers.js';
+  checkClean,
+  cli,
+  ClusterNode as Node,
+  ioCluster,
+  isAlive,
+  keyServedBy,
+  nodeLine,
+  plainOf,
+  restartNode as restart,
+  startClusterNode,
+  stopNode as kill,
+  stopNodes as stopAll,
+  text,
+  waitOk,
+} from './helpers/cluster.js';
 
-const run = promisify(execFile);
 const NEED = !HAVE_REDIS_SERVER || !HAVE_REDIS_CLI;
 if (!HAVE_REDIS_SERVER) skipReason('cluster failover tests', 'redis-server');
 if (!HAVE_REDIS_CLI) skipReason('cluster failover tests with redis-cli --cluster', 'redis-cli');
 
 const NODE_TIMEOUT = 1500;
 
-interface Node {
-  kind: 'lodestone' | 'redis';
-  h: ProcessHandle;
-  port: number;
-  c: RawClient;
-  /** How to start it again (Lodestone: same port, bus port and dir, so nodes.conf is kept). */
-  args: string[];
-  id: string;
-}
-
-async function startNode(kind: 'lodestone' | 'redis'): Promise<Node> {
-  const cport = await freePort();
-  const args = ['--cluster-enabled', 'yes', '--cluster-port', String(cport), '--cluster-node-timeout', String(NODE_TIMEOUT)];
-  if (kind === 'lodestone') args.push('--dir', mkdtempSync(join(tmpdir(), 'lodestone-failover-')));
-  const h = kind === 'lodestone' ? await startLodestoneProcess(args) : await startRedis(args);
-  const c = await RawClient.connect(h.port);
-  return { kind, h, port: h.port, c, args, id: text(await c.call('CLUSTER', 'MYID')) };
-}
-
-async function restart(n: Node): Promise<void> {
-  n.h = await startLodestoneProcess(n.args, { port: n.port });
-  n.c = await RawClient.connect(n.port);
-}
-
-async function kill(n: Node): Promise<void> {
-  n.c.close();
-  await n.h.close(); // SIGKILL
-}
-
-async function stopAll(nodes: Node[]): Promise<void> {
-  for (const n of nodes) await kill(n);
-}
-
-function text(v: RespValue): string {
-  if (v.t === 'bulk' || v.t === 'status' || v.t === 'error' || v.t === 'verbatim' || v.t === 'int') return v.v;
-  throw new Error(`unexpected reply ${JSON.stringify(v)}`);
-}
-
-async function cli(args: string[], timeoutMs = 120_000): Promise<string> {
-  try {
-    const { stdout, stderr } = await run('redis-cli', args, { timeout: timeoutMs });
-    return plain(stdout + stderr);
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`redis-cli ${args.join(' ')} failed: ${e.message}\n${plain((e.stdout ?? '') + (e.stderr ?? ''))}`);
-  }
-}
-
-/** A reply as nested arrays of strings (RESP2 maps are flat arrays). */
-function plainOf(v: RespValue): unknown {
-  if (v.t === 'array' || v.t === 'map' || v.t === 'set' || v.t === 'push') return v.v.map(plainOf);
-  if ('v' in v) return v.v;
-  return null;
-}
-
-function plain(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;]*m/g, '');
-}
-
-/** The CLUSTER NODES line a node gives about `id` (itself by default), split in fields. */
-async function nodeLine(n: Node, id = n.id): Promise<string[]> {
-  const lines = text(await n.c.call('CLUSTER', 'NODES')).split('\n');
-  return (lines.find((l) => l.startsWith(id)) ?? '').split(' ');
-}
+const startNode = (kind: 'lodestone' | 'redis'): Promise<Node> => startClusterNode(kind, NODE_TIMEOUT);
 
 /** Every live node agrees that `replica` replicates `master`, and the replica's link is up. */
 async function waitReplicaOf(live: Node[], replica: Node, master: Node, what: string): Promise<void> {
@@ -131,49 +68,6 @@ async function waitSynced(replica: Node, master: Node): Promise<void> {
   await until(async () => (await info(replica.c, 'replication')).slave_repl_offset === (await info(master.c, 'replication')).master_repl_offset, 30_000, `${replica.port} synced with ${master.port}`);
 }
 
-async function waitOk(live: Node[]): Promise<void> {
-  for (const n of live) {
-    await until(async () => text(await n.c.call('CLUSTER', 'INFO')).startsWith('cluster_state:ok'), 60_000, `cluster ok on ${n.port}`);
-  }
-}
-
-/** `--cluster check` until every node agrees, then its output. */
-async function checkClean(n: Node, masters: number, replicas: number): Promise<string> {
-  let out = '';
-  await until(async () => {
-    out = await cli(['--cluster', 'check', `127.0.0.1:${n.port}`]);
-    return out.includes('[OK] All nodes agree about slots configuration.') && !out.includes('[ERR]') && !out.includes('[WARNING]') &&
-      (out.match(/^S: /gm)?.length ?? 0) === replicas;
-  }, 60_000, `clean --cluster check from ${n.port}`).catch((err: Error) => {
-    throw new Error(`${err.message}\n${out}`);
-  });
-  expect(out).toContain('[OK] All 16384 slots covered.');
-  expect(out.match(/^M: /gm)?.length).toBe(masters);
-  return out;
-}
-
-/** A key whose slot `master` serves, by its own CLUSTER NODES line. */
-async function keyServedBy(master: Node, prefix: string): Promise<string> {
-  const ranges = (await nodeLine(master)).slice(8).filter((s) => !s.startsWith('[')).map((s) => s.split('-').map(Number));
-  for (let i = 0; ; i++) {
-    const k = `${prefix}${i}`;
-    const s = keyHashSlot(k);
-    if (ranges.some(([a, b]) => s >= a && s <= (b ?? a))) return k;
-  }
-}
-
-function ioCluster(port: number): IoCluster {
-  return new IoCluster([{ host: '127.0.0.1', port }], {
-    slotsRefreshInterval: 500,
-    retryDelayOnFailover: 200,
-    retryDelayOnClusterDown: 200,
-    retryDelayOnTryAgain: 200,
-    maxRedirections: 32,
-    clusterRetryStrategy: () => 200,
-    redisOptions: { connectTimeout: 1000, maxRetriesPerRequest: 2 },
-  });
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p, sleep(ms).then(() => 'timeout' as const)]);
 }
@@ -185,7 +79,7 @@ describe.skipIf(NEED)('six Lodestone processes: 3 masters + 3 replicas', () => {
   let victim: Node; // the master killed
   let heir: Node; // its replica
 
-  const live = () => nodes.filter((n) => n.h.proc.exitCode === null && n.h.proc.signalCode === null);
+  const live = () => nodes.filter(isAlive);
 
   beforeAll(async () => {
     nodes = [];
@@ -364,7 +258,7 @@ describe.skipIf(NEED)('mixed cluster: Lodestone and redis-server replicas and ma
   let l4: Node; // Lodestone replica of l2
   let all: Node[];
   let io: IoCluster;
-  const alive = () => all.filter((n) => n.h.proc.exitCode === null && n.h.proc.signalCode === null);
+  const alive = () => all.filter(isAlive);
 
   beforeAll(async () => {
     l1 = await startNode('lodestone');

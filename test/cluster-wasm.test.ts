@@ -11,23 +11,29 @@
 // - a restarted node keeps its modules (module store + versions on disk) and catches up on what
 //   changed while it was down (a new module, a deletion).
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster as IoCluster } from 'ioredis';
 import { keyHashSlot } from '../src/cluster/slot.js';
 import { encodeModule, NULL_NAME } from '../src/cluster/bus.js';
 import { CHUNK_BYTES, LODESTONE_MODULE_ID } from '../src/cluster/modules.js';
 import { RawClient } from './helpers/raw-client.js';
-import type { RespValue } from './helpers/resp.js';
 import { until } from './helpers/poll.js';
-import { freePort, HAVE_REDIS_CLI, HAVE_REDIS_SERVER, ProcessHandle, skipReason, startLodestoneProcess, startRedis } from './helpers/servers.js';
+import { freePort, HAVE_REDIS_CLI, HAVE_REDIS_SERVER, ProcessHandle, skipReason, startRedis } from './helpers/servers.js';
+import {
+  cli,
+  clusterInfo,
+  ClusterNode as Node,
+  restartNode,
+  startClusterNode,
+  stopNode as stop,
+  text,
+  waitFunctions,
+  wasmFunctions as functions,
+} from './helpers/cluster.js';
 
-const run = promisify(execFile);
 const NEED = !HAVE_REDIS_SERVER || !HAVE_REDIS_CLI;
 if (!HAVE_REDIS_SERVER) skipReason('cluster WASM tests (mixed node)', 'redis-server');
 if (!HAVE_REDIS_CLI) skipReason('cluster WASM tests with redis-cli --cluster', 'redis-cli');
@@ -74,81 +80,8 @@ function chunk(head: object, data: Buffer): Buffer {
   return p;
 }
 
-interface Node {
-  h: ProcessHandle;
-  port: number;
-  cport: number;
-  dir: string;
-  c: RawClient;
-}
-
 const TIMEOUT = '3000';
-
-async function startNode(reuse?: Node): Promise<Node> {
-  const port = reuse?.port ?? (await freePort());
-  const cport = reuse?.cport ?? (await freePort());
-  const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'lodestone-cwasm-'));
-  const h = await startLodestoneProcess(['--cluster-enabled', 'yes', '--cluster-port', String(cport), '--cluster-node-timeout', TIMEOUT, '--dir', dir], { port });
-  const c = await RawClient.connect(h.port);
-  return { h, port, cport, dir, c };
-}
-
-async function stop(n: Node): Promise<void> {
-  n.c.close();
-  await n.h.close();
-}
-
-function text(v: RespValue): string {
-  if (v.t === 'bulk' || v.t === 'status' || v.t === 'error' || v.t === 'verbatim' || v.t === 'int') return v.v;
-  throw new Error(`unexpected reply ${JSON.stringify(v)}`);
-}
-
-async function cli(args: string[]): Promise<string> {
-  try {
-    const { stdout, stderr } = await run('redis-cli', args, { timeout: 120_000 });
-    // eslint-disable-next-line no-control-regex
-    return (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '');
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`redis-cli ${args.join(' ')} failed: ${e.message}\n${(e.stdout ?? '') + (e.stderr ?? '')}`);
-  }
-}
-
-/** name → sha256 of the functions a node has loaded (WASM.LIST). */
-async function functions(c: RawClient): Promise<Map<string, string>> {
-  const r = await c.call('WASM.LIST');
-  if (r.t !== 'array') throw new Error(`WASM.LIST replied ${JSON.stringify(r)}`);
-  const out = new Map<string, string>();
-  for (const f of r.v) {
-    if (f.t !== 'array' && f.t !== 'map') throw new Error(`WASM.LIST entry ${JSON.stringify(f)}`);
-    const kv = f.v;
-    const get = (k: string): string => text(kv[kv.findIndex((x) => x.t === 'bulk' && x.v === k) + 1]);
-    out.set(get('name'), get('sha256'));
-  }
-  return out;
-}
-
-async function clusterInfo(c: RawClient): Promise<Record<string, string>> {
-  const o: Record<string, string> = {};
-  for (const l of text(await c.call('CLUSTER', 'INFO')).split('\r\n')) {
-    const i = l.indexOf(':');
-    if (i > 0) o[l.slice(0, i)] = l.slice(i + 1);
-  }
-  return o;
-}
-
-async function waitFunctions(nodes: Node[], want: Record<string, string | undefined>, what: string): Promise<void> {
-  for (const n of nodes) {
-    await until(
-      async () => {
-        const f = await functions(n.c);
-        return Object.entries(want).every(([name, sha]) => (sha === undefined ? !f.has(name) : f.get(name) === sha));
-      },
-      60_000,
-      `${what} on node ${n.port}`,
-    );
-  }
-}
+const startNode = (): Promise<Node> => startClusterNode('lodestone', Number(TIMEOUT));
 
 describe.skipIf(NEED)('WASM modules carried by the cluster bus', () => {
   const nodes: Node[] = [];
@@ -340,8 +273,8 @@ describe.skipIf(NEED)('WASM modules carried by the cluster bus', () => {
     expect(await nodes[2].c.call('WASM.LOAD', 'late', COUNTER, 'PERMISSIONS', 'WRITE', 'CLUSTER')).toEqual({ t: 'status', v: 'OK' });
     await waitFunctions([nodes[0], nodes[2], nodes[3]], { keep: rlSha, gone: undefined, late: counterSha }, 'changes while down');
 
-    const again = await startNode(old);
-    nodes[1] = again;
+    await restartNode(old);
+    const again = old;
     // From its own module store, before any bus exchange: what it had when it stopped.
     const atStart = await functions(again.c);
     expect(atStart.get('keep')).toBe(rlSha);

@@ -193,7 +193,7 @@ export class Cluster {
       this.busServers.push(srv);
     }
     this.updateState();
-    this.save();
+    this.save(true);
     this.timer = setInterval(() => {
       try {
         this.cron();
@@ -302,12 +302,26 @@ export class Cluster {
     return `${this.nodesText(NODE_HANDSHAKE)}vars currentEpoch ${this.currentEpoch} lastVoteEpoch ${this.lastVoteEpoch}\n`;
   }
 
-  /** Write nodes.conf now (Redis's clusterSaveConfig); throws on failure. */
-  save(): void {
-    const file = this.configPath();
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, this.configText(), 'latin1');
-    fs.renameSync(tmp, file);
+  /**
+   * Write nodes.conf now, as Redis 7.0's clusterSaveConfig does: in place, the text padded with
+   * newlines to the old length and then truncated (a crash mid-way leaves blank lines, not the
+   * old tail), fsync'd when `fsync` (a vote, a won election, CLUSTER SAVECONFIG). A temporary
+   * file renamed over nodes.conf cost ~1 ms per save on ext4 (the rename flushes the data), and a
+   * reshard saves on every node for every slot: it made `redis-cli --cluster reshard` 7-18 times
+   * slower than with redis-server nodes. Throws on failure.
+   */
+  save(fsync = false): void {
+    const text = Buffer.from(this.configText(), 'latin1');
+    const fd = fs.openSync(this.configPath(), fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644);
+    try {
+      const old = fs.fstatSync(fd).size;
+      const buf = old > text.length ? Buffer.concat([text, Buffer.alloc(old - text.length, 0x0a)]) : text;
+      for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, off);
+      if (fsync) fs.fsyncSync(fd);
+      if (buf.length !== text.length) fs.ftruncateSync(fd, text.length);
+    } finally {
+      fs.closeSync(fd);
+    }
     this.saveNeeded = false;
   }
 

@@ -132,7 +132,7 @@ export class Failover {
       cl.addSlot(me, j);
     }
     cl.updateState();
-    cl.save();
+    cl.save(true);
     cl.broadcastPong();
     this.resetManualFailover();
     // The election is over. Redis keeps its state until the retry time, so late votes could make
@@ -376,7 +376,7 @@ export class Failover {
     master.votedTime = now;
     // The vote is on disk before it is sent (Redis saves and fsyncs nodes.conf before replying).
     try {
-      cl.save();
+      cl.save(true);
     } catch (err) {
       cl.server.log.warn({ err }, 'Could not save the cluster config');
     }

@@ -424,7 +424,7 @@ const clusterCommand: CommandSpec = {
     }),
     sub('saveconfig', 2, ADMIN, (cl) => {
       try {
-        cl.save();
+        cl.save(true);
       } catch (err) {
         return new ReplyError('ERR', `error saving the cluster node config: ${(err as Error).message}`);
       }
