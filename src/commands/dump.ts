@@ -290,16 +290,20 @@ function migrateCommand(ctx: Context, args: string[]): Reply {
     args,
   };
   server.blocking.block(client, state, 0);
+  const inFlight = (server.inFlightKeys[db.id] ??= new Set());
+  for (const k of plan.keys) inFlight.add(k);
   void runMigrate(plan, true).then((outcome) => {
     try {
       for (const w of watches) server.unwatchAll(w);
       const reply = finishMigrate(server, client, db, plan, outcome, watches);
       if (client.blocked === state) server.blocking.unblock(client, reply);
       server.afterCommand();
+      server.migrationSettled(db.id, plan.keys);
       server.flushPending();
     } catch (err) {
       server.log.error({ err }, 'MIGRATE completion failed');
       if (client.blocked === state) server.blocking.unblock(client, new ReplyError('ERR', 'internal error in MIGRATE'));
+      server.migrationSettled(db.id, plan.keys);
       server.flushPending();
     }
   });

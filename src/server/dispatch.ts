@@ -158,7 +158,31 @@ export function execute(server: Server, client: Client, args: string[]): Reply {
     client.multi.queue.push({ cmd, args });
     return QUEUED;
   }
+  // A key a MIGRATE is transferring: wait until the transfer settles (Server.inFlightKeys).
+  if (server.inFlightKeys.length !== 0 && client.socket && touchesInFlight(server, client, cmd, args)) {
+    client.paused = args;
+    server.migrationWaiters.add(client);
+    return NO_REPLY;
+  }
   return call(server, client, cmd, args);
+}
+
+/** Whether the command (an EXEC: any queued one) names a key in flight in the client's db. */
+function touchesInFlight(server: Server, client: Client, cmd: Command, args: string[]): boolean {
+  const set = server.inFlightKeys[client.db];
+  if (!set) return false;
+  if (cmd.fullName === 'exec') {
+    if (!client.multi) return false;
+    for (const q of client.multi.queue) if (namesAny(set, q.cmd, q.args)) return true;
+    return false;
+  }
+  return namesAny(set, cmd, args);
+}
+
+function namesAny(set: Set<string>, cmd: Command, args: string[]): boolean {
+  const idx = keyIndexes(cmd, args);
+  for (let i = 0; i < idx.length; i++) if (set.has(args[idx[i]])) return true;
+  return false;
 }
 
 /** `post` or `host:` in any case, without allocating (INCR, HSET, LPUSH … have the same lengths). */

@@ -98,6 +98,16 @@ export class Server implements KeyspaceHooks {
   pauseUntil = 0;
   pauseWritesOnly = false;
   readonly pausedClients = new Set<Client>();
+  /**
+   * Keys a MIGRATE is transferring, per db (null: none). Redis's MIGRATE blocks the whole server
+   * while it talks to the target, so nothing touches its keys meanwhile; ours runs asynchronously,
+   * so a command on an in-flight key waits (like a paused client) until the transfer is settled —
+   * otherwise a write acknowledged meanwhile could stay behind on the source while the target kept
+   * the older copy.
+   */
+  inFlightKeys: (Set<string> | null)[] = [];
+  /** Clients waiting for an in-flight key, re-run by migrationSettled(). */
+  readonly migrationWaiters = new Set<Client>();
   readonly stats = {
     connectionsReceived: 0,
     rejectedConnections: 0,
@@ -479,6 +489,7 @@ export class Server implements KeyspaceHooks {
     this.blocking.unblock(client, undefined);
     this.monitors.delete(client);
     this.pausedClients.delete(client);
+    this.migrationWaiters.delete(client);
     this.persistence.forget(client);
   }
 
@@ -585,6 +596,24 @@ export class Server implements KeyspaceHooks {
     this.pauseUntil = 0;
     const clients = [...this.pausedClients];
     this.pausedClients.clear();
+    this.rerun(clients);
+  }
+
+  /** A MIGRATE settled: its keys are no longer in flight; re-run the clients that waited for them. */
+  migrationSettled(db: number, keys: string[]): void {
+    const set = this.inFlightKeys[db];
+    if (set) {
+      for (const k of keys) set.delete(k);
+      if (set.size === 0) this.inFlightKeys[db] = null;
+    }
+    if (this.migrationWaiters.size === 0) return;
+    const clients = [...this.migrationWaiters];
+    this.migrationWaiters.clear();
+    this.rerun(clients);
+  }
+
+  /** Run again the command each postponed client (paused or waiting) was stopped at. */
+  private rerun(clients: Client[]): void {
     for (const c of clients) {
       const args = c.paused;
       c.paused = null;
