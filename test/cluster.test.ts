@@ -308,6 +308,12 @@ describe.skipIf(NEED)('a mixed cluster: two Lodestone processes and one redis-se
       out.push(sub(await target.c.call('GET', missing))); // ASKING lasts one command
       await target.c.call('ASKING');
       out.push(sub(await target.c.call('MGET', missing, `{${present}}other`)));
+      // ASKING holds through MULTI … EXEC (the transaction runs on the importing slot) and is gone after.
+      await target.c.call('ASKING');
+      out.push(JSON.stringify(await target.c.call('MULTI')));
+      out.push(JSON.stringify(await target.c.call('SET', missing, 'w')));
+      out.push(JSON.stringify(await target.c.call('EXEC')));
+      out.push(sub(await target.c.call('GET', missing)));
       results[owner.kind] = out;
       for (const n of [owner, target]) expect(await n.c.call('CLUSTER', 'SETSLOT', slot, 'STABLE')).toEqual({ t: 'status', v: 'OK' });
     }

@@ -24,8 +24,12 @@ function redirect(kind: 'MOVED' | 'ASK', slot: number, n: ClusterNode): ReplyErr
 /** null when this node serves the command; otherwise the error to answer. */
 export function routeCommand(server: Server, cluster: Cluster, client: Client, cmd: Command, args: string[]): ReplyError | null {
   const asking = client.asking;
-  if (client.multi === null && cmd.fullName !== 'asking') client.asking = false;
   const isExec = cmd.fullName === 'exec';
+  // Redis's resetClient clears CLIENT_ASKING after every command but ASKING itself, except while
+  // the client is in MULTI (the flag set by MULTI counts): ASKING, MULTI, …, EXEC run the
+  // transaction as asking, and the flag is gone after EXEC / DISCARD.
+  const inMulti = cmd.fullName === 'multi' || (client.multi !== null && !isExec && cmd.fullName !== 'discard');
+  if (!inMulti && cmd.fullName !== 'asking') client.asking = false;
   if (!isExec && cmd.spec.keys[0] === 0 && !cmd.spec.getKeys) return null;
   let calls: { cmd: Command; args: string[] }[];
   if (isExec) {
