@@ -225,7 +225,11 @@ describe('unauthenticated clients that pipeline and never read', () => {
     const perClientKb = (rss1 - rss0) / N;
     console.log(`[network] ${N} non-reading unauthenticated clients: server rss ${rss0} kB -> ${rss1} kB, ${perClientKb.toFixed(0)} kB per client`);
     expect(await pingMs(warm)).toBeLessThan(3000);
-    expect(perClientKb).toBeLessThan(1024);
+    // Unbounded output would hold ~6 MB per client (the NOAUTH replies). Bounded, a client holds at
+    // most ~64 KB of replies plus its socket buffers, but RSS also counts garbage a busy machine has
+    // not collected yet (490–606 kB per client alone, 1.3 MB once during the full suite on 2 cores),
+    // so the bound sits between the two.
+    expect(perClientKb).toBeLessThan(3072);
     for (const s of socks) s.destroy();
     warm.close();
   }, 60_000);
