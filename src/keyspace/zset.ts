@@ -382,7 +382,7 @@ export class SortedSet {
     return this.tail;
   }
 
-  /** The last node on the search path whose level-i successors all fail `before`... */
+  /** The last node for which `pred` holds, walking the levels top-down (HEAD when none does); `pred` must hold for a prefix of the order. */
   private lastWhere(pred: (n: ZNode) => boolean): ZNode {
     const links = this.links;
     const meta = this.meta;
