@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { Cluster as IoCluster } from 'ioredis';
 import { keyHashSlot } from '../../src/cluster/slot.js';
 import { sleep } from './poll.js';
-import type { PyLoadResult } from './cluster.js';
+import { ioCluster, type PyLoadResult } from './cluster.js';
 
 /** What one client does against the cluster; every write answers true only when acknowledged. */
 export interface LoadClient {
@@ -181,15 +181,12 @@ let ioRedirects = { MOVED: 0, ASK: 0 };
 
 export function ioredisLoadClient(port: number): LoadClient {
   ioRedirects = { MOVED: 0, ASK: 0 };
-  const io = new IoCluster([{ host: '127.0.0.1', port }], {
+  const io = ioCluster(port, {
     slotsRefreshInterval: 2000,
     // CLUSTER SLOTS can take over the default 1 s on a busy machine ("Failed to refresh slots cache").
     slotsRefreshTimeout: 10_000,
     retryDelayOnFailover: 100,
-    retryDelayOnClusterDown: 200,
     retryDelayOnTryAgain: 100,
-    maxRedirections: 32,
-    clusterRetryStrategy: () => 200,
     redisOptions: { connectTimeout: 5000, maxRetriesPerRequest: 3 },
   });
   // Refresh failures are retried by ioredis; the commands' own errors are what the load counts.

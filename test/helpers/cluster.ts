@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
-import { Cluster as IoCluster } from 'ioredis';
+import { Cluster as IoCluster, type ClusterOptions } from 'ioredis';
 import { keyHashSlot } from '../../src/cluster/slot.js';
 import { RawClient } from './raw-client.js';
 import type { RespValue } from './resp.js';
@@ -193,7 +193,7 @@ export async function waitFunctions(nodes: ClusterNode[], want: Record<string, s
 }
 
 /** ioredis Cluster with quick retries (redirections, TRYAGAIN, CLUSTERDOWN while the cluster settles). */
-export function ioCluster(port: number): IoCluster {
+export function ioCluster(port: number, options: ClusterOptions = {}): IoCluster {
   return new IoCluster([{ host: '127.0.0.1', port }], {
     slotsRefreshInterval: 500,
     retryDelayOnFailover: 200,
@@ -202,6 +202,7 @@ export function ioCluster(port: number): IoCluster {
     maxRedirections: 32,
     clusterRetryStrategy: () => 200,
     redisOptions: { connectTimeout: 1000, maxRetriesPerRequest: 2 },
+    ...options,
   });
 }
 
