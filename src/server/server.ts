@@ -391,11 +391,19 @@ export class Server implements KeyspaceHooks {
 
   // ---- Output ---------------------------------------------------------------------------------
 
+  /**
+   * Queue a client's replies for the end of this event-loop iteration. setImmediate runs after the
+   * poll phase has read every ready socket, so all replies go out together, as Redis's beforeSleep →
+   * handleClientsWithPendingWrites does. A microtask per socket (the old way) wrote each reply right
+   * after its read: the client woke, answered and slept again between two of our writes, and every
+   * write paid a cross-core wake-up (an IPI, costly in a VM) — 41% of server CPU at -P 16 in perf;
+   * SET -P 16 went 160k → 265k req/s, GET 152k → 353k (pinned, 2-core Xeon VM).
+   */
   markPending(c: Client): void {
     this.pending.push(c);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(this.flushPending);
+      setImmediate(this.flushPending);
     }
   }
 
