@@ -190,7 +190,7 @@ function debugObject(ctx: Context, key: string): Reply {
   const payload = createDumpPayload(v, opts);
   const refcount = typeof v === 'string' && isSharedInteger(ctx, v) ? 2147483647 : 1;
   const nowSec = Math.floor(db.clock.now() / 1000);
-  const lru = db.access.get(key) ?? nowSec;
+  const lru = db.accessOf(key) ?? nowSec;
   const idle = Math.max(0, nowSec - lru);
   let extra = '';
   if (v instanceof Deque) {

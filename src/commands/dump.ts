@@ -148,9 +148,9 @@ function restoreCommand(ctx: Context, args: string[]): Reply {
   db.set(key, value);
   if (ttl) db.setExpire(key, at);
   if (db.lfu !== null) {
-    if (freq >= 0) db.access.set(key, lfuInit(now) - LFU_INIT_VAL + freq);
+    if (freq >= 0) db.setAccess(key, lfuInit(now) - LFU_INIT_VAL + freq);
   } else if (idle >= 0n) {
-    db.access.set(key, Math.floor(now / 1000) - restoredIdle(now, idle));
+    db.setAccess(key, Math.floor(now / 1000) - restoredIdle(now, idle));
   }
   notifyKeyspaceEvent(server, NOTIFY_GENERIC, 'restore', key, db.id);
   server.dirty++;

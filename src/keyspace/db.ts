@@ -8,8 +8,10 @@
 //   - hashes are Map<string,string>, sets Set<string>, lists a Deque, sorted sets a SortedSet
 //     (skip list + dict), streams a Stream (stream.ts); `typeOf` tells them apart with instanceof,
 //     no wrapper per key.
-//   - expiry times live in a second Map (absolute ms), like Redis's `expires` dict, so keys without
-//     a TTL pay nothing for the feature.
+//   - the dict is a KeyTable (keytable.ts): one hash lookup finds a key's value and its access slot
+//     (LRU second / LFU counter), and a command that reads then writes a key finds it once.
+//   - expiry times live in a Map (absolute ms), like Redis's `expires` dict, so keys without a TTL
+//     pay nothing for the feature.
 // Expiry is lazy (every lookup checks the TTL) plus an active cycle (activeExpireCycle) that walks the
 // expires map with a resumable iterator, like Redis's sampling, with a time budget per run.
 // `usedBytes` is the estimated heap cost of the data (memsize.ts), kept current by every method
@@ -22,6 +24,7 @@ import { LfuParams, lfuTouch } from './lfu.js';
 import { BigString } from './bigstring.js';
 import { EXPIRE_BYTES, KEY_ENTRIES, keyBytes, stringBytes, valueBytes } from './memsize.js';
 import type { SlotIndex } from '../cluster/slot.js';
+import { KeyTable } from './keytable.js';
 import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../server/notify.js';
 
 export type RedisValue = string | BigString | Map<string, string> | Set<string> | Deque<string> | SortedSet | Stream;
@@ -82,10 +85,9 @@ export interface KeyspaceHooks {
 }
 
 export class Database {
-  readonly dict = new Map<string, RedisValue>();
+  /** key → value, with each key's access slot (accessOf / setAccess). */
+  readonly dict = new KeyTable<RedisValue>();
   readonly expires = new Map<string, number>();
-  /** Last access time per key in seconds (OBJECT IDLETIME, approximate LRU for maxmemory). */
-  readonly access = new Map<string, number>();
   /** Counters for INFO stats. */
   expiredKeys = 0;
   hits = 0;
@@ -147,15 +149,16 @@ export class Database {
       this.misses++;
       return undefined;
     }
-    const v = this.dict.get(key);
-    if (v !== undefined) {
-      this.touch(key);
+    const d = this.dict;
+    const s = d.slot(key);
+    if (s >= 0) {
+      this.touchSlot(s);
       this.hits++;
-    } else {
-      this.misses++;
-      if (this.hooks.notifyFlags & NOTIFY_KEY_MISS) this.hooks.keyMiss(this, key);
+      return d.at(s);
     }
-    return v;
+    this.misses++;
+    if (this.hooks.notifyFlags & NOTIFY_KEY_MISS) this.hooks.keyMiss(this, key);
+    return undefined;
   }
 
   /**
@@ -182,17 +185,22 @@ export class Database {
    * is Redis's dbAdd, which publishes the `new` notification (not while loading: dbAddRDBLoad).
    */
   set(key: string, value: RedisValue, keepTtl = false): void {
-    const old = this.dict.get(key);
-    if (old === undefined) {
+    const d = this.dict;
+    let s = d.slot(key);
+    if (s < 0) {
       this.usedBytes += keyBytes(key);
       if (this.slots !== null) this.slots.add(key);
       if (this.hooks.notifyFlags & NOTIFY_NEW && !this.loading) this.hooks.keyEvent(NOTIFY_NEW, 'new', key, this.id);
-    } else this.usedBytes -= this.unaccount(key, old);
-    this.dict.set(key, value);
+      s = d.add(key, value);
+      this.touchNew(s);
+    } else {
+      this.usedBytes -= this.unaccount(key, d.at(s));
+      d.setAt(s, value);
+      this.touchSlot(s);
+    }
     if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     this.usedBytes += this.account(key, value);
     if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
-    this.touch(key);
   }
 
   /**
@@ -201,10 +209,38 @@ export class Database {
    * key keeps and bumps its counter, as Redis's dbSetValue keeps the old object's LFU.
    */
   touch(key: string): void {
+    const s = this.dict.slot(key);
+    if (s >= 0) this.touchSlot(s);
+  }
+
+  private touchSlot(s: number): void {
     const clock = this.clock;
     const now = clock.lruNow !== undefined ? clock.lruNow() : clock.now();
-    if (this.lfu === null) this.access.set(key, (now / 1000) | 0);
-    else this.access.set(key, lfuTouch(this.access.get(key), now, this.lfu));
+    const a = this.dict.access;
+    if (this.lfu === null) a[s] = (now / 1000) | 0;
+    else a[s] = lfuTouch(a[s], now, this.lfu);
+  }
+
+  /** A new key's access slot: now, or a new LFU counter. */
+  private touchNew(s: number): void {
+    const clock = this.clock;
+    const now = clock.lruNow !== undefined ? clock.lruNow() : clock.now();
+    this.dict.access[s] = this.lfu === null ? (now / 1000) | 0 : lfuTouch(undefined, now, this.lfu);
+  }
+
+  /**
+   * The key's access slot (LRU: last access in seconds; LFU: lfu.ts's packed counter), undefined
+   * when the key is absent. Reading it is not an access.
+   */
+  accessOf(key: string): number | undefined {
+    const s = this.dict.slot(key);
+    return s < 0 ? undefined : this.dict.access[s];
+  }
+
+  /** Set a present key's access slot (RESTORE IDLETIME/FREQ, an RDB's LRU/LFU fields); clamped to 0 … 2^32-1. */
+  setAccess(key: string, v: number): void {
+    const s = this.dict.slot(key);
+    if (s >= 0) this.dict.access[s] = v <= 0 ? 0 : v >= 0xffffffff ? 0xffffffff : v;
   }
 
   delete(key: string): boolean {
@@ -246,8 +282,7 @@ export class Database {
     if (this.slots !== null) this.slots.delete(key);
     if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     this.usedBytes -= keyBytes(key) + this.unaccount(key, v);
-    if (this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
-    this.access.delete(key);
+    if (this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_BYTES;
   }
 
   /**
@@ -289,7 +324,6 @@ export class Database {
   clear(): void {
     this.dict.clear();
     this.expires.clear();
-    this.access.clear();
     this.collBytes.clear();
     this.stringEnc.clear();
     if (this.slots !== null) this.slots.clear();
@@ -299,30 +333,23 @@ export class Database {
 
   /** Swap contents with another database (SWAPDB). */
   swapWith(other: Database): void {
-    const tmp = new Map(this.dict);
+    this.dict.swapWith(other.dict);
     const tmpE = new Map(this.expires);
-    const tmpA = new Map(this.access);
     const tmpC = new Map(this.collBytes);
     const tmpS = new Map(this.stringEnc);
     for (const [m, src] of [
-      [this.dict, other.dict],
       [this.expires, other.expires],
-      [this.access, other.access],
       [this.collBytes, other.collBytes],
       [this.stringEnc, other.stringEnc],
     ] as [Map<string, unknown>, Map<string, unknown>][]) {
       m.clear();
       for (const [k, v] of src) m.set(k, v);
     }
-    other.dict.clear();
     other.expires.clear();
-    other.access.clear();
     other.collBytes.clear();
     other.stringEnc.clear();
     for (const [k, v] of tmpS) other.stringEnc.set(k, v);
-    for (const [k, v] of tmp) other.dict.set(k, v);
     for (const [k, v] of tmpE) other.expires.set(k, v);
-    for (const [k, v] of tmpA) other.access.set(k, v);
     for (const [k, v] of tmpC) other.collBytes.set(k, v);
     [this.usedBytes, other.usedBytes] = [other.usedBytes, this.usedBytes];
     this.sweep = null;

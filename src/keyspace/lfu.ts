@@ -1,6 +1,6 @@
 // LFU access counters, Redis's (evict.c): per key, 16 bits of "last decrement time" in minutes and
 // an 8-bit logarithmic (Morris) counter, kept in the same per-key slot as the LRU access second
-// (Database.access) while an LFU maxmemory-policy is selected.
+// (Database.accessOf) while an LFU maxmemory-policy is selected.
 //
 //   - a new key starts at LFU_INIT_VAL (5), so it is not evicted before it had a chance to be used;
 //   - each access first decays the counter by one per `lfu-decay-time` minutes elapsed, then

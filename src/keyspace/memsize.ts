@@ -58,8 +58,8 @@ export const SAMPLE = 32;
  * figure jump by megabytes when a big table doubles.)
  */
 const ENTRY = 39;
-/** A key's fixed cost besides its string: its dict entry and its access-time entry. */
-export const KEY_ENTRIES = 2 * ENTRY;
+/** A key's fixed cost besides its string: its dict entry and its value and access slots (keytable.ts). */
+export const KEY_ENTRIES = ENTRY + 18;
 /** A TTL: one entry in `expires` plus the heap number holding the time. */
 export const EXPIRE_BYTES = ENTRY + 16;
 

@@ -23,7 +23,7 @@
 // Eviction follows evict.c:
 //   - before each command (when maxmemory is set), while used > maxmemory, evict one key per policy;
 //   - LRU / TTL policies sample `maxmemory-samples` keys per database per round into a 16-entry
-//     eviction pool kept sorted by score (idle seconds from Database.access, or for volatile-ttl the
+//     eviction pool kept sorted by score (idle seconds from Database.accessOf, or for volatile-ttl the
 //     nearness of the expiry), and evict the best-scored key left in the pool (evictionPoolPopulate);
 //   - random policies take one key from a database chosen round-robin;
 //   - volatile-* consider only keys with a TTL; when nothing can be evicted (noeviction, or no key
@@ -52,6 +52,13 @@ import { ReplyError } from '../protocol/reply.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
 import { NOTIFY_EVICTED, notifyKeyspaceEvent } from './notify.js';
+
+/** What eviction samples keys from: a db's dict (all keys) or its expires map (keys with a TTL). */
+interface KeyedTable {
+  readonly size: number;
+  keys(): Iterator<string>;
+  has(key: string): boolean;
+}
 
 export const ERR_OOM = new ReplyError('OOM', "command not allowed when used memory > 'maxmemory'.");
 
@@ -105,7 +112,7 @@ export class Memory {
   evictedKeys = 0;
   private readonly pool: PoolEntry[] = [];
   /** Sampling cursor per map (a db's dict or its expires). */
-  private readonly cursors = new WeakMap<Map<string, unknown>, Iterator<string>>();
+  private readonly cursors = new WeakMap<KeyedTable, Iterator<string>>();
   private nextDb = 0;
   private continuing = false;
   /** Client query + output buffers, bytes (cron()). */
@@ -298,7 +305,7 @@ export class Memory {
   }
 
   /** evictionPoolPopulate: sample keys of one db into the pool, kept ascending by score. */
-  private populate(db: Database, m: Map<string, unknown>): void {
+  private populate(db: Database, m: KeyedTable): void {
     const count = Math.min(this.samples, m.size);
     const ttl = this.policy === 'volatile-ttl';
     const lfu = db.lfu;
@@ -321,11 +328,11 @@ export class Memory {
 
   /** Access second (LRU), LFU slot (LFU) or expiry (volatile-ttl) the key is scored by. */
   private stampOf(db: Database, key: string): number {
-    return (this.policy === 'volatile-ttl' ? db.expires.get(key) : db.access.get(key)) ?? 0;
+    return (this.policy === 'volatile-ttl' ? db.expires.get(key) : db.accessOf(key)) ?? 0;
   }
 
   /** The next key of a dict or expires map (not empty), from a cursor that wraps around. */
-  private nextKey(m: Map<string, unknown>): string {
+  private nextKey(m: KeyedTable): string {
     let r = this.cursors.get(m)?.next();
     if (!r || r.done) {
       const it = m.keys();
