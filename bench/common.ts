@@ -164,9 +164,9 @@ export function pin(pid: number, cpu: number): boolean {
 }
 
 /** Start a Node.js script (compiled bench file) as a server process on a free port: `node file port`. */
-export async function startNodeScript(name: string, file: string): Promise<Srv> {
+export async function startNodeScript(name: string, file: string, args: string[] = []): Promise<Srv> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [file, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, [file, String(port), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitPort(port, proc);
   return { name, port, pid: proc.pid!, stop: () => kill(proc) };
 }
