@@ -195,11 +195,21 @@ export class CommandTable {
    * ever added to (register), so an entry never goes stale.
    */
   private readonly spelled = new Map<string, Command>();
+  /** The last name found and its command (commands are never removed, so it cannot go stale). */
+  private lastName = '';
+  private lastCmd: Command | undefined = undefined;
 
   /** Look up by the first argument (case-insensitive). */
   lookup(name: string): Command | undefined {
+    // The parser hands the same name string to consecutive commands of a kind (parser.ts pushArg):
+    // then this is a pointer comparison.
+    if (name === this.lastName) return this.lastCmd;
     const c = this.commands.get(name) ?? this.spelled.get(name);
-    if (c !== undefined) return c;
+    if (c !== undefined) {
+      this.lastName = name;
+      this.lastCmd = c;
+      return c;
+    }
     const found = this.commands.get(name.toLowerCase());
     if (found !== undefined && this.spelled.size < 4096) this.spelled.set(name, found);
     return found;

@@ -28,11 +28,38 @@ const HANDOFF = 64 * 1024;
 const HUGE = 64 * 1024 * 1024;
 
 const CRLF = 0x0a0d; // "\r\n" little-endian for writeUInt16LE
-
 /**
- * Format a double the way Redis 7.0 does for replies (`%.17g`), with `inf`/`-inf`/`nan`.
- * RESP2 sends it as a bulk string (ZSCORE, ZINCRBY), RESP3 as `,`.
+ * Strings up to this length are copied into the buffer by a JS loop: latin1Write is a call into
+ * C++ that costs ~150 ns whatever the length (measured: "+OK\r\n" took 230 ns, a 3-byte bulk 415 ns).
  */
+const SHORT = 64;
+
+/** Write the decimal digits of a non-negative integer below 1e15 at b[p]; returns how many. */
+function writeDigits(b: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    b[p] = 0x30 + n;
+    return 1;
+  }
+  let len = 1;
+  if (n < 2147483648) {
+    // Int32 arithmetic: the common case (lengths, counters) without float division.
+    for (let t = n; t >= 10; t = (t / 10) | 0) len++;
+    for (let i = p + len - 1, v = n; i >= p; i--) {
+      const q = (v / 10) | 0;
+      b[i] = 0x30 + (v - q * 10);
+      v = q;
+    }
+    return len;
+  }
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
+  for (let i = p + len - 1; i >= p; i--) {
+    const q = Math.floor(n / 10);
+    b[i] = 0x30 + (n - q * 10);
+    n = q;
+  }
+  return len;
+}
+
 export function formatDouble(d: number): string {
   if (Number.isNaN(d)) return 'nan';
   if (d === Infinity) return 'inf';
@@ -86,6 +113,22 @@ export class Encoder {
   }
 
   private header(prefix: number, n: number): void {
+    // Lengths and most integers: digits written here. Other numbers (bigints, beyond 2^53) as text.
+    if (typeof n === 'number' && n < 1e15 && n > -1e15 && n === Math.floor(n)) {
+      this.ensure(20);
+      const b = this.buf;
+      let p = this.pos;
+      b[p++] = prefix;
+      if (n < 0) {
+        b[p++] = 0x2d; // -
+        n = -n;
+      }
+      p += writeDigits(b, p, n);
+      b[p] = 0x0d;
+      b[p + 1] = 0x0a;
+      this.pos = p + 2;
+      return;
+    }
     const s = String(n);
     this.ensure(s.length + 3);
     const b = this.buf;
@@ -95,7 +138,42 @@ export class Encoder {
     this.pos += 2;
   }
 
+  /** Write a latin1 string's bytes at pos (room ensured): short ones in JS, long ones by latin1Write. */
+  private latin1(s: string): void {
+    const n = s.length;
+    if (n > SHORT) {
+      this.pos += this.buf.latin1Write(s, this.pos);
+      return;
+    }
+    const b = this.buf;
+    const p = this.pos;
+    // latin1Write keeps the low byte of a wider char; so does the mask.
+    for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i) & 0xff;
+    this.pos = p + n;
+  }
+
   private line(prefix: number, s: string): void {
+    const n = s.length;
+    if (n <= SHORT) {
+      // The common case (OK, QUEUED, PONG, short errors): one pass that copies the bytes and
+      // stops at anything that needs the general path below (CR/LF, characters beyond latin1).
+      this.ensure(n + 3);
+      const b = this.buf;
+      const p = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c === 0x0d || c === 0x0a || c > 0xff) break;
+        b[p + 1 + i] = c;
+      }
+      if (i === n) {
+        b[p] = prefix;
+        b[p + 1 + n] = 0x0d;
+        b[p + 2 + n] = 0x0a;
+        this.pos = p + n + 3;
+        return;
+      }
+    }
     // Never CR/LF inside the line: Redis maps them to spaces too.
     if (s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0) s = s.replace(/[\r\n]/g, ' ');
     // Status and error lines are usually byte strings (latin1, one char per byte), and often
@@ -120,8 +198,10 @@ export class Encoder {
     const len = s.length;
     this.header(0x24 /* $ */, len);
     this.ensure(len + 2);
-    this.pos += this.buf.latin1Write(s, this.pos);
-    this.buf.writeUInt16LE(CRLF, this.pos);
+    this.latin1(s);
+    const b = this.buf;
+    b[this.pos] = 0x0d;
+    b[this.pos + 1] = 0x0a;
     this.pos += 2;
   }
 
@@ -162,7 +242,7 @@ export class Encoder {
 
   raw(s: string): void {
     this.ensure(s.length);
-    this.pos += this.buf.latin1Write(s, this.pos);
+    this.latin1(s);
   }
 
   write(r: Reply): void {

@@ -93,6 +93,8 @@ export class RequestParser {
    * placeholder; null for every ordinary command. Valid only during the onCommand call.
    */
   bigArgs: Map<string, Buffer> | null = null;
+  /** The last command name parsed (pushArg reuses it). */
+  private lastName = '';
 
   constructor(private readonly limits: ParserLimits) {}
 
@@ -137,6 +139,22 @@ export class RequestParser {
     const len = end - start;
     this.argBytes += len + ARG_OVERHEAD;
     if (len <= MAX_STRING) {
+      // A command name is usually the previous command's (a pipeline of SETs): the same string is
+      // reused when the bytes match, sparing a string per command, and the command table's lookup
+      // then finds it by identity.
+      if (this.args.length === 0 && len <= 16) {
+        const last = this.lastName;
+        if (last.length === len) {
+          let i = 0;
+          while (i < len && last.charCodeAt(i) === buf[start + i]) i++;
+          if (i === len) {
+            this.args.push(last);
+            return;
+          }
+        }
+        this.args.push((this.lastName = buf.latin1Slice(start, end)));
+        return;
+      }
       this.args.push(buf.latin1Slice(start, end));
       return;
     }
@@ -257,8 +275,7 @@ export class RequestParser {
           }
           continue;
         }
-        let nl = buf.indexOf(0x0d, this.off);
-        if (nl >= 0 && hasNul(buf, this.off, nl)) nl = -1;
+        const nl = findCR(buf, this.off, end, true);
         if (nl < 0) {
           if (end - this.off > INLINE_MAX) throw new ProtocolError('too big mbulk count string');
           return;
@@ -279,8 +296,7 @@ export class RequestParser {
       while (this.argsLeft > 0) {
         if (this.bulkLen === -1) {
           if (this.off >= end) return;
-          let nl = buf.indexOf(0x0d, this.off);
-          if (nl >= 0 && buf[this.off] !== 0x24 /* $ */ && hasNul(buf, this.off, nl)) nl = -1;
+          const nl = findCR(buf, this.off, end, buf[this.off] !== 0x24 /* $ */);
           if (nl < 0) {
             if (end - this.off > INLINE_MAX) throw new ProtocolError('too big bulk count string');
             return;
@@ -334,6 +350,26 @@ export class RequestParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The index of the first CR in buf[from, end), or -1; with `nulStops`, also -1 when a NUL comes
+ * first (Redis finds line ends with strchr, which stops there). Header lines (`*3`, `$16`) are a few
+ * bytes: they are scanned here, as a call into C++ (Buffer.indexOf) costs more than the scan; a line
+ * longer than that goes on with indexOf.
+ */
+function findCR(buf: Buffer, from: number, end: number, nulStops: boolean): number {
+  const stop = from + 24 < end ? from + 24 : end;
+  let i = from;
+  for (; i < stop; i++) {
+    const c = buf[i];
+    if (c === 0x0d) return i;
+    if (c === 0 && nulStops) return -1;
+  }
+  if (i === end) return -1;
+  const nl = buf.indexOf(0x0d, i);
+  if (nl >= 0 && nulStops && hasNul(buf, i, nl)) return -1;
+  return nl;
+}
 
 /** Whether buf[start, end) holds a NUL byte. */
 function hasNul(buf: Buffer, start: number, end: number): boolean {
