@@ -7,7 +7,9 @@
 // stream; 1M members, BENCH_MEMBERS) on fresh servers. The Markdown table goes to
 // bench/results/throughput.md. BENCH_SKIP_RPS=1 runs only the memory part.
 
-import { loadCommands, loadKeys, machineLine, resp, redisBenchmark, requireTools, rssBytes, startLodestone, startRedis, Srv, writeResult } from './common.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCommands, loadKeys, machineLine, resp, redisBenchmark, requireTools, rssBytes, startLodestone, startNodeScript, startRedis, Srv, writeResult } from './common.js';
 
 const TESTS = ['set', 'get', 'incr', 'lpush', 'hset', 'zadd'];
 const N = Number(process.env.BENCH_N ?? 200_000);
@@ -72,16 +74,22 @@ async function main(): Promise<void> {
   process.stdout.write(`  memory: loading ${KEYS} keys into each ... `);
   const r2 = await startRedis();
   const l2 = await startLodestone();
+  // The floor: bench/floor-server.ts keeping the same keys in one Map<string, string>, loaded the
+  // same way — what any keyspace of V8 strings in a Map costs in RSS on this machine.
+  const f2 = await startNodeScript('bare node + Map', join(dirname(fileURLToPath(import.meta.url)), 'floor-server.js'), ['keyspace']);
   let memR = 0;
   let memL = 0;
+  let memF = 0;
   try {
     memR = await memoryPerKey(r2, KEYS);
     memL = await memoryPerKey(l2, KEYS);
+    memF = await memoryPerKey(f2, KEYS);
   } finally {
     await r2.stop();
     await l2.stop();
+    await f2.stop();
   }
-  console.log(`redis ${memR.toFixed(0)} B/key, lodestone ${memL.toFixed(0)} B/key, ratio ${(memL / memR).toFixed(2)}`);
+  console.log(`redis ${memR.toFixed(0)} B/key, lodestone ${memL.toFixed(0)} B/key, ratio ${(memL / memR).toFixed(2)}; bare node + Map ${memF.toFixed(0)} B/key (${(memF / memR).toFixed(2)}x Redis)`);
   // Memory per member of big collections, each type on fresh servers.
   const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 1_000_000);
   const memRows: string[] = [];
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    `Memory, ${KEYS} string keys (\`key:<10 digits>\` → 3-byte value), RSS growth: Redis ${memR.toFixed(0)} B/key, Lodestone ${memL.toFixed(0)} B/key (ratio ${(memL / memR).toFixed(2)}).`,
+    `Memory, ${KEYS} string keys (\`key:<10 digits>\` → 3-byte value), RSS growth: Redis ${memR.toFixed(0)} B/key, Lodestone ${memL.toFixed(0)} B/key (ratio ${(memL / memR).toFixed(2)}). The floor, bench/floor-server.ts holding the same keys in one Map<string, string> (no TTLs, no access times, no accounting): ${memF.toFixed(0)} B/key (${(memF / memR).toFixed(2)}x Redis).`,
     '',
     `Memory per member, one collection of ${MEMBERS} members per type, RSS growth on fresh servers:`,
     '',
@@ -125,6 +133,7 @@ async function main(): Promise<void> {
   const path = writeResult('throughput.md', md);
   for (const s of summary) console.log(s);
   console.log(`result memory: redis ${memR.toFixed(0)} B/key, lodestone ${memL.toFixed(0)} B/key, ratio ${(memL / memR).toFixed(2)}`);
+  console.log(`result memory floor: bare node + Map ${memF.toFixed(0)} B/key, ratio to redis ${(memF / memR).toFixed(2)}`);
   console.log(`wrote ${path}`);
 }
 
