@@ -74,7 +74,8 @@ function checkAgainst(z: SortedSet, model: Model, rand: () => number, scores: nu
 
 /** Check every span of every level against node ranks (reads the private arrays and level). */
 function checkSpans(z: SortedSet): void {
-  const inner = z as unknown as { links: Int32Array; meta: Int32Array; level: number };
+  const inner = z as unknown as { nodes: Int32Array; level: number };
+  const BLOCK = 6; // zset.ts: a node block's header, before its links
   const rankOf = new Map<ZNode, number>();
   let r = 0;
   for (let n = z.first(); n; n = z.next(n)) rankOf.set(n, ++r);
@@ -84,11 +85,11 @@ function checkSpans(z: SortedSet): void {
     let x: ZNode = HEAD;
     let xr = 0;
     for (;;) {
-      const at = inner.meta[3 * x] + 2 * i;
-      const next = inner.links[at];
+      const at = x + BLOCK + 2 * i;
+      const next = inner.nodes[at];
       // To the successor: its rank minus ours; with no successor: to one past the last node.
       if (next || x !== HEAD) {
-        expect(inner.links[at + 1], `span at level ${i} from rank ${xr}`).toBe(next ? rankOf.get(next)! - xr : len - xr);
+        expect(inner.nodes[at + 1], `span at level ${i} from rank ${xr}`).toBe(next ? rankOf.get(next)! - xr : len - xr);
       }
       if (!next) break;
       x = next;

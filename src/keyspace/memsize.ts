@@ -33,13 +33,12 @@
 // O(SAMPLE): sampling 32 entries cost 0.55-0.72 µs, a third of an HSET's server CPU.
 //
 // Measured with bench/memory.ts (`node --expose-gc dist/bench/memory.js N`), estimate vs heap growth:
-//   100k string keys, 11-byte keys, 3-byte values:          13.4 MB /  13.0 MB  (1.03)
-//   600k string keys, same:                                 80.4 MB /  92.3 MB  (0.87, table 57% full)
-//   1M   string keys, same:                                134.0 MB / 114.7 MB  (1.17, table 95% full)
-//   100k string keys, 100-byte values, half with a TTL:     25.8 MB /  25.2 MB  (1.02)
+//   100k string keys, 11-byte keys, 3-byte values:          11.3 MB /  10.8 MB  (1.05)
+//   1M   string keys, same:                                113.0 MB / 100.0 MB  (1.13, table 95% full)
+//   100k string keys, 100-byte values, half with a TTL:     23.6 MB /  22.9 MB  (1.03)
 //   10k hashes x 20 fields, 100 hashes x 1000 fields:       21.1 / 21.0 MB, 7.7 / 7.7 MB (1.00)
-//   10k sets, lists, sorted sets x 20 members:              13.6 / 13.6, 10.0 / 10.1, 41.8 / 42.2 MB
-//   1 sorted set x 200k members (14-byte strings):          26.6 MB /  25.1 MB  (1.06)
+//   10k sets, lists, sorted sets x 20 members:              13.6 / 13.6, 10.0 / 10.1, 39.2 / 36.7 MB
+//   1 sorted set x 200k members (14-byte strings):          27.3 MB /  26.2 MB  (1.04)
 // This is the dataset part of used_memory; Memory.used (src/server/memory.ts) adds WASM memory and
 // client buffers. The command table and V8's own baseline are left out — see README "Memory limits".
 

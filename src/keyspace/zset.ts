@@ -1,15 +1,20 @@
 // Sorted set: a skip list ordered by (score, member) with spans for O(log n) rank queries, plus a
 // member → score Map for O(1) ZSCORE — the same two-structure design as Redis's zset.
 //
-// Why typed arrays instead of one object per node: a skip-list search is a chain of dependent
-// loads, and with a node object + a `next` array + a `span` array + a boxed score per node every
-// hop missed the cache four or five times. On a 100k-member set a ZADD that moves a member (delete +
-// insert) cost 13-23 µs that way; with the nodes' fields in flat typed arrays it costs 4-5 µs
-// (measured with a 300k-update microbenchmark, `bench:cpu` ZADDRAND), and there is no node garbage.
-// Layout: a node is a small integer handle (0 = none / the head). `scores[n]`, `members[n]`,
-// `meta[3n]` = offset of its links in `links`, `meta[3n+1]` = previous node, `meta[3n+2]` = level;
-// `links[off + 2i]` = next node at level i, `links[off + 2i + 1]` = span at level i. Freed handles
-// and link blocks are reused (link blocks by level), so the arrays only grow to the peak size.
+// Why one flat typed array instead of one object per node: a skip-list search is a chain of
+// dependent loads, and with a node object + a `next` array + a `span` array + a boxed score per node
+// every hop missed the cache four or five times (a ZADD that moves a member on a 100k-member set:
+// 13-23 µs). Then the fields went into parallel typed arrays (scores, a meta array with the link
+// offset, the links), which still cost three misses per hop (meta, links, score): 4-5 µs. Now a
+// node is one block of an Int32Array, its handle the block's offset, and its score sits in the same
+// block (read through a Float64Array over the same memory), so a hop reads the next handle from the
+// current block and the next node's score from its block: one or two cache lines per hop.
+// Block layout at offset n (even, so the score is 8-byte aligned), in int32 units:
+//   n, n+1: score (f64[n >> 1])   n+2: previous node   n+3: level   n+4: member id   n+5: unused
+//   n+6+2i: next node at level i   n+7+2i: span at level i
+// The head is the block at offset 0 (so 0 is both the head and "no node"). Members are in a JS
+// array by member id. Freed blocks (by level) and member ids are reused, so the arrays only grow to
+// the peak size.
 //
 // Members are latin1 strings, compared bytewise (plain JS `<` on one-byte strings is bytewise, which
 // matches Redis's memcmp ordering for equal scores and for BYLEX ranges).
@@ -17,6 +22,12 @@
 const MAX_LEVEL = 32;
 const P = 0.25;
 const HEAD = 0;
+/** Block fields (int32 offsets from the node's handle), see the top of this file. */
+const PREV = 2;
+const LEVEL = 3;
+const MEMBER = 4;
+/** Where the links start: the block header's size. */
+const BLOCK = 6;
 
 /** A node handle: an index into the set's arrays; 0 means "no node". Valid until the next write. */
 export type ZNode = number;
@@ -57,15 +68,13 @@ export interface LexRange {
 
 export class SortedSet {
   readonly dict = new Map<string, number>();
-  private scores = new Float64Array(4);
-  private members: string[] = ['', '', '', ''];
-  private meta = new Int32Array(12);
-  private links: Int32Array;
-  private linksTop = 0;
-  /** Free link blocks by level (index = level), created on first use. */
-  private freeLinks: (number[] | undefined)[] = [];
-  private freeNodes: number[] = [];
-  private nextNode = 1;
+  private nodes: Int32Array;
+  private f64: Float64Array;
+  private top = 0;
+  /** Free blocks by level (index = level), created on first use. */
+  private freeBlocks: (number[] | undefined)[] = [];
+  private members: string[] = [];
+  private freeIds: number[] = [];
   private tail: ZNode = 0;
   private level = 1;
   /** Nodes in the skip list (equals dict.size between calls). */
@@ -77,24 +86,23 @@ export class SortedSet {
   memberBytes = 0;
 
   constructor() {
-    this.links = new Int32Array(2 * MAX_LEVEL + 8);
-    this.meta[0] = this.allocLinks(MAX_LEVEL);
-    this.meta[2] = MAX_LEVEL;
-    this.scores[0] = -Infinity;
+    this.nodes = new Int32Array(BLOCK + 2 * MAX_LEVEL + 64);
+    this.f64 = new Float64Array(this.nodes.buffer);
+    const h = this.allocBlock(MAX_LEVEL); // 0: the head
+    this.nodes[h + LEVEL] = MAX_LEVEL;
+    this.f64[h >> 1] = -Infinity;
   }
 
   /** A deep copy in O(n): the arrays are copied as they are (the undo log clones sets a function writes). */
   clone(): SortedSet {
     const z = new SortedSet();
     for (const [m, s] of this.dict) z.dict.set(m, s);
-    z.scores = this.scores.slice();
+    z.nodes = this.nodes.slice();
+    z.f64 = new Float64Array(z.nodes.buffer);
+    z.top = this.top;
+    z.freeBlocks = this.freeBlocks.map((f) => (f ? f.slice() : f));
     z.members = this.members.slice();
-    z.meta = this.meta.slice();
-    z.links = this.links.slice();
-    z.linksTop = this.linksTop;
-    z.freeLinks = this.freeLinks.map((f) => (f ? f.slice() : f));
-    z.freeNodes = this.freeNodes.slice();
-    z.nextNode = this.nextNode;
+    z.freeIds = this.freeIds.slice();
     z.tail = this.tail;
     z.level = this.level;
     z.length = this.length;
@@ -112,24 +120,24 @@ export class SortedSet {
 
   /** Bytes the node arrays hold (memory accounting): grows only when the set reaches a new peak. */
   get arrayBytes(): number {
-    return this.scores.byteLength + 8 * this.members.length + this.meta.byteLength + this.links.byteLength;
+    return this.nodes.byteLength + 8 * this.members.length;
   }
 
   // ---- node accessors --------------------------------------------------------------------------
 
   memberAt(n: ZNode): string {
-    return this.members[n];
+    return this.members[this.nodes[n + MEMBER]];
   }
   scoreAt(n: ZNode): number {
-    return this.scores[n];
+    return this.f64[n >> 1];
   }
   /** The node after n in ascending order, or 0. */
   next(n: ZNode): ZNode {
-    return this.links[this.meta[3 * n]];
+    return this.nodes[n + BLOCK];
   }
   /** The node before n, or 0. */
   prev(n: ZNode): ZNode {
-    return this.meta[3 * n + 1];
+    return this.nodes[n + PREV];
   }
 
   /** Insert or update. Returns 'added' | 'updated' | 'unchanged'. */
@@ -163,115 +171,118 @@ export class SortedSet {
    */
   clearNegativeZeros(): void {
     for (let n = this.next(HEAD); n !== 0; n = this.next(n)) {
-      const s = this.scores[n];
+      const s = this.f64[n >> 1];
       if (s === 0 && 1 / s < 0) {
-        this.scores[n] = 0;
-        this.dict.set(this.members[n], 0);
+        this.f64[n >> 1] = 0;
+        this.dict.set(this.memberAt(n), 0);
       }
     }
   }
 
   // ---- storage ---------------------------------------------------------------------------------
 
-  private allocLinks(level: number): number {
-    const free = this.freeLinks[level];
-    if (free !== undefined && free.length > 0) return free.pop()!;
-    const off = this.linksTop;
-    const need = off + 2 * level;
-    if (need > this.links.length) {
-      const grown = new Int32Array(Math.max(need, this.links.length * 2));
-      grown.set(this.links);
-      this.links = grown;
+  /** A block for a node of `level` levels (its links zeroed), reused or at the end of the array. */
+  private allocBlock(level: number): number {
+    const size = BLOCK + 2 * level;
+    const free = this.freeBlocks[level];
+    let off: number;
+    if (free !== undefined && free.length > 0) off = free.pop()!;
+    else {
+      off = this.top;
+      const need = off + size;
+      if (need > this.nodes.length) {
+        const grown = new Int32Array(Math.max(need, this.nodes.length * 2));
+        grown.set(this.nodes);
+        this.nodes = grown;
+        this.f64 = new Float64Array(grown.buffer);
+      }
+      this.top = need;
     }
-    this.linksTop = need;
+    this.nodes.fill(0, off, off + size);
     return off;
   }
 
   private newNode(member: string, score: number, level: number): ZNode {
-    let n = this.freeNodes.pop();
-    if (n === undefined) {
-      n = this.nextNode++;
-      if (n >= this.scores.length) this.growNodes();
-    }
-    this.members[n] = member;
-    this.scores[n] = score;
-    this.meta[3 * n] = this.allocLinks(level);
-    this.meta[3 * n + 2] = level;
+    const n = this.allocBlock(level);
+    let id = this.freeIds.pop();
+    if (id === undefined) {
+      id = this.members.length;
+      this.members.push(member);
+    } else this.members[id] = member;
+    const nodes = this.nodes;
+    this.f64[n >> 1] = score;
+    nodes[n + LEVEL] = level;
+    nodes[n + MEMBER] = id;
     return n;
   }
 
-  private growNodes(): void {
-    const cap = this.scores.length * 2;
-    const s = new Float64Array(cap);
-    s.set(this.scores);
-    this.scores = s;
-    const m = new Int32Array(3 * cap);
-    m.set(this.meta);
-    this.meta = m;
-    for (let i = this.members.length; i < cap; i++) this.members.push('');
-  }
-
   private freeNode(n: ZNode): void {
-    const level = this.meta[3 * n + 2];
-    (this.freeLinks[level] ??= []).push(this.meta[3 * n]);
-    this.members[n] = '';
-    this.freeNodes.push(n);
+    const nodes = this.nodes;
+    const id = nodes[n + MEMBER];
+    this.members[id] = '';
+    this.freeIds.push(id);
+    (this.freeBlocks[nodes[n + LEVEL]] ??= []).push(n);
   }
 
   // ---- the skip list ---------------------------------------------------------------------------
+
+  /** Whether node n sorts before (score, member): by score, then bytewise by member. */
+  private before(n: ZNode, score: number, member: string): boolean {
+    const s = this.f64[n >> 1];
+    return s < score || (s === score && this.members[this.nodes[n + MEMBER]] < member);
+  }
 
   /**
    * Fill UPDATE (and RANK when `ranks`) with the last node before (score, member) on every level;
    * returns the level-0 predecessor.
    */
   private search(member: string, score: number, ranks: boolean): ZNode {
-    const links = this.links;
-    const meta = this.meta;
-    const scores = this.scores;
-    const members = this.members;
+    const nodes = this.nodes;
+    const f64 = this.f64;
     let x = HEAD;
     for (let i = this.level - 1; i >= 0; i--) {
       if (ranks) RANK[i] = i === this.level - 1 ? 0 : RANK[i + 1];
-      let at = meta[3 * x] + 2 * i;
-      let n = links[at];
-      while (n !== 0 && (scores[n] < score || (scores[n] === score && members[n] < member))) {
-        if (ranks) RANK[i] += links[at + 1];
+      let at = x + BLOCK + 2 * i;
+      let n = nodes[at];
+      while (n !== 0) {
+        const s = f64[n >> 1];
+        if (!(s < score || (s === score && this.members[nodes[n + MEMBER]] < member))) break;
+        if (ranks) RANK[i] += nodes[at + 1];
         x = n;
-        at = meta[3 * x] + 2 * i;
-        n = links[at];
+        at = x + BLOCK + 2 * i;
+        n = nodes[at];
       }
       UPDATE[i] = x;
     }
     return x;
   }
 
-  /** Put node n (already holding member, score and its level's links) into the list. */
+  /** Put node n (already holding member, score and its level) into the list. */
   private link(n: ZNode, member: string, score: number): void {
     this.search(member, score, true);
-    const level = this.meta[3 * n + 2];
-    const links = this.links;
+    const nodes = this.nodes;
+    const level = nodes[n + LEVEL];
     if (level > this.level) {
-      const headOff = this.meta[0];
       for (let i = this.level; i < level; i++) {
         RANK[i] = 0;
         UPDATE[i] = HEAD;
-        links[headOff + 2 * i + 1] = this.length;
+        nodes[HEAD + BLOCK + 2 * i + 1] = this.length;
       }
       this.level = level;
     }
-    const off = this.meta[3 * n];
+    const off = n + BLOCK;
     const r0 = RANK[0];
     for (let i = 0; i < level; i++) {
-      const u = this.meta[3 * UPDATE[i]] + 2 * i;
-      links[off + 2 * i] = links[u];
-      links[u] = n;
-      links[off + 2 * i + 1] = links[u + 1] - (r0 - RANK[i]);
-      links[u + 1] = r0 - RANK[i] + 1;
+      const u = UPDATE[i] + BLOCK + 2 * i;
+      nodes[off + 2 * i] = nodes[u];
+      nodes[u] = n;
+      nodes[off + 2 * i + 1] = nodes[u + 1] - (r0 - RANK[i]);
+      nodes[u + 1] = r0 - RANK[i] + 1;
     }
-    for (let i = level; i < this.level; i++) links[this.meta[3 * UPDATE[i]] + 2 * i + 1]++;
-    this.meta[3 * n + 1] = UPDATE[0];
-    const after = links[off];
-    if (after !== 0) this.meta[3 * after + 1] = n;
+    for (let i = level; i < this.level; i++) nodes[UPDATE[i] + BLOCK + 2 * i + 1]++;
+    nodes[n + PREV] = UPDATE[0];
+    const after = nodes[off];
+    if (after !== 0) nodes[after + PREV] = n;
     else this.tail = n;
     this.length++;
   }
@@ -284,25 +295,23 @@ export class SortedSet {
 
   /** unlink after `search` filled UPDATE. */
   private unlinkFound(member: string, score: number): ZNode {
-    const links = this.links;
-    const meta = this.meta;
-    const n = links[meta[3 * UPDATE[0]]];
-    if (n === 0 || this.scores[n] !== score || this.members[n] !== member) return 0;
-    const off = meta[3 * n];
+    const nodes = this.nodes;
+    const n = nodes[UPDATE[0] + BLOCK];
+    if (n === 0 || this.f64[n >> 1] !== score || this.memberAt(n) !== member) return 0;
+    const off = n + BLOCK;
     for (let i = 0; i < this.level; i++) {
-      const u = meta[3 * UPDATE[i]] + 2 * i;
-      if (links[u] === n) {
-        links[u + 1] += links[off + 2 * i + 1] - 1;
-        links[u] = links[off + 2 * i];
+      const u = UPDATE[i] + BLOCK + 2 * i;
+      if (nodes[u] === n) {
+        nodes[u + 1] += nodes[off + 2 * i + 1] - 1;
+        nodes[u] = nodes[off + 2 * i];
       } else {
-        links[u + 1]--;
+        nodes[u + 1]--;
       }
     }
-    const after = links[off];
-    if (after !== 0) meta[3 * after + 1] = meta[3 * n + 1];
-    else this.tail = meta[3 * n + 1];
-    const headOff = meta[0];
-    while (this.level > 1 && links[headOff + 2 * (this.level - 1)] === 0) this.level--;
+    const after = nodes[off];
+    if (after !== 0) nodes[after + PREV] = nodes[n + PREV];
+    else this.tail = nodes[n + PREV];
+    while (this.level > 1 && nodes[HEAD + BLOCK + 2 * (this.level - 1)] === 0) this.level--;
     this.length--;
     return n;
   }
@@ -313,20 +322,17 @@ export class SortedSet {
    */
   private updateScore(member: string, cur: number, score: number): void {
     const before = this.search(member, cur, false);
-    const n = this.links[this.meta[3 * before]];
-    if (n === 0 || this.scores[n] !== cur || this.members[n] !== member) return;
-    const after = this.links[this.meta[3 * n]];
-    const scores = this.scores;
-    const members = this.members;
-    if (
-      (before === HEAD || scores[before] < score || (scores[before] === score && members[before] < member)) &&
-      (after === 0 || scores[after] > score || (scores[after] === score && members[after] > member))
-    ) {
-      scores[n] = score;
+    const nodes = this.nodes;
+    const n = nodes[before + BLOCK];
+    if (n === 0 || this.f64[n >> 1] !== cur || this.memberAt(n) !== member) return;
+    const after = nodes[n + BLOCK];
+    if ((before === HEAD || this.before(before, score, member)) && (after === 0 || !this.before(after, score, member))) {
+      // (after sorts after (score, member): members are distinct, so "not before" is "after".)
+      this.f64[n >> 1] = score;
       return;
     }
     this.unlinkFound(member, cur);
-    scores[n] = score;
+    this.f64[n >> 1] = score;
     this.link(n, member, score);
   }
 
@@ -334,22 +340,20 @@ export class SortedSet {
   rank(member: string): number | undefined {
     const score = this.dict.get(member);
     if (score === undefined) return undefined;
-    const links = this.links;
-    const meta = this.meta;
-    const scores = this.scores;
-    const members = this.members;
+    const nodes = this.nodes;
+    const f64 = this.f64;
     let r = 0;
     let x = HEAD;
     for (let i = this.level - 1; i >= 0; i--) {
-      let at = meta[3 * x] + 2 * i;
-      let n = links[at];
-      while (n !== 0 && (scores[n] < score || (scores[n] === score && members[n] <= member))) {
-        r += links[at + 1];
+      let at = x + BLOCK + 2 * i;
+      let n = nodes[at];
+      while (n !== 0 && (f64[n >> 1] < score || (f64[n >> 1] === score && this.memberAt(n) <= member))) {
+        r += nodes[at + 1];
         x = n;
-        at = meta[3 * x] + 2 * i;
-        n = links[at];
+        at = x + BLOCK + 2 * i;
+        n = nodes[at];
       }
-      if (x !== HEAD && members[x] === member) return r - 1;
+      if (x !== HEAD && this.memberAt(x) === member) return r - 1;
     }
     return undefined;
   }
@@ -357,17 +361,16 @@ export class SortedSet {
   /** Node at 0-based ascending rank, or 0. */
   byRank(rank: number): ZNode {
     if (rank < 0 || rank >= this.length) return 0;
-    const links = this.links;
-    const meta = this.meta;
+    const nodes = this.nodes;
     let traversed = 0;
     let x = HEAD;
     const target = rank + 1;
     for (let i = this.level - 1; i >= 0; i--) {
-      let at = meta[3 * x] + 2 * i;
-      while (links[at] !== 0 && traversed + links[at + 1] <= target) {
-        traversed += links[at + 1];
-        x = links[at];
-        at = meta[3 * x] + 2 * i;
+      let at = x + BLOCK + 2 * i;
+      while (nodes[at] !== 0 && traversed + nodes[at + 1] <= target) {
+        traversed += nodes[at + 1];
+        x = nodes[at];
+        at = x + BLOCK + 2 * i;
       }
       if (traversed === target) return x;
     }
@@ -384,14 +387,13 @@ export class SortedSet {
 
   /** The last node for which `pred` holds, walking the levels top-down (HEAD when none does); `pred` must hold for a prefix of the order. */
   private lastWhere(pred: (n: ZNode) => boolean): ZNode {
-    const links = this.links;
-    const meta = this.meta;
+    const nodes = this.nodes;
     let x = HEAD;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = links[meta[3 * x] + 2 * i];
+      let n = nodes[x + BLOCK + 2 * i];
       while (n !== 0 && pred(n)) {
         x = n;
-        n = links[meta[3 * x] + 2 * i];
+        n = nodes[x + BLOCK + 2 * i];
       }
     }
     return x;
@@ -399,39 +401,37 @@ export class SortedSet {
 
   /** First node with score inside the range's lower bound, or 0. */
   firstInScoreRange(r: ScoreRange): ZNode {
-    const s = this.scores;
-    const x = this.lastWhere((n) => (r.minEx ? s[n] <= r.min : s[n] < r.min));
+    const s = this.f64;
+    const x = this.lastWhere((n) => (r.minEx ? s[n >> 1] <= r.min : s[n >> 1] < r.min));
     const n = this.next(x);
-    if (n === 0 || !inScoreMax(s[n], r)) return 0;
+    if (n === 0 || !inScoreMax(s[n >> 1], r)) return 0;
     return n;
   }
 
   /** Last node with score inside the range's upper bound, or 0. */
   lastInScoreRange(r: ScoreRange): ZNode {
-    const s = this.scores;
-    const x = this.lastWhere((n) => (r.maxEx ? s[n] < r.max : s[n] <= r.max));
-    if (x === HEAD || !inScoreMin(s[x], r)) return 0;
+    const s = this.f64;
+    const x = this.lastWhere((n) => (r.maxEx ? s[n >> 1] < r.max : s[n >> 1] <= r.max));
+    if (x === HEAD || !inScoreMin(s[x >> 1], r)) return 0;
     return x;
   }
 
   firstInLexRange(r: LexRange): ZNode {
-    const m = this.members;
-    const x = this.lastWhere((n) => !lexGteMin(m[n], r));
+    const x = this.lastWhere((n) => !lexGteMin(this.memberAt(n), r));
     const n = this.next(x);
-    if (n === 0 || !lexLteMax(m[n], r)) return 0;
+    if (n === 0 || !lexLteMax(this.memberAt(n), r)) return 0;
     return n;
   }
 
   lastInLexRange(r: LexRange): ZNode {
-    const m = this.members;
-    const x = this.lastWhere((n) => lexLteMax(m[n], r));
-    if (x === HEAD || !lexGteMin(m[x], r)) return 0;
+    const x = this.lastWhere((n) => lexLteMax(this.memberAt(n), r));
+    if (x === HEAD || !lexGteMin(this.memberAt(x), r)) return 0;
     return x;
   }
 
   /** Ascending iteration over all members with their scores (an entry object per member). */
   *[Symbol.iterator](): IterableIterator<ZEntry> {
-    for (let n = this.next(HEAD); n !== 0; n = this.next(n)) yield { member: this.members[n], score: this.scores[n] };
+    for (let n = this.next(HEAD); n !== 0; n = this.next(n)) yield { member: this.memberAt(n), score: this.f64[n >> 1] };
   }
 }
 
