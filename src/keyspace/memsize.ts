@@ -119,7 +119,9 @@ export function valueBytes(v: RedisValue, fresh = false): number {
 /** Table capacity V8 (or Deque) holds for n elements: the power of two >= n, at least `min`. */
 function capacity(n: number, min: number): number {
   if (n <= min) return min;
-  return 2 ** (32 - Math.clz32(n - 1)); // next power of two (n < 2^31)
+  // Next power of two: a shift below 2^30 (2 ** x is a Math.pow call, 2% of HSET's server CPU).
+  const bits = 32 - Math.clz32(n - 1);
+  return bits <= 30 ? 1 << bits : 2 ** bits;
 }
 
 /** Bytes of the strings of a hash (fields and values) or set: exact up to SAMPLE, else sampled. */
