@@ -6,17 +6,24 @@
 // delta), and memory per member of one big collection of each type (hash, set, sorted set, list,
 // stream; 1M members, BENCH_MEMBERS) on fresh servers. The Markdown table goes to
 // bench/results/throughput.md. BENCH_SKIP_RPS=1 runs only the memory part.
+//
+// Where taskset exists (and there are two cores) the servers are pinned to core 0 and
+// redis-benchmark to core 1, as bench:floor does; BENCH_RUNS (default 3) runs of every cell, the
+// ratio is that of the means and the spread is the lowest and highest per-run ratio.
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCommands, loadKeys, machineLine, resp, redisBenchmark, requireTools, rssBytes, startLodestone, startNodeScript, startRedis, Srv, writeResult } from './common.js';
+import { cpus } from 'node:os';
+import { BenchResult, have, loadCommands, loadKeys, machineLine, pin, redisBenchmarkFull, resp, requireTools, rssBytes, startLodestone, startNodeScript, startRedis, Srv, writeResult } from './common.js';
 
 const TESTS = ['set', 'get', 'incr', 'lpush', 'hset', 'zadd'];
 const N = Number(process.env.BENCH_N ?? 200_000);
 const CLIENTS = 50;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PINNED = have('taskset') && cpus().length >= 2;
 
-function benchmark(port: number, test: string, pipeline: number): number {
-  return redisBenchmark(port, test, pipeline > 1 ? N * 4 : N, CLIENTS, pipeline);
+function benchmark(port: number, test: string, pipeline: number): BenchResult {
+  return redisBenchmarkFull(port, test, pipeline > 1 ? N * 4 : N, CLIENTS, pipeline, PINNED ? 1 : undefined);
 }
 
 async function memoryPerKey(srv: Srv, count: number): Promise<number> {
@@ -50,24 +57,40 @@ async function main(): Promise<void> {
   requireTools('redis-server', 'redis-benchmark');
   const redis = await startRedis();
   const lode = await startLodestone();
+  if (PINNED) for (const srv of [redis, lode]) pin(srv.pid, 0);
   const rows: string[] = [];
   const summary: string[] = [];
-  console.log(`machine: ${machineLine()}`);
+  console.log(`machine: ${machineLine()}; ${PINNED ? 'servers on core 0, redis-benchmark on core 1' : 'not pinned'}; ${RUNS} run(s)`);
+  // cells[test -P n] = per run, [redis, lodestone]
+  const cells = new Map<string, { t: string; pipeline: number; runs: [BenchResult, BenchResult][] }>();
   try {
-    for (const pipeline of process.env.BENCH_SKIP_RPS ? [] : [1, 16]) {
-      for (const t of TESTS) {
-        process.stdout.write(`  ${t.toUpperCase()} -P ${pipeline} ... `);
-        const r = benchmark(redis.port, t, pipeline);
-        const l = benchmark(lode.port, t, pipeline);
-        const ratio = l / r;
-        console.log(`redis ${r.toFixed(0)} rps, lodestone ${l.toFixed(0)} rps, ratio ${ratio.toFixed(2)}`);
-        rows.push(`| ${t.toUpperCase()} | ${pipeline} | ${r.toFixed(0)} | ${l.toFixed(0)} | ${ratio.toFixed(2)} |`);
-        summary.push(`result ${t} -P${pipeline}: redis ${r.toFixed(0)} rps, lodestone ${l.toFixed(0)} rps, ratio ${ratio.toFixed(2)}`);
+    for (let run = 0; run < (process.env.BENCH_SKIP_RPS ? 0 : RUNS); run++) {
+      for (const pipeline of [1, 16]) {
+        for (const t of TESTS) {
+          const key = `${t} -P${pipeline}`;
+          if (!cells.has(key)) cells.set(key, { t, pipeline, runs: [] });
+          const r = benchmark(redis.port, t, pipeline);
+          const l = benchmark(lode.port, t, pipeline);
+          cells.get(key)!.runs.push([r, l]);
+          console.log(`  run ${run + 1} ${t.toUpperCase()} -P ${pipeline}: redis ${r.rps.toFixed(0)} rps p99 ${r.p99} ms, lodestone ${l.rps.toFixed(0)} rps p99 ${l.p99} ms, ratio ${(l.rps / r.rps).toFixed(2)}`);
+        }
       }
     }
   } finally {
     await redis.stop();
     await lode.stop();
+  }
+  const k = (n: number) => `${(n / 1000).toFixed(0)}k`;
+  for (const [key, c] of cells) {
+    const mean = (i: 0 | 1) => c.runs.reduce((a, x) => a + x[i].rps, 0) / c.runs.length;
+    const ratios = c.runs.map(([r, l]) => l.rps / r.rps);
+    const ratio = mean(1) / mean(0);
+    const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    const p99r = c.runs.map(([r]) => r.p99.toFixed(2)).join(' / ');
+    const p99l = c.runs.map(([, l]) => l.p99.toFixed(2)).join(' / ');
+    const p99x = c.runs.reduce((a, [r, l]) => a + l.p99 / r.p99, 0) / c.runs.length;
+    rows.push(`| ${c.t.toUpperCase()} | ${c.pipeline} | ${c.runs.map(([r]) => k(r.rps)).join(' / ')} | ${c.runs.map(([, l]) => k(l.rps)).join(' / ')} | ${ratio.toFixed(2)} (${spread}) | ${p99r} | ${p99l} | ${p99x.toFixed(1)}x |`);
+    summary.push(`result ${key}: redis ${mean(0).toFixed(0)} rps, lodestone ${mean(1).toFixed(0)} rps, ratio ${ratio.toFixed(2)} (runs ${spread}), p99 ${p99x.toFixed(1)}x redis`);
   }
   // Memory per key on fresh servers.
   const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
@@ -115,10 +138,10 @@ async function main(): Promise<void> {
     '',
     `Generated by \`npm run bench:throughput\` on ${new Date().toISOString().slice(0, 10)}.`,
     `Machine: ${machineLine()}.`,
-    `redis-benchmark, ${CLIENTS} clients, -r 100000, ${N} requests (-P 1) / ${N * 4} (-P 16); both servers on this machine in the same run.`,
+    `redis-benchmark, ${CLIENTS} clients, -r 100000, ${N} requests (-P 1) / ${N * 4} (-P 16); both servers on this machine in the same run, ${PINNED ? 'pinned to core 0 with redis-benchmark on core 1 (taskset)' : 'not pinned'}; ${RUNS} run(s) per cell, listed in order. Ratio: of the mean req/s, with the lowest and highest per-run ratio; p99 ratio: mean of the per-run Lodestone / Redis p99.`,
     '',
-    '| command | pipeline | Redis req/s | Lodestone req/s | Lodestone / Redis |',
-    '|---|---|---|---|---|',
+    '| command | pipeline | Redis req/s | Lodestone req/s | Lodestone / Redis | Redis p99 ms | Lodestone p99 ms | p99 ratio |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `Memory, ${KEYS} string keys (\`key:<10 digits>\` → 3-byte value), RSS growth: Redis ${memR.toFixed(0)} B/key, Lodestone ${memL.toFixed(0)} B/key (ratio ${(memL / memR).toFixed(2)}). The floor, bench/floor-server.ts holding the same keys in one Map<string, string> (no TTLs, no access times, no accounting): ${memF.toFixed(0)} B/key (${(memF / memR).toFixed(2)}x Redis).`,
