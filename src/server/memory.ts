@@ -43,6 +43,7 @@
 //     evictionTimeProc, and the command meanwhile is not rejected (EVICT_RUNNING).
 //   - mem_not_counted_for_evict is 0: the estimate holds no replication or AOF buffers.
 
+import { performance } from 'node:perf_hooks'; // the module's, not the global getter (~20 ns a read)
 import { addLatencySample } from './latency.js';
 import v8 from 'node:v8';
 import type { Command } from '../commands/table.js';

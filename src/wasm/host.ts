@@ -10,6 +10,7 @@
 // `call()` as client commands, so stats, slow log, MONITOR, WATCH invalidation and the write
 // observers see them. Permission checks and the undo log (for rollback on failure) sit in front.
 
+import { performance } from 'node:perf_hooks'; // the module's, not the global getter (~20 ns a read)
 import { runScriptCommand, Refusal, ScriptCallPolicy } from '../server/script-call.js';
 import { DENIED_KEY, PERM_READ } from '../acl/acl.js';
 import { clientInfoLine } from '../commands/server.js';

@@ -12,6 +12,7 @@
 // it to wasm.limits.max_total_memory (registry.ts). An instance discarded or dropped is no longer
 // counted: its memory is garbage, freed at V8's next GC.
 
+import { performance } from 'node:perf_hooks'; // the module's, not the global getter (~20 ns a read)
 import type { HostBinding } from './host.js';
 
 export interface PooledInstance {
