@@ -144,6 +144,51 @@ describe('cmd host function', () => {
     expect(await c.call('GET', 'rb')).toEqual(bulk('before'));
   });
 
+  it('rolls back every kind of sorted-set write of a failed call, encoding included, and keeps committed ones', async () => {
+    // The undo log keeps a written sorted set itself and journals its changes (zset.ts) instead of
+    // copying it: each write below runs in a call that then traps, and must leave no trace.
+    const members: string[] = [];
+    for (let i = 0; i < 200; i++) members.push(String(i * 1.5), `m${i}`);
+    await c.call('ZADD', 'zrb', ...members);
+    await c.call('ZADD', 'zsmall', '1', 'a', '2', 'b', '3', 'c');
+    await c.call('PEXPIRE', 'zrb', '1000000');
+    const state = async (k: string) => [
+      await c.call('ZRANGE', k, '0', '-1', 'WITHSCORES'),
+      await c.call('OBJECT', 'ENCODING', k),
+      await c.call('ZCARD', k),
+      (await c.call('PTTL', k)) !== undefined,
+    ];
+    const big = await state('zrb');
+    const small = await state('zsmall');
+    const writes: string[][] = [
+      ['ZADD', 'zrb', '1000', 'm3', '-5', 'new1', '7.25', 'm150'],
+      ['ZADD', 'zrb', 'GT', 'CH', '1e9', 'm0', '1', 'm199'],
+      ['ZINCRBY', 'zrb', '-100', 'm42'],
+      ['ZREM', 'zrb', 'm1', 'm2', 'nope', 'm199'],
+      ['ZREMRANGEBYSCORE', 'zrb', '10', '100'],
+      ['ZREMRANGEBYRANK', 'zrb', '0', '-1'],
+      ['ZPOPMIN', 'zrb', '50'],
+      ['ZPOPMAX', 'zrb', '3'],
+      ['ZUNIONSTORE', 'zrb', '2', 'zrb', 'zsmall'],
+      ['DEL', 'zrb'],
+      ['ZADD', 'zsmall', '4', 'x'.repeat(200)], // converts the listpack to a skiplist
+      ['ZADD', 'zsmall', '9', 'a', '0', 'c'],
+    ];
+    for (const w of writes) {
+      const r = (await c.call('WASM.CALL', 'fast.fail', 'ARGS', ...w)) as { t: string; v: string };
+      expect(r.t, w.join(' ')).toBe('error');
+      expect(await state('zrb'), w.join(' ')).toEqual(big);
+      expect(await state('zsmall'), w.join(' ')).toEqual(small);
+    }
+    expect(small[1]).toEqual(bulk('listpack'));
+    // A committed write stays, and a later failed call undoes only its own.
+    expect(await run('ZADD', 'zrb', '5', 'kept')).toEqual(arr(int(1), int(1), NIL, NIL));
+    await c.call('WASM.CALL', 'fast.fail', 'ARGS', 'ZADD', 'zrb', '6', 'gone', '7', 'kept');
+    expect(await c.call('ZSCORE', 'zrb', 'kept')).toEqual(bulk('5'));
+    expect(await c.call('ZSCORE', 'zrb', 'gone')).toEqual(NIL);
+    expect(await c.call('ZCARD', 'zrb')).toEqual(int(201));
+  });
+
   it('keeps the WRITE permission and WASM.CALL_RO', async () => {
     const noWrite = (await c.call('WASM.CALL', 'fastro', 'ARGS', 'SET', 'pk', 'v')) as { t: string; v: string };
     expect(noWrite.t).toBe('error');

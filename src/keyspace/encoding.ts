@@ -91,6 +91,17 @@ export function copyEncoding(from: object, to: object): void {
   if (s !== undefined) state.set(to, s);
 }
 
+/** A collection's encoding state (undefined: not classified yet), for the undo log to put back. */
+export function encodingState(v: object): boolean | undefined {
+  return state.get(v);
+}
+
+/** Put back a state encodingState() returned (a rolled-back call may have converted the value). */
+export function restoreEncodingState(v: object, s: boolean | undefined): void {
+  if (s === undefined) state.delete(v);
+  else state.set(v, s);
+}
+
 /** Force the big encoding (SORT converts a sorted set to a skiplist before sorting it). */
 export function markConverted(v: object): void {
   state.set(v, true);

@@ -3,7 +3,8 @@
 // every saved key, so a failed call leaves no trace — stronger than Redis, where a script error
 // keeps the writes made before it.
 
-import { copyEncoding } from './encoding.js';
+import { copyEncoding, encodingState, restoreEncodingState } from './encoding.js';
+import { SortedSet } from './zset.js';
 import { Database, RedisValue } from './db.js';
 import { Deque } from './deque.js';
 import { BigString } from './bigstring.js';
@@ -24,6 +25,13 @@ interface Saved {
   key: string;
   value: RedisValue | undefined;
   expire: number | undefined;
+  /**
+   * A sorted set saved as itself, journaling its changes (zset.ts), instead of a copy: copying is
+   * O(size) per call (a rate limiter's window, a leaderboard), the journal O(changes). Its
+   * encoding state is kept to put back too. null for every other value.
+   */
+  journaled: SortedSet | null;
+  enc: boolean | undefined;
 }
 
 /** Up to this many saved keys, "already saved?" is a scan of the records; past it, a Set. */
@@ -63,7 +71,16 @@ export class UndoLog {
       this.seen.add(id);
     }
     const v = db.dict.get(key);
-    const value = v === undefined ? undefined : cloneValue(v);
+    let value: RedisValue | undefined;
+    let journaled: SortedSet | null = null;
+    let enc: boolean | undefined;
+    if (v instanceof SortedSet && v.journal === null) {
+      // (A set already journaled in this call moved here from a saved key: copied, as it is now.)
+      v.journal = [];
+      journaled = v;
+      enc = encodingState(v);
+      value = v;
+    } else value = v === undefined ? undefined : cloneValue(v);
     const expire = db.expires.size === 0 ? undefined : db.expires.get(key);
     if (n < this.saved.length) {
       const s = this.saved[n];
@@ -71,7 +88,9 @@ export class UndoLog {
       s.key = key;
       s.value = value;
       s.expire = expire;
-    } else this.saved.push({ db, key, value, expire });
+      s.journaled = journaled;
+      s.enc = enc;
+    } else this.saved.push({ db, key, value, expire, journaled, enc });
     this.n = n + 1;
   }
 
@@ -80,6 +99,10 @@ export class UndoLog {
     for (let i = this.n - 1; i >= 0; i--) {
       const s = this.saved[i];
       const db = s.db!;
+      if (s.journaled !== null) {
+        s.journaled.rollBackJournal();
+        restoreEncodingState(s.journaled, s.enc);
+      }
       // Through the Database's own methods, so its memory accounting follows the restore.
       if (s.value === undefined) {
         db.delete(s.key);
@@ -98,6 +121,10 @@ export class UndoLog {
     // Drop the references (values can be large), keep the records.
     for (let i = 0; i < n; i++) {
       const s = this.saved[i];
+      if (s.journaled !== null) {
+        s.journaled.journal = null; // committed (or rolled back): stop journaling
+        s.journaled = null;
+      }
       s.db = null;
       s.value = undefined;
       s.key = '';

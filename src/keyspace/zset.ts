@@ -84,6 +84,13 @@ export class SortedSet {
    * kept by add/remove so memory accounting is O(1) per write.
    */
   memberBytes = 0;
+  /**
+   * While a function call that may be rolled back has written this set (undo.ts): the inverse of
+   * every change, as (member, score before) pairs — NaN for "was absent". The undo log keeps the
+   * set itself instead of a copy, so saving a big set costs O(1) and a write O(1) more, and a
+   * rollback replays these backwards. null otherwise.
+   */
+  journal: (string | number)[] | null = null;
 
   constructor() {
     this.nodes = new Int32Array(BLOCK + 2 * MAX_LEVEL + 64);
@@ -143,6 +150,7 @@ export class SortedSet {
   /** Insert or update. Returns 'added' | 'updated' | 'unchanged'. */
   add(member: string, score: number): 'added' | 'updated' | 'unchanged' {
     const cur = this.dict.get(member);
+    if (this.journal !== null && cur !== score) this.journal.push(member, cur === undefined ? NaN : cur);
     if (cur !== undefined) {
       if (cur === score) return 'unchanged';
       this.updateScore(member, cur, score);
@@ -158,6 +166,7 @@ export class SortedSet {
   remove(member: string): boolean {
     const cur = this.dict.get(member);
     if (cur === undefined) return false;
+    if (this.journal !== null) this.journal.push(member, cur);
     const n = this.unlink(member, cur);
     if (n !== 0) this.freeNode(n);
     this.dict.delete(member);
@@ -173,9 +182,23 @@ export class SortedSet {
     for (let n = this.next(HEAD); n !== 0; n = this.next(n)) {
       const s = this.f64[n >> 1];
       if (s === 0 && 1 / s < 0) {
+        if (this.journal !== null) this.journal.push(this.memberAt(n), -0);
         this.f64[n >> 1] = 0;
         this.dict.set(this.memberAt(n), 0);
       }
+    }
+  }
+
+  /** Undo the journal's changes (newest first) and stop journaling (undo.ts rollback). */
+  rollBackJournal(): void {
+    const j = this.journal;
+    this.journal = null;
+    if (j === null) return;
+    for (let i = j.length - 2; i >= 0; i -= 2) {
+      const member = j[i] as string;
+      const before = j[i + 1] as number;
+      this.remove(member);
+      if (!Number.isNaN(before)) this.add(member, before);
     }
   }
 
