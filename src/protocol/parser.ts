@@ -67,6 +67,8 @@ export class RequestParser {
   // State of a multibulk in progress.
   private argsLeft = -1; // -1: at the start of a command
   private args: string[] = [];
+  /** How many of args are filled. */
+  private argi = 0;
   private bulkLen = -1;
   // A large bulk being assembled in place.
   private big: Buffer | null = null;
@@ -122,7 +124,8 @@ export class RequestParser {
   /** Hand a complete command to onCommand, with its big arguments in bigArgs meanwhile. */
   private deliver(onCommand: (args: string[]) => boolean | void): boolean {
     const args = this.args;
-    this.args = [];
+    this.args = EMPTY_ARGS;
+    this.argi = 0;
     this.argsLeft = -1;
     this.argBytes = 0;
     this.bigArgs = this.pendingBig;
@@ -142,25 +145,25 @@ export class RequestParser {
       // A command name is usually the previous command's (a pipeline of SETs): the same string is
       // reused when the bytes match, sparing a string per command, and the command table's lookup
       // then finds it by identity.
-      if (this.args.length === 0 && len <= 16) {
+      if (this.argi === 0 && len <= 16) {
         const last = this.lastName;
         if (last.length === len) {
           let i = 0;
           while (i < len && last.charCodeAt(i) === buf[start + i]) i++;
           if (i === len) {
-            this.args.push(last);
+            this.args[this.argi++] = last;
             return;
           }
         }
-        this.args.push((this.lastName = buf.latin1Slice(start, end)));
+        this.args[this.argi++] = this.lastName = buf.latin1Slice(start, end);
         return;
       }
-      this.args.push(buf.latin1Slice(start, end));
+      this.args[this.argi++] = buf.latin1Slice(start, end);
       return;
     }
     const ph = bigPlaceholder();
     (this.pendingBig ??= new Map()).set(ph, start === 0 && end === buf.length ? buf : buf.subarray(start, end));
-    this.args.push(ph);
+    this.args[this.argi++] = ph;
   }
 
   /**
@@ -289,7 +292,12 @@ export class RequestParser {
         this.off = nl + 2;
         if (n <= 0) continue; // `*0` / `*-1`: nothing to run, like Redis
         this.argsLeft = n;
-        this.args = [];
+        // Sized once from the header: a command's argv costs one array of exactly its length
+        // (growing an empty one by push allocated a 17-slot backing store for a 3-word SET).
+        // At most 1024 up front, as Redis's processMultibulkBuffer: a header alone must not make
+        // the server allocate for a million arguments that may never come; past that it grows.
+        this.args = new Array<string>(n <= 1024 ? n : 1024);
+        this.argi = 0;
         this.argBytes = 0;
       }
       // Inside a multibulk.
@@ -350,6 +358,8 @@ export class RequestParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** args between commands (never written: a multibulk header makes a new array). */
+const EMPTY_ARGS: string[] = [];
 
 /**
  * The index of the first CR in buf[from, end), or -1; with `nulStops`, also -1 when a NUL comes
