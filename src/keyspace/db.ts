@@ -214,8 +214,7 @@ export class Database {
   }
 
   private touchSlot(s: number): void {
-    const clock = this.clock;
-    const now = clock.lruNow !== undefined ? clock.lruNow() : clock.now();
+    const now = this.lruNow();
     const a = this.dict.access;
     if (this.lfu === null) a[s] = (now / 1000) | 0;
     else a[s] = lfuTouch(a[s], now, this.lfu);
@@ -223,9 +222,14 @@ export class Database {
 
   /** A new key's access slot: now, or a new LFU counter. */
   private touchNew(s: number): void {
-    const clock = this.clock;
-    const now = clock.lruNow !== undefined ? clock.lruNow() : clock.now();
+    const now = this.lruNow();
     this.dict.access[s] = this.lfu === null ? (now / 1000) | 0 : lfuTouch(undefined, now, this.lfu);
+  }
+
+  /** The time an access records: the clock's LRU clock when it has one (Clock.lruNow). */
+  private lruNow(): number {
+    const clock = this.clock;
+    return clock.lruNow !== undefined ? clock.lruNow() : clock.now();
   }
 
   /**
