@@ -60,6 +60,19 @@ function writeDigits(b: Buffer, p: number, n: number): number {
   return len;
 }
 
+/**
+ * Write the first n chars of a latin1 string at b[at] (room checked by the caller): short strings
+ * by a JS loop, long ones by latin1Write. Both keep the low byte of a wider char.
+ */
+export function writeLatin1(b: Buffer, at: number, s: string, n: number): void {
+  if (n > SHORT) b.latin1Write(s, at, n);
+  else for (let i = 0; i < n; i++) b[at + i] = s.charCodeAt(i) & 0xff;
+}
+
+/**
+ * Format a double the way Redis 7.0 does for replies (`%.17g`), with `inf`/`-inf`/`nan`.
+ * RESP2 sends it as a bulk string (ZSCORE, ZINCRBY), RESP3 as `,`.
+ */
 export function formatDouble(d: number): string {
   if (Number.isNaN(d)) return 'nan';
   if (d === Infinity) return 'inf';
@@ -138,18 +151,10 @@ export class Encoder {
     this.pos += 2;
   }
 
-  /** Write a latin1 string's bytes at pos (room ensured): short ones in JS, long ones by latin1Write. */
+  /** Write a latin1 string's bytes at pos (room ensured). */
   private latin1(s: string): void {
-    const n = s.length;
-    if (n > SHORT) {
-      this.pos += this.buf.latin1Write(s, this.pos);
-      return;
-    }
-    const b = this.buf;
-    const p = this.pos;
-    // latin1Write keeps the low byte of a wider char; so does the mask.
-    for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i) & 0xff;
-    this.pos = p + n;
+    writeLatin1(this.buf, this.pos, s, s.length);
+    this.pos += s.length;
   }
 
   private line(prefix: number, s: string): void {

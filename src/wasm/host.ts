@@ -15,7 +15,7 @@ import { runScriptCommand, Refusal, ScriptCallPolicy } from '../server/script-ca
 import { DENIED_KEY, PERM_READ } from '../acl/acl.js';
 import { clientInfoLine } from '../commands/server.js';
 import type { Command } from '../commands/table.js';
-import { encodeReply } from '../protocol/encoder.js';
+import { encodeReply, writeLatin1 } from '../protocol/encoder.js';
 import { RequestParser } from '../protocol/parser.js';
 import { decodeReply, ReplyDecodeError } from '../protocol/reply-decode.js';
 import { NIL_ARRAY, Reply, ReplyError, Status } from '../protocol/reply.js';
@@ -267,10 +267,8 @@ export class HostBinding {
     const n = len < cap ? len : cap;
     this.charge(len);
     if (n > 0) {
-      if (typeof src !== 'string') src.copy(b, dst, 0, n);
-      else if (n > 64) b.latin1Write(src, dst, n);
-      // Short results (counters, small values) by a JS loop: latin1Write is a ~150 ns call into C++.
-      else for (let i = 0; i < n; i++) b[dst + i] = src.charCodeAt(i) & 0xff;
+      if (typeof src === 'string') writeLatin1(b, dst, src, n);
+      else src.copy(b, dst, 0, n);
     }
     ctx.result = src;
     b.writeUInt32LE(len, out);
