@@ -189,7 +189,7 @@ function debugObject(ctx: Context, key: string): Reply {
   const opts = encodeOptions(ctx.server);
   const payload = createDumpPayload(v, opts);
   const refcount = typeof v === 'string' && isSharedInteger(ctx, v) ? 2147483647 : 1;
-  const nowSec = Math.floor(db.clock.now() / 1000);
+  const nowSec = Math.floor(db.lruNow() / 1000);
   const lru = db.accessOf(key) ?? nowSec;
   const idle = Math.max(0, nowSec - lru);
   let extra = '';

@@ -147,10 +147,12 @@ function restoreCommand(ctx: Context, args: string[]): Reply {
   }
   db.set(key, value);
   if (ttl) db.setExpire(key, at);
+  // The access slot is stamped on the LRU clock, which OBJECT IDLETIME / FREQ read back.
+  const lruNow = db.lruNow();
   if (db.lfu !== null) {
-    if (freq >= 0) db.setAccess(key, lfuInit(now) - LFU_INIT_VAL + freq);
+    if (freq >= 0) db.setAccess(key, lfuInit(lruNow) - LFU_INIT_VAL + freq);
   } else if (idle >= 0n) {
-    db.setAccess(key, Math.floor(now / 1000) - restoredIdle(now, idle));
+    db.setAccess(key, Math.floor(lruNow / 1000) - restoredIdle(lruNow, idle));
   }
   notifyKeyspaceEvent(server, NOTIFY_GENERIC, 'restore', key, db.id);
   server.dirty++;

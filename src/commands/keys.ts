@@ -478,7 +478,7 @@ function lfuPolicy(ctx: Context): boolean {
 function idleSeconds(db: Database, key: string): number {
   const last = db.accessOf(key);
   if (last === undefined) return 0;
-  const idle = Math.floor(db.clock.now() / 1000) - last;
+  const idle = Math.floor(db.lruNow() / 1000) - last;
   return idle > 0 ? idle : 0;
 }
 
@@ -831,7 +831,7 @@ export const keysCommands: CommandSpec[] = [
           const v = lookupNoTouch(ctx.db, args[2], false);
           if (v === undefined) return null;
           if (!lfuPolicy(ctx)) throw ERR_NO_LFU;
-          return lfuCounter(ctx.db.accessOf(args[2]) ?? 0, ctx.db.clock.now(), ctx.db.lfu!);
+          return lfuCounter(ctx.db.accessOf(args[2]) ?? 0, ctx.db.lruNow(), ctx.db.lfu!);
         },
       },
       {

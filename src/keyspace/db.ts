@@ -226,8 +226,13 @@ export class Database {
     this.dict.access[s] = this.lfu === null ? (now / 1000) | 0 : lfuTouch(undefined, now, this.lfu);
   }
 
-  /** The time an access records: the clock's LRU clock when it has one (Clock.lruNow). */
-  private lruNow(): number {
+  /**
+   * The time an access records: the clock's LRU clock when it has one (Clock.lruNow). Whatever
+   * compares against an access slot (idle time, LFU decay) reads this clock too, as Redis's
+   * estimateObjectIdleTime reads LRU_CLOCK(): with now() an access recorded by a lagging LRU clock
+   * just before a second boundary would already read as one second idle.
+   */
+  lruNow(): number {
     const clock = this.clock;
     return clock.lruNow !== undefined ? clock.lruNow() : clock.now();
   }

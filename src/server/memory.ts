@@ -310,7 +310,7 @@ export class Memory {
     const count = Math.min(this.samples, m.size);
     const ttl = this.policy === 'volatile-ttl';
     const lfu = db.lfu;
-    const nowMs = db.clock.now();
+    const nowMs = db.lruNow();
     const nowSec = (nowMs / 1000) | 0;
     const pool = this.pool;
     for (let i = 0; i < count; i++) {

@@ -350,12 +350,12 @@ export class RdbSnapshot {
     if (this.lru) {
       const last = db.accessOf(key);
       w.byte(RDB_OPCODE_IDLE);
-      w.len(last === undefined ? 0 : Math.max(0, Math.floor(Date.now() / 1000) - last));
+      w.len(last === undefined ? 0 : Math.max(0, Math.floor(db.lruNow() / 1000) - last));
     } else if (this.lfu) {
       // rdbSaveKeyValuePair: LFUDecrAndReturn, the counter decayed to now.
       const slot = db.accessOf(key);
       w.byte(RDB_OPCODE_FREQ);
-      w.byte(slot === undefined || db.lfu === null ? LFU_INIT_VAL : lfuCounter(slot, Date.now(), db.lfu));
+      w.byte(slot === undefined || db.lfu === null ? LFU_INIT_VAL : lfuCounter(slot, db.lruNow(), db.lfu));
     }
     const type = valueType(v, this.o);
     w.byte(type);
@@ -764,9 +764,9 @@ export class RdbLoader {
     db.set(key, value);
     if (expire !== -1) db.setExpire(key, expire);
     if (db.lfu !== null) {
-      if (freq >= 0) db.setAccess(key, lfuInit(this.now) - LFU_INIT_VAL + freq);
+      if (freq >= 0) db.setAccess(key, lfuInit(db.lruNow()) - LFU_INIT_VAL + freq);
     } else if (idle >= 0) {
-      db.setAccess(key, Math.floor(this.now / 1000) - idle);
+      db.setAccess(key, Math.floor(db.lruNow() / 1000) - idle);
     }
     this.result.keys++;
   }
