@@ -3,7 +3,8 @@
 // Why a growable buffer instead of socket.write per reply: with pipelining a single read can carry
 // hundreds of commands; encoding them all into one buffer and writing it once per event-loop turn
 // (see Client.flush) keeps syscalls and allocations per command near zero. Byte strings are latin1
-// JS strings, written with `latin1Write` straight into the buffer — no intermediate Buffer.
+// JS strings, written straight into the buffer (latin1.ts: a JS loop when short, latin1Write
+// otherwise) — no intermediate Buffer.
 
 import {
   AttributeReply,
@@ -20,6 +21,7 @@ import {
   Status,
   VerbatimReply,
 } from './reply.js';
+import { writeLatin1 } from './latin1.js';
 
 const INITIAL = 16 * 1024;
 /** Above this size a flushed buffer is handed to the socket as-is rather than copied. */
@@ -58,15 +60,6 @@ function writeDigits(b: Buffer, p: number, n: number): number {
     n = q;
   }
   return len;
-}
-
-/**
- * Write the first n chars of a latin1 string at b[at] (room checked by the caller): short strings
- * by a JS loop, long ones by latin1Write. Both keep the low byte of a wider char.
- */
-export function writeLatin1(b: Buffer, at: number, s: string, n: number): void {
-  if (n > SHORT) b.latin1Write(s, at, n);
-  else for (let i = 0; i < n; i++) b[at + i] = s.charCodeAt(i) & 0xff;
 }
 
 /**

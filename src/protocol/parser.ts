@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as bufferConstants } from 'node:buffer';
 import { ProtocolError } from './reply.js';
+import { readLatin1 } from './latin1.js';
 
 /**
  * The longest JS string V8 can make (2^29 - 24 chars in Node 20), a little below Redis's default
@@ -155,10 +156,10 @@ export class RequestParser {
             return;
           }
         }
-        this.args[this.argi++] = this.lastName = buf.latin1Slice(start, end);
+        this.args[this.argi++] = this.lastName = readLatin1(buf, start, end);
         return;
       }
-      this.args[this.argi++] = buf.latin1Slice(start, end);
+      this.args[this.argi++] = readLatin1(buf, start, end);
       return;
     }
     const ph = bigPlaceholder();

@@ -15,7 +15,8 @@ import { runScriptCommand, Refusal, ScriptCallPolicy } from '../server/script-ca
 import { DENIED_KEY, PERM_READ } from '../acl/acl.js';
 import { clientInfoLine } from '../commands/server.js';
 import type { Command } from '../commands/table.js';
-import { encodeReply, writeLatin1 } from '../protocol/encoder.js';
+import { encodeReply } from '../protocol/encoder.js';
+import { readLatin1, writeLatin1 } from '../protocol/latin1.js';
 import { RequestParser } from '../protocol/parser.js';
 import { decodeReply, ReplyDecodeError } from '../protocol/reply-decode.js';
 import { NIL_ARRAY, Reply, ReplyError, Status } from '../protocol/reply.js';
@@ -287,7 +288,7 @@ export class HostBinding {
     if (l <= 24) {
       for (let k = 0; k < names.length; k++) if (sameBytes(b, p, l, names[k])) return names[k];
     }
-    const s = b.latin1Slice(p, p + l);
+    const s = readLatin1(b, p, p + l);
     if (l <= 24 && names.length < 16) names.push(s);
     return s;
   }
@@ -304,7 +305,7 @@ export class HostBinding {
       const args = ctx.args;
       for (let k = 0; k < args.length && k < 8; k++) if (sameBytes(b, p, l, args[k])) return args[k];
     }
-    return b.latin1Slice(p, p + l);
+    return readLatin1(b, p, p + l);
   }
 
   /** Heavy host calls made (the clock is read on every 4th). */
@@ -354,7 +355,7 @@ export class HostBinding {
     const p = this.check(fn, b, ptr, len);
     const l = len >>> 0;
     this.charge(l);
-    return b.latin1Slice(p, p + l);
+    return readLatin1(b, p, p + l);
   }
 
   /**
