@@ -12,7 +12,7 @@
 
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -38,8 +38,17 @@ interface Case {
   /** Reply lines per command (`+OK` 1, a bulk string 2). */
   lines: number;
   /** Commands sent (unmeasured) before the runs, e.g. to grow a stream first. */
-  setup?: { n: number; make: (i: number) => string; lines: number };
+  setup?: { n: number; make: (i: number) => string; lines: number | ((i: number) => number) };
+  /** A WASM function loaded first (WASM.LOAD <name> <bench/udf/build/<file>.wasm> PERMISSIONS WRITE). */
+  wasm?: { name: string; file: string };
 }
+
+/** A command with one binary argument (latin1 in the string: each char is one byte). */
+function cmdBin(...a: string[]): Buffer {
+  return Buffer.from(`*${a.length}\r\n${a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')}`, 'latin1');
+}
+
+const USERS = 10000;
 
 const CASES: Case[] = [
   { name: 'PING', make: () => cmd('PING'), lines: 1 },
@@ -65,6 +74,21 @@ const CASES: Case[] = [
     make: () => cmd('XADD', 'big', '*', 'f', 'v'),
     lines: 2,
     setup: { n: 300000, make: () => cmd('XADD', 'big', '*', 'f', 'v'), lines: 2 },
+  },
+  // bench:lua's keys and ratelimit-fixed functions (build them first: node bench/build-udf.mjs). The
+  // setup makes every user's keys exist, so each call's reply has the same shape (and line count).
+  {
+    name: 'WKEYS',
+    wasm: { name: 'keys', file: 'keys' },
+    make: (i) => cmd('WASM.CALL', 'keys', 'KEYS', `kv:${i % USERS}:name`, `kv:${i % USERS}:visits`, `kv:${i % USERS}:seen`, 'ARGS', `user-${i % USERS}`, String(1_700_000_000_000 + i)),
+    lines: 6,
+    setup: { n: USERS * 2, make: (i) => cmd('WASM.CALL', 'keys', 'KEYS', `kv:${i % USERS}:name`, `kv:${i % USERS}:visits`, `kv:${i % USERS}:seen`, 'ARGS', `user-${i % USERS}`, '1'), lines: (i) => (i < USERS ? 5 : 6) },
+  },
+  {
+    name: 'WRLF',
+    wasm: { name: 'rlf', file: 'ratelimit-fixed' },
+    make: (i) => cmd('WASM.CALL', 'rlf', 'KEYS', `rl:fixed:user${scramble(i) % USERS}`, 'ARGS', '1000000000', '60'),
+    lines: 4,
   },
 ];
 
@@ -104,12 +128,20 @@ async function main(): Promise<void> {
   const only = process.env.CASES ? new Set(process.env.CASES.split(',')) : null;
   for (const c of CASES) {
     if (only && !only.has(c.name)) continue;
+    if (c.wasm) {
+      const bytes = readFileSync(join(dist, '..', 'bench', 'udf', 'build', `${c.wasm.file}.wasm`)).toString('latin1');
+      await send(cmdBin('WASM.LOAD', c.wasm.name, bytes, 'PERMISSIONS', 'WRITE', 'REPLACE'), 1);
+    }
     if (c.setup) {
       const st = c.setup;
       for (let i = 0; i < st.n; i += BATCH) {
         let s = '';
-        for (let j = i; j < i + BATCH && j < st.n; j++) s += st.make(j);
-        await send(Buffer.from(s), Math.min(BATCH, st.n - i) * st.lines);
+        let n = 0;
+        for (let j = i; j < i + BATCH && j < st.n; j++) {
+          s += st.make(j);
+          n += typeof st.lines === 'number' ? st.lines : st.lines(j);
+        }
+        await send(Buffer.from(s), n);
       }
     }
     // Prepared batches: building them is not measured.
