@@ -64,9 +64,20 @@ export function floatArg(s: string, err: ReplyError = ERR_NOT_FLOAT): number {
   return n;
 }
 
-/** Case-insensitive option compare (args are latin1; options are ASCII). */
+/**
+ * Case-insensitive option compare: `opt` is an upper-case ASCII word (KEYS, NX, WITHSCORES …), `arg`
+ * a latin1 argument. Compared char by char, folding only a-z (no latin1 letter upper-cases into
+ * A-Z), so the answer is toUpperCase()'s without the string it would allocate per argument.
+ */
 export function isOpt(arg: string, opt: string): boolean {
-  return arg.length === opt.length && arg.toUpperCase() === opt;
+  const n = opt.length;
+  if (arg.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const c = arg.charCodeAt(i);
+    const o = opt.charCodeAt(i);
+    if (c !== o && (c < 0x61 || c > 0x7a || c - 0x20 !== o)) return false;
+  }
+  return true;
 }
 
 /**
