@@ -10,6 +10,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { Writable } from 'node:stream';
+import { existsSync, readdirSync } from 'node:fs';
 import pino from 'pino';
 import { LodestoneHandle, startLodestone, startLodestoneProcess } from './helpers/servers.js';
 import { bigModule, PROXY_WAT } from './helpers/wasm-guests.js';
@@ -280,6 +281,36 @@ describe('load does not stall other clients', () => {
     } finally {
       a.close();
       b.close();
+      await p.close();
+    }
+  }, 60000);
+
+  it.skipIf(!existsSync('/proc/self/task'))('the built server stops its instrumentation worker when idle, and starts it again for the next load', async () => {
+    const p = await startLodestoneProcess();
+    const a = await RawClient.connect(p.port);
+    const threads = (): number => readdirSync(`/proc/${p.proc.pid}/task`).length;
+    const settle = async (pred: (n: number) => boolean): Promise<number> => {
+      for (let i = 0; i < 300; i++) {
+        const n = threads();
+        if (pred(n)) return n;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return threads();
+    };
+    try {
+      const before = threads();
+      const m = (v: number) => wat(`(module (func (export "main") (result i64) (i64.const ${v})))`);
+      expect(await a.call('WASM.LOAD', 'w1', m(1))).toEqual(OK);
+      const during = threads();
+      expect(during).toBeGreaterThan(before); // the worker thread
+      // Idle for WORKER_IDLE_MS (2 s): the worker is gone, its heap with it.
+      expect(await settle((n) => n < during)).toBeLessThan(during);
+      // The next load starts a new one; the old one's exit does not fail the new job.
+      expect(await a.call('WASM.LOAD', 'w2', m(2))).toEqual(OK);
+      expect(await a.call('WASM.CALL', 'w2')).toEqual({ t: 'int', v: '2' });
+      expect(await a.call('WASM.CALL', 'w1')).toEqual({ t: 'int', v: '1' });
+    } finally {
+      a.close();
       await p.close();
     }
   }, 60000);
