@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import wabtInit from 'wabt';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(process.argv[2] ?? join(here, '..'));
@@ -39,8 +40,8 @@ interface Case {
   lines: number;
   /** Commands sent (unmeasured) before the runs, e.g. to grow a stream first. */
   setup?: { n: number; make: (i: number) => string; lines: number | ((i: number) => number) };
-  /** A WASM function loaded first (WASM.LOAD <name> <bench/udf/build/<file>.wasm> PERMISSIONS WRITE). */
-  wasm?: { name: string; file: string };
+  /** A WASM function loaded first: WASM.LOAD <name> <module> PERMISSIONS WRITE, the module being bench/udf/build/<file>.wasm or the text `wat`. */
+  wasm?: { name: string; file?: string; wat?: string };
 }
 
 /** A command with one binary argument (latin1 in the string: each char is one byte). */
@@ -49,6 +50,30 @@ function cmdBin(...a: string[]): Buffer {
 }
 
 const USERS = 10000;
+
+/** main() runs INCR KEYS[0] through the `cmd` host function and returns the count (bench/wasm-micro.ts's probe). */
+const INCR_WAT = `(module
+  (import "lodestone" "cmd" (func $cmd (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "INCR")
+  (func (export "lodestone_input") (param i32) (result i32) (i32.const 1024))
+  (func (export "main") (result i64)
+    (i32.store (i32.const 256) (i32.const 16))
+    (i32.store (i32.const 260) (i32.const 4))
+    (i32.store (i32.const 264) (i32.const 1032))
+    (i32.store (i32.const 268) (i32.load (i32.const 1028)))
+    (drop (call $cmd (i32.const 256) (i32.const 2) (i32.const 512) (i32.const 64) (i32.const 600)))
+    (i64.load (i32.const 600))))`;
+
+async function watBinary(src: string): Promise<Buffer> {
+  const wabt = await wabtInit();
+  const m = wabt.parseWat('m.wat', src);
+  try {
+    return Buffer.from(m.toBinary({}).buffer);
+  } finally {
+    m.destroy();
+  }
+}
 
 const CASES: Case[] = [
   { name: 'PING', make: () => cmd('PING'), lines: 1 },
@@ -74,6 +99,14 @@ const CASES: Case[] = [
     make: () => cmd('XADD', 'big', '*', 'f', 'v'),
     lines: 2,
     setup: { n: 300000, make: () => cmd('XADD', 'big', '*', 'f', 'v'), lines: 2 },
+  },
+  // bench:wasm-micro's two probes: a function that does nothing, and one INCR through `cmd`.
+  { name: 'WEMPTY', wasm: { name: 'empty', wat: '(module (memory (export "memory") 1) (func (export "main")))' }, make: () => cmd('WASM.CALL', 'empty'), lines: 1 },
+  {
+    name: 'WINCR',
+    wasm: { name: 'incr', wat: INCR_WAT },
+    make: (i) => cmd('WASM.CALL', 'incr', 'KEYS', `mi:${i % USERS}`),
+    lines: 1,
   },
   // bench:lua's keys and ratelimit-fixed functions (build them first: node bench/build-udf.mjs). The
   // setup makes every user's keys exist, so each call's reply has the same shape (and line count).
@@ -129,7 +162,8 @@ async function main(): Promise<void> {
   for (const c of CASES) {
     if (only && !only.has(c.name)) continue;
     if (c.wasm) {
-      const bytes = readFileSync(join(dist, '..', 'bench', 'udf', 'build', `${c.wasm.file}.wasm`)).toString('latin1');
+      const w = c.wasm;
+      const bytes = (w.wat !== undefined ? await watBinary(w.wat) : readFileSync(join(dist, '..', 'bench', 'udf', 'build', `${w.file}.wasm`))).toString('latin1');
       await send(cmdBin('WASM.LOAD', c.wasm.name, bytes, 'PERMISSIONS', 'WRITE', 'REPLACE'), 1);
     }
     if (c.setup) {
