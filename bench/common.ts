@@ -7,6 +7,7 @@ import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import wabtInit from 'wabt';
 
 /** Package root (bench/ is compiled to dist/bench/). */
 export const ROOT = (() => {
@@ -267,4 +268,31 @@ export class LineClient {
 export function infoField(text: string, name: string): number {
   const m = new RegExp(`^${name}:(\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
+}
+
+// Probe modules of bench:wasm-micro and bench:cpu: main() runs INCR KEYS[0] through the `cmd` host
+// function and returns the count; a main that does nothing.
+export const INCR_WAT = `(module
+  (import "lodestone" "cmd" (func $cmd (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "INCR")
+  (func (export "lodestone_input") (param i32) (result i32) (i32.const 1024))
+  (func (export "main") (result i64)
+    (i32.store (i32.const 256) (i32.const 16))
+    (i32.store (i32.const 260) (i32.const 4))
+    (i32.store (i32.const 264) (i32.const 1032))
+    (i32.store (i32.const 268) (i32.load (i32.const 1028)))
+    (drop (call $cmd (i32.const 256) (i32.const 2) (i32.const 512) (i32.const 64) (i32.const 600)))
+    (i64.load (i32.const 600))))`;
+
+export const EMPTY_WAT = '(module (memory (export "memory") 1) (func (export "main")))';
+
+export async function watBinary(src: string): Promise<Buffer> {
+  const wabt = await wabtInit();
+  const m = wabt.parseWat('m.wat', src);
+  try {
+    return Buffer.from(m.toBinary({}).buffer);
+  } finally {
+    m.destroy();
+  }
 }

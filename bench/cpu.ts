@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import wabtInit from 'wabt';
+import { EMPTY_WAT, INCR_WAT, watBinary } from './common.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(process.argv[2] ?? join(here, '..'));
@@ -51,30 +51,6 @@ function cmdBin(...a: string[]): Buffer {
 
 const USERS = 10000;
 
-/** main() runs INCR KEYS[0] through the `cmd` host function and returns the count (bench/wasm-micro.ts's probe). */
-const INCR_WAT = `(module
-  (import "lodestone" "cmd" (func $cmd (param i32 i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "INCR")
-  (func (export "lodestone_input") (param i32) (result i32) (i32.const 1024))
-  (func (export "main") (result i64)
-    (i32.store (i32.const 256) (i32.const 16))
-    (i32.store (i32.const 260) (i32.const 4))
-    (i32.store (i32.const 264) (i32.const 1032))
-    (i32.store (i32.const 268) (i32.load (i32.const 1028)))
-    (drop (call $cmd (i32.const 256) (i32.const 2) (i32.const 512) (i32.const 64) (i32.const 600)))
-    (i64.load (i32.const 600))))`;
-
-async function watBinary(src: string): Promise<Buffer> {
-  const wabt = await wabtInit();
-  const m = wabt.parseWat('m.wat', src);
-  try {
-    return Buffer.from(m.toBinary({}).buffer);
-  } finally {
-    m.destroy();
-  }
-}
-
 const CASES: Case[] = [
   { name: 'PING', make: () => cmd('PING'), lines: 1 },
   { name: 'SET', make: (i) => cmd('SET', `key:${i % 10000}`, 'xxx'), lines: 1 },
@@ -101,7 +77,7 @@ const CASES: Case[] = [
     setup: { n: 300000, make: () => cmd('XADD', 'big', '*', 'f', 'v'), lines: 2 },
   },
   // bench:wasm-micro's two probes: a function that does nothing, and one INCR through `cmd`.
-  { name: 'WEMPTY', wasm: { name: 'empty', wat: '(module (memory (export "memory") 1) (func (export "main")))' }, make: () => cmd('WASM.CALL', 'empty'), lines: 1 },
+  { name: 'WEMPTY', wasm: { name: 'empty', wat: EMPTY_WAT }, make: () => cmd('WASM.CALL', 'empty'), lines: 1 },
   {
     name: 'WINCR',
     wasm: { name: 'incr', wat: INCR_WAT },

@@ -28,8 +28,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import RedisParser from 'redis-parser';
-import wabtInit from 'wabt';
-import { loadavg1, machineLine, ROOT, startLodestone, writeResult } from './common.js';
+import { EMPTY_WAT, INCR_WAT, loadavg1, machineLine, ROOT, startLodestone, writeResult, watBinary } from './common.js';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -133,31 +132,6 @@ const CASES: Case[] = [
 ];
 
 /** `main` runs `INCR KEYS[0]` with `cmd`, its argv pointing into the frame lodestone_input received. */
-const INCR_WAT = `(module
-  (import "lodestone" "cmd" (func $cmd (param i32 i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "INCR")
-  (func (export "lodestone_input") (param i32) (result i32) (i32.const 1024))
-  (func (export "main") (result i64)
-    (i32.store (i32.const 256) (i32.const 16))
-    (i32.store (i32.const 260) (i32.const 4))
-    (i32.store (i32.const 264) (i32.const 1032))
-    (i32.store (i32.const 268) (i32.load (i32.const 1028)))
-    (drop (call $cmd (i32.const 256) (i32.const 2) (i32.const 512) (i32.const 64) (i32.const 600)))
-    (i64.load (i32.const 600))))`;
-
-const EMPTY_WAT = '(module (memory (export "memory") 1) (func (export "main")))';
-
-async function wat(src: string): Promise<Buffer> {
-  const wabt = await wabtInit();
-  const m = wabt.parseWat('m.wat', src);
-  try {
-    return Buffer.from(m.toBinary({}).buffer);
-  } finally {
-    m.destroy();
-  }
-}
-
 /** The module with a custom section holding `tag`: other bytes, so nothing compiled before is reused. */
 function unique(bytes: Buffer, tag: string): Buffer {
   const name = Buffer.from('lodestone-bench', 'latin1');
@@ -267,8 +241,8 @@ async function main(): Promise<void> {
     }
   }
   const modules: Record<string, Buffer> = {
-    m_empty: await wat(EMPTY_WAT),
-    m_incr: await wat(INCR_WAT),
+    m_empty: await watBinary(EMPTY_WAT),
+    m_incr: await watBinary(INCR_WAT),
     m_keys: readFileSync(join(BUILD, 'keys.wasm')),
     m_rlf: readFileSync(join(BUILD, 'ratelimit-fixed.wasm')),
   };
